@@ -1,0 +1,151 @@
+//! What each `jbt` command does, behind the thin `main.rs`: reading files,
+//! printing, exit codes. The work itself is in the domain modules.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::RegionsConfig;
+use crate::planner::{self, generator, Scenario};
+
+/// Exit status for input that is not valid (scenario, configuration).
+pub const EXIT_INVALID_INPUT: u8 = 2;
+
+/// The region configuration compiled into the binary; it is tested, so a
+/// failure here is a build problem, reported as such.
+fn builtin() -> anyhow::Result<RegionsConfig> {
+    RegionsConfig::builtin().context("the built-in config/regions.toml is not valid")
+}
+
+pub struct PlanArgs {
+    pub scenario: PathBuf,
+    pub explain: bool,
+    pub table: bool,
+    pub stats: bool,
+}
+
+fn read_input(path: &Path) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
+/// `jbt plan`: exit 0 with the plan, 2 with one line per problem in the
+/// scenario, 1 when planning itself fails. Never a partial plan.
+pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let text = read_input(&args.scenario)?;
+    let scenario = match Scenario::parse_json(&text, &mut |w| eprintln!("warning: {w}")) {
+        Ok(s) => s,
+        Err(errors) => {
+            for problem in &errors.0 {
+                eprintln!("{problem}");
+            }
+            return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+        }
+    };
+    let outcome = planner::plan(&scenario, planner::Options { explain: args.explain, ..Default::default() })?;
+    if args.stats {
+        eprintln!("{}", serde_json::to_string(&outcome.stats)?);
+    }
+    if args.table {
+        print!("{}", planner::table::render(&scenario, &outcome.plan));
+    } else {
+        println!("{}", serde_json::to_string_pretty(&outcome.plan)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct ScenarioArgs {
+    pub seed: u64,
+    pub weeks: u32,
+    pub regions: String,
+    pub load: f64,
+    pub now: Option<String>,
+    pub output: Option<PathBuf>,
+}
+
+/// `jbt scenario`: a generated scenario as JSON.
+pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
+    let mut problems = Vec::new();
+    let regions = args
+        .regions
+        .parse::<generator::RegionSet>()
+        .map_err(|e| problems.push(format!("--regions: {e}")))
+        .ok();
+    let now = match &args.now {
+        None => Some(generator::default_now()),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map_err(|e| problems.push(format!("--now: not an RFC 3339 instant {text:?} ({e})")))
+            .ok(),
+    };
+    if !(args.load.is_finite() && args.load > 0.0) {
+        problems.push(format!("--load: must be a positive number, not {}", args.load));
+    }
+    if args.weeks == 0 || args.weeks > 104 {
+        problems.push(format!("--weeks: must be 1 to 104, not {}", args.weeks));
+    }
+    let (Some(regions), Some(now), true) = (regions, now, problems.is_empty()) else {
+        for p in problems {
+            eprintln!("{p}");
+        }
+        return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+    };
+    let options = generator::GeneratorOptions {
+        seed: args.seed,
+        weeks: args.weeks,
+        regions,
+        load: args.load,
+        now,
+    };
+    let file = generator::generate(&builtin()?, &options)?;
+    let json = serde_json::to_string_pretty(&file)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, json + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => println!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jbt bench`: the benchmark report in Markdown on standard output.
+pub fn bench(presets: Vec<String>, repeats: u32, child: Option<String>) -> anyhow::Result<ExitCode> {
+    let config = builtin()?;
+    if let Some(preset) = child {
+        crate::bench::run_child(&config, &preset)?;
+    } else {
+        let report = crate::bench::run(&config, &crate::bench::BenchOptions { presets, repeats })?;
+        print!("{report}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jbt check-config`: validates the region configuration.
+pub fn check_config(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let loaded = match &path {
+        Some(p) => RegionsConfig::load(p),
+        None => RegionsConfig::builtin(),
+    };
+    match loaded {
+        Ok(config) => {
+            let municipalities: usize = config.regions.iter().map(|r| r.municipalities.len()).sum();
+            println!(
+                "ok: {} regions, {} municipalities, norm {} days, time zone {}",
+                config.regions.len(),
+                municipalities,
+                config.norm_days,
+                config.timezone
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Ok(ExitCode::from(EXIT_INVALID_INPUT))
+        }
+    }
+}

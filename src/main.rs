@@ -1,0 +1,95 @@
+//! The `jbt` command: parses the command line and hands over to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use jbt::commands;
+
+#[derive(Parser)]
+#[command(name = "jbt", version, about = "Plans the Jeugdbeschermingstafels of the Gelderland regions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plan a scenario file and print the plan (JSON by default).
+    Plan {
+        /// The scenario (JSON, format v1); `-` reads standard input.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Add a reason in Dutch per referral, with the next best alternatives.
+        #[arg(long)]
+        explain: bool,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Print solver figures to standard error.
+        #[arg(long)]
+        stats: bool,
+    },
+    /// Write a realistic generated scenario as JSON.
+    Scenario {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 8)]
+        weeks: u32,
+        /// `gelderland` or `synthetic:N`.
+        #[arg(long, default_value = "gelderland")]
+        regions: String,
+        /// Scale factor on arrivals.
+        #[arg(long, default_value_t = 1.0)]
+        load: f64,
+        /// The scenario's `now` (RFC 3339); default Monday 2026-11-30 08:00.
+        #[arg(long)]
+        now: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Measure the planner on generated scenarios (see BENCHMARKS.md).
+    Bench {
+        /// Presets to run: gelderland, national, stress.
+        #[arg(long = "preset", default_values_t = ["gelderland".to_string(), "national".to_string(), "stress".to_string()])]
+        presets: Vec<String>,
+        #[arg(long, default_value_t = 5)]
+        repeats: u32,
+        /// Internal: plan one preset and report time and memory as JSON.
+        #[arg(long, hide = true)]
+        child: Option<String>,
+    },
+    /// Check the region configuration and print a summary.
+    CheckConfig {
+        /// Default: the built-in `config/regions.toml`.
+        #[arg(long)]
+        regions: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Table,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plan { scenario, explain, format, stats } => commands::plan(&commands::PlanArgs {
+            scenario,
+            explain,
+            table: matches!(format, Format::Table),
+            stats,
+        }),
+        Command::Scenario { seed, weeks, regions, load, now, output } => {
+            commands::scenario(&commands::ScenarioArgs { seed, weeks, regions, load, now, output })
+        }
+        Command::Bench { presets, repeats, child } => commands::bench(presets, repeats, child),
+        Command::CheckConfig { regions } => commands::check_config(regions),
+    };
+    result.unwrap_or_else(|err| {
+        eprintln!("jbt: {err:#}");
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,141 @@
+//! The planner: a pure function from a scenario to the best plan.
+//!
+//! No I/O, no database, no clock: everything it needs is in the
+//! [`Scenario`]. The command `jbt plan` and the service both call [`plan`].
+
+pub mod baseline;
+pub mod explain;
+pub mod generator;
+pub mod model;
+pub mod plan;
+pub mod scenario;
+pub mod table;
+
+pub use model::SolveStats;
+pub use plan::{Assignment, Plan, Score, Unplanned};
+pub use scenario::{Scenario, ScenarioErrors, ScenarioFile};
+
+use explain::Occupancy;
+use model::Market;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Add an explanation to every referral.
+    pub explain: bool,
+    /// How the optimisation model is built; the default is right for use.
+    pub model: model::Settings,
+}
+
+/// A plan and how it was found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub plan: Plan,
+    pub stats: SolveStats,
+    /// Slot index per referral (scenario order); `None` = unplanned.
+    pub slot_of: Vec<Option<usize>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Solve(#[from] model::SolveError),
+    /// The planner would have produced a plan that breaks a rule. Never
+    /// expected; reported instead of a wrong plan.
+    #[error("internal error, no plan produced: {}", .0.join("; "))]
+    Broken(Vec<String>),
+}
+
+/// Plans a validated scenario optimally: the lowest score possible, with
+/// every pinned booking kept.
+pub fn plan(scenario: &Scenario, options: Options) -> Result<Outcome, PlanError> {
+    let market = Market::build(scenario);
+    let solved = model::solve(&market, options.model)?;
+    let slot_of = place_in_slots(scenario, &market, &solved.choice);
+    let problems = plan::violations(scenario, &slot_of);
+    if !problems.is_empty() {
+        return Err(PlanError::Broken(problems));
+    }
+    let plan = assemble(scenario, &market, &solved.choice, &slot_of, options);
+    Ok(Outcome { plan, stats: solved.stats, slot_of })
+}
+
+/// Turns a class per referral into a slot per referral. Slots of a class are
+/// equal for the score; the referral registered first gets the earliest one.
+fn place_in_slots(scenario: &Scenario, market: &Market, choice: &[Option<usize>]) -> Vec<Option<usize>> {
+    let mut slot_of: Vec<Option<usize>> = vec![None; scenario.referrals.len()];
+    for &(r, s) in &scenario.pinned {
+        slot_of[r] = Some(s);
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); market.classes.len()];
+    for (i, class) in choice.iter().enumerate() {
+        if let Some(c) = class {
+            members[*c].push(market.free[i]);
+        }
+    }
+    for (c, mut referrals) in members.into_iter().enumerate() {
+        referrals.sort_by(|&a, &b| {
+            let (ra, rb) = (&scenario.referrals[a], &scenario.referrals[b]);
+            (ra.registered, &ra.id).cmp(&(rb.registered, &rb.id))
+        });
+        for (r, &s) in referrals.into_iter().zip(&market.classes[c].slots) {
+            slot_of[r] = Some(s);
+        }
+    }
+    slot_of
+}
+
+fn assemble(
+    scenario: &Scenario,
+    market: &Market,
+    choice: &[Option<usize>],
+    slot_of: &[Option<usize>],
+    options: Options,
+) -> Plan {
+    let occupancy = Occupancy::new(market, choice);
+    let free_index: std::collections::HashMap<usize, usize> =
+        market.free.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+    let mut assignments = Vec::new();
+    let mut unplanned = Vec::new();
+    for (r, referral) in scenario.referrals.iter().enumerate() {
+        let cost = plan::referral_cost(scenario, r, slot_of[r]);
+        let late_days = (cost.late_sq as f64).sqrt().round() as i64;
+        let explanation = |chosen| {
+            options.explain.then(|| match free_index.get(&r) {
+                Some(&i) => explain::explain_free(scenario, market, &occupancy, i, chosen),
+                None => explain::explain_pinned(),
+            })
+        };
+        match slot_of[r] {
+            Some(s) => {
+                let slot = &scenario.slots[s];
+                let wait = (slot.date - referral.registered_date).num_days();
+                assignments.push(Assignment {
+                    referral: referral.id.clone(),
+                    slot: slot.id.clone(),
+                    region: scenario.regions[slot.region].id.clone(),
+                    date: slot.date,
+                    wait_days: wait,
+                    late_days,
+                    cross_region: slot.region != referral.region,
+                    start: slot.start.with_timezone(&scenario.timezone).fixed_offset(),
+                    pinned: scenario.pinned.contains(&(r, s)),
+                    explain: explanation(free_index.get(&r).and_then(|&i| choice[i])),
+                });
+            }
+            None => {
+                let i = free_index.get(&r).copied().unwrap_or_default();
+                unplanned.push(Unplanned {
+                    referral: referral.id.clone(),
+                    reason: explain::unplanned_reason(scenario, market, i),
+                    date: scenario.unplanned_date,
+                    wait_days: (scenario.unplanned_date - referral.registered_date).num_days(),
+                    late_days,
+                    explain: explanation(None),
+                });
+            }
+        }
+    }
+    assignments.sort_by(|a, b| (a.start, &a.referral).cmp(&(b.start, &b.referral)));
+    let score = Plan::score_of(scenario, slot_of);
+    Plan { assignments, unplanned, score }
+}

@@ -1,0 +1,469 @@
+//! The optimisation model: referrals x slot classes, solved level by level.
+//!
+//! Why it is shaped like this:
+//! - Slots of one region, local date and length are interchangeable for the
+//!   score, so they form one *class* with a capacity. A referral chooses a
+//!   class (or "unplanned"); this is a transportation problem, whose
+//!   constraint matrix is totally unimodular, so LP vertices are integral.
+//! - The score is lexicographic over four integer levels. Folding them into
+//!   one weighted objective needs weights spanning 15+ orders of magnitude,
+//!   which floating point cannot keep apart. Instead each level is solved
+//!   with the optimum of the earlier levels added as a row `c_j x <= opt_j`.
+//!   That row cuts out the optimal *face* of an integral polytope, and faces
+//!   of integral polytopes are integral, so every level stays integral.
+//! - Most referral x class pairs can never be useful (a slot months away for
+//!   a referral that has free slots next week). The model starts with each
+//!   referral's cheapest candidates and adds a left-out pair only when its
+//!   reduced cost (from HiGHS's duals) is negative: column generation. When
+//!   no left-out pair has reduced cost below `-EPS`, the restricted optimum is
+//!   within `EPS * referrals < 1` of the full optimum, and since both are
+//!   integers they are equal: optimality is proven, not hoped for.
+//! - A safety net: should the final LP answer be fractional anyway (numerical
+//!   trouble), the last level is solved again as an integer program.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use good_lp::solvers::highs::highs;
+use good_lp::solvers::{DualValues, SolutionWithDual};
+use good_lp::{
+    constraint::ConstraintReference, variable, Constraint, Expression, ProblemVariables, ResolutionError,
+    Solution, SolverModel, Variable,
+};
+use serde::Serialize;
+
+use super::scenario::Scenario;
+
+/// Reduced costs above `-EPS` count as non-negative. With at most 10^5
+/// referrals, `EPS * referrals < 1`, which keeps the optimality proof sound.
+const EPS: f64 = 1e-6;
+/// Columns added per referral per pricing round (most negative first).
+const ADD_PER_ROUND: usize = 4;
+/// The referral count up to which the optimality argument above holds.
+pub const MAX_REFERRALS: usize = 100_000;
+
+/// One referral's cost for one placement; compared lexicographically in the
+/// order of the fields, which is the order of the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+pub struct Cost {
+    pub unplanned: i64,
+    pub late_sq: i64,
+    pub cross: i64,
+    pub wait_sq: i64,
+}
+
+impl Cost {
+    pub const LEVELS: usize = 4;
+
+    pub fn level(&self, k: usize) -> i64 {
+        match k {
+            0 => self.unplanned,
+            1 => self.late_sq,
+            2 => self.cross,
+            _ => self.wait_sq,
+        }
+    }
+}
+
+/// Cost of holding referral `r` on local `date` in region `region`, or of
+/// leaving it unplanned (`region == None`, date = the day after the horizon).
+pub fn cost(scenario: &Scenario, r: usize, date: NaiveDate, region: Option<usize>) -> Cost {
+    let referral = &scenario.referrals[r];
+    let wait = (date - referral.registered_date).num_days();
+    let late = (date - referral.due).num_days().max(0);
+    Cost {
+        unplanned: i64::from(region.is_none()),
+        late_sq: late * late,
+        cross: i64::from(region.is_some_and(|g| g != referral.region)),
+        wait_sq: wait * wait,
+    }
+}
+
+/// Slots of one region, date and length that are free to plan.
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub region: usize,
+    pub date: NaiveDate,
+    pub minutes: u32,
+    /// Slot indexes, earliest start first.
+    pub slots: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate {
+    pub class: usize,
+    pub cost: Cost,
+}
+
+/// What the model needs: the free classes and, per referral to plan, every
+/// class it may use with its cost, cheapest first.
+pub struct Market {
+    pub classes: Vec<Class>,
+    /// Referral indexes still to plan (not pinned).
+    pub free: Vec<usize>,
+    /// `candidates[i]` belongs to `free[i]`.
+    pub candidates: Vec<Vec<Candidate>>,
+    pub unplanned_cost: Vec<Cost>,
+}
+
+impl Market {
+    pub fn build(scenario: &Scenario) -> Market {
+        let pinned_slots: Vec<bool> = {
+            let mut v = vec![false; scenario.slots.len()];
+            for &(_, s) in &scenario.pinned {
+                v[s] = true;
+            }
+            v
+        };
+        let mut by_key: HashMap<(usize, NaiveDate, u32), usize> = HashMap::new();
+        let mut classes: Vec<Class> = Vec::new();
+        let mut order: Vec<usize> = (0..scenario.slots.len()).collect();
+        order.sort_by_key(|&s| (scenario.slots[s].start, s));
+        for s in order {
+            let slot = &scenario.slots[s];
+            if pinned_slots[s] || slot.start < scenario.now {
+                continue;
+            }
+            let key = (slot.region, slot.date, slot.minutes);
+            let c = *by_key.entry(key).or_insert_with(|| {
+                classes.push(Class {
+                    region: slot.region,
+                    date: slot.date,
+                    minutes: slot.minutes,
+                    slots: Vec::new(),
+                });
+                classes.len() - 1
+            });
+            classes[c].slots.push(s);
+        }
+        let mut per_region: Vec<Vec<usize>> = vec![Vec::new(); scenario.regions.len()];
+        for (c, class) in classes.iter().enumerate() {
+            per_region[class.region].push(c);
+        }
+        let pinned_referrals: Vec<bool> = {
+            let mut v = vec![false; scenario.referrals.len()];
+            for &(r, _) in &scenario.pinned {
+                v[r] = true;
+            }
+            v
+        };
+        let free: Vec<usize> =
+            (0..scenario.referrals.len()).filter(|&r| !pinned_referrals[r]).collect();
+        let candidates = free
+            .iter()
+            .map(|&r| {
+                let referral = &scenario.referrals[r];
+                let mut list: Vec<Candidate> = scenario
+                    .allowed_regions(r)
+                    .into_iter()
+                    .flat_map(|g| per_region[g].iter().copied())
+                    .filter(|&c| {
+                        let class = &classes[c];
+                        class.minutes >= referral.minutes
+                            && referral.earliest.is_none_or(|e| class.date >= e)
+                            && !referral.unavailable.contains(&class.date)
+                    })
+                    .map(|c| Candidate {
+                        class: c,
+                        cost: cost(scenario, r, classes[c].date, Some(classes[c].region)),
+                    })
+                    .collect();
+                list.sort_by_key(|cand| (cand.cost, cand.class));
+                list
+            })
+            .collect();
+        let unplanned_cost =
+            free.iter().map(|&r| cost(scenario, r, scenario.unplanned_date, None)).collect();
+        Market { classes, free, candidates, unplanned_cost }
+    }
+}
+
+/// How the model is built. The default is what the service uses; the others
+/// exist to compare against (benchmark) and to exercise pricing (tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Candidates per referral in the first restricted model, cheapest
+    /// first; `usize::MAX` puts every candidate in (the naive model).
+    pub initial_candidates: usize,
+}
+
+impl Settings {
+    pub const NAIVE: Settings = Settings { initial_candidates: usize::MAX };
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { initial_candidates: 6 }
+    }
+}
+
+/// Figures about one solve, for benchmarks and curiosity.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SolveStats {
+    pub referrals_to_plan: usize,
+    pub slot_classes: usize,
+    pub candidate_pairs: usize,
+    pub columns_in_model: usize,
+    pub lp_solves: usize,
+    pub integer_fallback: bool,
+    pub millis: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SolveError {
+    #[error("the LP solver failed: {0}")]
+    Solver(#[from] ResolutionError),
+    #[error("the LP solver returned an answer that breaks the model: {0}")]
+    Inconsistent(String),
+    #[error("too many referrals to plan: {0} (at most {MAX_REFERRALS})")]
+    TooLarge(usize),
+}
+
+/// The chosen class per free referral (`None` = unplanned).
+pub struct Solved {
+    pub choice: Vec<Option<usize>>,
+    pub stats: SolveStats,
+}
+
+/// A column of the restricted model: referral `i` (index into `free`) takes
+/// candidate `cand` (`None` = unplanned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Column {
+    i: usize,
+    cand: Option<usize>,
+}
+
+pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> {
+    let started = Instant::now();
+    let n = market.free.len();
+    if n > MAX_REFERRALS {
+        return Err(SolveError::TooLarge(n));
+    }
+    let mut stats = SolveStats {
+        referrals_to_plan: n,
+        slot_classes: market.classes.len(),
+        candidate_pairs: market.candidates.iter().map(Vec::len).sum(),
+        ..SolveStats::default()
+    };
+    if n == 0 {
+        stats.millis = started.elapsed().as_secs_f64() * 1e3;
+        return Ok(Solved { choice: Vec::new(), stats });
+    }
+    let mut columns: Vec<Column> = Vec::new();
+    let mut in_model: Vec<Vec<bool>> =
+        market.candidates.iter().map(|c| vec![false; c.len()]).collect();
+    for i in 0..n {
+        columns.push(Column { i, cand: None });
+        for k in 0..market.candidates[i].len().min(settings.initial_candidates) {
+            columns.push(Column { i, cand: Some(k) });
+            in_model[i][k] = true;
+        }
+    }
+    let mut optima: Vec<i64> = Vec::new();
+    let mut last: Option<Vec<f64>> = None;
+    for level in 0..Cost::LEVELS {
+        let lower_bound: i64 = (0..n).map(|i| min_level_cost(market, i, level)).sum();
+        loop {
+            let lp = solve_lp(market, &columns, level, &optima, false)?;
+            stats.lp_solves += 1;
+            let value = lp.objective.round();
+            if (lp.objective - value).abs() > 1e-4 {
+                return Err(SolveError::Inconsistent(format!(
+                    "level {level} optimum {} is not an integer",
+                    lp.objective
+                )));
+            }
+            let value = value as i64;
+            // Nothing can beat the sum of per-referral minima: no pricing needed.
+            let new_columns = if value <= lower_bound {
+                Vec::new()
+            } else {
+                price(market, &mut in_model, level, &lp)
+            };
+            if new_columns.is_empty() {
+                optima.push(value);
+                last = Some(lp.values);
+                break;
+            }
+            columns.extend(new_columns);
+        }
+    }
+    stats.columns_in_model = columns.len();
+    let values = last.unwrap_or_default();
+    let choice = match integral_choice(market, &columns, &values) {
+        Some(choice) => choice,
+        None => {
+            stats.integer_fallback = true;
+            let lp = solve_lp(market, &columns, Cost::LEVELS - 1, &optima[..Cost::LEVELS - 1], true)?;
+            stats.lp_solves += 1;
+            integral_choice(market, &columns, &lp.values).ok_or_else(|| {
+                SolveError::Inconsistent("the integer program returned a fractional answer".into())
+            })?
+        }
+    };
+    stats.millis = started.elapsed().as_secs_f64() * 1e3;
+    Ok(Solved { choice, stats })
+}
+
+fn min_level_cost(market: &Market, i: usize, level: usize) -> i64 {
+    market.candidates[i]
+        .iter()
+        .map(|c| c.cost.level(level))
+        .chain(std::iter::once(market.unplanned_cost[i].level(level)))
+        .min()
+        .unwrap_or(0)
+}
+
+fn column_cost(market: &Market, col: Column) -> Cost {
+    match col.cand {
+        Some(k) => market.candidates[col.i][k].cost,
+        None => market.unplanned_cost[col.i],
+    }
+}
+
+struct LpAnswer {
+    objective: f64,
+    values: Vec<f64>,
+    referral_duals: Vec<f64>,
+    class_duals: Vec<f64>,
+    level_duals: Vec<f64>,
+}
+
+/// Builds and solves the restricted model for `level`, with the optima of
+/// the earlier levels as rows.
+fn solve_lp(
+    market: &Market,
+    columns: &[Column],
+    level: usize,
+    optima: &[i64],
+    integer: bool,
+) -> Result<LpAnswer, SolveError> {
+    let mut vars = ProblemVariables::new();
+    let xs: Vec<Variable> = columns
+        .iter()
+        .map(|_| {
+            let def = variable().min(0.0);
+            vars.add(if integer { def.integer().max(1.0) } else { def })
+        })
+        .collect();
+    let mut objective = Expression::with_capacity(columns.len());
+    let mut per_referral: Vec<Expression> = vec![Expression::default(); market.free.len()];
+    let mut per_class: Vec<Option<Expression>> = vec![None; market.classes.len()];
+    let mut per_level: Vec<Expression> = vec![Expression::default(); optima.len()];
+    for (col, &x) in columns.iter().zip(&xs) {
+        let cost = column_cost(market, *col);
+        let c = cost.level(level);
+        if c != 0 {
+            objective.add_mul(c as f64, x);
+        }
+        per_referral[col.i].add_mul(1.0, x);
+        if let Some(k) = col.cand {
+            let class = market.candidates[col.i][k].class;
+            per_class[class].get_or_insert_with(Expression::default).add_mul(1.0, x);
+        }
+        for (j, row) in per_level.iter_mut().enumerate() {
+            let cj = cost.level(j);
+            if cj != 0 {
+                row.add_mul(cj as f64, x);
+            }
+        }
+    }
+    let mut model = vars
+        .minimise(objective)
+        .using(highs)
+        .set_parallel(good_lp::solvers::highs::HighsParallelType::Off)
+        .set_threads(1);
+    let referral_rows: Vec<ConstraintReference> = per_referral
+        .into_iter()
+        .map(|e| model.add_constraint(Constraint::from(e.eq(1.0))))
+        .collect();
+    let class_rows: Vec<Option<ConstraintReference>> = per_class
+        .into_iter()
+        .enumerate()
+        .map(|(c, e)| {
+            e.map(|e| model.add_constraint(e.leq(market.classes[c].slots.len() as f64)))
+        })
+        .collect();
+    let level_rows: Vec<ConstraintReference> = per_level
+        .into_iter()
+        .zip(optima)
+        .map(|(e, &opt)| model.add_constraint(e.leq(opt as f64)))
+        .collect();
+    let mut solution = model.solve()?;
+    let values: Vec<f64> = xs.iter().map(|&x| solution.value(x)).collect();
+    let objective = columns
+        .iter()
+        .zip(&values)
+        .map(|(col, v)| column_cost(market, *col).level(level) as f64 * v)
+        .sum();
+    if integer {
+        return Ok(LpAnswer {
+            objective,
+            values,
+            referral_duals: Vec::new(),
+            class_duals: Vec::new(),
+            level_duals: Vec::new(),
+        });
+    }
+    let duals = solution.compute_dual();
+    Ok(LpAnswer {
+        objective,
+        values,
+        referral_duals: referral_rows.into_iter().map(|r| duals.dual(r)).collect(),
+        class_duals: class_rows.into_iter().map(|r| r.map_or(0.0, |r| duals.dual(r))).collect(),
+        level_duals: level_rows.into_iter().map(|r| duals.dual(r)).collect(),
+    })
+}
+
+/// The left-out candidates with negative reduced cost, at most
+/// `ADD_PER_ROUND` per referral, most negative first; they are marked in
+/// `in_model`. HiGHS reports row duals `y` such that the reduced cost of a
+/// column of a minimisation is `d = c - A^T y`.
+fn price(
+    market: &Market,
+    in_model: &mut [Vec<bool>],
+    level: usize,
+    lp: &LpAnswer,
+) -> Vec<Column> {
+    let mut added = Vec::new();
+    let mut improving: Vec<(f64, usize)> = Vec::new();
+    for (i, cands) in market.candidates.iter().enumerate() {
+        improving.clear();
+        for (k, cand) in cands.iter().enumerate() {
+            if in_model[i][k] {
+                continue;
+            }
+            let mut d =
+                cand.cost.level(level) as f64 - lp.referral_duals[i] - lp.class_duals[cand.class];
+            for (j, y) in lp.level_duals.iter().enumerate() {
+                d -= y * cand.cost.level(j) as f64;
+            }
+            if d < -EPS {
+                improving.push((d, k));
+            }
+        }
+        improving.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for &(_, k) in improving.iter().take(ADD_PER_ROUND) {
+            in_model[i][k] = true;
+            added.push(Column { i, cand: Some(k) });
+        }
+    }
+    added
+}
+
+/// Reads one class (or unplanned) per referral off an integral answer;
+/// `None` when any value is fractional.
+fn integral_choice(market: &Market, columns: &[Column], values: &[f64]) -> Option<Vec<Option<usize>>> {
+    let mut choice: Vec<Option<Option<usize>>> = vec![None; market.free.len()];
+    for (col, &v) in columns.iter().zip(values) {
+        if v.abs() <= 1e-6 {
+            continue;
+        }
+        if (v - 1.0).abs() > 1e-6 || choice[col.i].is_some() {
+            return None;
+        }
+        choice[col.i] = Some(col.cand.map(|k| market.candidates[col.i][k].class));
+    }
+    choice.into_iter().collect()
+}

@@ -1,0 +1,145 @@
+//! The plan (output of the planner) and its score, as the format defines them.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::model::Cost;
+use super::scenario::Scenario;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub assignments: Vec<Assignment>,
+    pub unplanned: Vec<Unplanned>,
+    pub score: Score,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub referral: String,
+    pub slot: String,
+    pub region: String,
+    pub date: NaiveDate,
+    pub wait_days: i64,
+    pub late_days: i64,
+    pub cross_region: bool,
+    /// Extension: the slot's start in the scenario's time zone.
+    pub start: DateTime<FixedOffset>,
+    /// Extension: a confirmed booking that was kept as it was.
+    pub pinned: bool,
+    /// Extension: why this slot (with `--explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explanation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unplanned {
+    pub referral: String,
+    pub reason: String,
+    /// Extension: the date counted for the score (the day after the horizon).
+    pub date: NaiveDate,
+    pub wait_days: i64,
+    pub late_days: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explanation>,
+}
+
+/// Why a referral got what it got, in Dutch for the chair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub summary: String,
+    /// The next best places, best first.
+    pub alternatives: Vec<Alternative>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub region: String,
+    pub date: NaiveDate,
+    pub late_days: i64,
+    pub cross_region: bool,
+    /// Free places of this region, date and length left in the plan.
+    pub free: usize,
+    /// Referrals holding these places in the plan.
+    pub taken_by: Vec<String>,
+    pub text: String,
+}
+
+/// The score of a plan; lower is better, compared in field order.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Score {
+    pub unplanned: u64,
+    pub late_days_sq: u64,
+    pub cross_region: u64,
+    pub wait_days_sq: u64,
+}
+
+impl Score {
+    pub fn add(&mut self, cost: Cost) {
+        self.unplanned += cost.unplanned.unsigned_abs();
+        self.late_days_sq += cost.late_sq.unsigned_abs();
+        self.cross_region += cost.cross.unsigned_abs();
+        self.wait_days_sq += cost.wait_sq.unsigned_abs();
+    }
+
+    /// Lexicographic comparison, spelled out for readers of call sites.
+    pub fn better_than(&self, other: &Score) -> bool {
+        self.cmp(other) == Ordering::Less
+    }
+}
+
+impl Plan {
+    /// Recomputes the score of `slot_of` (slot index per referral) for the
+    /// scenario. Shared by the planner, the baseline and the tests, so all
+    /// three count the same way.
+    pub fn score_of(scenario: &Scenario, slot_of: &[Option<usize>]) -> Score {
+        let mut score = Score::default();
+        for (r, slot) in slot_of.iter().enumerate() {
+            score.add(referral_cost(scenario, r, *slot));
+        }
+        score
+    }
+}
+
+/// Cost of referral `r` in slot `slot` (or unplanned).
+pub fn referral_cost(scenario: &Scenario, r: usize, slot: Option<usize>) -> Cost {
+    match slot {
+        Some(s) => {
+            let slot = &scenario.slots[s];
+            super::model::cost(scenario, r, slot.date, Some(slot.region))
+        }
+        None => super::model::cost(scenario, r, scenario.unplanned_date, None),
+    }
+}
+
+/// Checks every placement rule for a complete answer (slot per referral).
+/// Returns the problems, empty when the answer is valid.
+pub fn violations(scenario: &Scenario, slot_of: &[Option<usize>]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut holder: Vec<Option<usize>> = vec![None; scenario.slots.len()];
+    for (r, slot) in slot_of.iter().enumerate() {
+        let Some(s) = *slot else { continue };
+        let pinned_here = scenario.pinned.contains(&(r, s));
+        if let Some(refusal) = scenario.refusal(r, s, !pinned_here) {
+            problems.push(format!(
+                "{} in {}: {refusal:?}",
+                scenario.referrals[r].id, scenario.slots[s].id
+            ));
+        }
+        if let Some(other) = holder[s].replace(r) {
+            problems.push(format!(
+                "slot {} holds both {} and {}",
+                scenario.slots[s].id, scenario.referrals[other].id, scenario.referrals[r].id
+            ));
+        }
+    }
+    for &(r, s) in &scenario.pinned {
+        if slot_of[r] != Some(s) {
+            problems.push(format!("pin {} -> {} not kept", scenario.referrals[r].id, scenario.slots[s].id));
+        }
+    }
+    problems
+}
