@@ -1,0 +1,11 @@
+//! Calendar of table sessions: Dutch holidays and the concrete slots that the
+//! weekly session templates of `config/regions.toml` produce.
+
+mod holidays;
+mod slots;
+
+pub use holidays::{
+    easter_sunday, Blocking, Holiday, HolidayDate, HolidayPeriod, HolidayRule, HolidayRules,
+    MonthDay,
+};
+pub use slots::{day_status, generate_slots, local_to_utc, CalendarSlot, DayStatus};

@@ -1,0 +1,253 @@
+//! Identifier newtypes used in the region configuration.
+//!
+//! Each type can only be built through its `parse` function (or serde, which
+//! goes through `parse`), so a value in hand is always valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a string was not accepted as one of the identifier types.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} \"{value}\": {reason}")]
+pub struct InvalidValue {
+    /// What was being parsed ("region id", "CBS code", ...).
+    pub what: &'static str,
+    /// The rejected input.
+    pub value: String,
+    /// Human-readable reason.
+    pub reason: &'static str,
+}
+
+impl InvalidValue {
+    fn new(what: &'static str, value: &str, reason: &'static str) -> Self {
+        Self {
+            what,
+            value: value.to_owned(),
+            reason,
+        }
+    }
+}
+
+/// Identifier of a youth-care region, e.g. `food-valley`.
+///
+/// Non-empty; only lowercase ASCII letters, digits and hyphens. It appears in
+/// slot ids and URLs, hence the small alphabet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RegionId(String);
+
+impl RegionId {
+    /// Parses a region id; see the type documentation for the rules.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        const WHAT: &str = "region id";
+        if s.is_empty() {
+            return Err(InvalidValue::new(WHAT, s, "must not be empty"));
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(InvalidValue::new(
+                WHAT,
+                s,
+                "only lowercase letters a-z, digits and hyphens are allowed",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Code of a Dutch municipality in the CBS register: `GM` followed by four
+/// digits, e.g. `GM0228` (Ede). Parsing accepts a lowercase `gm` and stores the
+/// canonical uppercase form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CbsCode(String);
+
+impl CbsCode {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        let bytes = s.as_bytes();
+        let ok = bytes.len() == 6
+            && bytes[..2].eq_ignore_ascii_case(b"GM")
+            && bytes[2..].iter().all(u8::is_ascii_digit);
+        if ok {
+            Ok(Self(s.to_ascii_uppercase()))
+        } else {
+            Err(InvalidValue::new(
+                "CBS code",
+                s,
+                "expected GM followed by four digits, like GM0228",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, checked only for sane shape: exactly one `@`, a
+/// non-empty local part and domain, no whitespace or control characters, and
+/// no empty domain labels. The domain is stored in lowercase; the local part
+/// is kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        const WHAT: &str = "e-mail address";
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidValue::new(
+                WHAT,
+                s,
+                "must not contain whitespace or control characters",
+            ));
+        }
+        let mut parts = s.split('@');
+        let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(InvalidValue::new(WHAT, s, "must contain exactly one @"));
+        };
+        if local.is_empty() {
+            return Err(InvalidValue::new(WHAT, s, "nothing before the @"));
+        }
+        if domain.is_empty() {
+            return Err(InvalidValue::new(WHAT, s, "nothing after the @"));
+        }
+        if domain.split('.').any(str::is_empty) {
+            return Err(InvalidValue::new(
+                WHAT,
+                s,
+                "the domain has an empty part (leading, trailing or double dot)",
+            ));
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part after the `@` (lowercase).
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+}
+
+macro_rules! string_newtype_impls {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $t {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = InvalidValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+string_newtype_impls!(RegionId);
+string_newtype_impls!(CbsCode);
+string_newtype_impls!(Email);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_id_accepts_kebab_case() {
+        let id = RegionId::parse("midden-ijssel-oost-veluwe").expect("valid");
+        assert_eq!(id.as_str(), "midden-ijssel-oost-veluwe");
+        assert_eq!(id.to_string(), "midden-ijssel-oost-veluwe");
+        assert!(RegionId::parse("regio2").is_ok());
+    }
+
+    #[test]
+    fn region_id_rejects_empty_upper_case_spaces_and_underscores() {
+        for bad in ["", "Food-valley", "food valley", "food_valley", "fóod"] {
+            assert!(RegionId::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn region_id_deserializes_through_parse() {
+        let ok: Result<RegionId, _> = serde_json::from_str("\"achterhoek\"");
+        assert_eq!(ok.ok().map(String::from).as_deref(), Some("achterhoek"));
+        let bad: Result<RegionId, _> = serde_json::from_str("\"Achterhoek\"");
+        assert!(bad.is_err());
+        let json = serde_json::to_string(&RegionId::parse("tiel").expect("valid"));
+        assert_eq!(json.ok().as_deref(), Some("\"tiel\""));
+    }
+
+    #[test]
+    fn cbs_code_is_gm_and_four_digits() {
+        assert_eq!(
+            CbsCode::parse("GM0228").map(String::from),
+            Ok("GM0228".into())
+        );
+        assert_eq!(
+            CbsCode::parse("gm0228").map(String::from),
+            Ok("GM0228".into())
+        );
+        for bad in [
+            "", "GM228", "GM02281", "0228", "GX0228", "GM02a8", " GM0228",
+        ] {
+            assert!(CbsCode::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn email_lowercases_the_domain_only() {
+        let e = Email::parse("Info@Ede.Example.ORG").expect("valid");
+        assert_eq!(e.as_str(), "Info@ede.example.org");
+        assert_eq!(e.domain(), "ede.example.org");
+    }
+
+    #[test]
+    fn email_rejects_malformed_addresses() {
+        for bad in [
+            "",
+            "no-at-sign",
+            "two@@example.org",
+            "a@b@example.org",
+            "@example.org",
+            "someone@",
+            "some one@example.org",
+            "someone@example..org",
+            "someone@.example.org",
+            "someone@example.org.",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}
