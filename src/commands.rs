@@ -149,3 +149,131 @@ pub fn check_config(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// Flags shared by the service commands.
+pub struct ServiceArgs {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// Settings and region configuration, or exit status 2 with every problem.
+fn load_settings(args: &ServiceArgs) -> Result<(crate::settings::Settings, RegionsConfig), ExitCode> {
+    let mut overrides = Vec::new();
+    if let Some(listen) = &args.listen {
+        overrides.push(("server.listen", listen.clone()));
+    }
+    if let Some(dir) = &args.data_dir {
+        overrides.push(("server.data_dir", dir.display().to_string()));
+    }
+    let loaded = crate::settings::Settings::load(args.config.as_deref(), &overrides)
+        .and_then(|settings| settings.regions().map(|regions| (settings, regions)));
+    loaded.map_err(|errors| {
+        eprintln!("{errors}");
+        ExitCode::from(EXIT_INVALID_INPUT)
+    })
+}
+
+async fn state_for(args: &ServiceArgs) -> anyhow::Result<Result<(crate::state::AppState, tokio::sync::mpsc::UnboundedReceiver<String>), ExitCode>> {
+    let (settings, regions) = match load_settings(args) {
+        Ok(loaded) => loaded,
+        Err(code) => return Ok(Err(code)),
+    };
+    if settings.database_url.backend() == crate::store::Backend::Sqlite {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    }
+    let built = crate::startup::build_state(settings, regions, crate::startup::system_clock()).await?;
+    Ok(Ok(built))
+}
+
+/// `jbt serve`: the service without demo data.
+pub fn serve(args: ServiceArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    runtime()?.block_on(async {
+        let (state, requests) = match state_for(&args).await? {
+            Ok(built) => built,
+            Err(code) => return Ok(code),
+        };
+        crate::startup::serve(state, requests).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `jbt demo`: seeds demo users and referrals (once), then serves.
+pub fn demo(args: ServiceArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    runtime()?.block_on(async {
+        let (state, requests) = match state_for(&args).await? {
+            Ok(built) => built,
+            Err(code) => return Ok(code),
+        };
+        crate::slots::sync_horizon(&state).await?;
+        let users = crate::demo::seed(&state).await?;
+        crate::planning::replan_now(&state, "demo start").await?;
+        println!("jbt demo: {}", state.settings.public_url);
+        println!("Demo users (password, API token):");
+        for user in &users {
+            println!("  {:<18} {:<44} {}  {}", user.role, user.email, user.password, user.token);
+        }
+        crate::startup::serve(state, requests).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `jbt migrate`: brings the database schema up to date.
+pub fn migrate(args: ServiceArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    runtime()?.block_on(async {
+        match state_for(&args).await? {
+            Ok(_) => {
+                println!("migrations applied");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(code) => Ok(code),
+        }
+    })
+}
+
+pub struct UserAddArgs {
+    pub role: String,
+    pub region: Option<String>,
+    pub organisation: Option<String>,
+    pub municipality: Option<String>,
+    pub email: String,
+}
+
+/// `jbt user add`: prints the one-time password and an API token.
+pub fn user_add(args: ServiceArgs, user: &UserAddArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let (state, _requests) = match state_for(&args).await? {
+            Ok(built) => built,
+            Err(code) => return Ok(code),
+        };
+        match crate::demo::parse_new_user(&state.regions, user) {
+            Ok(new) => {
+                let created = crate::auth::users::create_user(&state.store, new, state.now()).await?;
+                println!("created user {} ({})", user.email, user.role);
+                println!("password: {}", created.password);
+                println!("api token: {}", created.token);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(problems) => {
+                for p in problems {
+                    eprintln!("{p}");
+                }
+                Ok(ExitCode::from(EXIT_INVALID_INPUT))
+            }
+        }
+    })
+}

@@ -1,9 +1,22 @@
 //! jbt-planner: plans the Jeugdbeschermingstafels of the Gelderland regions.
 //!
 //! The library holds everything; the `jbt` binary only parses the command
-//! line and calls into it.
+//! line and calls into it. Modules follow the domain: `planner` (pure),
+//! `calendar`, `config`, `referrals`, `slots`, `planning` (the service's
+//! plan runs), `auth`, `web`, `store`.
+pub mod auth;
 pub mod bench;
 pub mod calendar;
+pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod planner;
+pub mod planning;
+pub mod referrals;
+pub mod settings;
+pub mod slots;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod web;

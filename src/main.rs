@@ -59,11 +59,71 @@ enum Command {
         #[arg(long, hide = true)]
         child: Option<String>,
     },
+    /// Run the service with demo data on SQLite (or DATABASE_URL).
+    Demo {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Run the service.
+    Serve {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Run the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Check the region configuration and print a summary.
     CheckConfig {
         /// Default: the built-in `config/regions.toml`.
         #[arg(long)]
         regions: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServiceArgs {
+    /// Settings file layered over config/default.toml.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Directory for the SQLite file and mails written to disk.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+impl From<ServiceArgs> for commands::ServiceArgs {
+    fn from(a: ServiceArgs) -> Self {
+        commands::ServiceArgs { config: a.config, listen: a.listen, data_dir: a.data_dir }
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints the one-time password and an API token.
+    Add {
+        #[arg(long)]
+        role: String,
+        /// Chairs: their region id.
+        #[arg(long)]
+        region: Option<String>,
+        /// Referrers: their organisation.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Municipal contacts: their municipality (CBS code or name).
+        #[arg(long)]
+        municipality: Option<String>,
+        email: String,
+        #[command(flatten)]
+        service: ServiceArgs,
     },
 }
 
@@ -87,6 +147,12 @@ fn main() -> ExitCode {
         }
         Command::Bench { presets, repeats, child } => commands::bench(presets, repeats, child),
         Command::CheckConfig { regions } => commands::check_config(regions),
+        Command::Demo { service } => commands::demo(service.into()),
+        Command::Serve { service } => commands::serve(service.into()),
+        Command::Migrate { service } => commands::migrate(service.into()),
+        Command::User { command: UserCommand::Add { role, region, organisation, municipality, email, service } } => {
+            commands::user_add(service.into(), &commands::UserAddArgs { role, region, organisation, municipality, email })
+        }
     };
     result.unwrap_or_else(|err| {
         eprintln!("jbt: {err:#}");

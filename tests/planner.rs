@@ -166,6 +166,7 @@ fn random_scenario(seed: u64) -> ScenarioFile {
                 },
                 minutes: rng.random_bool(0.3).then_some(120),
                 cross_region: rng.random_bool(0.2).then_some(false),
+                excluded_regions: Vec::new(),
             }
         })
         .collect();
@@ -284,6 +285,7 @@ fn medium_scenario(seed: u64) -> ScenarioFile {
             unavailable: Vec::new(),
             minutes: rng.random_bool(0.25).then_some(120),
             cross_region: None,
+            excluded_regions: Vec::new(),
         });
     }
     file

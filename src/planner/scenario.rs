@@ -65,6 +65,11 @@ pub struct ReferralFile {
     pub minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_region: Option<bool>,
+    /// Extension: tables this referral may not go to, its own included
+    /// (an offer that table declined, or a table that does not hold this
+    /// kind of conversation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_regions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +143,8 @@ pub struct Referral {
     pub unavailable: BTreeSet<NaiveDate>,
     pub minutes: u32,
     pub cross_region: bool,
+    /// Region indexes this referral may not be held in.
+    pub excluded: Vec<usize>,
 }
 
 /// A scenario whose every rule has been checked; see the module docs.
@@ -159,6 +166,7 @@ pub struct Scenario {
 /// chair would check them. Used by the planner and the explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    Excluded,
     OtherRegion,
     NoCrossRegion,
     BeforeNow,
@@ -186,6 +194,9 @@ impl Scenario {
     pub fn refusal(&self, r: usize, s: usize, check_now: bool) -> Option<Refusal> {
         let referral = &self.referrals[r];
         let slot = &self.slots[s];
+        if referral.excluded.contains(&slot.region) {
+            return Some(Refusal::Excluded);
+        }
         if slot.region != referral.region {
             if !self.regions[referral.region].neighbours.contains(&slot.region) {
                 return Some(Refusal::OtherRegion);
@@ -217,6 +228,7 @@ impl Scenario {
         if referral.cross_region {
             regions.extend(self.regions[referral.region].neighbours.iter().copied());
         }
+        regions.retain(|g| !referral.excluded.contains(g));
         regions
     }
 
@@ -467,6 +479,13 @@ impl Builder {
                     unavailable.insert(d);
                 }
             }
+            let mut excluded = Vec::new();
+            for (j, id) in r.excluded_regions.iter().enumerate() {
+                let at = format!("referrals[{i}].excluded_regions[{j}]");
+                if let Some(g) = self.region_ref(at, id, index) {
+                    excluded.push(g);
+                }
+            }
             let minutes = r.minutes.unwrap_or(DEFAULT_MINUTES);
             if minutes == 0 {
                 self.problem(at("minutes"), "must be at least 1");
@@ -501,6 +520,7 @@ impl Builder {
                 unavailable,
                 minutes,
                 cross_region: r.cross_region.unwrap_or(true),
+                excluded,
             });
         }
         referrals
@@ -560,6 +580,7 @@ pub fn refusal_text(scenario: &Scenario, r: usize, s: usize, refusal: Refusal) -
     let region = &scenario.regions[slot.region].id;
     let home = &scenario.regions[referral.region].id;
     match refusal {
+        Refusal::Excluded => format!("{region} is excluded for this referral"),
         Refusal::OtherRegion => format!("{region} is neither {home} nor one of its neighbours"),
         Refusal::NoCrossRegion => format!("the referral may not leave {home}"),
         Refusal::BeforeNow => "the slot starts before now".into(),

@@ -1,0 +1,211 @@
+//! Demo data for `jbt demo`: users of every role and a realistic backlog of
+//! referrals from the scenario generator, seeded once per database.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::auth::users::{create_user, NewUser};
+use crate::auth::Role;
+use crate::commands::UserAddArgs;
+use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
+use crate::planner::generator::{self, GeneratorOptions, RegionSet};
+use crate::state::AppState;
+use crate::store::time::{to_date_text, to_millis};
+
+/// A demo user as printed at start-up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoUser {
+    pub role: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+fn credentials_file(state: &AppState) -> PathBuf {
+    state.settings.data_dir.join("demo-credentials.json")
+}
+
+/// Seeds users and referrals when the database has none; returns the demo
+/// users (read back from the data directory on later starts).
+pub async fn seed(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
+    let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(&state.store.pool)
+        .await?
+        .try_get("n")?;
+    let demo_users = if users == 0 {
+        let created = create_demo_users(state).await?;
+        let path = credentials_file(state);
+        std::fs::create_dir_all(&state.settings.data_dir).ok();
+        std::fs::write(&path, serde_json::to_string_pretty(&created)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        created
+    } else {
+        std::fs::read_to_string(credentials_file(state))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    };
+    let referrals: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referrals")
+        .fetch_one(&state.store.pool)
+        .await?
+        .try_get("n")?;
+    if referrals == 0 {
+        let creator = sqlx::query("SELECT id FROM users WHERE role = 'coordinator' ORDER BY id LIMIT 1")
+            .fetch_one(&state.store.pool)
+            .await?
+            .try_get("id")?;
+        seed_referrals(state, creator).await?;
+    }
+    Ok(demo_users)
+}
+
+async fn create_demo_users(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
+    let mut wanted: Vec<(Role, String, Option<RegionId>, Option<String>, Option<CbsCode>)> = vec![
+        (Role::Coordinator, "coordinator@demo.example.org".into(), None, None, None),
+        (Role::Admin, "beheer@demo.example.org".into(), None, None, None),
+        (Role::Referrer, "professional@sociaalteam-ede.example.org".into(), None, Some("Sociaal Team Ede".into()), None),
+    ];
+    for region in &state.regions.regions {
+        wanted.push((
+            Role::Chair,
+            format!("voorzitter.{}@demo.example.org", region.id.as_str()),
+            Some(region.id.clone()),
+            None,
+            None,
+        ));
+    }
+    if let Some((_, arnhem)) = state.regions.municipality("Arnhem") {
+        wanted.push((Role::MunicipalContact, "jeugd@arnhem.example.org".into(), None, None, Some(arnhem.cbs.clone())));
+    }
+    let mut out = Vec::new();
+    for (role, email, region, organisation, municipality) in wanted {
+        let new = NewUser { email: Email::parse(&email)?, role, region, organisation, municipality };
+        let created = create_user(&state.store, new, state.now()).await?;
+        out.push(DemoUser { role: role.as_str().into(), email, password: created.password, token: created.token });
+    }
+    Ok(out)
+}
+
+/// The open backlog of a generated Gelderland scenario, as referrals.
+async fn seed_referrals(state: &AppState, creator: i64) -> anyhow::Result<()> {
+    let tz = state.regions.timezone;
+    let now = state.now();
+    let options = GeneratorOptions {
+        seed: 2026,
+        weeks: state.settings.horizon_weeks,
+        regions: RegionSet::Gelderland,
+        load: 1.0,
+        now: now.with_timezone(&tz).fixed_offset(),
+    };
+    let scenario = generator::generate(&state.regions, &options)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let pinned: std::collections::HashMap<&str, &str> =
+        scenario.pinned.iter().map(|p| (p.referral.as_str(), p.slot.as_str())).collect();
+    let mut tx = state.store.write().await?;
+    for (n, r) in scenario.referrals.iter().enumerate() {
+        let region_id = RegionId::parse(&r.region)?;
+        let region = state.regions.region(&region_id).context("generated region not in config")?;
+        let municipality = &region.municipalities[rng.random_range(0..region.municipalities.len())];
+        let registered = chrono::DateTime::parse_from_rfc3339(&r.registered)?.with_timezone(&chrono::Utc);
+        let due = registered.with_timezone(&tz).date_naive() + chrono::Days::new(u64::from(state.regions.norm_days));
+        let roll: f64 = rng.random();
+        let kind = if roll < 0.08 {
+            "evaluation"
+        } else if roll < 0.2 && region.handles(crate::config::ReferralKind::OtsEnd) {
+            "ots_end"
+        } else {
+            "vtb"
+        };
+        let referrer_kind = ["local_team", "local_team", "local_team", "veilig_thuis", "certified_institution", "attendance_officer", "care_provider"]
+            [rng.random_range(0..7)];
+        let complete = rng.random_bool(0.93);
+        let booked = pinned.get(r.id.as_str()).copied();
+        let status = match (complete, booked) {
+            (_, Some(_)) => "booked",
+            (false, None) => "incomplete",
+            (true, None) => "registered",
+        };
+        let minutes = i64::from(r.minutes.unwrap_or(90));
+        sqlx::query(
+            "INSERT INTO referrals (case_ref, municipality_cbs, region_id, kind, referrer_kind, referrer_org, referrer_email,
+                safety_plan, parents_informed, child_12_plus, minutes, unavailable, earliest_date, cross_region, status,
+                registered_at, due_date, booked_slot_id, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+        )
+        .bind(format!("JBT-{}-{:04}", now.with_timezone(&tz).format("%y"), n + 1))
+        .bind(municipality.cbs.as_str())
+        .bind(region_id.as_str())
+        .bind(kind)
+        .bind(referrer_kind)
+        .bind(format!("Sociaal Team {}", municipality.name))
+        .bind(format!("professional@sociaalteam-{}.example.org", slug(&municipality.name)))
+        .bind(complete || booked.is_some())
+        .bind(complete || booked.is_some() || rng.random_bool(0.5))
+        .bind(minutes >= 120)
+        .bind(minutes)
+        .bind(serde_json::to_string(&r.unavailable)?)
+        .bind(r.earliest.clone())
+        .bind(r.cross_region.unwrap_or(true))
+        .bind(status)
+        .bind(to_millis(registered))
+        .bind(to_date_text(due))
+        .bind(booked)
+        .bind(creator)
+        .bind(to_millis(registered))
+        .bind(to_millis(now))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("seeding referral {}", r.id))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn slug(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// `jbt user add` arguments to a new user, or every problem with them.
+pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<NewUser, Vec<String>> {
+    let mut problems = Vec::new();
+    let role = Role::parse(&args.role);
+    if role.is_none() {
+        problems.push(format!(
+            "--role: unknown role {:?} (coordinator, chair, referrer, municipal_contact, admin)",
+            args.role
+        ));
+    }
+    let email = Email::parse(&args.email).map_err(|e| problems.push(format!("EMAIL: {e}"))).ok();
+    let region = args.region.as_deref().and_then(|r| {
+        let id = RegionId::parse(r).ok().filter(|id| regions.region(id).is_some());
+        if id.is_none() {
+            problems.push(format!("--region: unknown region {r:?}"));
+        }
+        id
+    });
+    let municipality = args.municipality.as_deref().and_then(|m| {
+        let found = regions.municipality(m).map(|(_, m)| m.cbs.clone());
+        if found.is_none() {
+            problems.push(format!("--municipality: unknown municipality {m:?}"));
+        }
+        found
+    });
+    match (role, email, problems.is_empty()) {
+        (Some(role), Some(email), true) => {
+            let user = NewUser { email, role, region, organisation: args.organisation.clone(), municipality };
+            user.validate(regions).map_err(|fields| {
+                fields.into_iter().map(|f| format!("--{}: {}", f.field, f.message)).collect::<Vec<_>>()
+            })?;
+            Ok(user)
+        }
+        _ => Err(problems),
+    }
+}

@@ -1,0 +1,156 @@
+//! The scenario of a plan run, read from the database: the same format a
+//! file would have, so `jbt plan --scenario` and the service plan alike.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+use crate::config::{ReferralKind, RegionsConfig};
+use crate::planner::scenario::{PinFile, ReferralFile, RegionFile, SlotFile};
+use crate::planner::{Scenario, ScenarioFile};
+use crate::store::time::{from_millis, to_millis};
+
+/// A referral the run may move, with its current tentative slot.
+#[derive(Debug, Clone)]
+pub struct FreeReferral {
+    pub id: i64,
+    pub planned_slot: Option<String>,
+}
+
+pub struct Built {
+    pub file: ScenarioFile,
+    pub scenario: Scenario,
+    pub free: Vec<FreeReferral>,
+}
+
+/// Scenario ids of referrals are `r<database id>`: the case reference is
+/// not needed by the planner, so it does not go in.
+pub fn scenario_id(id: i64) -> String {
+    format!("r{id}")
+}
+
+pub fn referral_id(scenario_id: &str) -> Option<i64> {
+    scenario_id.strip_prefix('r')?.parse().ok()
+}
+
+pub async fn scenario_from_db(
+    conn: &mut AnyConnection,
+    regions: &RegionsConfig,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Built> {
+    let slots = read_slots(conn, now).await?;
+    let (referrals, pinned, free) = read_referrals(conn, regions, now).await?;
+    let file = ScenarioFile {
+        version: 1,
+        now: now.to_rfc3339(),
+        timezone: regions.timezone.name().to_string(),
+        norm_days: regions.norm_days,
+        regions: regions
+            .regions
+            .iter()
+            .map(|r| RegionFile {
+                id: r.id.as_str().to_string(),
+                neighbours: r.neighbours.iter().map(|n| n.as_str().to_string()).collect(),
+                name: Some(r.name.clone()),
+            })
+            .collect(),
+        slots,
+        referrals,
+        pinned,
+    };
+    let scenario = Scenario::from_file(&file)
+        .map_err(|errors| anyhow::anyhow!("the database gives an invalid scenario:\n{errors}"))?;
+    Ok(Built { file, scenario, free })
+}
+
+/// Open slots from now on; booked ones stay in as the pins' slots.
+async fn read_slots(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Result<Vec<SlotFile>> {
+    let rows = sqlx::query(
+        "SELECT id, region_id, start_at, minutes FROM slots
+         WHERE cancelled_at IS NULL AND start_at >= $1 ORDER BY start_at, id",
+    )
+    .bind(to_millis(now))
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading slots")?;
+    rows.iter()
+        .map(|row| {
+            Ok(SlotFile {
+                id: row.try_get("id")?,
+                region: row.try_get("region_id")?,
+                start: from_millis(row.try_get("start_at")?).to_rfc3339(),
+                minutes: u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
+}
+
+type Referrals = (Vec<ReferralFile>, Vec<PinFile>, Vec<FreeReferral>);
+
+/// Referrals waiting for a conversation (registered, planned) and the
+/// bookings still to come (pinned).
+async fn read_referrals(
+    conn: &mut AnyConnection,
+    regions: &RegionsConfig,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Referrals> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.region_id, r.kind, r.registered_at, r.due_date, r.earliest_date, r.unavailable,
+                r.minutes, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.planned_slot_id, r.booked_slot_id, r.excluded_regions
+         FROM referrals r LEFT JOIN slots s ON s.id = r.booked_slot_id
+         WHERE r.status IN ('registered', 'planned')
+            OR (r.status = 'booked' AND s.cancelled_at IS NULL AND s.start_at >= $1)
+         ORDER BY r.registered_at, r.id",
+    )
+    .bind(to_millis(now))
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading referrals")?;
+    let mut referrals = Vec::with_capacity(rows.len());
+    let mut pinned = Vec::new();
+    let mut free = Vec::new();
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let region: String = row.try_get("region_id")?;
+        let status: String = row.try_get("status")?;
+        let booked: Option<String> = row.try_get("booked_slot_id")?;
+        let mut referral = ReferralFile {
+            id: scenario_id(id),
+            region,
+            registered: from_millis(row.try_get("registered_at")?).to_rfc3339(),
+            due: Some(row.try_get("due_date")?),
+            earliest: None,
+            unavailable: Vec::new(),
+            minutes: None,
+            cross_region: None,
+            excluded_regions: Vec::new(),
+        };
+        match (status.as_str(), booked) {
+            // A booking is kept as it is, whatever changed since: the planner
+            // only needs its date to count it in the score.
+            ("booked", Some(slot)) => pinned.push(PinFile { referral: scenario_id(id), slot }),
+            _ => {
+                free.push(FreeReferral { id, planned_slot: row.try_get("planned_slot_id")? });
+                let mut excluded: Vec<String> =
+                    serde_json::from_str(&row.try_get::<String, _>("excluded_regions")?).unwrap_or_default();
+                // A table that does not (yet) hold this kind of conversation
+                // is never an option; a neighbour that does can take it.
+                if let Some(kind) = ReferralKind::parse(&row.try_get::<String, _>("kind")?) {
+                    for r in regions.regions.iter().filter(|r| !r.handles(kind)) {
+                        excluded.push(r.id.as_str().to_string());
+                    }
+                }
+                excluded.sort();
+                excluded.dedup();
+                referral.earliest = row.try_get("earliest_date")?;
+                referral.unavailable =
+                    serde_json::from_str(&row.try_get::<String, _>("unavailable")?).unwrap_or_default();
+                referral.minutes = Some(u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX));
+                referral.cross_region = Some(row.try_get::<i64, _>("cross_region")? != 0);
+                referral.excluded_regions = excluded;
+            }
+        }
+        referrals.push(referral);
+    }
+    Ok((referrals, pinned, free))
+}

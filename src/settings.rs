@@ -1,0 +1,155 @@
+//! Service settings, layered: `config/default.toml` (built in), an optional
+//! file named by `--config`, then `JBT__SECTION__KEY` environment variables
+//! (and `DATABASE_URL`). Every problem is reported at once, with its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+use crate::config::{ConfigErrors, ConfigProblem, RegionsConfig};
+use crate::store::DatabaseUrl;
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// The address users reach the service at (links in mails).
+    pub public_url: String,
+    pub database_url: DatabaseUrl,
+    pub max_connections: u32,
+    pub data_dir: PathBuf,
+    pub horizon_weeks: u32,
+    pub debounce_millis: u64,
+    /// Local time (Europe/Amsterdam) of the daily slot job and re-plan.
+    pub morning_replan: chrono::NaiveTime,
+    /// Region configuration file; `None` = the built-in one.
+    pub regions_file: Option<PathBuf>,
+    /// Days before the due date at which an unbooked referral is at risk.
+    pub at_risk_days: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Raw {
+    server: RawServer,
+    database: RawDatabase,
+    planning: RawPlanning,
+    #[serde(default)]
+    regions: RawRegions,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawServer {
+    listen: String,
+    public_url: String,
+    data_dir: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawDatabase {
+    url: Option<String>,
+    max_connections: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawPlanning {
+    horizon_weeks: u32,
+    debounce_millis: u64,
+    morning_replan: String,
+    at_risk_days: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawRegions {
+    file: Option<String>,
+}
+
+impl Settings {
+    /// Loads the layers. `overrides` are applied last (command-line flags
+    /// such as `--listen`), as `section.key = value`.
+    pub fn load(extra_file: Option<&Path>, overrides: &[(&str, String)]) -> Result<Settings, ConfigErrors> {
+        let source = extra_file.map_or("config/default.toml".to_string(), |p| p.display().to_string());
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(path) = extra_file {
+            builder = builder.add_source(File::from(path.to_path_buf()).required(true));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("JBT").prefix_separator("__").separator("__").try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url).map_err(|e| one(&source, "database.url", e))?;
+        }
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, value.clone()).map_err(|e| one(&source, key, e))?;
+        }
+        let raw: Raw = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| one(&source, "", e))?;
+        Settings::from_raw(raw, &source)
+    }
+
+    fn from_raw(raw: Raw, source: &str) -> Result<Settings, ConfigErrors> {
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, message: String| {
+            problems.push(ConfigProblem { file: source.to_string(), key: key.to_string(), message })
+        };
+        let listen = raw
+            .server
+            .listen
+            .parse::<SocketAddr>()
+            .map_err(|e| problem("server.listen", format!("not an address:port {:?} ({e})", raw.server.listen)))
+            .ok();
+        let data_dir = PathBuf::from(&raw.server.data_dir);
+        let url_text = raw.database.url.unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("jbt.sqlite").display())
+        });
+        let database_url = DatabaseUrl::parse(&url_text)
+            .map_err(|e| problem("database.url", e))
+            .ok();
+        if raw.database.max_connections == 0 {
+            problem("database.max_connections", "must be at least 1".into());
+        }
+        if !(1..=52).contains(&raw.planning.horizon_weeks) {
+            problem("planning.horizon_weeks", format!("must be 1 to 52, not {}", raw.planning.horizon_weeks));
+        }
+        let morning_replan = chrono::NaiveTime::parse_from_str(&raw.planning.morning_replan, "%H:%M")
+            .map_err(|_| problem("planning.morning_replan", format!("not a time HH:MM {:?}", raw.planning.morning_replan)))
+            .ok();
+        if !raw.server.public_url.starts_with("http://") && !raw.server.public_url.starts_with("https://") {
+            problem("server.public_url", format!("must start with http:// or https://, not {:?}", raw.server.public_url));
+        }
+        if raw.planning.at_risk_days < 0 {
+            problem("planning.at_risk_days", "must not be negative".into());
+        }
+        match (listen, database_url, morning_replan, problems.is_empty()) {
+            (Some(listen), Some(database_url), Some(morning_replan), true) => Ok(Settings {
+                listen,
+                public_url: raw.server.public_url.trim_end_matches('/').to_string(),
+                database_url,
+                max_connections: raw.database.max_connections,
+                data_dir,
+                horizon_weeks: raw.planning.horizon_weeks,
+                debounce_millis: raw.planning.debounce_millis,
+                morning_replan,
+                regions_file: raw.regions.file.map(PathBuf::from),
+                at_risk_days: raw.planning.at_risk_days,
+            }),
+            _ => Err(ConfigErrors(problems)),
+        }
+    }
+
+    /// The region configuration these settings name.
+    pub fn regions(&self) -> Result<RegionsConfig, ConfigErrors> {
+        match &self.regions_file {
+            Some(path) => RegionsConfig::load(path),
+            None => RegionsConfig::builtin(),
+        }
+    }
+}
+
+fn one(source: &str, key: &str, err: config::ConfigError) -> ConfigErrors {
+    ConfigErrors(vec![ConfigProblem { file: source.to_string(), key: key.to_string(), message: err.to_string() }])
+}

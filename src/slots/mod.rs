@@ -1,0 +1,200 @@
+//! The concrete slots of every table, kept in the database for a rolling
+//! horizon, with cancelled sessions and extra sessions.
+
+pub mod api;
+
+use anyhow::Context;
+use chrono::{Days, NaiveDate, NaiveTime};
+use sqlx::{AnyConnection, Row};
+
+use crate::calendar::{generate_slots, local_to_utc, CalendarSlot};
+use crate::config::RegionId;
+use crate::state::AppState;
+use crate::store::time::{from_millis, to_date_text, to_millis};
+
+/// Writes the slots of the configured weekly sessions from today to the
+/// end of the horizon. Existing slots are left alone, so a cancelled
+/// session stays cancelled and an id never changes meaning.
+pub async fn sync_horizon(state: &AppState) -> anyhow::Result<usize> {
+    let tz = state.regions.timezone;
+    let today = state.now().with_timezone(&tz).date_naive();
+    let end = today
+        .checked_add_days(Days::new(u64::from(state.settings.horizon_weeks) * 7))
+        .context("horizon out of range")?;
+    let slots = generate_slots(&state.regions, today, end);
+    let mut tx = state.store.write().await?;
+    let mut added = 0;
+    for slot in &slots {
+        added += insert(&mut tx, slot, "template", state.now()).await?;
+    }
+    tx.commit().await?;
+    if added > 0 {
+        tracing::info!(added, "slots added to the horizon");
+        state.replan.request("new slots");
+    }
+    Ok(added)
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    slot: &CalendarSlot,
+    origin: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO slots (id, region_id, local_date, start_at, minutes, origin, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&slot.id)
+    .bind(slot.region.as_str())
+    .bind(to_date_text(slot.date))
+    .bind(to_millis(slot.start))
+    .bind(i64::from(slot.minutes))
+    .bind(origin)
+    .bind(to_millis(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(usize::try_from(done.rows_affected()).unwrap_or(0))
+}
+
+/// Cancels a region's session on a date (e.g. the chair is ill): its slots
+/// are cancelled and the referrals on them go back to the planner.
+/// Returns the referral ids that lost their slot.
+pub async fn cancel_session(
+    state: &AppState,
+    region: &RegionId,
+    date: NaiveDate,
+    reason: &str,
+) -> Result<(usize, Vec<i64>), sqlx::Error> {
+    let now = state.now();
+    let mut tx = state.store.write().await?;
+    let ids: Vec<String> = sqlx::query(
+        "SELECT id FROM slots WHERE region_id = $1 AND local_date = $2 AND cancelled_at IS NULL",
+    )
+    .bind(region.as_str())
+    .bind(to_date_text(date))
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|row| row.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    let mut released = Vec::new();
+    for id in &ids {
+        released.extend(crate::referrals::store::release_slot(&mut tx, id, now).await?);
+        sqlx::query("UPDATE slots SET cancelled_at = $1, cancel_reason = $2 WHERE id = $3")
+            .bind(to_millis(now))
+            .bind(reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if !ids.is_empty() {
+        state.replan.request("session cancelled");
+    }
+    Ok((ids.len(), released))
+}
+
+/// Adds an extra session: `count` slots of `minutes` from `start` (local).
+pub async fn add_session(
+    state: &AppState,
+    region: &RegionId,
+    date: NaiveDate,
+    start: NaiveTime,
+    count: u32,
+    minutes: u32,
+) -> Result<Vec<String>, sqlx::Error> {
+    let tz = state.regions.timezone;
+    let mut tx = state.store.write().await?;
+    let mut ids = Vec::new();
+    let mut at = date.and_time(start);
+    for _ in 0..count {
+        let slot = CalendarSlot {
+            id: format!("{}-{}-{}-extra", region.as_str(), date.format("%Y%m%d"), at.format("%H%M")),
+            region: region.clone(),
+            date,
+            start: local_to_utc(tz, at),
+            minutes,
+        };
+        if insert(&mut tx, &slot, "extra", state.now()).await? == 1 {
+            ids.push(slot.id);
+        }
+        at += chrono::Duration::minutes(i64::from(minutes));
+    }
+    tx.commit().await?;
+    if !ids.is_empty() {
+        state.replan.request("extra session");
+    }
+    Ok(ids)
+}
+
+/// A slot with what occupies it, for lists and the board.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SlotView {
+    pub id: String,
+    pub region: String,
+    pub date: String,
+    pub start: String,
+    pub minutes: i64,
+    /// `free`, `tentative`, `booked` or `cancelled`.
+    pub state: String,
+    pub origin: String,
+    /// The referral planned or booked here, when the viewer may see it.
+    pub referral_id: Option<i64>,
+    pub case_ref: Option<String>,
+    pub referral_region: Option<String>,
+}
+
+/// Slots of some regions between two local dates (inclusive), with the
+/// referral planned or booked on each.
+pub async fn list(
+    state: &AppState,
+    regions: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<SlotView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.region_id, s.local_date, s.start_at, s.minutes, s.origin, s.cancelled_at,
+                b.id AS booked_id, b.case_ref AS booked_ref, b.region_id AS booked_region,
+                p.id AS planned_id, p.case_ref AS planned_ref, p.region_id AS planned_region
+         FROM slots s
+         LEFT JOIN referrals b ON b.booked_slot_id = s.id
+         LEFT JOIN referrals p ON p.planned_slot_id = s.id
+         WHERE s.local_date >= $1 AND s.local_date <= $2
+         ORDER BY s.start_at, s.id",
+    )
+    .bind(to_date_text(from))
+    .bind(to_date_text(to))
+    .fetch_all(&state.store.pool)
+    .await?;
+    let tz = state.regions.timezone;
+    let mut out = Vec::new();
+    for row in rows {
+        let region: String = row.try_get("region_id")?;
+        if !regions.iter().any(|r| *r == region) {
+            continue;
+        }
+        let cancelled: Option<i64> = row.try_get("cancelled_at")?;
+        let booked: Option<i64> = row.try_get("booked_id")?;
+        let planned: Option<i64> = row.try_get("planned_id")?;
+        let (state_name, referral_id, case_ref, referral_region) = match (cancelled, booked, planned) {
+            (Some(_), _, _) => ("cancelled", None, None, None),
+            (None, Some(id), _) => ("booked", Some(id), row.try_get("booked_ref")?, row.try_get("booked_region")?),
+            (None, None, Some(id)) => ("tentative", Some(id), row.try_get("planned_ref")?, row.try_get("planned_region")?),
+            (None, None, None) => ("free", None, None, None),
+        };
+        out.push(SlotView {
+            id: row.try_get("id")?,
+            region,
+            date: row.try_get("local_date")?,
+            start: from_millis(row.try_get("start_at")?).with_timezone(&tz).to_rfc3339(),
+            minutes: row.try_get("minutes")?,
+            state: state_name.to_string(),
+            origin: row.try_get("origin")?,
+            referral_id,
+            case_ref,
+            referral_region,
+        });
+    }
+    Ok(out)
+}

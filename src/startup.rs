@@ -1,0 +1,146 @@
+//! Building and running the service: state, background jobs, HTTP server,
+//! graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::RegionsConfig;
+use crate::planning::{self, Replanner};
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// The process-wide metrics recorder (installed once, shared by every app
+/// built in this process, which matters for tests).
+pub fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
+
+/// A running service: its address and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests and the current job finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let result = self.server.await.context("server task")?;
+        for job in self.jobs {
+            let _ = job.await;
+        }
+        result
+    }
+
+    /// Waits until the server ends (after a shutdown signal).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let result = self.server.await.context("server task")?;
+        let _ = self.shutdown.send(true);
+        for job in self.jobs {
+            let _ = job.await;
+        }
+        result
+    }
+
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects the store and builds the shared state (no background jobs).
+pub async fn build_state(
+    settings: Settings,
+    regions: RegionsConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(AppState, tokio::sync::mpsc::UnboundedReceiver<String>)> {
+    let store = Store::connect(&settings.database_url, settings.max_connections).await?;
+    let (replan, requests) = Replanner::channel();
+    let state = AppState {
+        store,
+        regions: Arc::new(regions),
+        settings: Arc::new(settings),
+        clock,
+        replan,
+        metrics: metrics_handle(),
+    };
+    Ok((state, requests))
+}
+
+/// Starts the HTTP server and the background jobs on an already built state.
+pub async fn start(
+    state: AppState,
+    requests: tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(state.settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", state.settings.listen))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, watch_rx) = watch::channel(false);
+    let jobs = vec![
+        tokio::spawn(planning::run_loop(state.clone(), requests, watch_rx.clone())),
+        tokio::spawn(planning::daily_jobs(state.clone(), watch_rx.clone())),
+    ];
+    let app = crate::web::app(state.clone());
+    let mut stop = watch_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|&s| s).await;
+            })
+            .await
+            .context("serving HTTP")
+    });
+    Ok(Running { addr, state, shutdown, server, jobs })
+}
+
+/// `jbt serve` (and `jbt demo` after seeding): runs until SIGTERM or Ctrl-C.
+pub async fn serve(state: AppState, requests: tokio::sync::mpsc::UnboundedReceiver<String>) -> anyhow::Result<()> {
+    let running = start(state, requests).await?;
+    tracing::info!(addr = %running.addr, "listening");
+    let shutdown = running.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = shutdown.send(true);
+    });
+    running.wait().await
+}
+
+/// Production defaults: the system clock.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,188 @@
+//! The database: SQLite (embedded default) or PostgreSQL, chosen from the URL.
+//!
+//! One query layer serves both: sqlx's `Any` driver, with SQL that both
+//! dialects accept (`$1` placeholders, `RETURNING`, `ON CONFLICT`, partial
+//! unique indexes). Instants are stored as milliseconds since the epoch and
+//! local dates as `YYYY-MM-DD` text, so no type differs in meaning between
+//! the two schemas (`migrations/sqlite` and `migrations/postgres`).
+//!
+//! Writers: PostgreSQL serialises conflicting writes itself (row locks,
+//! unique indexes, an advisory lock for plan runs). SQLite allows one
+//! writer at a time per file; rather than let transactions fail with
+//! `SQLITE_BUSY` when a read turns into a write, this process takes a write
+//! lock first. SQLite is therefore for one instance; several instances
+//! behind a load balancer use PostgreSQL.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub mod time;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL; its `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl(url.to_string()))
+        } else {
+            Err("must start with sqlite: or postgres://".into())
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.0.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // postgres://user:secret@host/db -> postgres://user:***@host/db
+        let redacted = match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let creds = &self.0[scheme + 3..at];
+                match creds.find(':') {
+                    Some(colon) => format!(
+                        "{}{}:***{}",
+                        &self.0[..scheme + 3],
+                        &creds[..colon],
+                        &self.0[at..]
+                    ),
+                    None => self.0.clone(),
+                }
+            }
+            _ => self.0.clone(),
+        };
+        write!(f, "DatabaseUrl({redacted:?})")
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction; on SQLite it also holds the process's write lock.
+pub struct WriteTx {
+    pub tx: Transaction<'static, sqlx::Any>,
+    _lock: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Store {
+    /// Connects (creating a SQLite file when needed) and runs the migrations.
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        let mut text = url.expose().to_string();
+        if backend == Backend::Sqlite && !text.contains("mode=") {
+            text.push_str(if text.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        }
+        let options = AnyConnectOptions::from_str(&text).context("parsing the database URL")?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers go on while one writer writes;
+                        // foreign keys are off by default in SQLite.
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("connecting to {url:?}"))?;
+        let store = Store {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.run(&self.pool).await.context("running database migrations")
+    }
+
+    /// Starts a write transaction (see the module docs for SQLite).
+    pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
+        let lock = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// Is the database reachable? For `/healthz`.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Reads a BOOLEAN column. The Any driver cannot decode SQLite's booleans,
+/// so queries select them as `CAST(col AS INTEGER)`, which both backends
+/// understand, and this turns the integer back into a bool.
+pub fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<i64, _>(column).map(|v| v != 0)
+}
+
+/// Did this error come from a unique index? (Both backends report the
+/// kind; only PostgreSQL names the constraint, so callers match on kind.)
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}

@@ -1,0 +1,176 @@
+//! One error type for every handler, mapped to HTTP in one place.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::FromRequest;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+tokio::task_local! {
+    /// The request id of the request being handled (see `web::request_id`).
+    pub static REQUEST_ID: String;
+}
+
+/// A problem with one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 401: no or an unknown credential.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// 403: known user, action outside the role. (Reads of data outside the
+    /// user's scope are `NotFound`, so they do not reveal that it exists.)
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("not found")]
+    NotFound,
+    /// 409: the state does not allow this (invalid transition, slot taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: the input is well-formed but wrong, field by field.
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    /// 400: the request cannot be read at all.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 503: the database cannot be reached; try again shortly.
+    #[error("service temporarily unavailable")]
+    Unavailable,
+    /// 500: logged with its detail; the client sees only the request id.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable kind, e.g. `not_found`, `conflict`, `validation`.
+    pub error: &'static str,
+    /// Human-readable explanation (English; the UI translates by kind).
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Validation(_) => "validation",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> AppError {
+        match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::Unavailable
+            }
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            _ => AppError::Internal(err.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> AppError {
+        match err.downcast::<sqlx::Error>() {
+            Ok(db) => AppError::from(db),
+            Err(other) => AppError::Internal(other),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let request_id = REQUEST_ID.try_with(Clone::clone).ok();
+        let status = self.status();
+        let message = match &self {
+            AppError::Internal(err) => {
+                tracing::error!(request_id = ?request_id, error = ?err, "internal error");
+                "internal error; quote the request id when reporting it".to_string()
+            }
+            other => other.to_string(),
+        };
+        let kind = self.kind();
+        let fields = match self {
+            AppError::Validation(fields) => fields,
+            _ => Vec::new(),
+        };
+        let body = ErrorBody { error: kind, message, fields, request_id };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// `Json` whose rejections come back in the app's own error shape.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct AppJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> AppError {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                // "Failed to deserialize ... : field: message"; keep the part after the path.
+                let text = e.body_text();
+                let detail = text.split_once(": ").map_or(text.as_str(), |(_, rest)| rest);
+                let (field, message) = detail.split_once(": ").unwrap_or(("body", detail));
+                AppError::validation(field, message)
+            }
+            JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(format!("not valid JSON: {}", e.body_text())),
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::BadRequest("expected Content-Type: application/json".into())
+            }
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The story test suite: the service through its HTTP API, against SQLite
+//! always and against PostgreSQL when `JBT_TEST_POSTGRES_URL` is set.
+//! One binary, one module per domain.
+
+mod helpers;
+
+mod auth;
+mod planning;
+mod referrals;
+mod service;
