@@ -29,6 +29,49 @@ pub struct Settings {
     pub regions_file: Option<PathBuf>,
     /// Days before the due date at which an unbooked referral is at risk.
     pub at_risk_days: i64,
+    pub mail: MailSettings,
+    pub offers: OfferSettings,
+}
+
+/// A secret from configuration; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// `smtp://host:port` (STARTTLS when offered), `smtps://host:port`
+    /// (TLS), or unset: mails are written as .eml files under
+    /// `<data_dir>/mail`.
+    pub smtp_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// Sender address of every mail.
+    pub from: String,
+    /// Attempts before a mail is marked dead.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt, with jitter.
+    pub backoff_seconds: u64,
+    /// A new delay alert only when the forecast gets this many days worse.
+    pub worsen_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OfferSettings {
+    /// An unanswered offer expires after this many working days
+    /// (Europe/Amsterdam; weekends and holidays do not count).
+    pub expiry_working_days: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +81,8 @@ struct Raw {
     planning: RawPlanning,
     #[serde(default)]
     regions: RawRegions,
+    mail: MailSettings,
+    offers: OfferSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +166,17 @@ impl Settings {
         if !raw.server.public_url.starts_with("http://") && !raw.server.public_url.starts_with("https://") {
             problem("server.public_url", format!("must start with http:// or https://, not {:?}", raw.server.public_url));
         }
+        if let Some(url) = raw.mail.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                problem("mail.smtp_url", format!("must start with smtp:// or smtps://, not {url:?}"));
+            }
+        }
+        if raw.mail.max_attempts == 0 {
+            problem("mail.max_attempts", "must be at least 1".into());
+        }
+        if raw.offers.expiry_working_days == 0 {
+            problem("offers.expiry_working_days", "must be at least 1".into());
+        }
         if raw.planning.at_risk_days < 0 {
             problem("planning.at_risk_days", "must not be negative".into());
         }
@@ -136,6 +192,8 @@ impl Settings {
                 morning_replan,
                 regions_file: raw.regions.file.map(PathBuf::from),
                 at_risk_days: raw.planning.at_risk_days,
+                mail: raw.mail,
+                offers: raw.offers,
             }),
             _ => Err(ConfigErrors(problems)),
         }

@@ -141,7 +141,13 @@ impl IntoResponse for AppError {
             _ => Vec::new(),
         };
         let body = ErrorBody { error: kind, message, fields, request_id };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 

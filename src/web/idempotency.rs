@@ -118,8 +118,14 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
         .map_err(|_| AppError::Internal(anyhow::anyhow!("response body unreadable")).into_response())?;
     // Errors that did not change anything (server errors roll back, a
     // missing credential never started) must not be frozen: the retry
-    // should run for real.
-    let keep = !(status.is_server_error() || status == StatusCode::UNAUTHORIZED);
+    // should run for real. Responses marked no-store (one-time passwords,
+    // tokens) are never written to the database.
+    let no_store = resp_parts
+        .headers
+        .get(axum::http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    let keep = !(status.is_server_error() || status == StatusCode::UNAUTHORIZED || no_store);
     let mut tx = state.store.write().await.map_err(db)?;
     if keep {
         sqlx::query("UPDATE idempotency_keys SET status = $1, response_body = $2 WHERE scope = $3 AND idem_key = $4")

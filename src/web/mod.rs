@@ -30,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::referrals::api::router())
         .merge(crate::slots::api::router())
         .merge(crate::planning::api::router())
+        .merge(crate::offers::api::router())
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer));
     Router::new()
         .nest("/api/v1", api)

@@ -1,0 +1,415 @@
+//! Users and their credentials in the database (`users`, `api_tokens`).
+//!
+//! Functions that change a user or a token take the acting user (`None`
+//! for the command line and the demo seed) and write the audit row in the
+//! same transaction as the change, so no change goes unrecorded.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use super::audit::{self, AuditEntry};
+use super::{secrets, CurrentUser, Role};
+use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
+use crate::store::time::{from_millis, to_millis};
+use crate::store::{is_unique_violation, Store};
+use crate::web::FieldError;
+
+/// The label of the token made together with the user.
+pub const INITIAL_TOKEN_LABEL: &str = "initial";
+
+/// A user to be created. Fields are typed, so only the combination of role
+/// and scope is left to [`NewUser::validate`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub role: Role,
+    pub region: Option<RegionId>,
+    pub organisation: Option<String>,
+    pub municipality: Option<CbsCode>,
+}
+
+impl NewUser {
+    /// Each role carries exactly the scope it is limited to, and that scope
+    /// exists: a chair an existing region, a referrer an organisation, a
+    /// municipal contact an existing municipality. Coordinators and admins
+    /// carry none (a stray scope would suggest a limit that is not applied).
+    pub fn validate(&self, regions: &RegionsConfig) -> Result<(), Vec<FieldError>> {
+        let mut problems = Vec::new();
+        let organisation = self.organisation.as_deref().map(str::trim);
+        let (needs_region, needs_organisation, needs_municipality) = match self.role {
+            Role::Chair => (true, false, false),
+            Role::Referrer => (false, true, false),
+            Role::MunicipalContact => (false, false, true),
+            Role::Coordinator | Role::Admin => (false, false, false),
+        };
+        match (&self.region, needs_region) {
+            (None, true) => problems.push(FieldError::new("region", "a chair needs a region")),
+            (Some(id), true) if regions.region(id).is_none() => {
+                problems.push(FieldError::new("region", format!("unknown region {id}")))
+            }
+            (Some(_), false) => problems.push(not_for_role("region", self.role)),
+            _ => {}
+        }
+        match (organisation, needs_organisation) {
+            (None | Some(""), true) => problems.push(FieldError::new(
+                "organisation",
+                "a referrer needs an organisation",
+            )),
+            (Some(name), true) if name.chars().count() > MAX_ORGANISATION_CHARS => {
+                problems.push(FieldError::new(
+                    "organisation",
+                    format!("at most {MAX_ORGANISATION_CHARS} characters"),
+                ))
+            }
+            (Some(_), false) => problems.push(not_for_role("organisation", self.role)),
+            _ => {}
+        }
+        match (&self.municipality, needs_municipality) {
+            (None, true) => problems.push(FieldError::new(
+                "municipality",
+                "a municipal contact needs a municipality",
+            )),
+            (Some(code), true) if regions.municipality(code.as_str()).is_none() => {
+                problems.push(FieldError::new(
+                    "municipality",
+                    format!("no participating municipality {code}"),
+                ))
+            }
+            (Some(_), false) => problems.push(not_for_role("municipality", self.role)),
+            _ => {}
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+const MAX_ORGANISATION_CHARS: usize = 200;
+
+fn not_for_role(field: &str, role: Role) -> FieldError {
+    FieldError::new(field, format!("a user with role {role} has no {field}"))
+}
+
+/// A new user's credentials, shown once: only their hashes are stored.
+#[derive(Debug)]
+pub struct CreatedUser {
+    pub id: i64,
+    pub password: String,
+    pub token: String,
+}
+
+/// A new API token, shown once.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub token: String,
+}
+
+/// Creating a user failed because the address is taken (409 in the API).
+#[derive(Debug, thiserror::Error)]
+#[error("a user with e-mail address {0} already exists")]
+pub struct DuplicateEmail(pub String);
+
+/// A user as listed to admins: no credential, not even a hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    #[schema(value_type = Option<String>)]
+    pub region: Option<RegionId>,
+    pub organisation: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub municipality: Option<CbsCode>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Creates a user with a random password and an initial API token, on
+/// behalf of no one (command line, demo seed, tests). Does not call
+/// [`NewUser::validate`]; callers that take outside input do.
+pub async fn create_user(
+    store: &Store,
+    user: NewUser,
+    now: DateTime<Utc>,
+) -> anyhow::Result<CreatedUser> {
+    create_user_by(store, None, user, now).await
+}
+
+/// [`create_user`] on behalf of `actor`, who is named in the audit row.
+/// A taken e-mail address is a [`DuplicateEmail`] error.
+#[tracing::instrument(skip_all, fields(role = %user.role))]
+pub async fn create_user_by(
+    store: &Store,
+    actor: Option<&CurrentUser>,
+    user: NewUser,
+    now: DateTime<Utc>,
+) -> anyhow::Result<CreatedUser> {
+    let password = secrets::new_password()?;
+    let token = secrets::new_token()?;
+    // Hash before taking the write lock: it is the slow part.
+    let password_hash = hash_off_thread(password.clone()).await?;
+    let mut tx = store.write().await.context("starting the transaction")?;
+    let id = match insert_user(&mut tx, &user, &password_hash, now).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(DuplicateEmail(user.email.to_string()).into())
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("inserting the user")),
+    };
+    insert_token(&mut tx, id, INITIAL_TOKEN_LABEL, &token, now)
+        .await
+        .context("inserting the initial token")?;
+    let detail = format!("user {id} {} as {}", user.email, user.role);
+    audit::record(&mut tx, changed(now, actor, "user.create", detail))
+        .await
+        .context("writing the audit row")?;
+    tx.commit().await.context("committing the new user")?;
+    Ok(CreatedUser {
+        id,
+        password,
+        token,
+    })
+}
+
+/// The audit row of a change to a user or token (never about a referral).
+fn changed<'a>(
+    at: DateTime<Utc>,
+    actor: Option<&'a CurrentUser>,
+    action: &'a str,
+    detail: String,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        at,
+        user: actor,
+        action,
+        referral_id: None,
+        result: "ok",
+        detail: Some(detail),
+    }
+}
+
+async fn hash_off_thread(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .context("the password hashing task failed")?
+}
+
+async fn insert_user(
+    conn: &mut sqlx::AnyConnection,
+    user: &NewUser,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (email, role, region_id, organisation, municipality_cbs, password_hash, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(user.email.as_str())
+    .bind(user.role.as_str())
+    .bind(user.region.as_ref().map(RegionId::as_str))
+    .bind(user.organisation.as_deref().map(str::trim))
+    .bind(user.municipality.as_ref().map(CbsCode::as_str))
+    .bind(password_hash)
+    .bind(true)
+    .bind(to_millis(now))
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")
+}
+
+async fn insert_token(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    label: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(secrets::token_hash(token))
+    .bind(label)
+    .bind(to_millis(now))
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")
+}
+
+/// Gives `user_id` another API token. The caller checks that the user
+/// exists and that `actor` may do this.
+#[tracing::instrument(skip(store, actor, label, now))]
+pub async fn create_token(
+    store: &Store,
+    actor: Option<&CurrentUser>,
+    user_id: i64,
+    label: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<IssuedToken> {
+    let token = secrets::new_token()?;
+    let mut tx = store.write().await.context("starting the transaction")?;
+    let id = insert_token(&mut tx, user_id, label, &token, now)
+        .await
+        .context("inserting the token")?;
+    let detail = format!("token {id} ({label}) for user {user_id}");
+    audit::record(&mut tx, changed(now, actor, "token.create", detail))
+        .await
+        .context("writing the audit row")?;
+    tx.commit().await.context("committing the token")?;
+    Ok(IssuedToken { id, token })
+}
+
+/// Revokes token `token_id` of `user_id`; false when there is no such
+/// live token (unknown, someone else's, or already revoked).
+#[tracing::instrument(skip(store, actor, now))]
+pub async fn revoke_token(
+    store: &Store,
+    actor: Option<&CurrentUser>,
+    user_id: i64,
+    token_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = store.write().await?;
+    let revoked = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(to_millis(now))
+    .bind(token_id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if revoked {
+        let detail = format!("token {token_id} of user {user_id}");
+        audit::record(&mut tx, changed(now, actor, "token.revoke", detail)).await?;
+    }
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// The active user with this e-mail address and password, or `None`.
+///
+/// Takes about as long for an unknown address as for a wrong password
+/// (see [`secrets::dummy_hash`]). Returns an error only when the database
+/// or the hashing task fails.
+#[tracing::instrument(skip_all)]
+pub async fn verify_password(
+    store: &Store,
+    email: &Email,
+    password: &str,
+) -> anyhow::Result<Option<CurrentUser>> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
+    ))
+    .bind(email.as_str())
+    .fetch_optional(&store.pool)
+    .await?;
+    let (user, stored) = match &row {
+        Some(row) => {
+            let user = is_active(row)?.then(|| current_user(row)).transpose()?;
+            (user, row.try_get::<String, _>("password_hash")?)
+        }
+        None => (None, secrets::dummy_hash().to_string()),
+    };
+    let password = password.to_string();
+    let matches =
+        tokio::task::spawn_blocking(move || secrets::password_matches(&stored, &password))
+            .await
+            .context("the password check task failed")?;
+    Ok(user.filter(|_| matches))
+}
+
+/// The active user owning this live token, or `None`.
+pub async fn user_by_token(store: &Store, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
+    if !token.starts_with(secrets::TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2"
+    ))
+    .bind(secrets::token_hash(token))
+    .bind(true)
+    .fetch_optional(&store.pool)
+    .await?;
+    row.as_ref().map(current_user).transpose()
+}
+
+pub async fn find_user(store: &Store, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await?;
+    row.as_ref().map(user_record).transpose()
+}
+
+/// All users, oldest first.
+pub async fn list_users(store: &Store) -> Result<Vec<UserRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.id"))
+        .fetch_all(&store.pool)
+        .await?;
+    rows.iter().map(user_record).collect()
+}
+
+/// The columns [`current_user`] and [`user_record`] read, from `users u`.
+///
+/// `active` comes back as 0 or 1: sqlx's `Any` driver cannot decode a
+/// SQLite `BOOLEAN` column, and a `CASE` is an integer on both backends.
+const USER_COLUMNS: &str = "u.id, u.email, u.role, u.region_id, u.organisation, u.municipality_cbs,
+     CASE WHEN u.active THEN 1 ELSE 0 END AS active, u.created_at";
+
+fn is_active(row: &AnyRow) -> Result<bool, sqlx::Error> {
+    Ok(row.try_get::<i64, _>("active")? == 1)
+}
+
+fn current_user(row: &AnyRow) -> Result<CurrentUser, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    Ok(CurrentUser {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        region: parse_column(row, "region_id", RegionId::parse)?,
+        organisation: row.try_get("organisation")?,
+        municipality: parse_column(row, "municipality_cbs", CbsCode::parse)?,
+    })
+}
+
+fn user_record(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
+    let user = current_user(row)?;
+    Ok(UserRecord {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        region: user.region,
+        organisation: user.organisation,
+        municipality: user.municipality,
+        active: is_active(row)?,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+/// Reads an optional text column through a newtype's parser; a value the
+/// parser refuses was not written by this code and is reported as corrupt.
+fn parse_column<T, E>(
+    row: &AnyRow,
+    column: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, sqlx::Error> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| parse(&t).map_err(|_| corrupt(column, &t)))
+        .transpose()
+}
+
+fn corrupt(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("bad {column} {value:?} in the users table").into())
+}
