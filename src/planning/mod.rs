@@ -88,12 +88,87 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
     .await
     .context("planner task")??;
     let moved = apply(&mut tx, &built, &outcome.plan, now).await?;
+    let context = PlanContext { state, now, placements: placements(&built, &outcome.plan) };
+    crate::offers::after_plan(&mut tx, &context).await.context("offers after the plan run")?;
+    crate::alerts::after_plan(&mut tx, &context).await.context("delay alerts after the plan run")?;
     let summary = record_run(&mut tx, reason, &built, &outcome, started, now, moved).await?;
     tx.commit().await.context("committing the plan run")?;
     metrics::counter!("jbt_plan_runs_total").increment(1);
     metrics::histogram!("jbt_plan_solve_seconds").record(outcome.stats.millis / 1000.0);
     tracing::info!(run = summary.run_id, reason, planned = summary.planned, unplanned = summary.unplanned, millis = outcome.stats.millis, "plan run");
     Ok(summary)
+}
+
+/// What a plan run decided, per referral, for the work that follows it in
+/// the same transaction (offers to neighbouring tables, delay alerts).
+pub struct PlanContext<'a> {
+    pub state: &'a AppState,
+    pub now: DateTime<Utc>,
+    pub placements: Vec<Placement>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub referral_id: i64,
+    pub home_region: String,
+    pub due: chrono::NaiveDate,
+    /// `None`: no slot in the horizon (unplanned).
+    pub slot_id: Option<String>,
+    pub slot_region: Option<String>,
+    /// The slot's local date, or for an unplanned referral the day after the horizon.
+    pub date: chrono::NaiveDate,
+    pub late_days: i64,
+    /// A confirmed booking or a slot held for an open offer: not moved by the run.
+    pub pinned: bool,
+}
+
+impl Placement {
+    pub fn cross_region(&self) -> bool {
+        self.slot_region.as_deref().is_some_and(|r| r != self.home_region)
+    }
+}
+
+fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
+    let home = |scenario_id: &str| {
+        built
+            .scenario
+            .referrals
+            .iter()
+            .find(|r| r.id == scenario_id)
+            .map(|r| (built.scenario.regions[r.region].id.clone(), r.due))
+    };
+    let mut out = Vec::new();
+    for a in &plan.assignments {
+        let (Some(id), Some((home_region, due))) = (scenario::referral_id(&a.referral), home(&a.referral)) else {
+            continue;
+        };
+        out.push(Placement {
+            referral_id: id,
+            home_region,
+            due,
+            slot_id: Some(a.slot.clone()),
+            slot_region: Some(a.region.clone()),
+            date: a.date,
+            late_days: a.late_days,
+            pinned: a.pinned,
+        });
+    }
+    for u in &plan.unplanned {
+        let (Some(id), Some((home_region, due))) = (scenario::referral_id(&u.referral), home(&u.referral)) else {
+            continue;
+        };
+        out.push(Placement {
+            referral_id: id,
+            home_region,
+            due,
+            slot_id: None,
+            slot_region: None,
+            date: u.date,
+            late_days: u.late_days,
+            pinned: false,
+        });
+    }
+    out
 }
 
 /// Writes the plan: tentative slots and explanations of the free referrals.
@@ -146,11 +221,16 @@ async fn apply(
     for id in &moved {
         let slot = target.get(id).cloned().flatten();
         let status = if slot.is_some() { "planned" } else { "registered" };
+        // A booking may have committed on PostgreSQL since this run read
+        // the slots (bookings do not take the plan lock): never plan a
+        // referral into a slot that is booked by now; the booking asked for
+        // a new run anyway.
         sqlx::query(
             "UPDATE referrals SET planned_slot_id = $1, status = $2, updated_at = $3
-             WHERE id = $4 AND status IN ('registered', 'planned')",
+             WHERE id = $4 AND status IN ('registered', 'planned')
+               AND NOT EXISTS (SELECT 1 FROM referrals b WHERE b.booked_slot_id = $1)",
         )
-        .bind(slot)
+        .bind(slot.clone())
         .bind(status)
         .bind(at)
         .bind(id)
@@ -250,6 +330,21 @@ pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let wait = until_next(&state, state.settings.morning_replan);
         tokio::select! {
             () = tokio::time::sleep(wait) => {},
+            _ = shutdown.wait_for(|&s| s) => return,
+        }
+    }
+}
+
+/// Every minute: expire unanswered offers (each expiry asks for a re-plan).
+pub async fn minute_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match crate::offers::expire_due(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "offers expired"),
+            Err(err) => tracing::error!(error = ?err, "expiring offers failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {},
             _ = shutdown.wait_for(|&s| s) => return,
         }
     }

@@ -96,8 +96,12 @@ async fn read_referrals(
 ) -> anyhow::Result<Referrals> {
     let rows = sqlx::query(
         "SELECT r.id, r.region_id, r.kind, r.registered_at, r.due_date, r.earliest_date, r.unavailable,
-                r.minutes, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.planned_slot_id, r.booked_slot_id, r.excluded_regions
-         FROM referrals r LEFT JOIN slots s ON s.id = r.booked_slot_id
+                r.minutes, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.planned_slot_id, r.booked_slot_id,
+                r.excluded_regions, os.id AS offer_slot
+         FROM referrals r
+         LEFT JOIN slots s ON s.id = r.booked_slot_id
+         LEFT JOIN offers o ON o.referral_id = r.id AND o.status = 'open'
+         LEFT JOIN slots os ON os.id = o.slot_id AND os.cancelled_at IS NULL AND os.start_at >= $1
          WHERE r.status IN ('registered', 'planned')
             OR (r.status = 'booked' AND s.cancelled_at IS NULL AND s.start_at >= $1)
          ORDER BY r.registered_at, r.id",
@@ -114,6 +118,7 @@ async fn read_referrals(
         let region: String = row.try_get("region_id")?;
         let status: String = row.try_get("status")?;
         let booked: Option<String> = row.try_get("booked_slot_id")?;
+        let offered: Option<String> = row.try_get("offer_slot")?;
         let mut referral = ReferralFile {
             id: scenario_id(id),
             region,
@@ -125,10 +130,16 @@ async fn read_referrals(
             cross_region: None,
             excluded_regions: Vec::new(),
         };
-        match (status.as_str(), booked) {
+        match (status.as_str(), booked, offered) {
             // A booking is kept as it is, whatever changed since: the planner
             // only needs its date to count it in the score.
-            ("booked", Some(slot)) => pinned.push(PinFile { referral: scenario_id(id), slot }),
+            ("booked", Some(slot), _) => pinned.push(PinFile { referral: scenario_id(id), slot }),
+            // A slot offered to a neighbouring table is held until the chair
+            // answers or the offer expires.
+            (_, _, Some(slot)) => {
+                free.push(FreeReferral { id, planned_slot: row.try_get("planned_slot_id")? });
+                pinned.push(PinFile { referral: scenario_id(id), slot });
+            }
             _ => {
                 free.push(FreeReferral { id, planned_slot: row.try_get("planned_slot_id")? });
                 let mut excluded: Vec<String> =

@@ -168,7 +168,7 @@ pub async fn cancel_session(
         return Err(AppError::Validation(problems));
     };
     may_manage(&user, &region)?;
-    let (cancelled_slots, released_referrals) = super::cancel_session(&state, &region, date, body.reason.trim()).await?;
+    let (cancelled_slots, released_referrals) = super::cancel_session(&state, &user, &region, date, body.reason.trim()).await?;
     if cancelled_slots == 0 {
         return Err(AppError::NotFound);
     }

@@ -62,6 +62,7 @@ async fn insert(
 /// Returns the referral ids that lost their slot.
 pub async fn cancel_session(
     state: &AppState,
+    user: &crate::auth::CurrentUser,
     region: &RegionId,
     date: NaiveDate,
     reason: &str,
@@ -80,7 +81,18 @@ pub async fn cancel_session(
     .collect::<Result<_, _>>()?;
     let mut released = Vec::new();
     for id in &ids {
-        released.extend(crate::referrals::store::release_slot(&mut tx, id, now).await?);
+        for referral in crate::referrals::store::release_slot(&mut tx, id, now).await? {
+            let entry = crate::auth::audit::AuditEntry {
+                at: now,
+                user: Some(user),
+                action: "referral.release",
+                referral_id: Some(referral),
+                result: "ok",
+                detail: Some(format!("session cancelled: {reason}")),
+            };
+            crate::auth::audit::record(&mut tx, entry).await?;
+            released.push(referral);
+        }
         sqlx::query("UPDATE slots SET cancelled_at = $1, cancel_reason = $2 WHERE id = $3")
             .bind(to_millis(now))
             .bind(reason)

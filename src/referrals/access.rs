@@ -1,0 +1,175 @@
+//! Who may see and do what with referrals.
+//!
+//! Two kinds of refusal: an action the role never may do is 403 (it reveals
+//! nothing); a referral outside the user's scope is 404, exactly as if it did
+//! not exist, so a chair cannot probe another region's case numbers.
+//! Scopes are applied in SQL ([`super::store`]), never by filtering in memory.
+
+use crate::auth::{CurrentUser, Role};
+use crate::config::RegionId;
+use crate::web::AppError;
+
+/// The referrals a user can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Coordinators: every region.
+    All,
+    /// Chairs: referrals whose home region this is, or whose planned or
+    /// booked slot is at this region's table.
+    Region(RegionId),
+    /// Referrers: referrals of their own organisation.
+    Organisation(String),
+}
+
+/// What a user wants to do with referrals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Withdraw,
+    Cancel,
+    Confirm,
+    Hold,
+    RecordOutcome,
+}
+
+impl Action {
+    /// The audit log's name for it.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Action::Read => "referral.read",
+            Action::Create => "referral.create",
+            Action::Update => "referral.update",
+            Action::Withdraw => "referral.withdraw",
+            Action::Cancel => "referral.cancel",
+            Action::Confirm => "referral.confirm",
+            Action::Hold => "referral.held",
+            Action::RecordOutcome => "referral.outcome",
+        }
+    }
+
+    fn allowed(self, role: Role) -> bool {
+        use Action::*;
+        match role {
+            Role::Coordinator => true,
+            Role::Chair => matches!(self, Read | Cancel | Confirm | Hold | RecordOutcome),
+            Role::Referrer => matches!(self, Read | Create | Update | Withdraw),
+            Role::MunicipalContact | Role::Admin => false,
+        }
+    }
+
+    fn refusal(self, role: Role) -> String {
+        match role {
+            Role::MunicipalContact | Role::Admin => {
+                format!("the {} role has no access to referral data", role.as_str())
+            }
+            _ => format!("a {} may not {}", role.as_str(), self.described()),
+        }
+    }
+
+    fn described(self) -> &'static str {
+        match self {
+            Action::Read => "read referrals",
+            Action::Create => "register referrals",
+            Action::Update => "change referrals",
+            Action::Withdraw => "withdraw referrals",
+            Action::Cancel => "cancel referrals",
+            Action::Confirm => "confirm bookings",
+            Action::Hold => "mark conversations as held",
+            Action::RecordOutcome => "record outcomes",
+        }
+    }
+}
+
+/// The user's scope, if the role may do `action` at all (403 otherwise).
+pub fn authorize(user: &CurrentUser, action: Action) -> Result<Scope, AppError> {
+    if !action.allowed(user.role) {
+        return Err(AppError::Forbidden(action.refusal(user.role)));
+    }
+    let misconfigured = |what: &str| {
+        AppError::Forbidden(format!(
+            "this {} account has no {what}; ask an administrator",
+            user.role.as_str()
+        ))
+    };
+    match user.role {
+        Role::Coordinator => Ok(Scope::All),
+        Role::Chair => user
+            .region
+            .clone()
+            .map(Scope::Region)
+            .ok_or_else(|| misconfigured("region")),
+        Role::Referrer => user
+            .organisation
+            .clone()
+            .filter(|o| !o.trim().is_empty())
+            .map(Scope::Organisation)
+            .ok_or_else(|| misconfigured("organisation")),
+        Role::MunicipalContact | Role::Admin => Err(AppError::Forbidden(action.refusal(user.role))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> CurrentUser {
+        CurrentUser {
+            id: 1,
+            email: "someone@example.org".into(),
+            role,
+            region: RegionId::parse("food-valley").ok(),
+            organisation: Some("Sociaal Team Ede".into()),
+            municipality: None,
+        }
+    }
+
+    #[test]
+    fn roles_without_referral_data_are_refused_everything() {
+        for role in [Role::MunicipalContact, Role::Admin] {
+            for action in [Action::Read, Action::Create, Action::Confirm] {
+                assert!(matches!(
+                    authorize(&user(role), action),
+                    Err(AppError::Forbidden(_))
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn chairs_see_their_region_and_referrers_their_organisation() {
+        assert_eq!(
+            authorize(&user(Role::Chair), Action::Read).ok(),
+            RegionId::parse("food-valley").ok().map(Scope::Region)
+        );
+        assert_eq!(
+            authorize(&user(Role::Referrer), Action::Read).ok(),
+            Some(Scope::Organisation("Sociaal Team Ede".into()))
+        );
+        assert_eq!(
+            authorize(&user(Role::Coordinator), Action::Cancel).ok(),
+            Some(Scope::All)
+        );
+    }
+
+    #[test]
+    fn each_role_does_only_its_part() {
+        assert!(authorize(&user(Role::Chair), Action::Create).is_err());
+        assert!(authorize(&user(Role::Chair), Action::Update).is_err());
+        assert!(authorize(&user(Role::Chair), Action::Confirm).is_ok());
+        assert!(authorize(&user(Role::Referrer), Action::Confirm).is_err());
+        assert!(authorize(&user(Role::Referrer), Action::Cancel).is_err());
+        assert!(authorize(&user(Role::Referrer), Action::Withdraw).is_ok());
+    }
+
+    #[test]
+    fn a_chair_without_a_region_sees_nothing() {
+        let mut chair = user(Role::Chair);
+        chair.region = None;
+        assert!(matches!(
+            authorize(&chair, Action::Read),
+            Err(AppError::Forbidden(_))
+        ));
+    }
+}

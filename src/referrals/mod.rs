@@ -1,0 +1,21 @@
+//! Referrals (verzoeken tot bespreking): the type, its lifecycle, the norm
+//! clock, and their storage.
+//!
+//! - [`domain`]: case references (pseudonymous, never personal data),
+//!   referrer kinds, outcomes, conversation lengths;
+//! - [`lifecycle`]: every status change, in one table;
+//! - [`norm`]: due dates and on-track / at-risk / late (pure);
+//! - [`access`]: what each role may see and do;
+//! - [`booking`]: whether a slot can be booked for a referral (pure);
+//! - [`input`] and [`view`]: the API's bodies and JSON;
+//! - [`store`]: the SQL; [`api`]: the handlers.
+pub mod access;
+pub mod api;
+mod audit;
+pub mod booking;
+pub mod domain;
+pub mod input;
+pub mod lifecycle;
+pub mod norm;
+pub mod store;
+pub mod view;

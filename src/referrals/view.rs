@@ -1,0 +1,171 @@
+//! The JSON a client sees of a referral.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::domain::ReferrerKind;
+use super::lifecycle::Status;
+use super::norm::{self, Norm, NormInput};
+use super::store::{Referral, SlotInfo};
+use crate::config::RegionsConfig;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MunicipalityView {
+    #[schema(example = "GM0228")]
+    pub cbs: String,
+    #[schema(example = "Ede")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionView {
+    #[schema(example = "food-valley")]
+    pub id: String,
+    #[schema(example = "FoodValley")]
+    pub name: String,
+}
+
+/// A slot a referral is planned or booked in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SlotView {
+    pub id: String,
+    pub region: String,
+    /// Local date.
+    pub date: NaiveDate,
+    /// Start, RFC 3339 with the local offset.
+    #[schema(example = "2026-12-02T09:00:00+01:00")]
+    pub start: String,
+    pub minutes: u32,
+}
+
+/// A referral as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReferralView {
+    pub id: i64,
+    #[schema(example = "ST-EDE-0042")]
+    pub case_ref: String,
+    pub municipality: MunicipalityView,
+    /// Home region.
+    pub region: RegionView,
+    /// `vtb`, `ots_end` or `evaluation`.
+    #[schema(value_type = String, example = "vtb")]
+    pub kind: crate::config::ReferralKind,
+    pub referrer_kind: ReferrerKind,
+    pub referrer_org: String,
+    pub referrer_email: String,
+    pub safety_plan: bool,
+    pub parents_informed: bool,
+    pub child_12_plus: bool,
+    /// Slot length needed: 90, or 120 when the child is heard separately.
+    pub minutes: u32,
+    pub unavailable: Vec<NaiveDate>,
+    pub earliest: Option<NaiveDate>,
+    pub cross_region: bool,
+    pub status: Status,
+    /// What is missing before it can be planned (`safety_plan`, `parents_informed`).
+    pub missing: Vec<String>,
+    /// RFC 3339 with the local offset.
+    pub registered_at: String,
+    pub norm: Norm,
+    pub planned_slot: Option<SlotView>,
+    pub booked_slot: Option<SlotView>,
+    /// Why the planner placed it where it is (or could not place it).
+    #[schema(value_type = Option<Object>)]
+    pub explanation: Option<serde_json::Value>,
+    /// The referral whose outcome asked for this evaluation.
+    pub parent_referral_id: Option<i64>,
+    pub version: i64,
+}
+
+fn slot_view(slot: &SlotInfo, tz: Tz) -> SlotView {
+    SlotView {
+        id: slot.id.clone(),
+        region: slot.region.clone(),
+        date: slot.date,
+        start: slot.start.with_timezone(&tz).to_rfc3339(),
+        minutes: slot.minutes,
+    }
+}
+
+impl ReferralView {
+    /// The view on local date `today`.
+    pub fn new(
+        r: &Referral,
+        regions: &RegionsConfig,
+        today: NaiveDate,
+        at_risk_days: i64,
+    ) -> ReferralView {
+        let tz = regions.timezone;
+        let municipality_name = regions
+            .municipality(r.municipality.as_str())
+            .map_or_else(|| r.municipality.to_string(), |(_, m)| m.name.clone());
+        let region_name = regions
+            .region(&r.region)
+            .map_or_else(|| r.region.to_string(), |g| g.name.clone());
+        let norm = norm::assess(
+            &NormInput {
+                registered_at: r.registered_at,
+                due: r.due,
+                status: r.status,
+                slot_date: r.slot().map(|s| s.date),
+            },
+            tz,
+            today,
+            at_risk_days,
+        );
+        ReferralView {
+            id: r.id,
+            case_ref: r.case_ref.to_string(),
+            municipality: MunicipalityView {
+                cbs: r.municipality.to_string(),
+                name: municipality_name,
+            },
+            region: RegionView {
+                id: r.region.to_string(),
+                name: region_name,
+            },
+            kind: r.kind,
+            referrer_kind: r.referrer_kind,
+            referrer_org: r.referrer_org.clone(),
+            referrer_email: r.referrer_email.to_string(),
+            safety_plan: r.safety_plan,
+            parents_informed: r.parents_informed,
+            child_12_plus: r.child_12_plus,
+            minutes: r.minutes,
+            unavailable: r.unavailable.clone(),
+            earliest: r.earliest,
+            cross_region: r.cross_region,
+            status: r.status,
+            missing: r.missing().into_iter().map(String::from).collect(),
+            registered_at: r.registered_at.with_timezone(&tz).to_rfc3339(),
+            norm,
+            planned_slot: r.planned_slot.as_ref().map(|s| slot_view(s, tz)),
+            booked_slot: r.booked_slot.as_ref().map(|s| slot_view(s, tz)),
+            // Written by the planner as JSON; text that is not JSON is shown as text.
+            explanation: r.plan_explanation.as_deref().map(|text| {
+                serde_json::from_str(text)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+            }),
+            parent_referral_id: r.parent_referral_id,
+            version: r.version,
+        }
+    }
+}
+
+/// A page of `GET /referrals`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReferralList {
+    pub items: Vec<ReferralView>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The answer to `POST /referrals/{id}/outcome`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutcomeRecorded {
+    pub referral: ReferralView,
+    /// The evaluation referral registered for `evaluation_date`, if any.
+    pub evaluation: Option<ReferralView>,
+}
