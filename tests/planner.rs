@@ -24,20 +24,39 @@ fn the_example_gets_the_optimal_plan_of_the_format() {
     let p = &out.plan;
     assert_eq!(
         p.score,
-        Score { unplanned: 1, late_days_sq: 4, cross_region: 1, wait_days_sq: 481 }
+        Score {
+            unplanned: 1,
+            late_days_sq: 4,
+            cross_region: 1,
+            wait_days_sq: 481
+        }
     );
     let placed: Vec<(&str, &str, i64, i64, bool)> = p
         .assignments
         .iter()
-        .map(|a| (a.referral.as_str(), a.slot.as_str(), a.wait_days, a.late_days, a.cross_region))
+        .map(|a| {
+            (
+                a.referral.as_str(),
+                a.slot.as_str(),
+                a.wait_days,
+                a.late_days,
+                a.cross_region,
+            )
+        })
         .collect();
     assert_eq!(
         placed,
-        vec![("R-0999", "fv-1202-a", 12, 0, true), ("R-1001", "fv-1203-a", 9, 0, false)]
+        vec![
+            ("R-0999", "fv-1202-a", 12, 0, true),
+            ("R-1001", "fv-1203-a", 9, 0, false)
+        ]
     );
     assert_eq!(p.unplanned.len(), 1);
     assert_eq!(p.unplanned[0].referral, "R-1002");
-    assert_eq!(p.unplanned[0].reason, "no free slot of 120 minutes in food-valley or its neighbours");
+    assert_eq!(
+        p.unplanned[0].reason,
+        "no free slot of 120 minutes in food-valley or its neighbours"
+    );
 }
 
 #[test]
@@ -46,7 +65,15 @@ fn the_plan_json_has_the_fields_of_the_format() {
     let out = planner::plan(&s, Options::default()).expect("plan");
     let json: serde_json::Value = serde_json::to_value(&out.plan).expect("json");
     let a = &json["assignments"][0];
-    for field in ["referral", "slot", "region", "date", "wait_days", "late_days", "cross_region"] {
+    for field in [
+        "referral",
+        "slot",
+        "region",
+        "date",
+        "wait_days",
+        "late_days",
+        "cross_region",
+    ] {
         assert!(a.get(field).is_some(), "missing {field}");
     }
     assert_eq!(json["assignments"][0]["date"], "2026-12-02");
@@ -74,9 +101,26 @@ fn explanations_name_the_home_table_and_the_taken_places() {
       ]
     }"#;
     let s = scenario(text);
-    let out = planner::plan(&s, Options { explain: true, ..Options::default() }).expect("plan");
-    let r1 = out.plan.assignments.iter().find(|a| a.referral == "R-1").expect("R-1");
-    let r2 = out.plan.assignments.iter().find(|a| a.referral == "R-2").expect("R-2");
+    let out = planner::plan(
+        &s,
+        Options {
+            explain: true,
+            ..Options::default()
+        },
+    )
+    .expect("plan");
+    let r1 = out
+        .plan
+        .assignments
+        .iter()
+        .find(|a| a.referral == "R-1")
+        .expect("R-1");
+    let r2 = out
+        .plan
+        .assignments
+        .iter()
+        .find(|a| a.referral == "R-2")
+        .expect("R-2");
     // R-1 is due 04-12: the first slot keeps it in norm. R-2 (due 14-12) would be
     // 2 days late at home on 16-12, so it goes to Centraal Gelderland on 10-12.
     assert_eq!((r1.slot.as_str(), r2.slot.as_str()), ("fv-1", "cg-1"));
@@ -87,17 +131,30 @@ fn explanations_name_the_home_table_and_the_taken_places() {
     );
     assert!(why.contains("FoodValley 02-12 (bezet door R-1)"), "{why}");
     let alternatives = &r2.explain.as_ref().expect("explanation").alternatives;
-    assert_eq!(alternatives[0].text, "FoodValley 02-12: binnen de norm, bezet door R-1");
-    assert_eq!(alternatives[1].text, "FoodValley 16-12: 2 dagen over de norm, 1 vrij");
+    assert_eq!(
+        alternatives[0].text,
+        "FoodValley 02-12: binnen de norm, bezet door R-1"
+    );
+    assert_eq!(
+        alternatives[1].text,
+        "FoodValley 16-12: 2 dagen over de norm, 1 vrij"
+    );
 }
 
 #[test]
 fn slots_before_now_are_not_used_but_pins_in_the_past_are_kept() {
-    let text = EXAMPLE.replace("\"now\": \"2026-12-01T08:00:00+01:00\"", "\"now\": \"2026-12-02T10:00:00+01:00\"");
+    let text = EXAMPLE.replace(
+        "\"now\": \"2026-12-01T08:00:00+01:00\"",
+        "\"now\": \"2026-12-02T10:00:00+01:00\"",
+    );
     let s = scenario(&text);
     let out = planner::plan(&s, Options::default()).expect("plan");
     // The pinned R-0999 keeps fv-1202-a though it started at 09:00.
-    assert!(out.plan.assignments.iter().any(|a| a.referral == "R-0999" && a.pinned));
+    assert!(out
+        .plan
+        .assignments
+        .iter()
+        .any(|a| a.referral == "R-0999" && a.pinned));
     assert!(violations(&s, &out.slot_of).is_empty());
 }
 
@@ -122,7 +179,10 @@ fn dates_follow_the_local_calendar_across_daylight_saving_time() {
 /// A small random scenario, described by its seed so failures reproduce.
 fn random_scenario(seed: u64) -> ScenarioFile {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let now = Utc.with_ymd_and_hms(2026, 12, 1, 7, 0, 0).single().expect("time");
+    let now = Utc
+        .with_ymd_and_hms(2026, 12, 1, 7, 0, 0)
+        .single()
+        .expect("time");
     let region_count = rng.random_range(1..=3);
     let ids = ["a", "b", "c"];
     let regions: Vec<RegionFile> = (0..region_count)
@@ -160,7 +220,9 @@ fn random_scenario(seed: u64) -> ScenarioFile {
                 due: rng.random_bool(0.2).then(|| start_date.to_string()),
                 earliest: rng.random_bool(0.2).then(|| start_date.to_string()),
                 unavailable: if rng.random_bool(0.3) {
-                    vec![(now + Duration::days(rng.random_range(0..20))).date_naive().to_string()]
+                    vec![(now + Duration::days(rng.random_range(0..20)))
+                        .date_naive()
+                        .to_string()]
                 } else {
                     Vec::new()
                 },
@@ -187,7 +249,10 @@ fn random_scenario(seed: u64) -> ScenarioFile {
                 .flat_map(|r| (0..s.slots.len()).map(move |k| (r, k)))
                 .find(|&(r, k)| s.refusal(r, k, false).is_none());
             if let Some((r, k)) = found {
-                file.pinned.push(PinFile { referral: s.referrals[r].id.clone(), slot: s.slots[k].id.clone() });
+                file.pinned.push(PinFile {
+                    referral: s.referrals[r].id.clone(),
+                    slot: s.slots[k].id.clone(),
+                });
             }
         }
     }
@@ -196,7 +261,13 @@ fn random_scenario(seed: u64) -> ScenarioFile {
 
 /// The best score over every possible placement, by enumeration.
 fn brute_force(s: &Scenario) -> Score {
-    fn go(s: &Scenario, r: usize, slot_of: &mut Vec<Option<usize>>, used: &mut Vec<bool>, best: &mut Option<Score>) {
+    fn go(
+        s: &Scenario,
+        r: usize,
+        slot_of: &mut Vec<Option<usize>>,
+        used: &mut Vec<bool>,
+        best: &mut Option<Score>,
+    ) {
         if r == s.referrals.len() {
             let score = Plan::score_of(s, slot_of);
             if best.is_none_or(|b| score < b) {
@@ -226,7 +297,13 @@ fn brute_force(s: &Scenario) -> Score {
         used[k] = true;
     }
     let mut best = None;
-    go(s, 0, &mut vec![None; s.referrals.len()], &mut used, &mut best);
+    go(
+        s,
+        0,
+        &mut vec![None; s.referrals.len()],
+        &mut used,
+        &mut best,
+    );
     best.unwrap_or_default()
 }
 
@@ -238,7 +315,7 @@ proptest! {
         let file = random_scenario(seed);
         let s = Scenario::from_file(&file).expect("generated scenarios are valid");
         // Start from one candidate per referral, so pricing has to find the rest.
-        let lean = Options { explain: true, model: Settings { initial_candidates: 1 } };
+        let lean = Options { explain: true, model: Settings { initial_candidates: 1 }, ..Options::default() };
         let out = planner::plan(&s, lean).expect("plan");
         prop_assert!(violations(&s, &out.slot_of).is_empty(), "{:?}", violations(&s, &out.slot_of));
         prop_assert_eq!(out.plan.score, brute_force(&s));
@@ -266,7 +343,10 @@ fn medium_scenario(seed: u64) -> ScenarioFile {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut file = random_scenario(seed);
     let regions: Vec<String> = file.regions.iter().map(|r| r.id.clone()).collect();
-    let now = Utc.with_ymd_and_hms(2026, 12, 1, 7, 0, 0).single().expect("time");
+    let now = Utc
+        .with_ymd_and_hms(2026, 12, 1, 7, 0, 0)
+        .single()
+        .expect("time");
     for i in 0..rng.random_range(10..40) {
         file.slots.push(SlotFile {
             id: format!("m{i}"),
@@ -297,9 +377,9 @@ proptest! {
     #[test]
     fn column_generation_finds_the_score_of_the_full_model(seed in any::<u64>()) {
         let s = Scenario::from_file(&medium_scenario(seed)).expect("valid");
-        let lean = planner::plan(&s, Options { explain: false, model: Settings { initial_candidates: 1 } }).expect("plan");
+        let lean = planner::plan(&s, Options { explain: false, model: Settings { initial_candidates: 1 }, ..Options::default() }).expect("plan");
         let usual = planner::plan(&s, Options::default()).expect("plan");
-        let naive = planner::plan(&s, Options { explain: false, model: Settings::NAIVE }).expect("plan");
+        let naive = planner::plan(&s, Options { explain: false, model: Settings::NAIVE, ..Options::default() }).expect("plan");
         prop_assert_eq!(lean.plan.score, naive.plan.score);
         prop_assert_eq!(usual.plan.score, naive.plan.score);
         prop_assert!(violations(&s, &lean.slot_of).is_empty());
@@ -326,10 +406,20 @@ fn pricing_adds_the_places_a_lean_start_leaves_out() {
       ]
     }"#;
     let s = scenario(text);
-    let lean = Options { explain: false, model: Settings { initial_candidates: 1 } };
+    let lean = Options {
+        explain: false,
+        model: Settings {
+            initial_candidates: 1,
+        },
+        anonymous: false,
+    };
     let out = planner::plan(&s, lean).expect("plan");
-    let order: Vec<(&str, &str)> =
-        out.plan.assignments.iter().map(|a| (a.referral.as_str(), a.slot.as_str())).collect();
+    let order: Vec<(&str, &str)> = out
+        .plan
+        .assignments
+        .iter()
+        .map(|a| (a.referral.as_str(), a.slot.as_str()))
+        .collect();
     // Squared waiting favours the longest waiter: first come, first served.
     assert_eq!(order, vec![("R-1", "s1"), ("R-2", "s2"), ("R-3", "s3")]);
     // 3 unplanned columns + 3 first candidates at the start; pricing added more.

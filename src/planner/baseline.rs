@@ -15,7 +15,9 @@ pub fn first_come_first_served(scenario: &Scenario) -> Vec<Option<usize>> {
     }
     let mut by_start: Vec<usize> = (0..scenario.slots.len()).collect();
     by_start.sort_by_key(|&s| (scenario.slots[s].start, s));
-    let mut queue: Vec<usize> = (0..scenario.referrals.len()).filter(|&r| slot_of[r].is_none()).collect();
+    let mut queue: Vec<usize> = (0..scenario.referrals.len())
+        .filter(|&r| slot_of[r].is_none())
+        .collect();
     queue.sort_by(|&a, &b| {
         let (ra, rb) = (&scenario.referrals[a], &scenario.referrals[b]);
         (ra.registered, &ra.id).cmp(&(rb.registered, &rb.id))

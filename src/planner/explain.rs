@@ -19,21 +19,43 @@ const ALTERNATIVES: usize = 3;
 pub struct Occupancy {
     /// Referral indexes holding places of each class.
     pub holders: Vec<Vec<usize>>,
+    /// Leave out who holds a place (the service: a referral's explanation
+    /// must not show other families' references).
+    pub anonymous: bool,
 }
 
 impl Occupancy {
-    pub fn new(market: &Market, class_of: &[Option<usize>]) -> Occupancy {
+    pub fn new(market: &Market, class_of: &[Option<usize>], anonymous: bool) -> Occupancy {
         let mut holders = vec![Vec::new(); market.classes.len()];
         for (i, class) in class_of.iter().enumerate() {
             if let Some(c) = class {
                 holders[*c].push(market.free[i]);
             }
         }
-        Occupancy { holders }
+        Occupancy { holders, anonymous }
+    }
+
+    /// Who holds the places of class `c`, unless anonymous.
+    fn holder_ids(&self, scenario: &Scenario, c: usize) -> Vec<String> {
+        if self.anonymous {
+            return Vec::new();
+        }
+        self.holders[c]
+            .iter()
+            .map(|&h| scenario.referrals[h].id.clone())
+            .collect()
     }
 
     fn free(&self, market: &Market, c: usize) -> usize {
         market.classes[c].slots.len() - self.holders[c].len()
+    }
+}
+
+fn taken_text(holders: &[String]) -> String {
+    if holders.is_empty() {
+        "bezet".into()
+    } else {
+        format!("bezet door {}", holders.join(", "))
     }
 }
 
@@ -68,7 +90,10 @@ pub fn explain_free(
     let home = &scenario.regions[referral.region];
     let candidates = &market.candidates[i];
     let chosen_cost = match chosen {
-        Some(c) => candidates.iter().find(|cand| cand.class == c).map(|cand| cand.cost),
+        Some(c) => candidates
+            .iter()
+            .find(|cand| cand.class == c)
+            .map(|cand| cand.cost),
         None => Some(market.unplanned_cost[i]),
     }
     .unwrap_or_default();
@@ -88,27 +113,30 @@ pub fn explain_free(
         None => parts.push(format!(
             "Geen plek van {} minuten vrij in de planperiode (tot en met {}).",
             referral.minutes,
-            dutch_date(scenario.unplanned_date.pred_opt().unwrap_or(scenario.unplanned_date))
+            dutch_date(
+                scenario
+                    .unplanned_date
+                    .pred_opt()
+                    .unwrap_or(scenario.unplanned_date)
+            )
         )),
     }
 
-    let better: Vec<&super::model::Candidate> =
-        candidates.iter().filter(|cand| cand.cost < chosen_cost).collect();
+    let better: Vec<&super::model::Candidate> = candidates
+        .iter()
+        .filter(|cand| cand.cost < chosen_cost)
+        .collect();
     if !better.is_empty() {
         let named: Vec<String> = better
             .iter()
             .take(ALTERNATIVES)
             .map(|cand| {
                 let class = &market.classes[cand.class];
-                let holders: Vec<&str> = occupancy.holders[cand.class]
-                    .iter()
-                    .map(|&h| scenario.referrals[h].id.as_str())
-                    .collect();
                 format!(
-                    "{} {} (bezet door {})",
+                    "{} {} ({})",
                     scenario.regions[class.region].name,
                     dutch_date(class.date),
-                    holders.join(", ")
+                    taken_text(&occupancy.holder_ids(scenario, cand.class))
                 )
             })
             .collect();
@@ -179,7 +207,10 @@ pub fn explain_free(
         .take(ALTERNATIVES)
         .map(|cand| alternative(scenario, market, occupancy, cand))
         .collect();
-    Explanation { summary: parts.join(" "), alternatives }
+    Explanation {
+        summary: parts.join(" "),
+        alternatives,
+    }
 }
 
 fn alternative(
@@ -191,15 +222,12 @@ fn alternative(
     let class = &market.classes[cand.class];
     let region = &scenario.regions[class.region];
     let free = occupancy.free(market, cand.class);
-    let taken_by: Vec<String> = occupancy.holders[cand.class]
-        .iter()
-        .map(|&h| scenario.referrals[h].id.clone())
-        .collect();
+    let taken_by = occupancy.holder_ids(scenario, cand.class);
     let late = late_of(cand.cost);
     let status = if free > 0 {
         format!("{free} vrij")
     } else {
-        format!("bezet door {}", taken_by.join(", "))
+        taken_text(&taken_by)
     };
     Alternative {
         region: region.id.clone(),
@@ -208,7 +236,13 @@ fn alternative(
         cross_region: cand.cost.cross == 1,
         free,
         taken_by,
-        text: format!("{} {}: {}, {}", region.name, dutch_date(class.date), norm_text(late), status),
+        text: format!(
+            "{} {}: {}, {}",
+            region.name,
+            dutch_date(class.date),
+            norm_text(late),
+            status
+        ),
     }
 }
 
@@ -252,7 +286,8 @@ pub fn explain_pinned() -> Explanation {
 pub fn unplanned_reason(scenario: &Scenario, market: &Market, i: usize) -> String {
     let referral = &scenario.referrals[market.free[i]];
     let home = &scenario.regions[referral.region].id;
-    let place = if referral.cross_region && !scenario.regions[referral.region].neighbours.is_empty() {
+    let place = if referral.cross_region && !scenario.regions[referral.region].neighbours.is_empty()
+    {
         format!("{home} or its neighbours")
     } else {
         home.clone()

@@ -24,6 +24,8 @@ pub struct Options {
     pub explain: bool,
     /// How the optimisation model is built; the default is right for use.
     pub model: model::Settings,
+    /// Explanations do not name the referrals holding other places.
+    pub anonymous: bool,
 }
 
 /// A plan and how it was found.
@@ -56,12 +58,20 @@ pub fn plan(scenario: &Scenario, options: Options) -> Result<Outcome, PlanError>
         return Err(PlanError::Broken(problems));
     }
     let plan = assemble(scenario, &market, &solved.choice, &slot_of, options);
-    Ok(Outcome { plan, stats: solved.stats, slot_of })
+    Ok(Outcome {
+        plan,
+        stats: solved.stats,
+        slot_of,
+    })
 }
 
 /// Turns a class per referral into a slot per referral. Slots of a class are
 /// equal for the score; the referral registered first gets the earliest one.
-fn place_in_slots(scenario: &Scenario, market: &Market, choice: &[Option<usize>]) -> Vec<Option<usize>> {
+fn place_in_slots(
+    scenario: &Scenario,
+    market: &Market,
+    choice: &[Option<usize>],
+) -> Vec<Option<usize>> {
     let mut slot_of: Vec<Option<usize>> = vec![None; scenario.referrals.len()];
     for &(r, s) in &scenario.pinned {
         slot_of[r] = Some(s);
@@ -91,9 +101,13 @@ fn assemble(
     slot_of: &[Option<usize>],
     options: Options,
 ) -> Plan {
-    let occupancy = Occupancy::new(market, choice);
-    let free_index: std::collections::HashMap<usize, usize> =
-        market.free.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+    let occupancy = Occupancy::new(market, choice, options.anonymous);
+    let free_index: std::collections::HashMap<usize, usize> = market
+        .free
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| (r, i))
+        .collect();
     let mut assignments = Vec::new();
     let mut unplanned = Vec::new();
     for (r, referral) in scenario.referrals.iter().enumerate() {
@@ -137,5 +151,9 @@ fn assemble(
     }
     assignments.sort_by(|a, b| (a.start, &a.referral).cmp(&(b.start, &b.referral)));
     let score = Plan::score_of(scenario, slot_of);
-    Plan { assignments, unplanned, score }
+    Plan {
+        assignments,
+        unplanned,
+        score,
+    }
 }

@@ -7,10 +7,16 @@
 //!   constraint matrix is totally unimodular, so LP vertices are integral.
 //! - The score is lexicographic over four integer levels. Folding them into
 //!   one weighted objective needs weights spanning 15+ orders of magnitude,
-//!   which floating point cannot keep apart. Instead each level is solved
-//!   with the optimum of the earlier levels added as a row `c_j x <= opt_j`.
-//!   That row cuts out the optimal *face* of an integral polytope, and faces
-//!   of integral polytopes are integral, so every level stays integral.
+//!   which floating point cannot keep apart. Instead the levels are solved
+//!   one after the other, each over the *optimal face* of the ones before.
+//!   The face is described without adding a dense row `c_j x <= opt_j`
+//!   (which slows the LP and breaks total unimodularity): by complementary
+//!   slackness every optimal answer of a level avoids the columns with
+//!   positive reduced cost and fills every class with a nonzero dual. So a
+//!   finished level removes columns and turns some capacity rows into
+//!   equalities; the model stays a transportation problem, integral at
+//!   every level. (When a level's optimum equals the sum of per-referral
+//!   minima, the face is simply "each referral's cheapest options".)
 //! - Most referral x class pairs can never be useful (a slot months away for
 //!   a referral that has free slots next week). The model starts with each
 //!   referral's cheapest candidates and adds a left-out pair only when its
@@ -20,6 +26,8 @@
 //!   integers they are equal: optimality is proven, not hoped for.
 //! - A safety net: should the final LP answer be fractional anyway (numerical
 //!   trouble), the last level is solved again as an integer program.
+//! - Left-out pairs are only priced if they lie in the optimal face of the
+//!   finished levels, so the proof above holds level by level.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -28,7 +36,7 @@ use chrono::NaiveDate;
 use good_lp::solvers::highs::highs;
 use good_lp::solvers::{DualValues, SolutionWithDual};
 use good_lp::{
-    constraint::ConstraintReference, variable, Constraint, Expression, ProblemVariables, ResolutionError,
+    constraint::ConstraintReference, variable, Expression, ProblemVariables, ResolutionError,
     Solution, SolverModel, Variable,
 };
 use serde::Serialize;
@@ -148,8 +156,9 @@ impl Market {
             }
             v
         };
-        let free: Vec<usize> =
-            (0..scenario.referrals.len()).filter(|&r| !pinned_referrals[r]).collect();
+        let free: Vec<usize> = (0..scenario.referrals.len())
+            .filter(|&r| !pinned_referrals[r])
+            .collect();
         let candidates = free
             .iter()
             .map(|&r| {
@@ -173,9 +182,16 @@ impl Market {
                 list
             })
             .collect();
-        let unplanned_cost =
-            free.iter().map(|&r| cost(scenario, r, scenario.unplanned_date, None)).collect();
-        Market { classes, free, candidates, unplanned_cost }
+        let unplanned_cost = free
+            .iter()
+            .map(|&r| cost(scenario, r, scenario.unplanned_date, None))
+            .collect();
+        Market {
+            classes,
+            free,
+            candidates,
+            unplanned_cost,
+        }
     }
 }
 
@@ -189,12 +205,16 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub const NAIVE: Settings = Settings { initial_candidates: usize::MAX };
+    pub const NAIVE: Settings = Settings {
+        initial_candidates: usize::MAX,
+    };
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { initial_candidates: 6 }
+        Settings {
+            initial_candidates: 6,
+        }
     }
 }
 
@@ -204,6 +224,7 @@ pub struct SolveStats {
     pub referrals_to_plan: usize,
     pub slot_classes: usize,
     pub candidate_pairs: usize,
+    /// The most columns the restricted model had at once.
     pub columns_in_model: usize,
     pub lp_solves: usize,
     pub integer_fallback: bool,
@@ -248,54 +269,97 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
     };
     if n == 0 {
         stats.millis = started.elapsed().as_secs_f64() * 1e3;
-        return Ok(Solved { choice: Vec::new(), stats });
+        return Ok(Solved {
+            choice: Vec::new(),
+            stats,
+        });
     }
     let mut columns: Vec<Column> = Vec::new();
-    let mut in_model: Vec<Vec<bool>> =
-        market.candidates.iter().map(|c| vec![false; c.len()]).collect();
-    for i in 0..n {
+    let mut in_model: Vec<Vec<bool>> = market
+        .candidates
+        .iter()
+        .map(|c| vec![false; c.len()])
+        .collect();
+    for (i, marks) in in_model.iter_mut().enumerate() {
         columns.push(Column { i, cand: None });
-        for k in 0..market.candidates[i].len().min(settings.initial_candidates) {
+        for (k, mark) in marks
+            .iter_mut()
+            .enumerate()
+            .take(settings.initial_candidates)
+        {
             columns.push(Column { i, cand: Some(k) });
-            in_model[i][k] = true;
+            *mark = true;
         }
     }
-    let mut optima: Vec<i64> = Vec::new();
-    let mut last: Option<Vec<f64>> = None;
-    for level in 0..Cost::LEVELS {
-        let lower_bound: i64 = (0..n).map(|i| min_level_cost(market, i, level)).sum();
-        loop {
-            let lp = solve_lp(market, &columns, level, &optima, false)?;
-            stats.lp_solves += 1;
-            let value = lp.objective.round();
-            if (lp.objective - value).abs() > 1e-4 {
-                return Err(SolveError::Inconsistent(format!(
-                    "level {level} optimum {} is not an integer",
-                    lp.objective
-                )));
-            }
-            let value = value as i64;
-            // Nothing can beat the sum of per-referral minima: no pricing needed.
-            let new_columns = if value <= lower_bound {
-                Vec::new()
-            } else {
-                price(market, &mut in_model, level, &lp)
-            };
-            if new_columns.is_empty() {
-                optima.push(value);
-                last = Some(lp.values);
-                break;
-            }
-            columns.extend(new_columns);
+    for (i, k) in greedy_seed(market) {
+        if !in_model[i][k] {
+            in_model[i][k] = true;
+            columns.push(Column { i, cand: Some(k) });
         }
     }
     stats.columns_in_model = columns.len();
-    let values = last.unwrap_or_default();
-    let choice = match integral_choice(market, &columns, &values) {
+    let mut faces = Faces {
+        levels: Vec::new(),
+        tight: vec![false; market.classes.len()],
+    };
+    let mut last: Vec<f64> = Vec::new();
+    for level in 0..Cost::LEVELS {
+        let lower_bound = faces.lower_bound(market, level);
+        loop {
+            let lp = solve_lp(market, &columns, level, &faces.tight, false)?;
+            stats.lp_solves += 1;
+            let value = integral_objective(&lp, level)?;
+            if value <= lower_bound {
+                // Every referral has one of its cheapest admissible options:
+                // that is optimal, and the optimal face is exactly "cheapest
+                // options only", whatever the duals say.
+                faces.levels.push(Face::Minima(faces.minima(market, level)));
+                last = lp.values;
+                break;
+            }
+            let new_columns = price(market, &faces, &mut in_model, level, &lp);
+            if new_columns.is_empty() {
+                // No admissible column can improve: `lp`'s duals are optimal
+                // for the full problem, and by complementary slackness every
+                // optimal answer avoids columns with positive reduced cost
+                // and fills classes with a nonzero dual.
+                for (c, y) in lp.class_duals.iter().enumerate() {
+                    if y.abs() > EPS {
+                        faces.tight[c] = true;
+                    }
+                }
+                faces.levels.push(Face::Duals {
+                    referral: lp.referral_duals,
+                    class: lp.class_duals,
+                });
+                last = lp.values;
+                break;
+            }
+            columns.extend(new_columns);
+            stats.columns_in_model = stats.columns_in_model.max(columns.len());
+        }
+        // Columns outside the optimal face can never be used again.
+        let keep: Vec<bool> = columns
+            .iter()
+            .map(|&col| faces.admits(market, col))
+            .collect();
+        let mut kept_values = Vec::with_capacity(columns.len());
+        let mut index = 0;
+        columns.retain(|_| {
+            let k = keep[index];
+            if k {
+                kept_values.push(last.get(index).copied().unwrap_or(0.0));
+            }
+            index += 1;
+            k
+        });
+        last = kept_values;
+    }
+    let choice = match integral_choice(market, &columns, &last) {
         Some(choice) => choice,
         None => {
             stats.integer_fallback = true;
-            let lp = solve_lp(market, &columns, Cost::LEVELS - 1, &optima[..Cost::LEVELS - 1], true)?;
+            let lp = solve_lp(market, &columns, Cost::LEVELS - 1, &faces.tight, true)?;
             stats.lp_solves += 1;
             integral_choice(market, &columns, &lp.values).ok_or_else(|| {
                 SolveError::Inconsistent("the integer program returned a fractional answer".into())
@@ -306,13 +370,88 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
     Ok(Solved { choice, stats })
 }
 
-fn min_level_cost(market: &Market, i: usize, level: usize) -> i64 {
-    market.candidates[i]
-        .iter()
-        .map(|c| c.cost.level(level))
-        .chain(std::iter::once(market.unplanned_cost[i].level(level)))
-        .min()
-        .unwrap_or(0)
+/// A feasible answer to start from: the most urgent referral first takes
+/// its cheapest option with room left. Its columns make the first
+/// restricted model nearly as good as the full one, which saves pricing
+/// rounds (each a full re-solve).
+fn greedy_seed(market: &Market) -> Vec<(usize, usize)> {
+    let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
+    let mut order: Vec<usize> = (0..market.free.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(market.unplanned_cost[i]));
+    let mut seed = Vec::new();
+    for i in order {
+        if let Some((k, cand)) = market.candidates[i]
+            .iter()
+            .enumerate()
+            .find(|(_, c)| room[c.class] > 0)
+        {
+            room[cand.class] -= 1;
+            seed.push((i, k));
+        }
+    }
+    seed
+}
+
+fn integral_objective(lp: &LpAnswer, level: usize) -> Result<i64, SolveError> {
+    let value = lp.objective.round();
+    if (lp.objective - value).abs() > 1e-4 {
+        return Err(SolveError::Inconsistent(format!(
+            "level {level} optimum {} is not an integer",
+            lp.objective
+        )));
+    }
+    Ok(value as i64)
+}
+
+/// The optimal face of a finished level, described without a dense row
+/// (which would slow the LP down and break total unimodularity).
+enum Face {
+    /// Only each referral's cheapest admissible options (per referral).
+    Minima(Vec<i64>),
+    /// Only columns with zero reduced cost under these optimal duals.
+    Duals { referral: Vec<f64>, class: Vec<f64> },
+}
+
+struct Faces {
+    levels: Vec<Face>,
+    /// Classes that every optimal answer so far fills completely.
+    tight: Vec<bool>,
+}
+
+impl Faces {
+    /// May this column still be part of an optimal answer of the levels done?
+    fn admits(&self, market: &Market, col: Column) -> bool {
+        self.levels.iter().enumerate().all(|(level, face)| {
+            let cost = column_cost(market, col).level(level);
+            match face {
+                Face::Minima(min) => cost == min[col.i],
+                Face::Duals { referral, class } => {
+                    let class_dual = col
+                        .cand
+                        .map_or(0.0, |k| class[market.candidates[col.i][k].class]);
+                    (cost as f64 - referral[col.i] - class_dual).abs() <= EPS
+                }
+            }
+        })
+    }
+
+    /// Per referral, the cheapest admissible option at `level`.
+    fn minima(&self, market: &Market, level: usize) -> Vec<i64> {
+        (0..market.free.len())
+            .map(|i| {
+                std::iter::once(Column { i, cand: None })
+                    .chain((0..market.candidates[i].len()).map(|k| Column { i, cand: Some(k) }))
+                    .filter(|&col| self.admits(market, col))
+                    .map(|col| column_cost(market, col).level(level))
+                    .min()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    fn lower_bound(&self, market: &Market, level: usize) -> i64 {
+        self.minima(market, level).iter().sum()
+    }
 }
 
 fn column_cost(market: &Market, col: Column) -> Cost {
@@ -327,16 +466,15 @@ struct LpAnswer {
     values: Vec<f64>,
     referral_duals: Vec<f64>,
     class_duals: Vec<f64>,
-    level_duals: Vec<f64>,
 }
 
-/// Builds and solves the restricted model for `level`, with the optima of
-/// the earlier levels as rows.
+/// Builds and solves the restricted model for `level` over the columns
+/// given (all admissible); `tight` classes must be filled exactly.
 fn solve_lp(
     market: &Market,
     columns: &[Column],
     level: usize,
-    optima: &[i64],
+    tight: &[bool],
     integer: bool,
 ) -> Result<LpAnswer, SolveError> {
     let mut vars = ProblemVariables::new();
@@ -350,47 +488,52 @@ fn solve_lp(
     let mut objective = Expression::with_capacity(columns.len());
     let mut per_referral: Vec<Expression> = vec![Expression::default(); market.free.len()];
     let mut per_class: Vec<Option<Expression>> = vec![None; market.classes.len()];
-    let mut per_level: Vec<Expression> = vec![Expression::default(); optima.len()];
     for (col, &x) in columns.iter().zip(&xs) {
-        let cost = column_cost(market, *col);
-        let c = cost.level(level);
+        let c = column_cost(market, *col).level(level);
         if c != 0 {
             objective.add_mul(c as f64, x);
         }
         per_referral[col.i].add_mul(1.0, x);
         if let Some(k) = col.cand {
             let class = market.candidates[col.i][k].class;
-            per_class[class].get_or_insert_with(Expression::default).add_mul(1.0, x);
-        }
-        for (j, row) in per_level.iter_mut().enumerate() {
-            let cj = cost.level(j);
-            if cj != 0 {
-                row.add_mul(cj as f64, x);
-            }
+            per_class[class]
+                .get_or_insert_with(Expression::default)
+                .add_mul(1.0, x);
         }
     }
     let mut model = vars
         .minimise(objective)
         .using(highs)
         .set_parallel(good_lp::solvers::highs::HighsParallelType::Off)
-        .set_threads(1);
+        .set_threads(1)
+        .set_presolve(good_lp::solvers::highs::HighsPresolveType::Off);
     let referral_rows: Vec<ConstraintReference> = per_referral
         .into_iter()
-        .map(|e| model.add_constraint(Constraint::from(e.eq(1.0))))
+        .map(|e| model.add_constraint(e.eq(1.0)))
         .collect();
     let class_rows: Vec<Option<ConstraintReference>> = per_class
         .into_iter()
         .enumerate()
         .map(|(c, e)| {
-            e.map(|e| model.add_constraint(e.leq(market.classes[c].slots.len() as f64)))
+            e.map(|e| {
+                let capacity = market.classes[c].slots.len() as f64;
+                model.add_constraint(if tight[c] {
+                    e.eq(capacity)
+                } else {
+                    e.leq(capacity)
+                })
+            })
         })
         .collect();
-    let level_rows: Vec<ConstraintReference> = per_level
-        .into_iter()
-        .zip(optima)
-        .map(|(e, &opt)| model.add_constraint(e.leq(opt as f64)))
-        .collect();
+    let solving = Instant::now();
     let mut solution = model.solve()?;
+    if std::env::var_os("JBT_TRACE_LP").is_some() {
+        eprintln!(
+            "level {level}: {} columns, solve {:.1} ms",
+            columns.len(),
+            solving.elapsed().as_secs_f64() * 1e3
+        );
+    }
     let values: Vec<f64> = xs.iter().map(|&x| solution.value(x)).collect();
     let objective = columns
         .iter()
@@ -403,7 +546,6 @@ fn solve_lp(
             values,
             referral_duals: Vec::new(),
             class_duals: Vec::new(),
-            level_duals: Vec::new(),
         });
     }
     let duals = solution.compute_dual();
@@ -411,17 +553,20 @@ fn solve_lp(
         objective,
         values,
         referral_duals: referral_rows.into_iter().map(|r| duals.dual(r)).collect(),
-        class_duals: class_rows.into_iter().map(|r| r.map_or(0.0, |r| duals.dual(r))).collect(),
-        level_duals: level_rows.into_iter().map(|r| duals.dual(r)).collect(),
+        class_duals: class_rows
+            .into_iter()
+            .map(|r| r.map_or(0.0, |r| duals.dual(r)))
+            .collect(),
     })
 }
 
-/// The left-out candidates with negative reduced cost, at most
+/// The admissible left-out candidates with negative reduced cost, at most
 /// `ADD_PER_ROUND` per referral, most negative first; they are marked in
 /// `in_model`. HiGHS reports row duals `y` such that the reduced cost of a
 /// column of a minimisation is `d = c - A^T y`.
 fn price(
     market: &Market,
+    faces: &Faces,
     in_model: &mut [Vec<bool>],
     level: usize,
     lp: &LpAnswer,
@@ -434,12 +579,9 @@ fn price(
             if in_model[i][k] {
                 continue;
             }
-            let mut d =
+            let d =
                 cand.cost.level(level) as f64 - lp.referral_duals[i] - lp.class_duals[cand.class];
-            for (j, y) in lp.level_duals.iter().enumerate() {
-                d -= y * cand.cost.level(j) as f64;
-            }
-            if d < -EPS {
+            if d < -EPS && faces.admits(market, Column { i, cand: Some(k) }) {
                 improving.push((d, k));
             }
         }
@@ -454,7 +596,11 @@ fn price(
 
 /// Reads one class (or unplanned) per referral off an integral answer;
 /// `None` when any value is fractional.
-fn integral_choice(market: &Market, columns: &[Column], values: &[f64]) -> Option<Vec<Option<usize>>> {
+fn integral_choice(
+    market: &Market,
+    columns: &[Column],
+    values: &[f64],
+) -> Option<Vec<Option<usize>>> {
     let mut choice: Vec<Option<Option<usize>>> = vec![None; market.free.len()];
     for (col, &v) in columns.iter().zip(values) {
         if v.abs() <= 1e-6 {

@@ -138,7 +138,10 @@ pub fn violations(scenario: &Scenario, slot_of: &[Option<usize>]) -> Vec<String>
     }
     for &(r, s) in &scenario.pinned {
         if slot_of[r] != Some(s) {
-            problems.push(format!("pin {} -> {} not kept", scenario.referrals[r].id, scenario.slots[s].id));
+            problems.push(format!(
+                "pin {} -> {} not kept",
+                scenario.referrals[r].id, scenario.slots[s].id
+            ));
         }
     }
     problems

@@ -179,7 +179,10 @@ impl Scenario {
     /// Parses a scenario from JSON text. Unknown fields are ignored but
     /// reported through `warn`, so a typo like `cross_regoin` does not pass
     /// silently.
-    pub fn parse_json(text: &str, warn: &mut dyn FnMut(String)) -> Result<Scenario, ScenarioErrors> {
+    pub fn parse_json(
+        text: &str,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Scenario, ScenarioErrors> {
         let file = parse_file(text, warn)?;
         Scenario::from_file(&file)
     }
@@ -198,7 +201,10 @@ impl Scenario {
             return Some(Refusal::Excluded);
         }
         if slot.region != referral.region {
-            if !self.regions[referral.region].neighbours.contains(&slot.region) {
+            if !self.regions[referral.region]
+                .neighbours
+                .contains(&slot.region)
+            {
                 return Some(Refusal::OtherRegion);
             }
             if !referral.cross_region {
@@ -243,7 +249,10 @@ impl Scenario {
 
 /// Parses the JSON text into a [`ScenarioFile`], naming the place of a
 /// syntax or type error.
-pub fn parse_file(text: &str, warn: &mut dyn FnMut(String)) -> Result<ScenarioFile, ScenarioErrors> {
+pub fn parse_file(
+    text: &str,
+    warn: &mut dyn FnMut(String),
+) -> Result<ScenarioFile, ScenarioErrors> {
     let json = &mut serde_json::Deserializer::from_str(text);
     let mut ignored = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| ignored.push(path.to_string());
@@ -304,12 +313,18 @@ struct Builder {
 
 impl Builder {
     fn problem(&mut self, at: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { at: at.into(), message: message.into() });
+        self.problems.push(Problem {
+            at: at.into(),
+            message: message.into(),
+        });
     }
 
     fn build(mut self, file: &ScenarioFile) -> Result<Scenario, ScenarioErrors> {
         if file.version != 1 {
-            self.problem("version", format!("unsupported version {}, expected 1", file.version));
+            self.problem(
+                "version",
+                format!("unsupported version {}, expected 1", file.version),
+            );
         }
         let timezone = match file.timezone.parse::<Tz>() {
             Ok(tz) => Some(tz),
@@ -323,8 +338,12 @@ impl Builder {
             self.problem("norm_days", "must be at least 1");
         }
         let regions = self.regions(&file.regions);
-        let region_ix: HashMap<&str, usize> =
-            file.regions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let region_ix: HashMap<&str, usize> = file
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
         let tz = timezone.unwrap_or(chrono_tz::UTC);
         let slots = self.slots(&file.slots, &region_ix, tz);
         let referrals = self.referrals(file, &region_ix, tz);
@@ -388,11 +407,17 @@ impl Builder {
             if r.id.trim().is_empty() {
                 self.problem(format!("regions[{i}].id"), "empty region id");
             } else if !seen.insert(r.id.as_str()) {
-                self.problem(format!("regions[{i}].id"), format!("duplicate region id {:?}", r.id));
+                self.problem(
+                    format!("regions[{i}].id"),
+                    format!("duplicate region id {:?}", r.id),
+                );
             }
         }
-        let index: HashMap<&str, usize> =
-            files.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
         files
             .iter()
             .enumerate()
@@ -527,10 +552,18 @@ impl Builder {
     }
 
     fn pins(&mut self, files: &[PinFile], scenario: &Scenario) -> Vec<(usize, usize)> {
-        let referral_ix: HashMap<&str, usize> =
-            scenario.referrals.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-        let slot_ix: HashMap<&str, usize> =
-            scenario.slots.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+        let referral_ix: HashMap<&str, usize> = scenario
+            .referrals
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let slot_ix: HashMap<&str, usize> = scenario
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
         let mut by_referral = HashSet::new();
         let mut by_slot = HashSet::new();
         let mut pins = Vec::new();
@@ -538,10 +571,16 @@ impl Builder {
             let r = referral_ix.get(p.referral.as_str()).copied();
             let s = slot_ix.get(p.slot.as_str()).copied();
             if r.is_none() {
-                self.problem(format!("pinned[{i}].referral"), format!("unknown referral {:?}", p.referral));
+                self.problem(
+                    format!("pinned[{i}].referral"),
+                    format!("unknown referral {:?}", p.referral),
+                );
             }
             if s.is_none() {
-                self.problem(format!("pinned[{i}].slot"), format!("unknown slot {:?}", p.slot));
+                self.problem(
+                    format!("pinned[{i}].slot"),
+                    format!("unknown slot {:?}", p.slot),
+                );
             }
             let (Some(r), Some(s)) = (r, s) else { continue };
             if !by_referral.insert(r) {
@@ -552,7 +591,10 @@ impl Builder {
                 continue;
             }
             if !by_slot.insert(s) {
-                self.problem(format!("pinned[{i}].slot"), format!("slot {:?} is pinned twice", p.slot));
+                self.problem(
+                    format!("pinned[{i}].slot"),
+                    format!("slot {:?} is pinned twice", p.slot),
+                );
                 continue;
             }
             if let Some(refusal) = scenario.refusal(r, s, false) {
@@ -591,7 +633,10 @@ pub fn refusal_text(scenario: &Scenario, r: usize, s: usize, refusal: Refusal) -
         ),
         Refusal::Unavailable => format!("the family cannot come on {}", slot.date),
         Refusal::TooShort => {
-            format!("the slot is {} minutes, {} are needed", slot.minutes, referral.minutes)
+            format!(
+                "the slot is {} minutes, {} are needed",
+                slot.minutes, referral.minutes
+            )
         }
     }
 }
@@ -613,7 +658,10 @@ mod tests {
     #[test]
     fn the_example_scenario_parses_with_local_dates() {
         let s = parse(EXAMPLE).expect("valid");
-        assert_eq!(s.slots[1].date, NaiveDate::from_ymd_opt(2026, 12, 3).expect("date"));
+        assert_eq!(
+            s.slots[1].date,
+            NaiveDate::from_ymd_opt(2026, 12, 3).expect("date")
+        );
         let r1001 = &s.referrals[0];
         assert_eq!(r1001.due.to_string(), "2026-12-08");
         // R-0999 has no due date: registered 2026-11-20 + 14 days.
@@ -637,7 +685,10 @@ mod tests {
             "\"region\": \"food-valey\"",
         );
         let err = parse(&text).expect_err("invalid");
-        assert_eq!(lines(err), vec!["referrals[1].region: unknown region \"food-valey\""]);
+        assert_eq!(
+            lines(err),
+            vec!["referrals[1].region: unknown region \"food-valey\""]
+        );
     }
 
     #[test]
@@ -645,11 +696,23 @@ mod tests {
         let text = EXAMPLE
             .replace("Europe/Amsterdam", "Europe/Amsterdan")
             .replace("\"2026-12-08\"", "\"2026-13-08\"")
-            .replace("\"fv-1203-a\",\n      \"region\"", "\"fv-1202-a\",\n      \"region\"");
+            .replace(
+                "\"fv-1203-a\",\n      \"region\"",
+                "\"fv-1202-a\",\n      \"region\"",
+            );
         let got = lines(parse(&text).expect_err("invalid"));
-        assert!(got.contains(&"timezone: unknown time zone \"Europe/Amsterdan\"".to_string()), "{got:?}");
-        assert!(got.contains(&"referrals[0].due: not a date (YYYY-MM-DD) \"2026-13-08\"".to_string()), "{got:?}");
-        assert!(got.contains(&"slots[1].id: duplicate slot id \"fv-1202-a\"".to_string()), "{got:?}");
+        assert!(
+            got.contains(&"timezone: unknown time zone \"Europe/Amsterdan\"".to_string()),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&"referrals[0].due: not a date (YYYY-MM-DD) \"2026-13-08\"".to_string()),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&"slots[1].id: duplicate slot id \"fv-1202-a\"".to_string()),
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -657,8 +720,13 @@ mod tests {
         let err = parse("{\"version\": 1,").expect_err("invalid");
         assert_eq!(err.0.len(), 1);
         assert!(err.0[0].message.starts_with("not valid JSON"), "{err}");
-        let err = parse(&EXAMPLE.replace("\"minutes\": 90,", "\"minutes\": \"ninety\",")).expect_err("invalid");
-        assert!(err.to_string().starts_with("referrals[0].minutes: invalid type"), "{err}");
+        let err = parse(&EXAMPLE.replace("\"minutes\": 90,", "\"minutes\": \"ninety\","))
+            .expect_err("invalid");
+        assert!(
+            err.to_string()
+                .starts_with("referrals[0].minutes: invalid type"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -680,6 +748,9 @@ mod tests {
         let mut warnings = Vec::new();
         let s = Scenario::parse_json(&text, &mut |w| warnings.push(w)).expect("valid");
         assert!(s.referrals[0].cross_region);
-        assert_eq!(warnings, vec!["referrals[0].cross_regoin: unknown field, ignored"]);
+        assert_eq!(
+            warnings,
+            vec!["referrals[0].cross_regoin: unknown field, ignored"]
+        );
     }
 }

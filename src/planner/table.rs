@@ -43,12 +43,18 @@ pub fn render(scenario: &Scenario, plan: &Plan) -> String {
         }
         rows.push([
             format!("{}", a.date.iso_week().week()),
-            a.date.format_localized("%a %-d %b %Y", Locale::nl_NL).to_string(),
+            a.date
+                .format_localized("%a %-d %b %Y", Locale::nl_NL)
+                .to_string(),
             a.start.format("%H:%M").to_string(),
             name(&a.region),
             a.referral.clone(),
             format!("{} d", a.wait_days),
-            if a.late_days > 0 { format!("{} d", a.late_days) } else { "-".into() },
+            if a.late_days > 0 {
+                format!("{} d", a.late_days)
+            } else {
+                "-".into()
+            },
             notes.join(", "),
         ]);
     }
@@ -56,7 +62,12 @@ pub fn render(scenario: &Scenario, plan: &Plan) -> String {
     if !plan.unplanned.is_empty() {
         out.push_str("\nNiet ingepland:\n");
         for u in &plan.unplanned {
-            out.push_str(&format!("  {} ({}): {}\n", u.referral, home_of(&u.referral), u.reason));
+            out.push_str(&format!(
+                "  {} ({}): {}\n",
+                u.referral,
+                home_of(&u.referral),
+                u.reason
+            ));
         }
     }
     let s = plan.score;
