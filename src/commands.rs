@@ -24,12 +24,15 @@ pub struct PlanArgs {
     pub explain: bool,
     pub table: bool,
     pub stats: bool,
+    pub initial_candidates: Option<String>,
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {
     if path == Path::new("-") {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
         Ok(text)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
@@ -49,7 +52,26 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID_INPUT));
         }
     };
-    let outcome = planner::plan(&scenario, planner::Options { explain: args.explain, ..Default::default() })?;
+    let mut model = planner::model::Settings::default();
+    match args.initial_candidates.as_deref() {
+        None => {}
+        Some("all") => model = planner::model::Settings::NAIVE,
+        Some(n) => match n.parse() {
+            Ok(n) if n > 0 => model.initial_candidates = n,
+            _ => {
+                eprintln!("--initial-candidates: a positive number or `all`, not {n:?}");
+                return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+            }
+        },
+    }
+    let outcome = planner::plan(
+        &scenario,
+        planner::Options {
+            explain: args.explain,
+            model,
+            anonymous: false,
+        },
+    )?;
     if args.stats {
         eprintln!("{}", serde_json::to_string(&outcome.stats)?);
     }
@@ -85,7 +107,10 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
             .ok(),
     };
     if !(args.load.is_finite() && args.load > 0.0) {
-        problems.push(format!("--load: must be a positive number, not {}", args.load));
+        problems.push(format!(
+            "--load: must be a positive number, not {}",
+            args.load
+        ));
     }
     if args.weeks == 0 || args.weeks > 104 {
         problems.push(format!("--weeks: must be 1 to 104, not {}", args.weeks));
@@ -114,7 +139,11 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `jbt bench`: the benchmark report in Markdown on standard output.
-pub fn bench(presets: Vec<String>, repeats: u32, child: Option<String>) -> anyhow::Result<ExitCode> {
+pub fn bench(
+    presets: Vec<String>,
+    repeats: u32,
+    child: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let config = builtin()?;
     if let Some(preset) = child {
         crate::bench::run_child(&config, &preset)?;
@@ -164,11 +193,16 @@ fn init_logging() {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Settings and region configuration, or exit status 2 with every problem.
-fn load_settings(args: &ServiceArgs) -> Result<(crate::settings::Settings, RegionsConfig), ExitCode> {
+fn load_settings(
+    args: &ServiceArgs,
+) -> Result<(crate::settings::Settings, RegionsConfig), ExitCode> {
     let mut overrides = Vec::new();
     if let Some(listen) = &args.listen {
         overrides.push(("server.listen", listen.clone()));
@@ -184,7 +218,17 @@ fn load_settings(args: &ServiceArgs) -> Result<(crate::settings::Settings, Regio
     })
 }
 
-async fn state_for(args: &ServiceArgs) -> anyhow::Result<Result<(crate::state::AppState, tokio::sync::mpsc::UnboundedReceiver<String>), ExitCode>> {
+async fn state_for(
+    args: &ServiceArgs,
+) -> anyhow::Result<
+    Result<
+        (
+            crate::state::AppState,
+            tokio::sync::mpsc::UnboundedReceiver<String>,
+        ),
+        ExitCode,
+    >,
+> {
     let (settings, regions) = match load_settings(args) {
         Ok(loaded) => loaded,
         Err(code) => return Ok(Err(code)),
@@ -193,7 +237,8 @@ async fn state_for(args: &ServiceArgs) -> anyhow::Result<Result<(crate::state::A
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     }
-    let built = crate::startup::build_state(settings, regions, crate::startup::system_clock()).await?;
+    let built =
+        crate::startup::build_state(settings, regions, crate::startup::system_clock()).await?;
     Ok(Ok(built))
 }
 
@@ -205,7 +250,10 @@ pub fn serve(args: ServiceArgs) -> anyhow::Result<ExitCode> {
             Ok(built) => built,
             Err(code) => return Ok(code),
         };
-        crate::startup::serve(state, requests).await?;
+        crate::startup::serve(state, requests, |addr| {
+            println!("jbt: listening on http://{addr}")
+        })
+        .await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -220,13 +268,22 @@ pub fn demo(args: ServiceArgs) -> anyhow::Result<ExitCode> {
         };
         crate::slots::sync_horizon(&state).await?;
         let users = crate::demo::seed(&state).await?;
-        crate::planning::replan_now(&state, "demo start").await?;
-        println!("jbt demo: {}", state.settings.public_url);
-        println!("Demo users (password, API token):");
+        let run = crate::planning::replan_now(&state, "demo start").await?;
+        println!(
+            "jbt demo: {} referrals planned ({} at a neighbouring table, {} over the norm), {} without a slot",
+            run.planned, run.cross_region, run.late, run.unplanned
+        );
+        println!(
+            "Demo users (role, e-mail, password, API token; also in {}):",
+            state.settings.data_dir.join("demo-credentials.json").display()
+        );
         for user in &users {
-            println!("  {:<18} {:<44} {}  {}", user.role, user.email, user.password, user.token);
+            println!("  {:<18} {:<54} {}  {}", user.role, user.email, user.password, user.token);
         }
-        crate::startup::serve(state, requests).await?;
+        crate::startup::serve(state, requests, |addr| {
+            println!("jbt demo: open http://{addr}  (API http://{addr}/api/v1, OpenAPI http://{addr}/api/openapi.json)");
+        })
+        .await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -262,7 +319,8 @@ pub fn user_add(args: ServiceArgs, user: &UserAddArgs) -> anyhow::Result<ExitCod
         };
         match crate::demo::parse_new_user(&state.regions, user) {
             Ok(new) => {
-                let created = crate::auth::users::create_user(&state.store, new, state.now()).await?;
+                let created =
+                    crate::auth::users::create_user(&state.store, new, state.now()).await?;
                 println!("created user {} ({})", user.email, user.role);
                 println!("password: {}", created.password);
                 println!("api token: {}", created.token);

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use jbt::commands;
 
 #[derive(Parser)]
-#[command(name = "jbt", version, about = "Plans the Jeugdbeschermingstafels of the Gelderland regions")]
+#[command(
+    name = "jbt",
+    version,
+    about = "Plans the Jeugdbeschermingstafels of the Gelderland regions"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +32,10 @@ enum Command {
         /// Print solver figures to standard error.
         #[arg(long)]
         stats: bool,
+        /// Candidates per referral in the first restricted model (`all` for
+        /// the naive full model); for measurements.
+        #[arg(long, hide = true)]
+        initial_candidates: Option<String>,
     },
     /// Write a realistic generated scenario as JSON.
     Scenario {
@@ -102,7 +110,11 @@ struct ServiceArgs {
 
 impl From<ServiceArgs> for commands::ServiceArgs {
     fn from(a: ServiceArgs) -> Self {
-        commands::ServiceArgs { config: a.config, listen: a.listen, data_dir: a.data_dir }
+        commands::ServiceArgs {
+            config: a.config,
+            listen: a.listen,
+            data_dir: a.data_dir,
+        }
     }
 }
 
@@ -136,23 +148,63 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Plan { scenario, explain, format, stats } => commands::plan(&commands::PlanArgs {
+        Command::Plan {
+            scenario,
+            explain,
+            format,
+            stats,
+            initial_candidates,
+        } => commands::plan(&commands::PlanArgs {
             scenario,
             explain,
             table: matches!(format, Format::Table),
             stats,
+            initial_candidates,
         }),
-        Command::Scenario { seed, weeks, regions, load, now, output } => {
-            commands::scenario(&commands::ScenarioArgs { seed, weeks, regions, load, now, output })
-        }
-        Command::Bench { presets, repeats, child } => commands::bench(presets, repeats, child),
+        Command::Scenario {
+            seed,
+            weeks,
+            regions,
+            load,
+            now,
+            output,
+        } => commands::scenario(&commands::ScenarioArgs {
+            seed,
+            weeks,
+            regions,
+            load,
+            now,
+            output,
+        }),
+        Command::Bench {
+            presets,
+            repeats,
+            child,
+        } => commands::bench(presets, repeats, child),
         Command::CheckConfig { regions } => commands::check_config(regions),
         Command::Demo { service } => commands::demo(service.into()),
         Command::Serve { service } => commands::serve(service.into()),
         Command::Migrate { service } => commands::migrate(service.into()),
-        Command::User { command: UserCommand::Add { role, region, organisation, municipality, email, service } } => {
-            commands::user_add(service.into(), &commands::UserAddArgs { role, region, organisation, municipality, email })
-        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    role,
+                    region,
+                    organisation,
+                    municipality,
+                    email,
+                    service,
+                },
+        } => commands::user_add(
+            service.into(),
+            &commands::UserAddArgs {
+                role,
+                region,
+                organisation,
+                municipality,
+                email,
+            },
+        ),
     };
     result.unwrap_or_else(|err| {
         eprintln!("jbt: {err:#}");

@@ -1,0 +1,399 @@
+//! `jbt bench`: how fast and how good the planner is on generated scenarios.
+//!
+//! For each preset of [`crate::planner::generator::preset`] (seed 1) the
+//! report gives the wall-clock time of [`planner::plan`] (median and maximum
+//! of a few runs), the solver's figures, the peak memory of a fresh process
+//! that generates and plans the scenario once, and the plan's score next to
+//! first come, first served, the way chairs plan by hand.
+//!
+//! Peak memory is measured in a child process (this executable, run as
+//! `jbt bench --child PRESET`), so one preset's allocations do not hide
+//! another's. It is the child's `VmHWM` from `/proc/self/status` (Linux).
+//!
+//! This is a report, not a test: numbers depend on the machine, so the
+//! targets are shown next to them rather than asserted.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::config::RegionsConfig;
+use crate::planner::baseline::first_come_first_served;
+use crate::planner::generator;
+use crate::planner::{self, Options, Plan, Scenario, Score, SolveStats};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Preset names: `gelderland`, `national`, `stress`.
+    pub presets: Vec<String>,
+    /// Planner runs per preset; the report shows their median and maximum.
+    pub repeats: u32,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            presets: generator::PRESETS.iter().map(|p| p.to_string()).collect(),
+            repeats: 5,
+        }
+    }
+}
+
+/// The command that reproduces the report.
+pub const REPRODUCE: &str = "cargo run --release -- bench";
+
+/// Targets shown next to the measurements.
+const MEMORY_TARGET_KIB: u64 = 1024 * 1024;
+
+fn time_target(preset: &str) -> Option<Duration> {
+    match preset {
+        "gelderland" => Some(Duration::from_millis(50)),
+        "national" => Some(Duration::from_secs(2)),
+        "stress" => Some(Duration::from_secs(30)),
+        _ => None,
+    }
+}
+
+/// What the child process prints: one JSON line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildReport {
+    pub preset: String,
+    /// Wall-clock time of one [`planner::plan`] call.
+    pub millis: f64,
+    /// Peak resident memory of the whole child process, if known.
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Peak resident set size of this process so far (`VmHWM` in
+/// `/proc/self/status`), in KiB; `None` where that file does not exist.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix("VmHWM:")?;
+        rest.trim().trim_end_matches("kB").trim().parse().ok()
+    })
+}
+
+/// A preset's scenario, validated.
+fn scenario_of(config: &RegionsConfig, preset: &str) -> anyhow::Result<Scenario> {
+    let options = generator::preset(preset).ok_or_else(|| {
+        anyhow!(
+            "unknown preset {preset:?}; the presets are {}",
+            generator::PRESETS.join(", ")
+        )
+    })?;
+    let file = generator::generate(config, &options)
+        .with_context(|| format!("generating the {preset} scenario"))?;
+    Scenario::from_file(&file).map_err(|e| anyhow!("the {preset} scenario is not valid:\n{e}"))
+}
+
+/// `jbt bench --child PRESET`: generates and plans the preset once and
+/// prints one JSON line (`preset`, `millis`, `peak_rss_kib`) on stdout.
+pub fn run_child(config: &RegionsConfig, preset: &str) -> anyhow::Result<()> {
+    let scenario = scenario_of(config, preset)?;
+    let started = Instant::now();
+    let outcome = planner::plan(&scenario, Options::default())?;
+    let millis = started.elapsed().as_secs_f64() * 1e3;
+    drop(outcome);
+    let report = ChildReport {
+        preset: preset.to_string(),
+        millis,
+        peak_rss_kib: peak_rss_kib(),
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+/// Runs `run_child` for `preset` in a fresh process and reads its line.
+fn measure_in_child(preset: &str) -> anyhow::Result<ChildReport> {
+    let exe = std::env::current_exe().context("finding the jbt executable")?;
+    let output = Command::new(&exe)
+        .args(["bench", "--child", preset])
+        .output()
+        .with_context(|| format!("running {} bench --child {preset}", exe.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!(
+            "the child process failed ({}): {}",
+            output.status,
+            stderr.trim()
+        );
+    }
+    stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str::<ChildReport>(line).ok())
+        .filter(|r| r.preset == preset)
+        .ok_or_else(|| {
+            anyhow!(
+                "the child process printed no report line: {:?}",
+                stdout.trim()
+            )
+        })
+}
+
+/// Plain totals next to the score, in units a chair counts in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Totals {
+    late_days: i64,
+    late_referrals: usize,
+    cross_region: usize,
+}
+
+fn totals(scenario: &Scenario, slot_of: &[Option<usize>]) -> Totals {
+    let mut t = Totals::default();
+    for (r, referral) in scenario.referrals.iter().enumerate() {
+        let slot = slot_of
+            .get(r)
+            .copied()
+            .flatten()
+            .map(|s| &scenario.slots[s]);
+        let date = slot.map_or(scenario.unplanned_date, |s| s.date);
+        let late = (date - referral.due).num_days().max(0);
+        t.late_days += late;
+        t.late_referrals += usize::from(late > 0);
+        t.cross_region += usize::from(slot.is_some_and(|s| s.region != referral.region));
+    }
+    t
+}
+
+/// Everything measured for one preset.
+struct Measured {
+    preset: String,
+    regions: usize,
+    slots: usize,
+    referrals: usize,
+    pinned: usize,
+    median: Duration,
+    max: Duration,
+    stats: SolveStats,
+    ours: (Score, Totals),
+    baseline: (Score, Totals),
+    child: Result<ChildReport, String>,
+}
+
+fn measure(config: &RegionsConfig, preset: &str, repeats: u32) -> anyhow::Result<Measured> {
+    let scenario = scenario_of(config, preset)?;
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..repeats.max(1) {
+        let started = Instant::now();
+        let outcome = planner::plan(&scenario, Options::default())
+            .with_context(|| format!("planning the {preset} scenario"))?;
+        times.push(started.elapsed());
+        last = Some(outcome);
+    }
+    let outcome = last.ok_or_else(|| anyhow!("no planner run"))?;
+    times.sort();
+    let median = times[times.len() / 2];
+    let max = times[times.len() - 1];
+    let fcfs = first_come_first_served(&scenario);
+    Ok(Measured {
+        preset: preset.to_string(),
+        regions: scenario.regions.len(),
+        slots: scenario.slots.len(),
+        referrals: scenario.referrals.len(),
+        pinned: scenario.pinned.len(),
+        median,
+        max,
+        ours: (outcome.plan.score, totals(&scenario, &outcome.slot_of)),
+        baseline: (Plan::score_of(&scenario, &fcfs), totals(&scenario, &fcfs)),
+        stats: outcome.stats,
+        child: measure_in_child(preset).map_err(|e| format!("{e:#}")),
+    })
+}
+
+/// Runs the benchmark and returns the report in Markdown.
+pub fn run(config: &RegionsConfig, options: &BenchOptions) -> anyhow::Result<String> {
+    for preset in &options.presets {
+        if generator::preset(preset).is_none() {
+            bail!(
+                "unknown preset {preset:?}; the presets are {}",
+                generator::PRESETS.join(", ")
+            );
+        }
+    }
+    let mut measured = Vec::new();
+    for preset in &options.presets {
+        measured.push(measure(config, preset, options.repeats)?);
+    }
+    Ok(report(&measured, options.repeats.max(1))?)
+}
+
+fn millis(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0} MiB", kib as f64 / 1024.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "yes"
+    } else {
+        "**no**"
+    }
+}
+
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == "model name").then(|| value.trim().to_string())
+    })
+}
+
+fn report(measured: &[Measured], repeats: u32) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    let threads = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let build = if cfg!(debug_assertions) {
+        "debug (numbers not meaningful)"
+    } else {
+        "release"
+    };
+    writeln!(out, "# Planner benchmark\n")?;
+    writeln!(
+        out,
+        "- machine: {}, {threads} threads",
+        cpu_model().as_deref().unwrap_or("unknown CPU")
+    )?;
+    writeln!(out, "- build: {build}")?;
+    writeln!(out, "- reproduce: `{REPRODUCE}`")?;
+    writeln!(
+        out,
+        "- scenarios: `jbt scenario` presets, seed 1, now {}; time = wall clock of one \
+         `planner::plan` call, median and maximum of {repeats} run{}; peak memory = `VmHWM` \
+         of a fresh process that generates and plans the scenario once\n",
+        generator::default_now().to_rfc3339(),
+        if repeats == 1 { "" } else { "s" },
+    )?;
+
+    writeln!(out, "## Time and memory\n")?;
+    writeln!(
+        out,
+        "| preset | regions | slots | referrals | pinned | median | max | target | within | peak memory | within 1 GiB |"
+    )?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|---|")?;
+    for m in measured {
+        let target = time_target(&m.preset);
+        let (memory, memory_ok) = match &m.child {
+            Ok(ChildReport {
+                peak_rss_kib: Some(kib),
+                ..
+            }) => (mib(*kib), verdict(*kib < MEMORY_TARGET_KIB)),
+            Ok(_) => ("unknown".to_string(), "?"),
+            Err(_) => ("failed (see below)".to_string(), "?"),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            m.preset,
+            m.regions,
+            m.slots,
+            m.referrals,
+            m.pinned,
+            millis(m.median),
+            millis(m.max),
+            target.map_or("-".to_string(), |t| format!("< {}", millis(t))),
+            target.map_or("-", |t| verdict(m.median < t)),
+            memory,
+            memory_ok,
+        )?;
+    }
+    for m in measured {
+        if let Err(e) = &m.child {
+            writeln!(
+                out,
+                "\nPeak memory of {} could not be measured: {e}",
+                m.preset
+            )?;
+        }
+    }
+
+    writeln!(out, "\n## Model\n")?;
+    writeln!(
+        out,
+        "| preset | referrals to plan | slot classes | candidate pairs | columns in model | LP solves | integer fallback |"
+    )?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|---|")?;
+    for m in measured {
+        let s = &m.stats;
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            m.preset,
+            s.referrals_to_plan,
+            s.slot_classes,
+            s.candidate_pairs,
+            s.columns_in_model,
+            s.lp_solves,
+            if s.integer_fallback { "yes" } else { "no" },
+        )?;
+    }
+
+    writeln!(
+        out,
+        "\n## Plan quality: planner against first come, first served\n"
+    )?;
+    writeln!(
+        out,
+        "Score levels (lower is better, compared in this order) and plain totals.\n"
+    )?;
+    writeln!(
+        out,
+        "| preset | plan | unplanned | late_days_sq | cross_region | wait_days_sq | late days | late referrals | cross-region moves |"
+    )?;
+    writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|")?;
+    for m in measured {
+        for (name, (score, t)) in [
+            ("planner", m.ours),
+            ("first come, first served", m.baseline),
+        ] {
+            writeln!(
+                out,
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {} |",
+                m.preset,
+                score.unplanned,
+                score.late_days_sq,
+                score.cross_region,
+                score.wait_days_sq,
+                t.late_days,
+                t.late_referrals,
+                t.cross_region,
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_rss_is_read_from_proc_on_linux() {
+        if std::path::Path::new("/proc/self/status").exists() {
+            let kib = peak_rss_kib().expect("VmHWM present");
+            assert!(kib > 0);
+        }
+    }
+
+    #[test]
+    fn the_child_line_round_trips() {
+        let line = r#"{"preset":"gelderland","millis":12.5,"peak_rss_kib":20480}"#;
+        let report: ChildReport = serde_json::from_str(line).expect("parses");
+        assert_eq!(report.peak_rss_kib, Some(20_480));
+        assert_eq!(serde_json::to_string(&report).expect("serializes"), line);
+    }
+}
