@@ -12,7 +12,7 @@ use sqlx::Row;
 use crate::auth::users::{create_user, NewUser};
 use crate::auth::Role;
 use crate::commands::UserAddArgs;
-use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
+use crate::config::{Email, RegionId, RegionsConfig};
 use crate::planner::generator::{self, GeneratorOptions, RegionSet};
 use crate::state::AppState;
 use crate::store::time::{to_date_text, to_millis};
@@ -55,38 +55,59 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
         .await?
         .try_get("n")?;
     if referrals == 0 {
-        let creator = sqlx::query("SELECT id FROM users WHERE role = 'coordinator' ORDER BY id LIMIT 1")
-            .fetch_one(&state.store.pool)
-            .await?
-            .try_get("id")?;
+        let creator =
+            sqlx::query("SELECT id FROM users WHERE role = 'coordinator' ORDER BY id LIMIT 1")
+                .fetch_one(&state.store.pool)
+                .await?
+                .try_get("id")?;
         seed_referrals(state, creator).await?;
     }
     Ok(demo_users)
 }
 
 async fn create_demo_users(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
-    let mut wanted: Vec<(Role, String, Option<RegionId>, Option<String>, Option<CbsCode>)> = vec![
-        (Role::Coordinator, "coordinator@demo.example.org".into(), None, None, None),
-        (Role::Admin, "beheer@demo.example.org".into(), None, None, None),
-        (Role::Referrer, "professional@sociaalteam-ede.example.org".into(), None, Some("Sociaal Team Ede".into()), None),
+    let user = |role, email: &str| -> anyhow::Result<NewUser> {
+        Ok(NewUser {
+            email: Email::parse(email)?,
+            role,
+            region: None,
+            organisation: None,
+            municipality: None,
+        })
+    };
+    let mut wanted = vec![
+        user(Role::Coordinator, "coordinator@demo.example.org")?,
+        user(Role::Admin, "beheer@demo.example.org")?,
+        NewUser {
+            organisation: Some("Sociaal Team Ede".into()),
+            ..user(Role::Referrer, "professional@sociaalteam-ede.example.org")?
+        },
     ];
     for region in &state.regions.regions {
-        wanted.push((
-            Role::Chair,
-            format!("voorzitter.{}@demo.example.org", region.id.as_str()),
-            Some(region.id.clone()),
-            None,
-            None,
-        ));
+        wanted.push(NewUser {
+            region: Some(region.id.clone()),
+            ..user(
+                Role::Chair,
+                &format!("voorzitter.{}@demo.example.org", region.id.as_str()),
+            )?
+        });
     }
     if let Some((_, arnhem)) = state.regions.municipality("Arnhem") {
-        wanted.push((Role::MunicipalContact, "jeugd@arnhem.example.org".into(), None, None, Some(arnhem.cbs.clone())));
+        wanted.push(NewUser {
+            municipality: Some(arnhem.cbs.clone()),
+            ..user(Role::MunicipalContact, "jeugd@arnhem.example.org")?
+        });
     }
     let mut out = Vec::new();
-    for (role, email, region, organisation, municipality) in wanted {
-        let new = NewUser { email: Email::parse(&email)?, role, region, organisation, municipality };
+    for new in wanted {
+        let (role, email) = (new.role, new.email.as_str().to_string());
         let created = create_user(&state.store, new, state.now()).await?;
-        out.push(DemoUser { role: role.as_str().into(), email, password: created.password, token: created.token });
+        out.push(DemoUser {
+            role: role.as_str().into(),
+            email,
+            password: created.password,
+            token: created.token,
+        });
     }
     Ok(out)
 }
@@ -104,15 +125,23 @@ async fn seed_referrals(state: &AppState, creator: i64) -> anyhow::Result<()> {
     };
     let scenario = generator::generate(&state.regions, &options)?;
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    let pinned: std::collections::HashMap<&str, &str> =
-        scenario.pinned.iter().map(|p| (p.referral.as_str(), p.slot.as_str())).collect();
+    let pinned: std::collections::HashMap<&str, &str> = scenario
+        .pinned
+        .iter()
+        .map(|p| (p.referral.as_str(), p.slot.as_str()))
+        .collect();
     let mut tx = state.store.write().await?;
     for (n, r) in scenario.referrals.iter().enumerate() {
         let region_id = RegionId::parse(&r.region)?;
-        let region = state.regions.region(&region_id).context("generated region not in config")?;
+        let region = state
+            .regions
+            .region(&region_id)
+            .context("generated region not in config")?;
         let municipality = &region.municipalities[rng.random_range(0..region.municipalities.len())];
-        let registered = chrono::DateTime::parse_from_rfc3339(&r.registered)?.with_timezone(&chrono::Utc);
-        let due = registered.with_timezone(&tz).date_naive() + chrono::Days::new(u64::from(state.regions.norm_days));
+        let registered =
+            chrono::DateTime::parse_from_rfc3339(&r.registered)?.with_timezone(&chrono::Utc);
+        let due = registered.with_timezone(&tz).date_naive()
+            + chrono::Days::new(u64::from(state.regions.norm_days));
         let roll: f64 = rng.random();
         let kind = if roll < 0.08 {
             "evaluation"
@@ -121,8 +150,15 @@ async fn seed_referrals(state: &AppState, creator: i64) -> anyhow::Result<()> {
         } else {
             "vtb"
         };
-        let referrer_kind = ["local_team", "local_team", "local_team", "veilig_thuis", "certified_institution", "attendance_officer", "care_provider"]
-            [rng.random_range(0..7)];
+        let referrer_kind = [
+            "local_team",
+            "local_team",
+            "local_team",
+            "veilig_thuis",
+            "certified_institution",
+            "attendance_officer",
+            "care_provider",
+        ][rng.random_range(0..7)];
         let complete = rng.random_bool(0.93);
         let booked = pinned.get(r.id.as_str()).copied();
         let status = match (complete, booked) {
@@ -183,9 +219,13 @@ pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<New
             args.role
         ));
     }
-    let email = Email::parse(&args.email).map_err(|e| problems.push(format!("EMAIL: {e}"))).ok();
+    let email = Email::parse(&args.email)
+        .map_err(|e| problems.push(format!("EMAIL: {e}")))
+        .ok();
     let region = args.region.as_deref().and_then(|r| {
-        let id = RegionId::parse(r).ok().filter(|id| regions.region(id).is_some());
+        let id = RegionId::parse(r)
+            .ok()
+            .filter(|id| regions.region(id).is_some());
         if id.is_none() {
             problems.push(format!("--region: unknown region {r:?}"));
         }
@@ -200,9 +240,18 @@ pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<New
     });
     match (role, email, problems.is_empty()) {
         (Some(role), Some(email), true) => {
-            let user = NewUser { email, role, region, organisation: args.organisation.clone(), municipality };
+            let user = NewUser {
+                email,
+                role,
+                region,
+                organisation: args.organisation.clone(),
+                municipality,
+            };
             user.validate(regions).map_err(|fields| {
-                fields.into_iter().map(|f| format!("--{}: {}", f.field, f.message)).collect::<Vec<_>>()
+                fields
+                    .into_iter()
+                    .map(|f| format!("--{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
             })?;
             Ok(user)
         }

@@ -4,6 +4,7 @@
 //! line and calls into it. Modules follow the domain: `planner` (pure),
 //! `calendar`, `config`, `referrals`, `slots`, `planning` (the service's
 //! plan runs), `auth`, `web`, `store`.
+pub mod alerts;
 pub mod auth;
 pub mod bench;
 pub mod calendar;
@@ -11,6 +12,8 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod mail;
+pub mod offers;
 pub mod planner;
 pub mod planning;
 pub mod referrals;

@@ -114,20 +114,33 @@ struct RawRegions {
 impl Settings {
     /// Loads the layers. `overrides` are applied last (command-line flags
     /// such as `--listen`), as `section.key = value`.
-    pub fn load(extra_file: Option<&Path>, overrides: &[(&str, String)]) -> Result<Settings, ConfigErrors> {
-        let source = extra_file.map_or("config/default.toml".to_string(), |p| p.display().to_string());
-        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+    pub fn load(
+        extra_file: Option<&Path>,
+        overrides: &[(&str, String)],
+    ) -> Result<Settings, ConfigErrors> {
+        let source = extra_file.map_or("config/default.toml".to_string(), |p| {
+            p.display().to_string()
+        });
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
         if let Some(path) = extra_file {
             builder = builder.add_source(File::from(path.to_path_buf()).required(true));
         }
         builder = builder.add_source(
-            Environment::with_prefix("JBT").prefix_separator("__").separator("__").try_parsing(true),
+            Environment::with_prefix("JBT")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
         );
         if let Ok(url) = std::env::var("DATABASE_URL") {
-            builder = builder.set_override("database.url", url).map_err(|e| one(&source, "database.url", e))?;
+            builder = builder
+                .set_override("database.url", url)
+                .map_err(|e| one(&source, "database.url", e))?;
         }
         for (key, value) in overrides {
-            builder = builder.set_override(*key, value.clone()).map_err(|e| one(&source, key, e))?;
+            builder = builder
+                .set_override(*key, value.clone())
+                .map_err(|e| one(&source, key, e))?;
         }
         let raw: Raw = builder
             .build()
@@ -139,18 +152,28 @@ impl Settings {
     fn from_raw(raw: Raw, source: &str) -> Result<Settings, ConfigErrors> {
         let mut problems = Vec::new();
         let mut problem = |key: &str, message: String| {
-            problems.push(ConfigProblem { file: source.to_string(), key: key.to_string(), message })
+            problems.push(ConfigProblem {
+                file: source.to_string(),
+                key: key.to_string(),
+                message,
+            })
         };
         let listen = raw
             .server
             .listen
             .parse::<SocketAddr>()
-            .map_err(|e| problem("server.listen", format!("not an address:port {:?} ({e})", raw.server.listen)))
+            .map_err(|e| {
+                problem(
+                    "server.listen",
+                    format!("not an address:port {:?} ({e})", raw.server.listen),
+                )
+            })
             .ok();
         let data_dir = PathBuf::from(&raw.server.data_dir);
-        let url_text = raw.database.url.unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("jbt.sqlite").display())
-        });
+        let url_text = raw
+            .database
+            .url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("jbt.sqlite").display()));
         let database_url = DatabaseUrl::parse(&url_text)
             .map_err(|e| problem("database.url", e))
             .ok();
@@ -158,18 +181,47 @@ impl Settings {
             problem("database.max_connections", "must be at least 1".into());
         }
         if !(1..=52).contains(&raw.planning.horizon_weeks) {
-            problem("planning.horizon_weeks", format!("must be 1 to 52, not {}", raw.planning.horizon_weeks));
+            problem(
+                "planning.horizon_weeks",
+                format!("must be 1 to 52, not {}", raw.planning.horizon_weeks),
+            );
         }
-        let morning_replan = chrono::NaiveTime::parse_from_str(&raw.planning.morning_replan, "%H:%M")
-            .map_err(|_| problem("planning.morning_replan", format!("not a time HH:MM {:?}", raw.planning.morning_replan)))
-            .ok();
-        if !raw.server.public_url.starts_with("http://") && !raw.server.public_url.starts_with("https://") {
-            problem("server.public_url", format!("must start with http:// or https://, not {:?}", raw.server.public_url));
+        let morning_replan =
+            chrono::NaiveTime::parse_from_str(&raw.planning.morning_replan, "%H:%M")
+                .map_err(|_| {
+                    problem(
+                        "planning.morning_replan",
+                        format!("not a time HH:MM {:?}", raw.planning.morning_replan),
+                    )
+                })
+                .ok();
+        if !raw.server.public_url.starts_with("http://")
+            && !raw.server.public_url.starts_with("https://")
+        {
+            problem(
+                "server.public_url",
+                format!(
+                    "must start with http:// or https://, not {:?}",
+                    raw.server.public_url
+                ),
+            );
         }
         if let Some(url) = raw.mail.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                problem("mail.smtp_url", format!("must start with smtp:// or smtps://, not {url:?}"));
+                problem(
+                    "mail.smtp_url",
+                    format!("must start with smtp:// or smtps://, not {url:?}"),
+                );
             }
+        }
+        if raw.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            problem(
+                "mail.from",
+                format!(
+                    "not a mailbox like \"JBT-planner <noreply@example.org>\": {:?}",
+                    raw.mail.from
+                ),
+            );
         }
         if raw.mail.max_attempts == 0 {
             problem("mail.max_attempts", "must be at least 1".into());
@@ -209,5 +261,9 @@ impl Settings {
 }
 
 fn one(source: &str, key: &str, err: config::ConfigError) -> ConfigErrors {
-    ConfigErrors(vec![ConfigProblem { file: source.to_string(), key: key.to_string(), message: err.to_string() }])
+    ConfigErrors(vec![ConfigProblem {
+        file: source.to_string(),
+        key: key.to_string(),
+        message: err.to_string(),
+    }])
 }

@@ -90,8 +90,14 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (shutdown, watch_rx) = watch::channel(false);
     let jobs = vec![
-        tokio::spawn(planning::run_loop(state.clone(), requests, watch_rx.clone())),
+        tokio::spawn(planning::run_loop(
+            state.clone(),
+            requests,
+            watch_rx.clone(),
+        )),
         tokio::spawn(planning::daily_jobs(state.clone(), watch_rx.clone())),
+        tokio::spawn(planning::minute_jobs(state.clone(), watch_rx.clone())),
+        tokio::spawn(crate::mail::worker::run(state.clone(), watch_rx.clone())),
     ];
     let app = crate::web::app(state.clone());
     let mut stop = watch_rx.clone();
@@ -103,13 +109,24 @@ pub async fn start(
             .await
             .context("serving HTTP")
     });
-    Ok(Running { addr, state, shutdown, server, jobs })
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        server,
+        jobs,
+    })
 }
 
 /// `jbt serve` (and `jbt demo` after seeding): runs until SIGTERM or Ctrl-C.
-pub async fn serve(state: AppState, requests: tokio::sync::mpsc::UnboundedReceiver<String>) -> anyhow::Result<()> {
+pub async fn serve(
+    state: AppState,
+    requests: tokio::sync::mpsc::UnboundedReceiver<String>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     let running = start(state, requests).await?;
     tracing::info!(addr = %running.addr, "listening");
+    on_ready(running.addr);
     let shutdown = running.shutdown_handle();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -9,3 +9,5 @@ pub use holidays::{
     MonthDay,
 };
 pub use slots::{day_status, generate_slots, local_to_utc, CalendarSlot, DayStatus};
+mod working_days;
+pub use working_days::*;

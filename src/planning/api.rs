@@ -15,11 +15,16 @@ use crate::store::time::from_millis;
 use crate::web::{AppError, Result};
 
 #[derive(OpenApi)]
-#[openapi(paths(current_plan, run_plan), components(schemas(PlanView, PlanEntry, LastRun, RunSummary)))]
+#[openapi(
+    paths(current_plan, run_plan),
+    components(schemas(PlanView, PlanEntry, LastRun, RunSummary))
+)]
 pub struct Api;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/plan", get(current_plan)).route("/plan/run", post(run_plan))
+    Router::new()
+        .route("/plan", get(current_plan))
+        .route("/plan/run", post(run_plan))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,7 +67,10 @@ pub struct PlanView {
 /// conversation, in the viewer's scope.
 #[utoipa::path(get, path = "/plan", responses((status = 200, body = PlanView), (status = 403, body = crate::web::error::ErrorBody)))]
 #[tracing::instrument(skip_all, name = "GET /api/v1/plan")]
-pub async fn current_plan(State(state): State<AppState>, user: CurrentUser) -> Result<Json<PlanView>> {
+pub async fn current_plan(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<PlanView>> {
     user.require(&[Role::Coordinator, Role::Chair])?;
     let last_run = last_run(&state).await?;
     let rows = sqlx::query(
@@ -92,7 +100,11 @@ pub async fn current_plan(State(state): State<AppState>, user: CurrentUser) -> R
             slot_id: row.try_get("slot_id")?,
             slot_region,
             slot_date: row.try_get("local_date")?,
-            slot_start: start.map(|ms| from_millis(ms).with_timezone(&state.regions.timezone).to_rfc3339()),
+            slot_start: start.map(|ms| {
+                from_millis(ms)
+                    .with_timezone(&state.regions.timezone)
+                    .to_rfc3339()
+            }),
             due_date: row.try_get("due_date")?,
             explanation: explanation.and_then(|e| serde_json::from_str(&e).ok()),
         });
@@ -150,8 +162,12 @@ async fn last_run(state: &AppState) -> Result<Option<LastRun>> {
 /// Plans now and returns what the run did (coordinators).
 #[utoipa::path(post, path = "/plan/run", responses((status = 200, body = RunSummary), (status = 403, body = crate::web::error::ErrorBody)))]
 #[tracing::instrument(skip_all, name = "POST /api/v1/plan/run")]
-pub async fn run_plan(State(state): State<AppState>, user: CurrentUser) -> Result<Json<RunSummary>> {
+pub async fn run_plan(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<RunSummary>> {
     user.require(&[Role::Coordinator])?;
-    let summary = super::replan_now(&state, &format!("requested by {}", user.role.as_str())).await?;
+    let summary =
+        super::replan_now(&state, &format!("requested by {}", user.role.as_str())).await?;
     Ok(Json(summary))
 }

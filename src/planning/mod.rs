@@ -83,19 +83,41 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
     let built = scenario_from_db(&mut tx, &state.regions, now).await?;
     let scenario = built.scenario.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        planner::plan(&scenario, planner::Options { explain: true, ..Default::default() })
+        planner::plan(
+            &scenario,
+            planner::Options {
+                explain: true,
+                anonymous: true,
+                ..Default::default()
+            },
+        )
     })
     .await
     .context("planner task")??;
     let moved = apply(&mut tx, &built, &outcome.plan, now).await?;
-    let context = PlanContext { state, now, placements: placements(&built, &outcome.plan) };
-    crate::offers::after_plan(&mut tx, &context).await.context("offers after the plan run")?;
-    crate::alerts::after_plan(&mut tx, &context).await.context("delay alerts after the plan run")?;
+    let context = PlanContext {
+        state,
+        now,
+        placements: placements(&built, &outcome.plan),
+    };
+    crate::offers::after_plan(&mut tx, &context)
+        .await
+        .context("offers after the plan run")?;
+    crate::alerts::after_plan(&mut tx, &context)
+        .await
+        .context("delay alerts after the plan run")?;
     let summary = record_run(&mut tx, reason, &built, &outcome, started, now, moved).await?;
     tx.commit().await.context("committing the plan run")?;
     metrics::counter!("jbt_plan_runs_total").increment(1);
     metrics::histogram!("jbt_plan_solve_seconds").record(outcome.stats.millis / 1000.0);
-    tracing::info!(run = summary.run_id, reason, planned = summary.planned, unplanned = summary.unplanned, millis = outcome.stats.millis, "plan run");
+    tracing::info!(
+        run = summary.run_id,
+        reason,
+        planned = summary.planned,
+        unplanned = summary.unplanned,
+        millis = outcome.stats.millis,
+        "plan run"
+    );
     Ok(summary)
 }
 
@@ -124,7 +146,9 @@ pub struct Placement {
 
 impl Placement {
     pub fn cross_region(&self) -> bool {
-        self.slot_region.as_deref().is_some_and(|r| r != self.home_region)
+        self.slot_region
+            .as_deref()
+            .is_some_and(|r| r != self.home_region)
     }
 }
 
@@ -139,7 +163,9 @@ fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
     };
     let mut out = Vec::new();
     for a in &plan.assignments {
-        let (Some(id), Some((home_region, due))) = (scenario::referral_id(&a.referral), home(&a.referral)) else {
+        let (Some(id), Some((home_region, due))) =
+            (scenario::referral_id(&a.referral), home(&a.referral))
+        else {
             continue;
         };
         out.push(Placement {
@@ -154,7 +180,9 @@ fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
         });
     }
     for u in &plan.unplanned {
-        let (Some(id), Some((home_region, due))) = (scenario::referral_id(&u.referral), home(&u.referral)) else {
+        let (Some(id), Some((home_region, due))) =
+            (scenario::referral_id(&u.referral), home(&u.referral))
+        else {
             continue;
         };
         out.push(Placement {
@@ -180,14 +208,13 @@ async fn apply(
     plan: &Plan,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<i64>> {
-    let mut target: std::collections::HashMap<i64, Option<String>> = built
-        .free
-        .iter()
-        .map(|f| (f.id, None))
-        .collect();
+    let mut target: std::collections::HashMap<i64, Option<String>> =
+        built.free.iter().map(|f| (f.id, None)).collect();
     let mut explanations: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for a in &plan.assignments {
-        let Some(id) = scenario::referral_id(&a.referral) else { continue };
+        let Some(id) = scenario::referral_id(&a.referral) else {
+            continue;
+        };
         if let Some(slot) = target.get_mut(&id) {
             *slot = Some(a.slot.clone());
         }
@@ -196,10 +223,15 @@ async fn apply(
         }
     }
     for u in &plan.unplanned {
-        let Some(id) = scenario::referral_id(&u.referral) else { continue };
+        let Some(id) = scenario::referral_id(&u.referral) else {
+            continue;
+        };
         let mut value = serde_json::to_value(&u.explain)?;
         if let Some(obj) = value.as_object_mut() {
-            obj.insert("unplanned_reason".into(), serde_json::Value::String(u.reason.clone()));
+            obj.insert(
+                "unplanned_reason".into(),
+                serde_json::Value::String(u.reason.clone()),
+            );
         }
         explanations.insert(id, value.to_string());
     }
@@ -220,7 +252,11 @@ async fn apply(
     }
     for id in &moved {
         let slot = target.get(id).cloned().flatten();
-        let status = if slot.is_some() { "planned" } else { "registered" };
+        let status = if slot.is_some() {
+            "planned"
+        } else {
+            "registered"
+        };
         // A booking may have committed on PostgreSQL since this run read
         // the slots (bookings do not take the plan lock): never plan a
         // referral into a slot that is booked by now; the booking asked for
@@ -287,7 +323,11 @@ async fn record_run(
 
 /// Waits for requests, lets a burst settle for the debounce window, then
 /// runs once for the whole burst. Ends on shutdown after the current run.
-pub async fn run_loop(state: AppState, mut requests: mpsc::UnboundedReceiver<String>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_loop(
+    state: AppState,
+    mut requests: mpsc::UnboundedReceiver<String>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let debounce = Duration::from_millis(state.settings.debounce_millis);
     loop {
         let first = tokio::select! {
@@ -327,6 +367,11 @@ pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
             tracing::warn!(error = ?err, "purging idempotency keys failed");
         }
         state.replan.request("daily");
+        match crate::alerts::forecast_digest(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(digests = n, "forecast digests enqueued"),
+            Err(err) => tracing::error!(error = ?err, "forecast digest failed"),
+        }
         let wait = until_next(&state, state.settings.morning_replan);
         tokio::select! {
             () = tokio::time::sleep(wait) => {},

@@ -50,7 +50,11 @@ pub async fn scenario_from_db(
             .iter()
             .map(|r| RegionFile {
                 id: r.id.as_str().to_string(),
-                neighbours: r.neighbours.iter().map(|n| n.as_str().to_string()).collect(),
+                neighbours: r
+                    .neighbours
+                    .iter()
+                    .map(|n| n.as_str().to_string())
+                    .collect(),
                 name: Some(r.name.clone()),
             })
             .collect(),
@@ -60,7 +64,11 @@ pub async fn scenario_from_db(
     };
     let scenario = Scenario::from_file(&file)
         .map_err(|errors| anyhow::anyhow!("the database gives an invalid scenario:\n{errors}"))?;
-    Ok(Built { file, scenario, free })
+    Ok(Built {
+        file,
+        scenario,
+        free,
+    })
 }
 
 /// Open slots from now on; booked ones stay in as the pins' slots.
@@ -102,6 +110,7 @@ async fn read_referrals(
          LEFT JOIN slots s ON s.id = r.booked_slot_id
          LEFT JOIN offers o ON o.referral_id = r.id AND o.status = 'open'
          LEFT JOIN slots os ON os.id = o.slot_id AND os.cancelled_at IS NULL AND os.start_at >= $1
+             AND NOT EXISTS (SELECT 1 FROM referrals b WHERE b.booked_slot_id = o.slot_id AND b.id <> r.id)
          WHERE r.status IN ('registered', 'planned')
             OR (r.status = 'booked' AND s.cancelled_at IS NULL AND s.start_at >= $1)
          ORDER BY r.registered_at, r.id",
@@ -133,17 +142,30 @@ async fn read_referrals(
         match (status.as_str(), booked, offered) {
             // A booking is kept as it is, whatever changed since: the planner
             // only needs its date to count it in the score.
-            ("booked", Some(slot), _) => pinned.push(PinFile { referral: scenario_id(id), slot }),
+            ("booked", Some(slot), _) => pinned.push(PinFile {
+                referral: scenario_id(id),
+                slot,
+            }),
             // A slot offered to a neighbouring table is held until the chair
             // answers or the offer expires.
             (_, _, Some(slot)) => {
-                free.push(FreeReferral { id, planned_slot: row.try_get("planned_slot_id")? });
-                pinned.push(PinFile { referral: scenario_id(id), slot });
+                free.push(FreeReferral {
+                    id,
+                    planned_slot: row.try_get("planned_slot_id")?,
+                });
+                pinned.push(PinFile {
+                    referral: scenario_id(id),
+                    slot,
+                });
             }
             _ => {
-                free.push(FreeReferral { id, planned_slot: row.try_get("planned_slot_id")? });
+                free.push(FreeReferral {
+                    id,
+                    planned_slot: row.try_get("planned_slot_id")?,
+                });
                 let mut excluded: Vec<String> =
-                    serde_json::from_str(&row.try_get::<String, _>("excluded_regions")?).unwrap_or_default();
+                    serde_json::from_str(&row.try_get::<String, _>("excluded_regions")?)
+                        .unwrap_or_default();
                 // A table that does not (yet) hold this kind of conversation
                 // is never an option; a neighbour that does can take it.
                 if let Some(kind) = ReferralKind::parse(&row.try_get::<String, _>("kind")?) {
@@ -155,8 +177,10 @@ async fn read_referrals(
                 excluded.dedup();
                 referral.earliest = row.try_get("earliest_date")?;
                 referral.unavailable =
-                    serde_json::from_str(&row.try_get::<String, _>("unavailable")?).unwrap_or_default();
-                referral.minutes = Some(u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX));
+                    serde_json::from_str(&row.try_get::<String, _>("unavailable")?)
+                        .unwrap_or_default();
+                referral.minutes =
+                    Some(u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX));
                 referral.cross_region = Some(row.try_get::<i64, _>("cross_region")? != 0);
                 referral.excluded_regions = excluded;
             }

@@ -402,6 +402,20 @@ async fn apply_event(
     let current = load(&mut tx, id, &scope).await?;
     let to = lifecycle::transition(current.status, event).map_err(invalid_transition)?;
     check(&current)?;
+    // Before the transition: it clears the booked slot the cancellation names.
+    if current.status == lifecycle::Status::Booked
+        && matches!(event, Event::Withdraw | Event::Cancel)
+    {
+        crate::mail::ics::booking_invites(
+            &mut tx,
+            state,
+            id,
+            state.now(),
+            crate::mail::ics::InviteChange::Cancelled,
+        )
+        .await
+        .map_err(AppError::Internal)?;
+    }
     if !store::transition(&mut tx, id, to, event, state.now())
         .await
         .map_err(db_error)?
@@ -596,6 +610,16 @@ pub async fn create_booking(
         if !booked {
             return Err(changed_meanwhile());
         }
+        // The calendar invitations go out with the booking, or not at all.
+        crate::mail::ics::booking_invites(
+            &mut tx,
+            &state,
+            current.id,
+            state.now(),
+            crate::mail::ics::InviteChange::Confirmed,
+        )
+        .await
+        .map_err(AppError::Internal)?;
         audit::ok(
             &mut tx,
             &state,

@@ -251,7 +251,9 @@ fn scope_condition(scope: &Scope, args: &mut Args) -> String {
         Scope::All => "TRUE".into(),
         Scope::Region(region) => {
             let p = args.text(region.as_str());
-            format!("(r.region_id = {p} OR ps.region_id = {p} OR bs.region_id = {p})")
+            // A neighbouring table sees the file once it has accepted (the
+            // booking); before that, only the offer's minimal view.
+            format!("(r.region_id = {p} OR bs.region_id = {p})")
         }
         Scope::Organisation(org) => format!("r.referrer_org = {}", args.text(org.as_str())),
     }

@@ -53,23 +53,41 @@ pub async fn list_slots(
     let regions: Vec<String> = match &query.region {
         Some(text) => text
             .split(',')
-            .filter_map(|r| match RegionId::parse(r.trim()).ok().filter(|id| state.regions.region(id).is_some()) {
-                Some(id) => Some(id.as_str().to_string()),
-                None => {
-                    problems.push(FieldError::new("region", format!("unknown region {r:?}")));
-                    None
+            .filter_map(|r| {
+                match RegionId::parse(r.trim())
+                    .ok()
+                    .filter(|id| state.regions.region(id).is_some())
+                {
+                    Some(id) => Some(id.as_str().to_string()),
+                    None => {
+                        problems.push(FieldError::new("region", format!("unknown region {r:?}")));
+                        None
+                    }
                 }
             })
             .collect(),
         None => match (&user.role, &user.region) {
             (Role::Chair, Some(own)) => vec![own.as_str().to_string()],
-            _ => state.regions.regions.iter().map(|r| r.id.as_str().to_string()).collect(),
+            _ => state
+                .regions
+                .regions
+                .iter()
+                .map(|r| r.id.as_str().to_string())
+                .collect(),
         },
     };
-    let today = state.now().with_timezone(&state.regions.timezone).date_naive();
+    let today = state
+        .now()
+        .with_timezone(&state.regions.timezone)
+        .date_naive();
     let from = match &query.from {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| problems.push(FieldError::new("from", format!("not a date (YYYY-MM-DD): {text:?}"))))
+            .map_err(|_| {
+                problems.push(FieldError::new(
+                    "from",
+                    format!("not a date (YYYY-MM-DD): {text:?}"),
+                ))
+            })
             .unwrap_or(today),
         None => today,
     };
@@ -80,7 +98,9 @@ pub async fn list_slots(
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
-    let to = from.checked_add_days(Days::new(u64::from(weeks) * 7 - 1)).unwrap_or(from);
+    let to = from
+        .checked_add_days(Days::new(u64::from(weeks) * 7 - 1))
+        .unwrap_or(from);
     let mut slots = super::list(&state, &regions, from, to).await?;
     for slot in &mut slots {
         if !sees_case(&user, slot) {
@@ -90,7 +110,14 @@ pub async fn list_slots(
         } else if let Some(id) = slot.referral_id {
             record_now(
                 &state.store,
-                AuditEntry { at: state.now(), user: Some(&user), action: "slot.read", referral_id: Some(id), result: "ok", detail: None },
+                AuditEntry {
+                    at: state.now(),
+                    user: Some(&user),
+                    action: "slot.read",
+                    referral_id: Some(id),
+                    result: "ok",
+                    detail: None,
+                },
             )
             .await?;
         }
@@ -113,14 +140,21 @@ fn may_manage(user: &CurrentUser, region: &RegionId) -> Result<()> {
     match user.role {
         Role::Coordinator => Ok(()),
         Role::Chair if user.region.as_ref() == Some(region) => Ok(()),
-        _ => Err(AppError::Forbidden("only a coordinator or the region's chair manages its sessions".into())),
+        _ => Err(AppError::Forbidden(
+            "only a coordinator or the region's chair manages its sessions".into(),
+        )),
     }
 }
 
 fn parse_region(state: &AppState, text: &str, problems: &mut Vec<FieldError>) -> Option<RegionId> {
-    let id = RegionId::parse(text).ok().filter(|id| state.regions.region(id).is_some());
+    let id = RegionId::parse(text)
+        .ok()
+        .filter(|id| state.regions.region(id).is_some());
     if id.is_none() {
-        problems.push(FieldError::new("region", format!("unknown region {text:?}")));
+        problems.push(FieldError::new(
+            "region",
+            format!("unknown region {text:?}"),
+        ));
     }
     id
 }
@@ -128,7 +162,10 @@ fn parse_region(state: &AppState, text: &str, problems: &mut Vec<FieldError>) ->
 fn parse_date(field: &str, text: &str, problems: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
     if date.is_none() {
-        problems.push(FieldError::new(field, format!("not a date (YYYY-MM-DD): {text:?}")));
+        problems.push(FieldError::new(
+            field,
+            format!("not a date (YYYY-MM-DD): {text:?}"),
+        ));
     }
     date
 }
@@ -168,11 +205,15 @@ pub async fn cancel_session(
         return Err(AppError::Validation(problems));
     };
     may_manage(&user, &region)?;
-    let (cancelled_slots, released_referrals) = super::cancel_session(&state, &user, &region, date, body.reason.trim()).await?;
+    let (cancelled_slots, released_referrals) =
+        super::cancel_session(&state, &user, &region, date, body.reason.trim()).await?;
     if cancelled_slots == 0 {
         return Err(AppError::NotFound);
     }
-    Ok(Json(CancelledSession { cancelled_slots, released_referrals }))
+    Ok(Json(CancelledSession {
+        cancelled_slots,
+        released_referrals,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -204,7 +245,10 @@ pub async fn add_session(
     let date = parse_date("date", &body.date, &mut problems);
     let start = NaiveTime::parse_from_str(&body.start, "%H:%M").ok();
     if start.is_none() {
-        problems.push(FieldError::new("start", format!("not a time (HH:MM): {:?}", body.start)));
+        problems.push(FieldError::new(
+            "start",
+            format!("not a time (HH:MM): {:?}", body.start),
+        ));
     }
     if !(1..=8).contains(&body.slots) {
         problems.push(FieldError::new("slots", "must be 1 to 8"));
@@ -212,17 +256,24 @@ pub async fn add_session(
     if !(30..=240).contains(&body.minutes) {
         problems.push(FieldError::new("minutes", "must be 30 to 240"));
     }
-    let today = state.now().with_timezone(&state.regions.timezone).date_naive();
+    let today = state
+        .now()
+        .with_timezone(&state.regions.timezone)
+        .date_naive();
     if date.is_some_and(|d| d < today) {
         problems.push(FieldError::new("date", "lies in the past"));
     }
-    let (Some(region), Some(date), Some(start), true) = (region, date, start, problems.is_empty()) else {
+    let (Some(region), Some(date), Some(start), true) = (region, date, start, problems.is_empty())
+    else {
         return Err(AppError::Validation(problems));
     };
     may_manage(&user, &region)?;
-    let slot_ids = super::add_session(&state, &region, date, start, body.slots, body.minutes).await?;
+    let slot_ids =
+        super::add_session(&state, &region, date, start, body.slots, body.minutes).await?;
     if slot_ids.is_empty() {
-        return Err(AppError::Conflict("an extra session at that time exists already".into()));
+        return Err(AppError::Conflict(
+            "an extra session at that time exists already".into(),
+        ));
     }
     Ok((StatusCode::CREATED, Json(AddedSession { slot_ids })))
 }

@@ -81,6 +81,25 @@ pub async fn cancel_session(
     .collect::<Result<_, _>>()?;
     let mut released = Vec::new();
     for id in &ids {
+        let booked: Vec<i64> =
+            sqlx::query("SELECT id FROM referrals WHERE booked_slot_id = $1 AND status = 'booked'")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<Result<_, _>>()?;
+        for referral in booked {
+            crate::mail::ics::booking_invites(
+                &mut tx,
+                state,
+                referral,
+                now,
+                crate::mail::ics::InviteChange::Cancelled,
+            )
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("calendar invitation: {e:#}")))?;
+        }
         for referral in crate::referrals::store::release_slot(&mut tx, id, now).await? {
             let entry = crate::auth::audit::AuditEntry {
                 at: now,
@@ -122,7 +141,12 @@ pub async fn add_session(
     let mut at = date.and_time(start);
     for _ in 0..count {
         let slot = CalendarSlot {
-            id: format!("{}-{}-{}-extra", region.as_str(), date.format("%Y%m%d"), at.format("%H%M")),
+            id: format!(
+                "{}-{}-{}-extra",
+                region.as_str(),
+                date.format("%Y%m%d"),
+                at.format("%H%M")
+            ),
             region: region.clone(),
             date,
             start: local_to_utc(tz, at),
@@ -183,23 +207,36 @@ pub async fn list(
     let mut out = Vec::new();
     for row in rows {
         let region: String = row.try_get("region_id")?;
-        if !regions.iter().any(|r| *r == region) {
+        if !regions.contains(&region) {
             continue;
         }
         let cancelled: Option<i64> = row.try_get("cancelled_at")?;
         let booked: Option<i64> = row.try_get("booked_id")?;
         let planned: Option<i64> = row.try_get("planned_id")?;
-        let (state_name, referral_id, case_ref, referral_region) = match (cancelled, booked, planned) {
-            (Some(_), _, _) => ("cancelled", None, None, None),
-            (None, Some(id), _) => ("booked", Some(id), row.try_get("booked_ref")?, row.try_get("booked_region")?),
-            (None, None, Some(id)) => ("tentative", Some(id), row.try_get("planned_ref")?, row.try_get("planned_region")?),
-            (None, None, None) => ("free", None, None, None),
-        };
+        let (state_name, referral_id, case_ref, referral_region) =
+            match (cancelled, booked, planned) {
+                (Some(_), _, _) => ("cancelled", None, None, None),
+                (None, Some(id), _) => (
+                    "booked",
+                    Some(id),
+                    row.try_get("booked_ref")?,
+                    row.try_get("booked_region")?,
+                ),
+                (None, None, Some(id)) => (
+                    "tentative",
+                    Some(id),
+                    row.try_get("planned_ref")?,
+                    row.try_get("planned_region")?,
+                ),
+                (None, None, None) => ("free", None, None, None),
+            };
         out.push(SlotView {
             id: row.try_get("id")?,
             region,
             date: row.try_get("local_date")?,
-            start: from_millis(row.try_get("start_at")?).with_timezone(&tz).to_rfc3339(),
+            start: from_millis(row.try_get("start_at")?)
+                .with_timezone(&tz)
+                .to_rfc3339(),
             minutes: row.try_get("minutes")?,
             state: state_name.to_string(),
             origin: row.try_get("origin")?,

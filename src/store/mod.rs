@@ -36,7 +36,10 @@ pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
-        if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+        {
             Ok(DatabaseUrl(url.to_string()))
         } else {
             Err("must start with sqlite: or postgres://".into())
@@ -117,7 +120,11 @@ impl Store {
         let backend = url.backend();
         let mut text = url.expose().to_string();
         if backend == Backend::Sqlite && !text.contains("mode=") {
-            text.push_str(if text.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            text.push_str(if text.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
         let options = AnyConnectOptions::from_str(&text).context("parsing the database URL")?;
         let pool = AnyPoolOptions::new()
@@ -128,10 +135,18 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // WAL lets readers go on while one writer writes;
                         // foreign keys are off by default in SQLite.
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -153,7 +168,10 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator.run(&self.pool).await.context("running database migrations")
+        migrator
+            .run(&self.pool)
+            .await
+            .context("running database migrations")
     }
 
     /// Starts a write transaction (see the module docs for SQLite).

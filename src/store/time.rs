@@ -28,7 +28,9 @@ mod tests {
 
     #[test]
     fn instants_and_dates_round_trip() {
-        let t = DateTime::parse_from_rfc3339("2026-03-29T01:30:00Z").expect("t").with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2026-03-29T01:30:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
         assert_eq!(from_millis(to_millis(t)), t);
         let d = NaiveDate::from_ymd_opt(2026, 12, 2).expect("d");
         assert_eq!(from_date_text(&to_date_text(d)).expect("parse"), d);

@@ -22,7 +22,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -140,12 +143,18 @@ impl IntoResponse for AppError {
             AppError::Validation(fields) => fields,
             _ => Vec::new(),
         };
-        let body = ErrorBody { error: kind, message, fields, request_id };
+        let body = ErrorBody {
+            error: kind,
+            message,
+            fields,
+            request_id,
+        };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }
@@ -168,11 +177,15 @@ impl From<JsonRejection> for AppError {
             JsonRejection::JsonDataError(e) => {
                 // "Failed to deserialize ... : field: message"; keep the part after the path.
                 let text = e.body_text();
-                let detail = text.split_once(": ").map_or(text.as_str(), |(_, rest)| rest);
+                let detail = text
+                    .split_once(": ")
+                    .map_or(text.as_str(), |(_, rest)| rest);
                 let (field, message) = detail.split_once(": ").unwrap_or(("body", detail));
                 AppError::validation(field, message)
             }
-            JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(format!("not valid JSON: {}", e.body_text())),
+            JsonRejection::JsonSyntaxError(e) => {
+                AppError::BadRequest(format!("not valid JSON: {}", e.body_text()))
+            }
             JsonRejection::MissingJsonContentType(_) => {
                 AppError::BadRequest("expected Content-Type: application/json".into())
             }

@@ -27,11 +27,17 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string) else {
+    let Some(key) = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
         return next.run(req).await;
     };
     if key.is_empty() || key.len() > 200 {
-        return AppError::validation("Idempotency-Key", "must be 1 to 200 characters").into_response();
+        return AppError::validation("Idempotency-Key", "must be 1 to 200 characters")
+            .into_response();
     }
     match run(state, key, req, next).await {
         Ok(response) | Err(response) => response,
@@ -39,17 +45,20 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<Response, Response> {
-    let credential = [axum::http::header::AUTHORIZATION, axum::http::header::COOKIE]
-        .iter()
-        .filter_map(|h| req.headers().get(h))
-        .map(|v| v.as_bytes().to_vec())
-        .collect::<Vec<_>>()
-        .concat();
+    let credential = [
+        axum::http::header::AUTHORIZATION,
+        axum::http::header::COOKIE,
+    ]
+    .iter()
+    .filter_map(|h| req.headers().get(h))
+    .map(|v| v.as_bytes().to_vec())
+    .collect::<Vec<_>>()
+    .concat();
     let scope = hex(&Sha256::digest(&credential));
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| AppError::BadRequest("request body too large or unreadable".into()).into_response())?;
+    let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| {
+        AppError::BadRequest("request body too large or unreadable".into()).into_response()
+    })?;
     let path = parts.uri.path().to_string();
     let request_hash = {
         let mut h = Sha256::new();
@@ -98,24 +107,32 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
             .into_response());
         }
         let (Some(status), Some(body)) = (status, body) else {
-            return Err(AppError::Conflict("a request with this Idempotency-Key is still being handled".into())
-                .into_response());
+            return Err(AppError::Conflict(
+                "a request with this Idempotency-Key is still being handled".into(),
+            )
+            .into_response());
         };
-        let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(500)).unwrap_or(StatusCode::OK);
+        let status =
+            StatusCode::from_u16(u16::try_from(status).unwrap_or(500)).unwrap_or(StatusCode::OK);
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         return Ok(response);
     }
     tx.commit().await.map_err(db)?;
 
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = response.status();
     let (resp_parts, resp_body) = response.into_parts();
-    let resp_bytes = to_bytes(resp_body, 16 * MAX_BODY)
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("response body unreadable")).into_response())?;
+    let resp_bytes = to_bytes(resp_body, 16 * MAX_BODY).await.map_err(|_| {
+        AppError::Internal(anyhow::anyhow!("response body unreadable")).into_response()
+    })?;
     // Errors that did not change anything (server errors roll back, a
     // missing credential never started) must not be frozen: the retry
     // should run for real. Responses marked no-store (one-time passwords,

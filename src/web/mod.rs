@@ -31,7 +31,11 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::slots::api::router())
         .merge(crate::planning::api::router())
         .merge(crate::offers::api::router())
-        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer));
+        .merge(crate::mail::api::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::document))
@@ -87,9 +91,20 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     if state.store.ping().await {
-        Json(Health { status: "ok", database: "ok" }).into_response()
+        Json(Health {
+            status: "ok",
+            database: "ok",
+        })
+        .into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "degraded", database: "unreachable" })).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "degraded",
+                database: "unreachable",
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -97,7 +112,10 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(handle) => (
-            [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"))],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            )],
             handle.render(),
         )
             .into_response(),

@@ -35,6 +35,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::slots::api::Api::openapi(),
         crate::planning::api::Api::openapi(),
         crate::offers::api::Api::openapi(),
+        crate::mail::api::Api::openapi(),
     ] {
         let paths = std::mem::take(&mut part.paths.paths);
         for (path, item) in paths {

@@ -11,7 +11,6 @@ use jbt::config::{CbsCode, Email, RegionId, RegionsConfig};
 use jbt::settings::Settings;
 use jbt::startup::{self, Running};
 use jbt::state::AppState;
-use jbt::store::Backend;
 
 pub use reqwest::StatusCode;
 
@@ -66,7 +65,9 @@ impl Db {
 
 /// Monday 2026-11-30 08:00 in Amsterdam: the suite's "now".
 pub fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 30, 7, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 30, 7, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 pub struct TestApp {
@@ -74,7 +75,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub clock: FakeClock,
-    pub backend: Backend,
     running: Running,
     _dir: tempfile::TempDir,
 }
@@ -96,16 +96,32 @@ async fn fresh_postgres(base: &str) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     );
-    let mut admin = sqlx::PgConnection::connect(base).await.expect("connect to JBT_TEST_POSTGRES_URL");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).await.expect("drop");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+    let mut admin = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to JBT_TEST_POSTGRES_URL");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
     let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
     format!("{prefix}/{name}")
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+/// `spawn_app` with extra settings, e.g. `("mail.smtp_url", ...)`.
+pub async fn spawn_app_with(db: Db, extra: &[(&str, String)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let url = match &db {
@@ -118,18 +134,26 @@ pub async fn spawn_app(db: Db) -> TestApp {
         ("database.url", url),
         ("planning.debounce_millis", "20".to_string()),
     ];
+    let overrides: Vec<(&str, String)> = overrides
+        .iter()
+        .cloned()
+        .chain(extra.iter().cloned())
+        .collect();
     let settings = Settings::load(None, &overrides).expect("test settings");
     let regions = RegionsConfig::builtin().expect("built-in regions");
     let clock = FakeClock::at(start_time());
     let (state, requests) = startup::build_state(settings, regions, Arc::new(clock.clone()))
         .await
         .expect("build state");
-    jbt::slots::sync_horizon(&state).await.expect("generate slots");
-    let running = startup::start(state.clone(), requests).await.expect("start");
+    jbt::slots::sync_horizon(&state)
+        .await
+        .expect("generate slots");
+    let running = startup::start(state.clone(), requests)
+        .await
+        .expect("start");
     TestApp {
         address: format!("http://{}", running.addr),
         client: reqwest::Client::new(),
-        backend: state.store.backend,
         state,
         clock,
         running,
@@ -158,32 +182,73 @@ impl TestApp {
             municipality: None,
         };
         match role {
-            Role::Chair => new.region = Some(RegionId::parse(scope.expect("chair needs a region")).expect("region")),
-            Role::Referrer => new.organisation = Some(scope.unwrap_or("Sociaal Team Ede").to_string()),
+            Role::Chair => {
+                new.region =
+                    Some(RegionId::parse(scope.expect("chair needs a region")).expect("region"))
+            }
+            Role::Referrer => {
+                new.organisation = Some(scope.unwrap_or("Sociaal Team Ede").to_string())
+            }
             Role::MunicipalContact => {
                 new.municipality = Some(CbsCode::parse(scope.unwrap_or("GM0228")).expect("cbs"))
             }
             _ => {}
         }
-        let created = create_user(&self.state.store, new, self.state.now()).await.expect("create user");
-        TestUser { id: created.id, email, token: created.token, password: created.password }
+        let created = create_user(&self.state.store, new, self.state.now())
+            .await
+            .expect("create user");
+        TestUser {
+            id: created.id,
+            email,
+            token: created.token,
+            password: created.password,
+        }
     }
 
     pub async fn get(&self, user: &TestUser, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(&user.token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .expect("request")
     }
 
-    pub async fn post(&self, user: &TestUser, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(&user.token).json(body).send().await.expect("request")
+    pub async fn post(
+        &self,
+        user: &TestUser,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&user.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
-    pub async fn patch(&self, user: &TestUser, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.patch(self.url(path)).bearer_auth(&user.token).json(body).send().await.expect("request")
+    pub async fn patch(
+        &self,
+        user: &TestUser,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(&user.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Runs a plan now and waits for it (instead of the debounced loop).
     pub async fn replan(&self) -> jbt::planning::RunSummary {
-        jbt::planning::replan_now(&self.state, "test").await.expect("plan run")
+        jbt::planning::replan_now(&self.state, "test")
+            .await
+            .expect("plan run")
     }
 }
 

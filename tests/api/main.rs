@@ -4,7 +4,10 @@
 
 mod helpers;
 
+mod alerts;
 mod auth;
+mod mail;
+mod offers;
 mod planning;
 mod referrals;
 mod service;

@@ -21,22 +21,43 @@ pub fn referral_body(case_ref: &str, municipality: &str) -> Value {
 }
 
 /// Registers a referral as coordinator and returns its id.
-pub async fn register(app: &TestApp, coordinator: &TestUser, case_ref: &str, municipality: &str) -> i64 {
-    let response = app.post(coordinator, "/api/v1/referrals", &referral_body(case_ref, municipality)).await;
+pub async fn register(
+    app: &TestApp,
+    coordinator: &TestUser,
+    case_ref: &str,
+    municipality: &str,
+) -> i64 {
+    let response = app
+        .post(
+            coordinator,
+            "/api/v1/referrals",
+            &referral_body(case_ref, municipality),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     json(response).await["id"].as_i64().expect("id")
 }
 
-story!(a_plan_run_gives_a_registered_referral_a_slot_in_its_region, |app| {
-    let coordinator = app.user(Role::Coordinator, None).await;
-    let id = register(&app, &coordinator, "CASE-A1", "Ede").await;
-    let summary = app.replan().await;
-    assert!(summary.planned >= 1, "{summary:?}");
-    let referral = json(app.get(&coordinator, &format!("/api/v1/referrals/{id}")).await).await;
-    assert_eq!(referral["status"], "planned");
-    assert_eq!(referral["planned_slot"]["region"], "food-valley");
-    assert!(referral["explanation"]["summary"].as_str().expect("explanation").contains("FoodValley"));
-});
+story!(
+    a_plan_run_gives_a_registered_referral_a_slot_in_its_region,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let id = register(&app, &coordinator, "CASE-A1", "Ede").await;
+        let summary = app.replan().await;
+        assert!(summary.planned >= 1, "{summary:?}");
+        let referral = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(referral["status"], "planned");
+        assert_eq!(referral["planned_slot"]["region"], "food-valley");
+        assert!(referral["explanation"]["summary"]
+            .as_str()
+            .expect("explanation")
+            .contains("FoodValley"));
+    }
+);
 
 story!(new_referrals_are_planned_without_asking, |app| {
     let coordinator = app.user(Role::Coordinator, None).await;
@@ -44,7 +65,11 @@ story!(new_referrals_are_planned_without_asking, |app| {
     // The debounced loop picks the change up by itself.
     let mut status = Value::Null;
     for _ in 0..100 {
-        let referral = json(app.get(&coordinator, &format!("/api/v1/referrals/{id}")).await).await;
+        let referral = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
         status = referral["status"].clone();
         if status == "planned" {
             break;
@@ -54,91 +79,167 @@ story!(new_referrals_are_planned_without_asking, |app| {
     assert_eq!(status, "planned");
 });
 
-story!(a_cancelled_session_sends_its_referrals_to_another_slot, |app| {
-    let coordinator = app.user(Role::Coordinator, None).await;
-    let id = register(&app, &coordinator, "CASE-A3", "Nijmegen").await;
-    app.replan().await;
-    let before = json(app.get(&coordinator, &format!("/api/v1/referrals/{id}")).await).await;
-    let slot = before["planned_slot"].clone();
-    let (region, date) = (slot["region"].as_str().expect("region"), slot["date"].as_str().expect("date"));
-
-    let response = app
-        .post(&coordinator, "/api/v1/slots/sessions/cancel", &json!({ "region": region, "date": date, "reason": "voorzitter ziek" }))
+story!(
+    a_cancelled_session_sends_its_referrals_to_another_slot,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let id = register(&app, &coordinator, "CASE-A3", "Nijmegen").await;
+        app.replan().await;
+        let before = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cancelled = json(response).await;
-    assert!(cancelled["released_referrals"].as_array().expect("list").contains(&json!(id)));
+        let slot = before["planned_slot"].clone();
+        let (region, date) = (
+            slot["region"].as_str().expect("region"),
+            slot["date"].as_str().expect("date"),
+        );
 
-    app.replan().await;
-    let after = json(app.get(&coordinator, &format!("/api/v1/referrals/{id}")).await).await;
-    assert_eq!(after["status"], "planned");
-    assert_ne!(after["planned_slot"]["date"], json!(date), "moved off the cancelled day");
-    let slots = json(app.get(&coordinator, &format!("/api/v1/slots?region={region}&from={date}&weeks=1")).await).await;
-    let that_day: Vec<&Value> = slots.as_array().expect("list").iter().filter(|s| s["date"] == json!(date)).collect();
-    assert!(!that_day.is_empty() && that_day.iter().all(|s| s["state"] == "cancelled"));
-});
+        let response = app
+            .post(
+                &coordinator,
+                "/api/v1/slots/sessions/cancel",
+                &json!({ "region": region, "date": date, "reason": "voorzitter ziek" }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let cancelled = json(response).await;
+        assert!(cancelled["released_referrals"]
+            .as_array()
+            .expect("list")
+            .contains(&json!(id)));
 
-story!(an_extra_session_adds_slots_that_the_planner_can_use, |app| {
-    let coordinator = app.user(Role::Coordinator, None).await;
-    let body = json!({ "region": "noord-veluwe", "date": "2026-12-01", "start": "13:00", "slots": 2, "minutes": 120 });
-    let response = app.post(&coordinator, "/api/v1/slots/sessions", &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let ids = json(response).await["slot_ids"].clone();
-    assert_eq!(ids.as_array().map(Vec::len), Some(2));
-    // 13:00 and 15:00 local on a winter day are 12:00Z and 14:00Z.
-    let slots = json(app.get(&coordinator, "/api/v1/slots?region=noord-veluwe&from=2026-12-01&weeks=1").await).await;
-    let extra: Vec<&str> = slots
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter(|s| s["origin"] == "extra")
-        .map(|s| s["start"].as_str().expect("start"))
-        .collect();
-    assert_eq!(extra, vec!["2026-12-01T13:00:00+01:00", "2026-12-01T15:00:00+01:00"]);
-    // The same session twice is a conflict, bad input names its fields.
-    assert_eq!(app.post(&coordinator, "/api/v1/slots/sessions", &body).await.status(), StatusCode::CONFLICT);
-    let bad = json!({ "region": "noord-veluw", "date": "2026-13-01", "start": "25:00", "slots": 0, "minutes": 5 });
-    let response = app.post(&coordinator, "/api/v1/slots/sessions", &bad).await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = json(response).await["fields"]
-        .as_array()
-        .expect("fields")
-        .iter()
-        .map(|f| f["field"].as_str().expect("field").to_string())
-        .collect();
-    assert_eq!(fields, vec!["region", "date", "start", "slots", "minutes"]);
-});
+        app.replan().await;
+        let after = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(after["status"], "planned");
+        assert_ne!(
+            after["planned_slot"]["date"],
+            json!(date),
+            "moved off the cancelled day"
+        );
+        let slots = json(
+            app.get(
+                &coordinator,
+                &format!("/api/v1/slots?region={region}&from={date}&weeks=1"),
+            )
+            .await,
+        )
+        .await;
+        let that_day: Vec<&Value> = slots
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|s| s["date"] == json!(date))
+            .collect();
+        assert!(!that_day.is_empty() && that_day.iter().all(|s| s["state"] == "cancelled"));
+    }
+);
 
-story!(chairs_see_their_own_table_in_the_plan_and_cannot_run_it, |app| {
-    let coordinator = app.user(Role::Coordinator, None).await;
-    let chair_fv = app.user(Role::Chair, Some("food-valley")).await;
-    let chair_ah = app.user(Role::Chair, Some("achterhoek")).await;
-    register(&app, &coordinator, "CASE-A4", "Ede").await;
-    app.replan().await;
-    let seen = |v: Value| v["entries"].as_array().expect("entries").iter().any(|e| e["case_ref"] == "CASE-A4");
-    assert!(seen(json(app.get(&coordinator, "/api/v1/plan").await).await));
-    assert!(seen(json(app.get(&chair_fv, "/api/v1/plan").await).await));
-    assert!(!seen(json(app.get(&chair_ah, "/api/v1/plan").await).await));
-    let response = app.post(&chair_fv, "/api/v1/plan/run", &json!({})).await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
-    assert_eq!(app.get(&referrer, "/api/v1/plan").await.status(), StatusCode::FORBIDDEN);
-});
+story!(
+    an_extra_session_adds_slots_that_the_planner_can_use,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let body = json!({ "region": "noord-veluwe", "date": "2026-12-01", "start": "13:00", "slots": 2, "minutes": 120 });
+        let response = app
+            .post(&coordinator, "/api/v1/slots/sessions", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let ids = json(response).await["slot_ids"].clone();
+        assert_eq!(ids.as_array().map(Vec::len), Some(2));
+        // 13:00 and 15:00 local on a winter day are 12:00Z and 14:00Z.
+        let slots = json(
+            app.get(
+                &coordinator,
+                "/api/v1/slots?region=noord-veluwe&from=2026-12-01&weeks=1",
+            )
+            .await,
+        )
+        .await;
+        let extra: Vec<&str> = slots
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|s| s["origin"] == "extra")
+            .map(|s| s["start"].as_str().expect("start"))
+            .collect();
+        assert_eq!(
+            extra,
+            vec!["2026-12-01T13:00:00+01:00", "2026-12-01T15:00:00+01:00"]
+        );
+        // The same session twice is a conflict, bad input names its fields.
+        assert_eq!(
+            app.post(&coordinator, "/api/v1/slots/sessions", &body)
+                .await
+                .status(),
+            StatusCode::CONFLICT
+        );
+        let bad = json!({ "region": "noord-veluw", "date": "2026-13-01", "start": "25:00", "slots": 0, "minutes": 5 });
+        let response = app.post(&coordinator, "/api/v1/slots/sessions", &bad).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<String> = json(response).await["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f["field"].as_str().expect("field").to_string())
+            .collect();
+        assert_eq!(fields, vec!["region", "date", "start", "slots", "minutes"]);
+    }
+);
+
+story!(
+    chairs_see_their_own_table_in_the_plan_and_cannot_run_it,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let chair_fv = app.user(Role::Chair, Some("food-valley")).await;
+        let chair_ah = app.user(Role::Chair, Some("achterhoek")).await;
+        register(&app, &coordinator, "CASE-A4", "Ede").await;
+        app.replan().await;
+        let seen = |v: Value| {
+            v["entries"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .any(|e| e["case_ref"] == "CASE-A4")
+        };
+        assert!(seen(
+            json(app.get(&coordinator, "/api/v1/plan").await).await
+        ));
+        assert!(seen(json(app.get(&chair_fv, "/api/v1/plan").await).await));
+        assert!(!seen(json(app.get(&chair_ah, "/api/v1/plan").await).await));
+        let response = app.post(&chair_fv, "/api/v1/plan/run", &json!({})).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
+        assert_eq!(
+            app.get(&referrer, "/api/v1/plan").await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+);
 
 story!(two_plan_runs_at_once_do_not_interleave, |app| {
     let coordinator = app.user(Role::Coordinator, None).await;
     for n in 0..6 {
-        register(&app, &coordinator, &format!("CASE-B{n}"), if n % 2 == 0 { "Arnhem" } else { "Ede" }).await;
+        register(
+            &app,
+            &coordinator,
+            &format!("CASE-B{n}"),
+            if n % 2 == 0 { "Arnhem" } else { "Ede" },
+        )
+        .await;
     }
     let (a, b) = tokio::join!(app.replan(), app.replan());
     assert_ne!(a.run_id, b.run_id);
     // Whatever order they ran in, the plan is consistent: one referral per slot.
-    let rows: Vec<(Option<String>,)> = sqlx::query_as(
-        "SELECT planned_slot_id FROM referrals WHERE planned_slot_id IS NOT NULL",
-    )
-    .fetch_all(&app.state.store.pool)
-    .await
-    .expect("query");
+    let rows: Vec<(Option<String>,)> =
+        sqlx::query_as("SELECT planned_slot_id FROM referrals WHERE planned_slot_id IS NOT NULL")
+            .fetch_all(&app.state.store.pool)
+            .await
+            .expect("query");
     let mut slots: Vec<String> = rows.into_iter().filter_map(|(s,)| s).collect();
     let n = slots.len();
     slots.sort();

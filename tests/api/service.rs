@@ -7,15 +7,34 @@ use crate::story;
 use jbt::auth::Role;
 
 story!(health_reports_the_database, |app| {
-    let response = app.client.get(app.url("/healthz")).send().await.expect("request");
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json(response).await["database"], "ok");
 });
 
 story!(the_openapi_document_lists_the_api, |app| {
-    let doc = json(app.client.get(app.url("/api/openapi.json")).send().await.expect("request")).await;
+    let doc = json(
+        app.client
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
     let paths = doc["paths"].as_object().expect("paths");
-    for path in ["/api/v1/referrals", "/api/v1/referrals/{id}", "/api/v1/bookings", "/api/v1/slots", "/api/v1/plan", "/healthz"] {
+    for path in [
+        "/api/v1/referrals",
+        "/api/v1/referrals/{id}",
+        "/api/v1/bookings",
+        "/api/v1/slots",
+        "/api/v1/plan",
+        "/healthz",
+    ] {
         assert!(paths.contains_key(path), "missing {path}");
     }
 });
@@ -23,15 +42,34 @@ story!(the_openapi_document_lists_the_api, |app| {
 story!(metrics_count_requests_by_route, |app| {
     let coordinator = app.user(Role::Coordinator, None).await;
     app.get(&coordinator, "/api/v1/slots").await;
-    let text = app.client.get(app.url("/metrics")).send().await.expect("request").text().await.expect("body");
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
     assert!(text.contains("jbt_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/api/v1/slots\""), "{text}");
 });
 
 story!(every_response_carries_a_request_id, |app| {
-    let response = app.client.get(app.url("/api/v1/referrals")).send().await.expect("request");
+    let response = app
+        .client
+        .get(app.url("/api/v1/referrals"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let header = response.headers().get("x-request-id").expect("request id").to_str().expect("text").to_string();
+    let header = response
+        .headers()
+        .get("x-request-id")
+        .expect("request id")
+        .to_str()
+        .expect("text")
+        .to_string();
     assert!(!header.is_empty());
     let body = json(response).await;
     assert_eq!(body["error"], "unauthenticated");
@@ -51,7 +89,13 @@ story!(malformed_json_is_a_clear_client_error, |app| {
         .expect("request");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(json(response).await["error"], "bad_request");
-    let response = app.post(&coordinator, "/api/v1/slots/sessions", &serde_json::json!({ "region": 5 })).await;
+    let response = app
+        .post(
+            &coordinator,
+            "/api/v1/slots/sessions",
+            &serde_json::json!({ "region": 5 }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 });
 
@@ -67,7 +111,10 @@ async fn schema(store: &jbt::store::Store) -> BTreeMap<String, Vec<String>> {
              WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'"
         }
     };
-    let rows: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(&store.pool).await.expect("schema");
+    let rows: Vec<(String, String)> = sqlx::query_as(sql)
+        .fetch_all(&store.pool)
+        .await
+        .expect("schema");
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (t, c) in rows {
         map.entry(t).or_default().push(c);
@@ -81,7 +128,11 @@ async fn schema(store: &jbt::store::Store) -> BTreeMap<String, Vec<String>> {
 story!(both_backends_have_the_same_tables_and_columns, |app| {
     // Migrate a scratch SQLite database and compare it with this backend's.
     let dir = tempfile::tempdir().expect("dir");
-    let url = jbt::store::DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("s.sqlite").display())).expect("url");
+    let url = jbt::store::DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("s.sqlite").display()
+    ))
+    .expect("url");
     let reference = jbt::store::Store::connect(&url, 1).await.expect("sqlite");
     let expected = schema(&reference).await;
     assert!(expected.contains_key("referrals") && expected.contains_key("audit_log"));

@@ -1,0 +1,381 @@
+//! SQL for offers. Runs on SQLite and PostgreSQL alike (sqlx `Any`).
+//!
+//! Status changes are guarded in SQL (`WHERE id = $1 AND status = 'open'`)
+//! and report whether they happened, so of two answers at the same time
+//! only one passes; the caller reads the offer again to say what won.
+//! Writers take a `&mut AnyConnection` that is a write transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::OfferStatus;
+use crate::store::time::{from_date_text, from_millis, to_millis};
+
+/// An offer with what its receiving chair needs to decide on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub id: i64,
+    pub referral_id: i64,
+    pub slot_id: String,
+    /// The referral's home region.
+    pub from_region: String,
+    /// The region whose table is asked.
+    pub to_region: String,
+    pub status: OfferStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by: Option<i64>,
+    pub decline_reason: Option<String>,
+    pub case_ref: String,
+    pub kind: String,
+    pub municipality_cbs: String,
+    pub unavailable: Vec<NaiveDate>,
+    pub earliest: Option<NaiveDate>,
+    pub due: NaiveDate,
+    /// Slot length the referral needs.
+    pub minutes: u32,
+    pub slot_date: NaiveDate,
+    pub slot_start: DateTime<Utc>,
+    pub slot_minutes: u32,
+}
+
+/// Who may see which offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferScope {
+    All,
+    /// Offers to this region's table.
+    ToRegion(String),
+}
+
+/// The columns [`offer_from_row`] reads. Only what the chair needs: no
+/// referrer, no outcome, nothing of the family's file.
+const SELECT: &str = "SELECT o.id, o.referral_id, o.slot_id, o.from_region, o.to_region, o.status,
+        o.created_at, o.expires_at, o.answered_at, o.answered_by, o.decline_reason,
+        r.case_ref, r.kind, r.municipality_cbs, r.unavailable, r.earliest_date, r.due_date, r.minutes,
+        s.local_date, s.start_at, s.minutes AS slot_minutes
+    FROM offers o
+    JOIN referrals r ON r.id = o.referral_id
+    JOIN slots s ON s.id = o.slot_id";
+
+fn to_u32(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn offer_from_row(row: &AnyRow) -> Result<Offer, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let unavailable: String = row.try_get("unavailable")?;
+    let unavailable: Vec<String> = serde_json::from_str(&unavailable)
+        .map_err(|e| sqlx::Error::Decode(format!("bad date list in the database: {e}").into()))?;
+    Ok(Offer {
+        id: row.try_get("id")?,
+        referral_id: row.try_get("referral_id")?,
+        slot_id: row.try_get("slot_id")?,
+        from_region: row.try_get("from_region")?,
+        to_region: row.try_get("to_region")?,
+        status: OfferStatus::parse(&status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("bad offer status {status:?} in the database").into())
+        })?,
+        created_at: from_millis(row.try_get("created_at")?),
+        expires_at: from_millis(row.try_get("expires_at")?),
+        answered_at: row
+            .try_get::<Option<i64>, _>("answered_at")?
+            .map(from_millis),
+        answered_by: row.try_get("answered_by")?,
+        decline_reason: row.try_get("decline_reason")?,
+        case_ref: row.try_get("case_ref")?,
+        kind: row.try_get("kind")?,
+        municipality_cbs: row.try_get("municipality_cbs")?,
+        unavailable: unavailable
+            .iter()
+            .map(|d| from_date_text(d))
+            .collect::<Result<_, _>>()?,
+        earliest: row
+            .try_get::<Option<String>, _>("earliest_date")?
+            .map(|d| from_date_text(&d))
+            .transpose()?,
+        due: from_date_text(&row.try_get::<String, _>("due_date")?)?,
+        minutes: to_u32(row.try_get("minutes")?),
+        slot_date: from_date_text(&row.try_get::<String, _>("local_date")?)?,
+        slot_start: from_millis(row.try_get("start_at")?),
+        slot_minutes: to_u32(row.try_get("slot_minutes")?),
+    })
+}
+
+/// One offer, whoever it is for (the caller checks the scope).
+#[tracing::instrument(skip(conn))]
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Offer>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE o.id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(offer_from_row).transpose()
+}
+
+/// The most offers a list returns.
+pub const LIST_LIMIT: i64 = 500;
+
+/// Offers in `scope`, newest first, optionally of one status.
+#[tracing::instrument(skip(conn))]
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &OfferScope,
+    status: Option<OfferStatus>,
+) -> Result<Vec<Offer>, sqlx::Error> {
+    let mut sql = format!("{SELECT} WHERE TRUE");
+    let mut values: Vec<String> = Vec::new();
+    if let OfferScope::ToRegion(region) = scope {
+        values.push(region.clone());
+        sql.push_str(&format!(" AND o.to_region = ${}", values.len()));
+    }
+    if let Some(status) = status {
+        values.push(status.as_str().to_string());
+        sql.push_str(&format!(" AND o.status = ${}", values.len()));
+    }
+    sql.push_str(&format!(
+        " ORDER BY o.created_at DESC, o.id DESC LIMIT {LIST_LIMIT}"
+    ));
+    let query = values.into_iter().fold(sqlx::query(&sql), |q, v| q.bind(v));
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter().map(offer_from_row).collect()
+}
+
+/// An offer to create.
+#[derive(Debug, Clone)]
+pub struct NewOffer<'a> {
+    pub referral_id: i64,
+    pub slot_id: &'a str,
+    pub from_region: &'a str,
+    pub to_region: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates an open offer unless the referral or the slot already has one
+/// (the partial unique indexes); returns the new id.
+#[tracing::instrument(skip(conn))]
+pub async fn insert_open(
+    conn: &mut AnyConnection,
+    new: &NewOffer<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    // Without a conflict target DO NOTHING covers both partial unique
+    // indexes, on both backends, and keeps a PostgreSQL transaction usable.
+    let row = sqlx::query(
+        "INSERT INTO offers (referral_id, slot_id, from_region, to_region, status, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, 'open', $5, $6)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+    )
+    .bind(new.referral_id)
+    .bind(new.slot_id)
+    .bind(new.from_region)
+    .bind(new.to_region)
+    .bind(to_millis(now))
+    .bind(to_millis(new.expires_at))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| r.try_get("id")).transpose()
+}
+
+/// Records the answer to an open offer; `false` if it was not open (any
+/// more): someone else answered, or it expired or was withdrawn.
+#[tracing::instrument(skip(conn, reason))]
+pub async fn answer(
+    conn: &mut AnyConnection,
+    id: i64,
+    to: OfferStatus,
+    user_id: i64,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE offers SET status = $1, answered_at = $2, answered_by = $3, decline_reason = $4
+         WHERE id = $5 AND status = 'open'",
+    )
+    .bind(to.as_str())
+    .bind(to_millis(now))
+    .bind(user_id)
+    .bind(reason)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An offer that was closed without an answer (expired or withdrawn).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    pub id: i64,
+    pub referral_id: i64,
+    pub slot_id: String,
+    pub from_region: String,
+    pub to_region: String,
+}
+
+fn closed_from_rows(rows: &[AnyRow]) -> Result<Vec<Closed>, sqlx::Error> {
+    let mut closed = rows
+        .iter()
+        .map(|row| {
+            Ok(Closed {
+                id: row.try_get("id")?,
+                referral_id: row.try_get("referral_id")?,
+                slot_id: row.try_get("slot_id")?,
+                from_region: row.try_get("from_region")?,
+                to_region: row.try_get("to_region")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    closed.sort_by_key(|c| c.id);
+    Ok(closed)
+}
+
+/// Open offers whose time is up become `expired`; returns them.
+#[tracing::instrument(skip(conn))]
+pub async fn expire_due(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Closed>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE offers SET status = 'expired', answered_at = $1
+         WHERE status = 'open' AND expires_at <= $1
+         RETURNING id, referral_id, slot_id, from_region, to_region",
+    )
+    .bind(to_millis(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    closed_from_rows(&rows)
+}
+
+/// Open offers whose referral is no longer tentatively planned in the
+/// offered slot (moved by the planner, booked elsewhere or there, withdrawn,
+/// cancelled) become `withdrawn`; returns them.
+#[tracing::instrument(skip(conn))]
+pub async fn withdraw_stale(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Closed>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE offers SET status = 'withdrawn', answered_at = $1
+         WHERE status = 'open'
+           AND NOT EXISTS (SELECT 1 FROM referrals r
+                           WHERE r.id = offers.referral_id AND r.status = 'planned'
+                             AND r.planned_slot_id = offers.slot_id)
+         RETURNING id, referral_id, slot_id, from_region, to_region",
+    )
+    .bind(to_millis(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    closed_from_rows(&rows)
+}
+
+/// Open offers whose slot another referral's booking took (a booking made
+/// directly, not through the offer) become `withdrawn`; returns them. Such
+/// an offer would pin two referrals to one slot in the next plan run.
+#[tracing::instrument(skip(conn))]
+pub async fn withdraw_taken(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Closed>, sqlx::Error> {
+    let rows = sqlx::query(
+        "UPDATE offers SET status = 'withdrawn', answered_at = $1
+         WHERE status = 'open'
+           AND EXISTS (SELECT 1 FROM referrals b
+                       WHERE b.booked_slot_id = offers.slot_id AND b.id <> offers.referral_id)
+         RETURNING id, referral_id, slot_id, from_region, to_region",
+    )
+    .bind(to_millis(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    closed_from_rows(&rows)
+}
+
+/// Withdraws one offer if it is still open (its slot was booked for
+/// another referral); `false` if it was not open.
+#[tracing::instrument(skip(conn))]
+pub async fn withdraw(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE offers SET status = 'withdrawn', answered_at = $1 WHERE id = $2 AND status = 'open'")
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Adds `region` to the tables the referral may no longer go to (the
+/// planner honours `excluded_regions`).
+#[tracing::instrument(skip(conn))]
+pub async fn exclude_region(
+    conn: &mut AnyConnection,
+    referral_id: i64,
+    region: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let row = sqlx::query("SELECT excluded_regions FROM referrals WHERE id = $1")
+        .bind(referral_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let text: String = row.try_get("excluded_regions")?;
+    let mut excluded: Vec<String> = serde_json::from_str(&text).map_err(|e| {
+        sqlx::Error::Decode(format!("bad excluded_regions in the database: {e}").into())
+    })?;
+    if excluded.iter().any(|r| r == region) {
+        return Ok(());
+    }
+    excluded.push(region.to_string());
+    excluded.sort();
+    // Not a change of the referral's details, so no new version: a
+    // referrer's edit in flight stays valid.
+    sqlx::query("UPDATE referrals SET excluded_regions = $1, updated_at = $2 WHERE id = $3")
+        .bind(serde_json::Value::from(excluded).to_string())
+        .bind(to_millis(now))
+        .bind(referral_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Per referral, how many of its offers were declined or expired.
+#[tracing::instrument(skip(conn))]
+pub async fn refused_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT referral_id, COUNT(*) AS n FROM offers
+         WHERE status IN ('declined', 'expired') GROUP BY referral_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("referral_id")?, row.try_get("n")?)))
+        .collect()
+}
+
+/// E-mail addresses of the active users with `role`, optionally of one region.
+#[tracing::instrument(skip(conn))]
+pub async fn user_emails(
+    conn: &mut AnyConnection,
+    role: &str,
+    region: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows =
+        match region {
+            Some(region) => sqlx::query(
+                "SELECT email FROM users WHERE role = $1 AND region_id = $2 AND active ORDER BY id",
+            )
+            .bind(role)
+            .bind(region)
+            .fetch_all(&mut *conn)
+            .await?,
+            None => {
+                sqlx::query("SELECT email FROM users WHERE role = $1 AND active ORDER BY id")
+                    .bind(role)
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+        };
+    rows.iter().map(|row| row.try_get("email")).collect()
+}
