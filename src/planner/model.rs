@@ -525,15 +525,7 @@ fn solve_lp(
             })
         })
         .collect();
-    let solving = Instant::now();
     let mut solution = model.solve()?;
-    if std::env::var_os("JBT_TRACE_LP").is_some() {
-        eprintln!(
-            "level {level}: {} columns, solve {:.1} ms",
-            columns.len(),
-            solving.elapsed().as_secs_f64() * 1e3
-        );
-    }
     let values: Vec<f64> = xs.iter().map(|&x| solution.value(x)).collect();
     let objective = columns
         .iter()
