@@ -180,7 +180,14 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        // BEGIN IMMEDIATE takes SQLite's write lock up front. A deferred
+        // transaction that reads first and writes later gets SQLITE_BUSY at
+        // once (no busy wait) when another connection still holds the lock,
+        // e.g. a dropped transaction whose rollback has not run yet.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _lock: lock })
     }
 

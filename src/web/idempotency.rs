@@ -16,6 +16,8 @@ use crate::state::AppState;
 use crate::store::time::to_millis;
 
 pub const HEADER: &str = "idempotency-key";
+/// Longer than any request may run (the router times out at 30 s).
+const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(120);
 /// Bodies larger than this are refused anyway by the API.
 const MAX_BODY: usize = 1024 * 1024;
 
@@ -71,16 +73,24 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
     };
     let db = |e: sqlx::Error| AppError::from(e).into_response();
     let mut tx = state.store.write().await.map_err(db)?;
+    // A key left without a response for longer than any request may run
+    // (the server died while handling it; the transaction rolled back) is
+    // taken over by the retry instead of answering 409 forever.
+    let now = state.now();
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (scope, idem_key, method, path, request_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, idem_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (scope, idem_key) DO UPDATE SET created_at = excluded.created_at
+         WHERE idempotency_keys.status IS NULL AND idempotency_keys.created_at < $7
+           AND idempotency_keys.request_hash = excluded.request_hash",
     )
     .bind(&scope)
     .bind(&key)
     .bind(parts.method.as_str())
     .bind(&path)
     .bind(&request_hash)
-    .bind(to_millis(state.now()))
+    .bind(to_millis(now))
+    .bind(to_millis(now - ABANDONED_AFTER))
     .execute(&mut *tx)
     .await
     .map_err(db)?

@@ -138,3 +138,57 @@ story!(both_backends_have_the_same_tables_and_columns, |app| {
     assert!(expected.contains_key("referrals") && expected.contains_key("audit_log"));
     assert_eq!(schema(&app.state.store).await, expected);
 });
+
+story!(
+    a_key_abandoned_by_a_crash_is_taken_over_by_the_retry,
+    |app| {
+        use sha2::{Digest, Sha256};
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let body = serde_json::json!({ "region": "noord-veluwe", "date": "2026-12-03", "start": "13:00", "slots": 1, "minutes": 90 });
+        // What a crash mid-request leaves behind: the key, no response.
+        let scope: String = Sha256::digest(format!("Bearer {}", coordinator.token).as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let request_hash: String = {
+            let mut h = Sha256::new();
+            h.update("POST /slots/sessions\n");
+            h.update(serde_json::to_vec(&body).expect("json"));
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let mut tx = app.state.store.write().await.expect("tx");
+        sqlx::query("INSERT INTO idempotency_keys (scope, idem_key, method, path, request_hash, created_at) VALUES ($1, 'k-1', 'POST', '/api/v1/slots/sessions', $2, $3)")
+        .bind(&scope)
+        .bind(&request_hash)
+        .bind(jbt::store::time::to_millis(app.state.now()))
+        .execute(&mut *tx)
+        .await
+        .expect("insert");
+        tx.commit().await.expect("commit");
+        let send = || {
+            app.client
+                .post(app.url("/api/v1/slots/sessions"))
+                .bearer_auth(&coordinator.token)
+                .header("idempotency-key", "k-1")
+                .json(&body)
+                .send()
+        };
+        // Still fresh: another request may be handling it.
+        assert_eq!(
+            send().await.expect("request").status(),
+            StatusCode::CONFLICT
+        );
+        app.clock.advance(chrono::Duration::minutes(5));
+        let response = send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let replay = send().await.expect("request");
+        assert_eq!(replay.status(), StatusCode::CREATED);
+        assert_eq!(
+            replay
+                .headers()
+                .get("idempotent-replayed")
+                .map(|v| v.to_str().ok()),
+            Some(Some("true"))
+        );
+    }
+);
