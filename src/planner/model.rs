@@ -211,9 +211,12 @@ impl Settings {
 }
 
 impl Default for Settings {
+    /// Two candidates per referral (plus the greedy seed): measured faster
+    /// than 3 or 6 on every preset, because pricing adds what is missing
+    /// and smaller LPs solve faster (BENCHMARKS.md).
     fn default() -> Self {
         Settings {
-            initial_candidates: 6,
+            initial_candidates: 2,
         }
     }
 }
