@@ -307,7 +307,8 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
     };
     let mut last: Vec<f64> = Vec::new();
     for level in 0..Cost::LEVELS {
-        let lower_bound = faces.lower_bound(market, level);
+        let minima = faces.minima(market, level);
+        let lower_bound: i64 = minima.iter().sum();
         loop {
             let lp = solve_lp(market, &columns, level, &faces.tight, false)?;
             stats.lp_solves += 1;
@@ -316,7 +317,7 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
                 // Every referral has one of its cheapest admissible options:
                 // that is optimal, and the optimal face is exactly "cheapest
                 // options only", whatever the duals say.
-                faces.levels.push(Face::Minima(faces.minima(market, level)));
+                faces.levels.push(Face::Minima(minima));
                 last = lp.values;
                 break;
             }
@@ -450,10 +451,6 @@ impl Faces {
                     .unwrap_or(0)
             })
             .collect()
-    }
-
-    fn lower_bound(&self, market: &Market, level: usize) -> i64 {
-        self.minima(market, level).iter().sum()
     }
 }
 

@@ -153,12 +153,15 @@ impl Placement {
 }
 
 fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
+    let by_id: std::collections::HashMap<&str, &crate::planner::scenario::Referral> = built
+        .scenario
+        .referrals
+        .iter()
+        .map(|r| (r.id.as_str(), r))
+        .collect();
     let home = |scenario_id: &str| {
-        built
-            .scenario
-            .referrals
-            .iter()
-            .find(|r| r.id == scenario_id)
+        by_id
+            .get(scenario_id)
             .map(|r| (built.scenario.regions[r.region].id.clone(), r.due))
     };
     let mut out = Vec::new();

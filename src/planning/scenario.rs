@@ -181,7 +181,7 @@ async fn read_referrals(
                         .unwrap_or_default();
                 referral.minutes =
                     Some(u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX));
-                referral.cross_region = Some(row.try_get::<i64, _>("cross_region")? != 0);
+                referral.cross_region = Some(crate::store::flag(row, "cross_region")?);
                 referral.excluded_regions = excluded;
             }
         }
