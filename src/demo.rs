@@ -60,6 +60,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
                 .fetch_one(&state.store.pool)
                 .await?
                 .try_get("id")?;
+        seed_history(state, creator).await?;
         seed_referrals(state, creator).await?;
     }
     Ok(demo_users)
@@ -197,6 +198,70 @@ async fn seed_referrals(state: &AppState, creator: i64) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await
         .with_context(|| format!("seeding referral {}", r.id))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Weeks of past conversations the demo starts with.
+const HISTORY_WEEKS: u64 = 12;
+
+/// Twelve weeks of conversations that took place, so the dashboard has a
+/// history: past template slots, most of them held (outcomes still to be
+/// recorded), after waits that differ per region (Centraal Gelderland, the
+/// busiest table, waits longest).
+async fn seed_history(state: &AppState, creator: i64) -> anyhow::Result<()> {
+    let tz = state.regions.timezone;
+    let now = state.now();
+    let today = now.with_timezone(&tz).date_naive();
+    let from = today - chrono::Days::new(HISTORY_WEEKS * 7);
+    let slots = crate::calendar::generate_slots(&state.regions, from, today - chrono::Days::new(1));
+    let mut rng = ChaCha8Rng::seed_from_u64(1812);
+    let mut tx = state.store.write().await?;
+    for (n, slot) in slots.iter().enumerate() {
+        crate::slots::insert(&mut tx, slot, "template", now).await?;
+        if !rng.random_bool(0.85) {
+            continue;
+        }
+        let region = state
+            .regions
+            .region(&slot.region)
+            .context("slot of an unknown region")?;
+        let busiest = region.id.as_str() == "centraal-gelderland";
+        let wait = if busiest {
+            rng.random_range(8..=26)
+        } else {
+            rng.random_range(4..=18)
+        };
+        let registered_on = slot.date - chrono::Days::new(wait);
+        let registered = crate::calendar::local_to_utc(
+            tz,
+            registered_on.and_hms_opt(10, 0, 0).unwrap_or_default(),
+        );
+        let due = registered_on + chrono::Days::new(u64::from(state.regions.norm_days));
+        let municipality = &region.municipalities[rng.random_range(0..region.municipalities.len())];
+        sqlx::query(
+            "INSERT INTO referrals (case_ref, municipality_cbs, region_id, kind, referrer_kind, referrer_org, referrer_email,
+                safety_plan, parents_informed, child_12_plus, minutes, unavailable, earliest_date, cross_region, status,
+                registered_at, due_date, booked_slot_id, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, 'vtb', 'local_team', $4, $5, $6, $6, $7, $8, '[]', NULL, $6, 'held', $9, $10, $11, $12, $9, $13)",
+        )
+        .bind(format!("JBT-H-{:04}", n + 1))
+        .bind(municipality.cbs.as_str())
+        .bind(region.id.as_str())
+        .bind(format!("Sociaal Team {}", municipality.name))
+        .bind(format!("professional@sociaalteam-{}.example.org", slug(&municipality.name)))
+        .bind(true)
+        .bind(slot.minutes >= 120)
+        .bind(i64::from(slot.minutes))
+        .bind(to_millis(registered))
+        .bind(to_date_text(due))
+        .bind(&slot.id)
+        .bind(creator)
+        .bind(to_millis(slot.start))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("seeding past conversation in {}", slot.id))?;
     }
     tx.commit().await?;
     Ok(())

@@ -3,7 +3,7 @@
 //! The library holds everything; the `jbt` binary only parses the command
 //! line and calls into it. Modules follow the domain: `planner` (pure),
 //! `calendar`, `config`, `referrals`, `slots`, `planning` (the service's
-//! plan runs), `auth`, `web`, `store`.
+//! plan runs), `auth`, `ui` (the browser pages), `web`, `store`.
 pub mod alerts;
 pub mod auth;
 pub mod bench;
@@ -22,4 +22,5 @@ pub mod slots;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod ui;
 pub mod web;

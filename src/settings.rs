@@ -31,6 +31,7 @@ pub struct Settings {
     pub at_risk_days: i64,
     pub mail: MailSettings,
     pub offers: OfferSettings,
+    pub web: WebSettings,
 }
 
 /// A secret from configuration; `Debug` never shows it.
@@ -74,6 +75,19 @@ pub struct OfferSettings {
     pub expiry_working_days: u32,
 }
 
+/// Browser sessions and logins.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebSettings {
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after login, whatever happens.
+    pub session_absolute_hours: u32,
+    /// Failed logins for one address within the window before further
+    /// attempts are refused for the rest of the window.
+    pub login_max_failures: u32,
+    pub login_window_minutes: u32,
+}
+
 #[derive(Debug, Deserialize)]
 struct Raw {
     server: RawServer,
@@ -83,6 +97,7 @@ struct Raw {
     regions: RawRegions,
     mail: MailSettings,
     offers: OfferSettings,
+    web: WebSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,6 +244,16 @@ impl Settings {
         if raw.offers.expiry_working_days == 0 {
             problem("offers.expiry_working_days", "must be at least 1".into());
         }
+        for (key, value) in [
+            ("web.session_idle_minutes", raw.web.session_idle_minutes),
+            ("web.session_absolute_hours", raw.web.session_absolute_hours),
+            ("web.login_max_failures", raw.web.login_max_failures),
+            ("web.login_window_minutes", raw.web.login_window_minutes),
+        ] {
+            if value == 0 {
+                problem(key, "must be at least 1".into());
+            }
+        }
         if raw.planning.at_risk_days < 0 {
             problem("planning.at_risk_days", "must not be negative".into());
         }
@@ -246,6 +271,7 @@ impl Settings {
                 at_risk_days: raw.planning.at_risk_days,
                 mail: raw.mail,
                 offers: raw.offers,
+                web: raw.web,
             }),
             _ => Err(ConfigErrors(problems)),
         }

@@ -10,7 +10,7 @@
 //! case reference.
 
 mod delay;
-mod forecast;
+pub mod forecast;
 
 pub use delay::after_plan;
 pub use forecast::{forecast_digest, region_forecast, RegionForecast};

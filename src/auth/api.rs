@@ -97,7 +97,7 @@ pub struct CreateUser {
 }
 
 impl CreateUser {
-    fn parse(self, regions: &RegionsConfig) -> Result<NewUser, Vec<FieldError>> {
+    pub(crate) fn parse(self, regions: &RegionsConfig) -> Result<NewUser, Vec<FieldError>> {
         let mut problems = Vec::new();
         let email = Email::parse(self.email.trim())
             .map_err(|e| problems.push(FieldError::new("email", e.to_string())))

@@ -6,6 +6,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
+use super::session::{self, Session};
 use super::{users, CurrentUser};
 use crate::state::AppState;
 use crate::web::{AppError, Result};
@@ -28,18 +29,34 @@ where
     }
 }
 
-/// Who sent this request: the owner of the bearer token, or 401.
+/// Who sent this request: the owner of the bearer token or of the browser
+/// session, or 401.
 ///
-/// The one place credentials are read. The browser session goes here too,
-/// as a second source tried only when there is no `Authorization` header:
-/// a request that names a token stands or falls by that token.
+/// The one place credentials are read. The session is a second source,
+/// tried only when there is no `Authorization` header: a request that names
+/// a token stands or falls by that token. (Cross-site use of the session
+/// cookie is stopped before this: see `web::same_origin`.)
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<CurrentUser> {
     if let Some(token) = bearer_token(&parts.headers)? {
         return users::user_by_token(&state.store, token)
             .await?
             .ok_or(AppError::Unauthenticated);
     }
-    Err(AppError::Unauthenticated)
+    match browser_session(parts, state).await? {
+        Some(found) => Ok(found.user),
+        None => Err(AppError::Unauthenticated),
+    }
+}
+
+/// The live browser session of this request, looked up once per request.
+pub async fn browser_session(parts: &Parts, state: &AppState) -> Result<Option<Session>> {
+    if let Some(found) = parts.extensions.get::<Session>() {
+        return Ok(Some(found.clone()));
+    }
+    let Some(value) = session::cookie_value(&parts.headers) else {
+        return Ok(None);
+    };
+    Ok(session::lookup(&state.store, value, state.now(), &state.settings.web).await?)
 }
 
 /// The token of `Authorization: Bearer <token>`; `None` without the header,

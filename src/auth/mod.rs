@@ -1,7 +1,7 @@
 //! Users, roles, credentials and the audit log.
 //!
 //! Every request is checked server-side: the extractor [`CurrentUser`]
-//! resolves the credential (API bearer token; browser session later) and
+//! resolves the credential (API bearer token or browser session) and
 //! domain code asks it what the user may see and do.
 //!
 //! Credentials: passwords are stored as Argon2id PHC strings; API tokens
@@ -13,6 +13,7 @@ pub mod api;
 pub mod audit;
 mod extract;
 mod secrets;
+pub mod session;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use utoipa::ToSchema;
 use crate::config::{CbsCode, RegionId};
 use crate::web::AppError;
 
-pub use extract::resolve;
+pub use extract::{browser_session, resolve};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -365,14 +365,15 @@ pub async fn list_users(store: &Store) -> Result<Vec<UserRecord>, sqlx::Error> {
 ///
 /// `active` comes back as 0 or 1: sqlx's `Any` driver cannot decode a
 /// SQLite `BOOLEAN` column, and a `CASE` is an integer on both backends.
-const USER_COLUMNS: &str = "u.id, u.email, u.role, u.region_id, u.organisation, u.municipality_cbs,
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.email, u.role, u.region_id, u.organisation, u.municipality_cbs,
      CASE WHEN u.active THEN 1 ELSE 0 END AS active, u.created_at";
 
 fn is_active(row: &AnyRow) -> Result<bool, sqlx::Error> {
     Ok(row.try_get::<i64, _>("active")? == 1)
 }
 
-fn current_user(row: &AnyRow) -> Result<CurrentUser, sqlx::Error> {
+pub(super) fn current_user(row: &AnyRow) -> Result<CurrentUser, sqlx::Error> {
     let role: String = row.try_get("role")?;
     Ok(CurrentUser {
         id: row.try_get("id")?,

@@ -27,7 +27,7 @@
 //! other answer after one was given is a 409 that says what happened.
 
 pub mod api;
-mod notify;
+pub mod notify;
 pub mod store;
 pub mod view;
 

@@ -104,9 +104,7 @@ pub async fn list_slots(
     let mut slots = super::list(&state, &regions, from, to).await?;
     for slot in &mut slots {
         if !sees_case(&user, slot) {
-            slot.referral_id = None;
-            slot.case_ref = None;
-            slot.referral_region = None;
+            slot.hide_referral();
         } else if let Some(id) = slot.referral_id {
             record_now(
                 &state.store,
@@ -125,12 +123,17 @@ pub async fn list_slots(
     Ok(Json(slots))
 }
 
-/// A chair sees the cases at their own table and those of their own region.
-fn sees_case(user: &CurrentUser, slot: &SlotView) -> bool {
+/// A chair sees the cases of their own region wherever they are planned,
+/// and those booked at their own table (the table accepted them). A case
+/// of another region that is only planned or offered here stays hidden,
+/// as it is in `GET /referrals`: the offer's minimal view is in the inbox.
+pub fn sees_case(user: &CurrentUser, slot: &SlotView) -> bool {
     match user.role {
         Role::Coordinator => true,
         Role::Chair => user.region.as_ref().is_some_and(|own| {
-            own.as_str() == slot.region || slot.referral_region.as_deref() == Some(own.as_str())
+            let own = own.as_str();
+            slot.referral_region.as_deref() == Some(own)
+                || (slot.region == own && matches!(slot.state.as_str(), "booked" | "held"))
         }),
         _ => false,
     }

@@ -35,7 +35,8 @@ pub async fn sync_horizon(state: &AppState) -> anyhow::Result<usize> {
     Ok(added)
 }
 
-async fn insert(
+/// Writes one slot unless its id exists; 1 when written.
+pub(crate) async fn insert(
     conn: &mut AnyConnection,
     slot: &CalendarSlot,
     origin: &str,
@@ -172,13 +173,31 @@ pub struct SlotView {
     pub date: String,
     pub start: String,
     pub minutes: i64,
-    /// `free`, `tentative`, `booked` or `cancelled`.
+    /// `free`, `tentative` (planned, not confirmed), `offered` (held for an
+    /// open offer to this table), `booked`, `held` (the conversation took
+    /// place) or `cancelled`.
     pub state: String,
     pub origin: String,
     /// The referral planned or booked here, when the viewer may see it.
     pub referral_id: Option<i64>,
     pub case_ref: Option<String>,
     pub referral_region: Option<String>,
+    /// `vtb`, `ots_end` or `evaluation`, with the referral.
+    pub kind: Option<String>,
+    /// Local date the referral was registered, with the referral.
+    pub registered_on: Option<String>,
+}
+
+impl SlotView {
+    /// Hides the referral from a viewer outside its scope; the slot's
+    /// state stays visible.
+    pub fn hide_referral(&mut self) {
+        self.referral_id = None;
+        self.case_ref = None;
+        self.referral_region = None;
+        self.kind = None;
+        self.registered_on = None;
+    }
 }
 
 /// Slots of some regions between two local dates (inclusive), with the
@@ -191,11 +210,17 @@ pub async fn list(
 ) -> Result<Vec<SlotView>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT s.id, s.region_id, s.local_date, s.start_at, s.minutes, s.origin, s.cancelled_at,
-                b.id AS booked_id, b.case_ref AS booked_ref, b.region_id AS booked_region,
-                p.id AS planned_id, p.case_ref AS planned_ref, p.region_id AS planned_region
+                COALESCE(b.id, p.id) AS referral_id,
+                COALESCE(b.case_ref, p.case_ref) AS case_ref,
+                COALESCE(b.region_id, p.region_id) AS referral_region,
+                COALESCE(b.kind, p.kind) AS kind,
+                COALESCE(b.registered_at, p.registered_at) AS registered_at,
+                b.status AS booked_status,
+                o.id AS offer_id
          FROM slots s
          LEFT JOIN referrals b ON b.booked_slot_id = s.id
-         LEFT JOIN referrals p ON p.planned_slot_id = s.id
+         LEFT JOIN referrals p ON p.planned_slot_id = s.id AND b.id IS NULL
+         LEFT JOIN offers o ON o.slot_id = s.id AND o.status = 'open'
          WHERE s.local_date >= $1 AND s.local_date <= $2
          ORDER BY s.start_at, s.id",
     )
@@ -210,40 +235,53 @@ pub async fn list(
         if !regions.contains(&region) {
             continue;
         }
-        let cancelled: Option<i64> = row.try_get("cancelled_at")?;
-        let booked: Option<i64> = row.try_get("booked_id")?;
-        let planned: Option<i64> = row.try_get("planned_id")?;
-        let (state_name, referral_id, case_ref, referral_region) =
-            match (cancelled, booked, planned) {
-                (Some(_), _, _) => ("cancelled", None, None, None),
-                (None, Some(id), _) => (
-                    "booked",
-                    Some(id),
-                    row.try_get("booked_ref")?,
-                    row.try_get("booked_region")?,
-                ),
-                (None, None, Some(id)) => (
-                    "tentative",
-                    Some(id),
-                    row.try_get("planned_ref")?,
-                    row.try_get("planned_region")?,
-                ),
-                (None, None, None) => ("free", None, None, None),
-            };
-        out.push(SlotView {
-            id: row.try_get("id")?,
-            region,
-            date: row.try_get("local_date")?,
-            start: from_millis(row.try_get("start_at")?)
-                .with_timezone(&tz)
-                .to_rfc3339(),
-            minutes: row.try_get("minutes")?,
-            state: state_name.to_string(),
-            origin: row.try_get("origin")?,
-            referral_id,
-            case_ref,
-            referral_region,
-        });
+        let mut view = slot_view(&row, region, tz)?;
+        if view.state == "cancelled" {
+            view.hide_referral();
+        }
+        out.push(view);
     }
     Ok(out)
+}
+
+fn slot_view(
+    row: &sqlx::any::AnyRow,
+    region: String,
+    tz: chrono_tz::Tz,
+) -> Result<SlotView, sqlx::Error> {
+    let cancelled: Option<i64> = row.try_get("cancelled_at")?;
+    let referral_id: Option<i64> = row.try_get("referral_id")?;
+    let booked_status: Option<String> = row.try_get("booked_status")?;
+    let offer: Option<i64> = row.try_get("offer_id")?;
+    let state = match (cancelled, booked_status.as_deref(), offer, referral_id) {
+        (Some(_), _, _, _) => "cancelled",
+        (None, Some("held" | "outcome_recorded"), _, _) => "held",
+        (None, Some(_), _, _) => "booked",
+        (None, None, Some(_), _) => "offered",
+        (None, None, None, Some(_)) => "tentative",
+        (None, None, None, None) => "free",
+    };
+    let registered: Option<i64> = row.try_get("registered_at")?;
+    Ok(SlotView {
+        id: row.try_get("id")?,
+        region,
+        date: row.try_get("local_date")?,
+        start: from_millis(row.try_get("start_at")?)
+            .with_timezone(&tz)
+            .to_rfc3339(),
+        minutes: row.try_get("minutes")?,
+        state: state.to_string(),
+        origin: row.try_get("origin")?,
+        referral_id,
+        case_ref: row.try_get("case_ref")?,
+        referral_region: row.try_get("referral_region")?,
+        kind: row.try_get("kind")?,
+        registered_on: registered.map(|ms| {
+            from_millis(ms)
+                .with_timezone(&tz)
+                .date_naive()
+                .format("%Y-%m-%d")
+                .to_string()
+        }),
+    })
 }

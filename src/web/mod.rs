@@ -38,10 +38,12 @@ pub fn app(state: AppState) -> Router {
         ));
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::ui::router())
         .route("/api/openapi.json", get(openapi::document))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn(count_requests))
         .layer(middleware::from_fn(request_id_scope))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
@@ -49,8 +51,81 @@ pub fn app(state: AppState) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
+        .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// What every response carries. The CSP allows no inline script or style
+/// and no other origin: the pages need only `/static/app.css` and
+/// `/static/app.js`. Responses that set no `Cache-Control` are `no-store`:
+/// nearly everything here carries case data.
+const SECURITY_HEADERS: [(axum::http::HeaderName, &str); 6] = [
+    (
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    (axum::http::header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"),
+    (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (axum::http::header::REFERRER_POLICY, "no-referrer"),
+    (axum::http::header::X_FRAME_OPTIONS, "DENY"),
+    (axum::http::header::CACHE_CONTROL, "no-store"),
+];
+
+/// Adds the [`SECURITY_HEADERS`] a response does not set itself.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
+}
+
+/// Refuses a cross-site write that would ride on the session cookie.
+///
+/// Requests with an `Authorization` header carry their own credential and
+/// pass. For the rest, a browser says where a request comes from:
+/// `Sec-Fetch-Site` (all current browsers) or `Origin`; either one naming
+/// another site is refused. Forms also carry a per-session token (see
+/// `ui`), and the cookie is `SameSite=Strict`: three locks, one door.
+async fn same_origin(req: Request, next: Next) -> Response {
+    let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let headers = req.headers();
+    if safe || headers.contains_key(axum::http::header::AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let cross_site = match site {
+        Some(site) => !matches!(site, "same-origin" | "none"),
+        None => match (
+            headers
+                .get(axum::http::header::ORIGIN)
+                .and_then(|v| v.to_str().ok()),
+            headers
+                .get(axum::http::header::HOST)
+                .and_then(|v| v.to_str().ok()),
+        ) {
+            (Some(origin), Some(host)) => origin_host(origin) != Some(host),
+            (Some(_), None) => true,
+            (None, _) => false,
+        },
+    };
+    if cross_site {
+        tracing::warn!("cross-site write refused");
+        return AppError::Forbidden("cross-site request refused".into()).into_response();
+    }
+    next.run(req).await
+}
+
+/// `host:port` of an `Origin` value (`null` and junk give `None`).
+fn origin_host(origin: &str) -> Option<&str> {
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
 }
 
 /// Makes the request id available to `AppError` (for the 500 body).

@@ -11,3 +11,4 @@ mod offers;
 mod planning;
 mod referrals;
 mod service;
+mod ui;

@@ -1,0 +1,222 @@
+//! Browser sessions: a random id in a `__Host-` cookie, its SHA-256 in the
+//! `sessions` table.
+//!
+//! Why our own table rather than tower-sessions: its stores speak one
+//! database each, and this service keeps one query layer for SQLite and
+//! PostgreSQL (several instances behind a load balancer share sessions
+//! through the database). The table is small: start, look up, end.
+//!
+//! A session ends at logout, after `web.session_idle_minutes` without a
+//! request, and `web.session_absolute_hours` after login. Every login
+//! starts a new id (no fixation), and ends the session the browser came in
+//! with, if any.
+
+use axum::http::header::COOKIE;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::Row;
+
+use super::secrets;
+use super::users::{current_user, USER_COLUMNS};
+use super::CurrentUser;
+use crate::settings::WebSettings;
+use crate::store::time::to_millis;
+use crate::store::Store;
+
+/// `__Host-`: the browser only accepts it with `Secure`, `Path=/` and no
+/// `Domain`, so no other site or subdomain can plant or read it.
+pub const COOKIE_NAME: &str = "__Host-jbt_session";
+
+/// A session is touched at most this often: the idle clock needs minutes,
+/// not a write per request.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// A live browser session and its user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: CurrentUser,
+    /// The synchroniser token every form of this session carries.
+    pub csrf: String,
+    id_hash: String,
+}
+
+/// A session just started: the cookie value to set, and the session.
+pub struct Started {
+    pub cookie_value: String,
+    pub session: Session,
+}
+
+/// Starts a session for `user`.
+pub async fn start(
+    store: &Store,
+    user: CurrentUser,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Started> {
+    let id = secrets::new_token()?;
+    let csrf = secrets::new_password()?;
+    let id_hash = secrets::token_hash(&id);
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(&id_hash)
+    .bind(user.id)
+    .bind(&csrf)
+    .bind(to_millis(now))
+    .execute(&store.pool)
+    .await?;
+    Ok(Started {
+        cookie_value: id,
+        session: Session {
+            user,
+            csrf,
+            id_hash,
+        },
+    })
+}
+
+/// The live session the cookie names, touched; `None` when it is unknown,
+/// ended, idle too long, too old, or its user is deactivated.
+pub async fn lookup(
+    store: &Store,
+    cookie_value: &str,
+    now: DateTime<Utc>,
+    policy: &WebSettings,
+) -> Result<Option<Session>, sqlx::Error> {
+    if !cookie_value.starts_with(secrets::TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let id_hash = secrets::token_hash(cookie_value);
+    let idle_since = now - Duration::minutes(i64::from(policy.session_idle_minutes));
+    let born_after = now - Duration::hours(i64::from(policy.session_absolute_hours));
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS}, s.csrf_token, s.last_seen_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = $1 AND s.ended_at IS NULL AND u.active = $2
+           AND s.last_seen_at > $3 AND s.created_at > $4"
+    ))
+    .bind(&id_hash)
+    .bind(true)
+    .bind(to_millis(idle_since))
+    .bind(to_millis(born_after))
+    .fetch_optional(&store.pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let last_seen: i64 = row.try_get("last_seen_at")?;
+    if to_millis(now) - last_seen >= TOUCH_EVERY_SECONDS * 1000 {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(to_millis(now))
+            .bind(&id_hash)
+            .execute(&store.pool)
+            .await?;
+    }
+    Ok(Some(Session {
+        user: current_user(&row)?,
+        csrf: row.try_get("csrf_token")?,
+        id_hash,
+    }))
+}
+
+/// Ends the session; later requests with its cookie are anonymous.
+pub async fn end(store: &Store, session: &Session, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    end_hash(store, &session.id_hash, now).await
+}
+
+/// Ends whatever session this cookie value names (live or not).
+pub async fn end_cookie(
+    store: &Store,
+    cookie_value: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    end_hash(store, &secrets::token_hash(cookie_value), now).await
+}
+
+async fn end_hash(store: &Store, id_hash: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
+        .bind(to_millis(now))
+        .bind(id_hash)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}
+
+/// The session cookie's value from the request, if any.
+pub fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// `Set-Cookie` for a new session. No `Max-Age`: the cookie goes with the
+/// browser; the server ends the session on its own clock anyway.
+pub fn set_cookie(value: &str) -> String {
+    format!("{COOKIE_NAME}={value}; Path=/; Secure; HttpOnly; SameSite=Strict")
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE_NAME}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// How many logins for `email` failed within the window before `now`.
+pub async fn recent_failures(
+    store: &Store,
+    email: &str,
+    now: DateTime<Utc>,
+    policy: &WebSettings,
+) -> Result<i64, sqlx::Error> {
+    let since = now - Duration::minutes(i64::from(policy.login_window_minutes));
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM audit_log
+         WHERE action = $1 AND result = $2 AND detail = $3 AND at > $4",
+    )
+    .bind(LOGIN_ACTION)
+    .bind(LOGIN_FAILED)
+    .bind(email)
+    .bind(to_millis(since))
+    .fetch_one(&store.pool)
+    .await?;
+    row.try_get("n")
+}
+
+/// Audit action of a login attempt; a failure's detail is the address tried.
+pub const LOGIN_ACTION: &str = "session.login";
+pub const LOGIN_FAILED: &str = "refused";
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn finds_the_session_cookie_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; __Host-jbt_session=jbt_xyz ; b=2"),
+        );
+        assert_eq!(cookie_value(&headers), Some("jbt_xyz"));
+        let mut other = HeaderMap::new();
+        other.append(COOKIE, HeaderValue::from_static("jbt_session=jbt_xyz"));
+        assert_eq!(cookie_value(&other), None);
+    }
+
+    #[test]
+    fn the_cookie_is_host_only_secure_and_hidden_from_scripts() {
+        let cookie = set_cookie("jbt_abc");
+        for part in ["__Host-", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        assert!(clear_cookie().contains("Max-Age=0"));
+    }
+}

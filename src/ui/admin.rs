@@ -1,0 +1,209 @@
+//! Administration: users and roles, and the audit log. Admins only; no
+//! case data here beyond the referral ids the audit log names.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+
+use super::{format, render, Chrome, PageError, Viewer};
+use crate::auth::api::{audit_log, list_users, AuditQuery, CreateUser};
+use crate::auth::users::{self, DuplicateEmail};
+use crate::auth::Role;
+use crate::state::AppState;
+use crate::web::{AppError, AppJson};
+
+#[derive(Template)]
+#[template(path = "pages/admin_users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    csrf: String,
+    users: Vec<UserRow>,
+    regions: Vec<(String, String)>,
+    /// Just created: the credentials, shown once.
+    created: Option<Created>,
+    error: Option<String>,
+}
+
+struct UserRow {
+    id: i64,
+    email: String,
+    role: &'static str,
+    scope: String,
+    active: bool,
+    created: String,
+}
+
+struct Created {
+    email: String,
+    password: String,
+}
+
+pub async fn users(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    users_page(&state, &viewer, None, None).await
+}
+
+async fn users_page(
+    state: &AppState,
+    viewer: &Viewer,
+    created: Option<Created>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let AppJson(records) = list_users(State(state.clone()), viewer.user.clone()).await?;
+    let tz = state.regions.timezone;
+    let rows = records
+        .into_iter()
+        .map(|u| UserRow {
+            id: u.id,
+            email: u.email,
+            role: format::role(u.role),
+            scope: u
+                .region
+                .map(|r| format::region_name(&state.regions, r.as_str()))
+                .or(u.organisation)
+                .or(u
+                    .municipality
+                    .map(|m| crate::offers::notify::municipality_name(&state.regions, m.as_str())))
+                .unwrap_or_default(),
+            active: u.active,
+            created: format::moment(u.created_at, tz),
+        })
+        .collect();
+    render(&UsersPage {
+        chrome: viewer.chrome("/admin"),
+        csrf: viewer.csrf.clone(),
+        users: rows,
+        regions: state
+            .regions
+            .regions
+            .iter()
+            .map(|r| (r.id.as_str().to_string(), r.name.clone()))
+            .collect(),
+        created,
+        error,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    municipality: String,
+}
+
+/// Creates a user and shows the password once. A wrong form comes back
+/// with what to fix, and nothing is created.
+pub async fn create_user(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require(&[Role::Admin])?;
+    let email = form.email.trim().to_string();
+    let request = CreateUser {
+        email: email.clone(),
+        role: form.role,
+        region: Some(form.region),
+        organisation: Some(form.organisation),
+        municipality: Some(form.municipality),
+    };
+    let new = match request.parse(&state.regions) {
+        Ok(new) => new,
+        Err(problems) => {
+            let text = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return users_page(&state, &viewer, None, Some(text)).await;
+        }
+    };
+    match users::create_user_by(&state.store, Some(&viewer.user), new, state.now()).await {
+        Ok(created) => {
+            let shown = Created {
+                email,
+                password: created.password,
+            };
+            users_page(&state, &viewer, Some(shown), None).await
+        }
+        Err(err) => match err.downcast::<DuplicateEmail>() {
+            Ok(taken) => users_page(&state, &viewer, None, Some(taken.to_string())).await,
+            Err(other) => Err(PageError::from(AppError::from(other))),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    entries: Vec<AuditLine>,
+    next: Option<i64>,
+    referral_id: String,
+}
+
+struct AuditLine {
+    at: String,
+    user: String,
+    action: String,
+    referral_id: Option<i64>,
+    result: String,
+    detail: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditForm {
+    referral_id: Option<String>,
+    before_id: Option<String>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(form): Query<AuditForm>,
+) -> Result<Response, PageError> {
+    // A filter field left empty in the form means no filter.
+    let given = |text: Option<String>| text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let referral_id = given(form.referral_id);
+    let query = AuditQuery {
+        referral_id: referral_id.clone(),
+        user_id: None,
+        before_id: given(form.before_id),
+        limit: None,
+    };
+    let AppJson(page) =
+        audit_log(State(state.clone()), viewer.user.clone(), Ok(Query(query))).await?;
+    let tz = state.regions.timezone;
+    render(&AuditPage {
+        chrome: viewer.chrome("/admin/audit"),
+        entries: page
+            .entries
+            .into_iter()
+            .map(|e| AuditLine {
+                at: format::moment(e.at, tz),
+                user: match (e.user_id, e.role) {
+                    (Some(id), Some(role)) => format!("#{id} ({role})"),
+                    (Some(id), None) => format!("#{id}"),
+                    _ => "systeem".into(),
+                },
+                action: e.action,
+                referral_id: e.referral_id,
+                result: e.result,
+                detail: e.detail.unwrap_or_default(),
+            })
+            .collect(),
+        next: page.next_before_id,
+        referral_id: referral_id.unwrap_or_default(),
+    })
+}

@@ -1,0 +1,527 @@
+//! The slot board: weeks as columns, regions as rows, every slot a cell;
+//! beside it the queue of referrals not yet booked.
+//!
+//! The page refreshes itself: `static/app.js` asks `/board/stamp` every
+//! few seconds (a fingerprint of what the board shows, no case data) and
+//! only when it changed fetches `/board/fragment` and swaps it in. So two
+//! coordinators never act on a stale board, and an idle board does not
+//! fill the audit log with reads.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::CACHE_CONTROL;
+use axum::http::HeaderValue;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::{format, render, Chrome, PageError, Viewer};
+use crate::auth::audit::{record_now, AuditEntry};
+use crate::auth::Role;
+use crate::calendar::{day_status, DayStatus};
+use crate::config::{RegionConfig, RegionId};
+use crate::referrals::api::list_referrals;
+use crate::referrals::input::ListParams;
+use crate::referrals::norm;
+use crate::slots::api::sees_case;
+use crate::slots::SlotView;
+use crate::state::AppState;
+use crate::web::AppJson;
+
+const DEFAULT_WEEKS: u32 = 4;
+const MAX_WEEKS: u32 = 12;
+const WEEK_CHOICES: [u32; 6] = [1, 2, 4, 6, 8, 12];
+/// The queue shows at most this many referrals (the most urgent).
+const QUEUE_LIMIT: &str = "500";
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct BoardQuery {
+    region: Option<String>,
+    weeks: Option<String>,
+    from: Option<String>,
+}
+
+/// The board's parameters, read from the query (bad values say what is
+/// wrong rather than silently showing something else).
+struct Filters {
+    region: Option<RegionId>,
+    weeks: u32,
+    /// A Monday.
+    from: NaiveDate,
+}
+
+impl Filters {
+    fn parse(query: &BoardQuery, state: &AppState, today: NaiveDate) -> Result<Filters, PageError> {
+        let region = match query
+            .region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            None => None,
+            Some(text) => Some(
+                RegionId::parse(text)
+                    .ok()
+                    .filter(|id| state.regions.region(id).is_some())
+                    .ok_or_else(|| PageError::Invalid(format!("onbekende regio {text:?}")))?,
+            ),
+        };
+        let weeks = match query
+            .weeks
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            None => DEFAULT_WEEKS,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|w| (1..=MAX_WEEKS).contains(w))
+                .ok_or_else(|| {
+                    PageError::Invalid(format!(
+                        "weken moet 1 tot en met {MAX_WEEKS} zijn, niet {text:?}"
+                    ))
+                })?,
+        };
+        let from = match query
+            .from
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            None => today,
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                PageError::Invalid(format!(
+                    "vanaf moet een datum zijn (JJJJ-MM-DD), niet {text:?}"
+                ))
+            })?,
+        };
+        Ok(Filters {
+            region,
+            weeks,
+            from: monday_of(from),
+        })
+    }
+
+    fn to(&self) -> NaiveDate {
+        self.from + Days::new(u64::from(self.weeks) * 7 - 1)
+    }
+}
+
+fn monday_of(date: NaiveDate) -> NaiveDate {
+    date - Days::new(u64::from(date.weekday().num_days_from_monday()))
+}
+
+/// Everything the board shows; the page and the refresh fragment share it.
+pub struct BoardView {
+    pub stamp: String,
+    pub weeks: Vec<WeekColumn>,
+    pub rows: Vec<RegionRow>,
+    pub queue: Vec<QueueEntry>,
+    pub region_choices: Vec<Choice>,
+    pub week_choices: Vec<Choice>,
+    pub from: String,
+    pub updated: String,
+    pub counts: Vec<(&'static str, usize)>,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct WeekColumn {
+    pub label: String,
+    pub dates: String,
+}
+
+pub struct RegionRow {
+    pub name: String,
+    pub own: bool,
+    pub cells: Vec<Vec<Chip>>,
+}
+
+/// One slot (or one day without a table) in a cell.
+pub struct Chip {
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub day: String,
+    pub time: String,
+    pub minutes: i64,
+    pub case_ref: Option<String>,
+    pub href: Option<String>,
+    pub kind: Option<&'static str>,
+    pub waiting_days: Option<i64>,
+    /// The referral's home region, when it is another table's.
+    pub from_region: Option<String>,
+    /// Holiday name or closure reason.
+    pub note: Option<String>,
+}
+
+pub struct QueueEntry {
+    pub href: String,
+    pub case_ref: String,
+    pub region: String,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub due: String,
+    pub days_waiting: i64,
+    pub norm_label: &'static str,
+    pub norm_class: &'static str,
+    pub planned: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/board.html")]
+struct BoardPage {
+    chrome: Chrome,
+    view: BoardView,
+}
+
+#[derive(Template)]
+#[template(path = "pages/board_fragment.html")]
+struct BoardFragment {
+    view: BoardView,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<BoardQuery>,
+) -> Result<Response, PageError> {
+    let view = build(&state, &viewer, &query).await?;
+    render(&BoardPage {
+        chrome: viewer.chrome("/board"),
+        view,
+    })
+}
+
+pub async fn fragment(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<BoardQuery>,
+) -> Result<Response, PageError> {
+    let view = build(&state, &viewer, &query).await?;
+    render(&BoardFragment { view })
+}
+
+/// A fingerprint of everything the board shows; changes when a slot,
+/// referral, offer or plan changes. Carries no case data.
+pub async fn stamp(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    viewer.require(&[Role::Coordinator, Role::Chair])?;
+    let text = fingerprint(&state).await?;
+    Ok((
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Html(text),
+    )
+        .into_response())
+}
+
+async fn fingerprint(state: &AppState) -> Result<String, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM referrals) AS referrals,
+                (SELECT COUNT(*) FROM referrals) AS referral_count,
+                (SELECT COALESCE(MAX(id), 0) FROM plan_runs) AS runs,
+                (SELECT COALESCE(MAX(id), 0) FROM offers) AS offers,
+                (SELECT COUNT(*) FROM offers WHERE status = 'open') AS open_offers,
+                (SELECT COUNT(*) FROM slots) AS slots,
+                (SELECT COUNT(*) FROM slots WHERE cancelled_at IS NOT NULL) AS cancelled",
+    )
+    .fetch_one(&state.store.pool)
+    .await?;
+    let mut parts = Vec::new();
+    for column in [
+        "referrals",
+        "referral_count",
+        "runs",
+        "offers",
+        "open_offers",
+        "slots",
+        "cancelled",
+    ] {
+        parts.push(row.try_get::<i64, _>(column)?.to_string());
+    }
+    Ok(parts.join("-"))
+}
+
+async fn build(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &BoardQuery,
+) -> Result<BoardView, PageError> {
+    viewer.require(&[Role::Coordinator, Role::Chair])?;
+    let tz = state.regions.timezone;
+    let today = norm::local_date(state.now(), tz);
+    let filters = Filters::parse(query, state, today)?;
+    let stamp = fingerprint(state).await?;
+    let regions = shown_regions(state, viewer, filters.region.as_ref());
+    let ids: Vec<String> = regions.iter().map(|r| r.id.as_str().to_string()).collect();
+    let mut slots = crate::slots::list(state, &ids, filters.from, filters.to()).await?;
+    hide_and_audit(state, viewer, &mut slots).await?;
+    let weeks = week_columns(&filters);
+    let own = viewer.user.region.as_ref().map(RegionId::as_str);
+    let rows = regions
+        .iter()
+        .map(|region| RegionRow {
+            name: region.name.clone(),
+            own: own == Some(region.id.as_str()),
+            cells: (0..filters.weeks)
+                .map(|w| {
+                    let monday = filters.from + Days::new(u64::from(w) * 7);
+                    cell(state, region, monday, &slots)
+                })
+                .collect(),
+        })
+        .collect();
+    let queue = queue(state, viewer, filters.region.as_ref()).await?;
+    let counts = count_states(&slots);
+    Ok(BoardView {
+        stamp,
+        weeks,
+        rows,
+        queue,
+        region_choices: region_choices(state, viewer, filters.region.as_ref()),
+        week_choices: WEEK_CHOICES
+            .iter()
+            .map(|w| Choice {
+                value: w.to_string(),
+                label: format!("{w} {}", if *w == 1 { "week" } else { "weken" }),
+                selected: *w == filters.weeks,
+            })
+            .collect(),
+        from: filters.from.format("%Y-%m-%d").to_string(),
+        updated: state
+            .now()
+            .with_timezone(&tz)
+            .format("%H:%M:%S")
+            .to_string(),
+        counts,
+    })
+}
+
+/// Coordinators see every region in file order; a chair sees the own
+/// region first, then the others (states only, see [`sees_case`]).
+fn shown_regions<'a>(
+    state: &'a AppState,
+    viewer: &Viewer,
+    only: Option<&RegionId>,
+) -> Vec<&'a RegionConfig> {
+    let mut regions: Vec<&RegionConfig> = state
+        .regions
+        .regions
+        .iter()
+        .filter(|r| only.is_none_or(|id| &r.id == id))
+        .collect();
+    if let Some(own) = &viewer.user.region {
+        regions.sort_by_key(|r| &r.id != own);
+    }
+    regions
+}
+
+fn region_choices(state: &AppState, viewer: &Viewer, selected: Option<&RegionId>) -> Vec<Choice> {
+    let mut choices = vec![Choice {
+        value: String::new(),
+        label: "Alle regio's".into(),
+        selected: selected.is_none(),
+    }];
+    for region in shown_regions(state, viewer, None) {
+        choices.push(Choice {
+            value: region.id.as_str().to_string(),
+            label: region.name.clone(),
+            selected: selected == Some(&region.id),
+        });
+    }
+    choices
+}
+
+/// Hides cases outside the viewer's scope; every case shown is audited.
+async fn hide_and_audit(
+    state: &AppState,
+    viewer: &Viewer,
+    slots: &mut [SlotView],
+) -> Result<(), PageError> {
+    for slot in slots.iter_mut() {
+        if !sees_case(&viewer.user, slot) {
+            slot.hide_referral();
+        } else if let Some(id) = slot.referral_id {
+            record_now(
+                &state.store,
+                AuditEntry {
+                    at: state.now(),
+                    user: Some(&viewer.user),
+                    action: "slot.read",
+                    referral_id: Some(id),
+                    result: "ok",
+                    detail: Some("board".into()),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn week_columns(filters: &Filters) -> Vec<WeekColumn> {
+    (0..filters.weeks)
+        .map(|w| {
+            let monday = filters.from + Days::new(u64::from(w) * 7);
+            let sunday = monday + Days::new(6);
+            WeekColumn {
+                label: format!("week {}", monday.iso_week().week()),
+                dates: format!("{} – {}", monday.format("%d-%m"), sunday.format("%d-%m")),
+            }
+        })
+        .collect()
+}
+
+/// The slots of one region in the week from `monday`, plus the session
+/// days on which the table does not sit (holiday or closure).
+fn cell(
+    state: &AppState,
+    region: &RegionConfig,
+    monday: NaiveDate,
+    slots: &[SlotView],
+) -> Vec<Chip> {
+    let sunday = monday + Days::new(6);
+    let tz = state.regions.timezone;
+    let mut chips: Vec<(String, Chip)> = slots
+        .iter()
+        .filter(|s| s.region == region.id.as_str())
+        .filter_map(|s| {
+            let date = NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok()?;
+            (monday..=sunday)
+                .contains(&date)
+                .then(|| (s.start.clone(), slot_chip(state, s, date)))
+        })
+        .collect();
+    let session_days: Vec<Weekday> = region.sessions.iter().map(|s| s.weekday).collect();
+    for offset in 0..7 {
+        let date = monday + Days::new(offset);
+        if !session_days.contains(&date.weekday()) {
+            continue;
+        }
+        let (state_name, note) = match day_status(&state.regions, &region.id, date) {
+            DayStatus::Open => continue,
+            DayStatus::Holiday(h) => ("holiday", h.name),
+            DayStatus::Closed(reason) => ("closed", reason),
+        };
+        let sort_key =
+            crate::calendar::local_to_utc(tz, date.and_hms_opt(0, 0, 0).unwrap_or_default())
+                .to_rfc3339();
+        chips.push((
+            sort_key,
+            Chip {
+                state: state_name,
+                state_label: format::slot_state(state_name),
+                day: format::day(date),
+                time: String::new(),
+                minutes: 0,
+                case_ref: None,
+                href: None,
+                kind: None,
+                waiting_days: None,
+                from_region: None,
+                note: Some(note),
+            },
+        ));
+    }
+    chips.sort_by(|a, b| a.0.cmp(&b.0));
+    chips.into_iter().map(|(_, chip)| chip).collect()
+}
+
+fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate) -> Chip {
+    let state_name: &'static str = match slot.state.as_str() {
+        "free" => "free",
+        "tentative" => "tentative",
+        "offered" => "offered",
+        "booked" => "booked",
+        "held" => "held",
+        _ => "cancelled",
+    };
+    let registered = slot
+        .registered_on
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    Chip {
+        state: state_name,
+        state_label: format::slot_state(state_name),
+        day: format::day(date),
+        time: slot.start.get(11..16).unwrap_or_default().to_string(),
+        minutes: slot.minutes,
+        case_ref: slot.case_ref.clone(),
+        href: slot.referral_id.map(|id| format!("/referrals/{id}")),
+        kind: slot.kind.as_deref().map(format::kind),
+        // The wait the family has when the conversation is in this slot.
+        waiting_days: registered.map(|r| (date - r).num_days()),
+        from_region: slot
+            .referral_region
+            .as_deref()
+            .filter(|home| *home != slot.region)
+            .map(|home| format::region_name(&state.regions, home)),
+        note: None,
+    }
+}
+
+fn count_states(slots: &[SlotView]) -> Vec<(&'static str, usize)> {
+    [
+        "free",
+        "tentative",
+        "offered",
+        "booked",
+        "held",
+        "cancelled",
+    ]
+    .into_iter()
+    .map(|s| {
+        (
+            format::slot_state(s),
+            slots.iter().filter(|v| v.state == s).count(),
+        )
+    })
+    .collect()
+}
+
+/// Referrals not yet booked, most urgent first, through the same handler
+/// (scope and audit) as `GET /api/v1/referrals`.
+async fn queue(
+    state: &AppState,
+    viewer: &Viewer,
+    region: Option<&RegionId>,
+) -> Result<Vec<QueueEntry>, PageError> {
+    let params = ListParams {
+        status: Some("registered,incomplete,planned".into()),
+        region: region.map(|r| r.as_str().to_string()),
+        limit: Some(QUEUE_LIMIT.into()),
+        ..ListParams::default()
+    };
+    let AppJson(list) =
+        list_referrals(State(state.clone()), viewer.user.clone(), Ok(Query(params))).await?;
+    let tz = state.regions.timezone;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|r| {
+            let (norm_label, norm_class) = format::norm(r.norm.status);
+            QueueEntry {
+                href: format!("/referrals/{}", r.id),
+                case_ref: r.case_ref,
+                region: r.region.name,
+                kind: format::kind(r.kind.as_str()),
+                status: format::referral_status(r.status.as_str()),
+                due: format::date(r.norm.due),
+                days_waiting: r.norm.days_waiting,
+                norm_label,
+                norm_class,
+                planned: r.planned_slot.map(|s| {
+                    format!(
+                        "{} {}",
+                        format::moment_text(&s.start, tz),
+                        format::region_name(&state.regions, &s.region)
+                    )
+                }),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,381 @@
+//! The wait-time dashboard: per region, how the last 12 weeks went against
+//! the norm, the wait a referral registered today can expect, capacity
+//! against arrivals, and the mail outbox. Figures only, no case data, so
+//! every signed-in role may see it.
+//!
+//! Charts are inline SVG drawn from numbers computed here; each has a
+//! title and a table with the same figures, so they read without
+//! JavaScript, without colour and with a screen reader.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{Duration, NaiveDate};
+use sqlx::Row;
+
+use super::{format, render, Chrome, PageError, Viewer};
+use crate::alerts::forecast::region_forecast;
+use crate::referrals::norm;
+use crate::state::AppState;
+use crate::store::time::{from_date_text, from_millis, to_millis};
+
+/// The look-back of the history figures.
+const HISTORY_WEEKS: i64 = 12;
+/// Chart geometry (SVG user units).
+const BAR_AREA: f64 = 360.0;
+const LABEL_WIDTH: f64 = 190.0;
+const ROW_HEIGHT: f64 = 26.0;
+
+#[derive(Template)]
+#[template(path = "pages/dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    norm_days: u32,
+    rows: Vec<RegionFigures>,
+    within_chart: Chart,
+    wait_chart: Chart,
+    forecast_chart: Chart,
+    capacity_chart: Chart,
+    mail: MailFigures,
+}
+
+struct RegionFigures {
+    name: String,
+    conversations: usize,
+    within_norm_pct: Option<u32>,
+    median_wait: Option<i64>,
+    forecast_days: i64,
+    forecast_date: String,
+    beyond_horizon: bool,
+    weekly_slots: u32,
+    arrivals_per_week: f64,
+}
+
+/// A horizontal bar chart.
+pub struct Chart {
+    pub id: &'static str,
+    pub title: String,
+    pub height: f64,
+    pub width: f64,
+    pub label_width: f64,
+    pub bars: Vec<Bar>,
+    /// A vertical reference line (the norm), at this x.
+    pub marker: Option<Marker>,
+}
+
+pub struct Bar {
+    pub label: String,
+    pub y: f64,
+    pub text_y: f64,
+    pub width: f64,
+    pub value_text: String,
+    pub value_x: f64,
+    /// A second, thinner bar under the first (capacity against arrivals).
+    pub second: Option<f64>,
+    pub second_y: f64,
+}
+
+pub struct Marker {
+    pub x: f64,
+    pub label: String,
+}
+
+struct MailFigures {
+    sent: i64,
+    pending: i64,
+    retrying: i64,
+    dead: i64,
+}
+
+pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let tz = state.regions.timezone;
+    let now = state.now();
+    let today = norm::local_date(now, tz);
+    let history = history(&state, today).await?;
+    let mut conn = state.store.pool.acquire().await?;
+    let mut rows = Vec::new();
+    for region in &state.regions.regions {
+        let forecast = region_forecast(&mut conn, region, today, now).await?;
+        let waits = history
+            .iter()
+            .filter(|h| h.region == region.id.as_str())
+            .collect::<Vec<_>>();
+        let within = waits.iter().filter(|h| h.within_norm).count();
+        rows.push(RegionFigures {
+            name: region.name.clone(),
+            conversations: waits.len(),
+            within_norm_pct: percent(within, waits.len()),
+            median_wait: median(waits.iter().map(|h| h.wait_days).collect()),
+            forecast_days: forecast.wait_days,
+            forecast_date: forecast
+                .first_free
+                .map_or_else(|| "geen vrije plek".into(), format::date),
+            beyond_horizon: forecast.beyond_horizon,
+            weekly_slots: region.weekly_slots(),
+            // Observed over the last four weeks; the demo estimate when
+            // there is no history yet.
+            arrivals_per_week: if forecast.arrivals_4_weeks > 0 {
+                round1(forecast.arrivals_4_weeks as f64 / 4.0)
+            } else {
+                region.arrivals_per_week
+            },
+        });
+    }
+    drop(conn);
+    let mail = mail_figures(&state).await?;
+    let norm_days = state.regions.norm_days;
+    render(&DashboardPage {
+        chrome: viewer.chrome("/dashboard"),
+        norm_days,
+        within_chart: within_chart(&rows),
+        wait_chart: wait_chart(&rows, norm_days),
+        forecast_chart: forecast_chart(&rows, norm_days),
+        capacity_chart: capacity_chart(&rows),
+        rows,
+        mail,
+    })
+}
+
+/// One conversation of the look-back: where, how long the family waited,
+/// whether it was within the norm.
+struct Held {
+    region: String,
+    wait_days: i64,
+    within_norm: bool,
+}
+
+/// Conversations whose booked slot started in the last [`HISTORY_WEEKS`]
+/// weeks (held or still to be marked as held), at the home region.
+async fn history(state: &AppState, today: NaiveDate) -> Result<Vec<Held>, PageError> {
+    let now = state.now();
+    let since = now - Duration::weeks(HISTORY_WEEKS);
+    let rows = sqlx::query(
+        "SELECT r.region_id, r.registered_at, r.due_date, s.local_date
+         FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
+         WHERE s.start_at >= $1 AND s.start_at <= $2",
+    )
+    .bind(to_millis(since))
+    .bind(to_millis(now))
+    .fetch_all(&state.store.pool)
+    .await?;
+    let tz = state.regions.timezone;
+    let mut out = Vec::new();
+    for row in rows {
+        let slot_date = from_date_text(&row.try_get::<String, _>("local_date")?)?;
+        let due = from_date_text(&row.try_get::<String, _>("due_date")?)?;
+        let registered = norm::local_date(from_millis(row.try_get("registered_at")?), tz);
+        debug_assert!(slot_date <= today);
+        out.push(Held {
+            region: row.try_get("region_id")?,
+            wait_days: (slot_date - registered).num_days(),
+            within_norm: slot_date <= due,
+        });
+    }
+    Ok(out)
+}
+
+async fn mail_figures(state: &AppState) -> Result<MailFigures, PageError> {
+    let row = sqlx::query(
+        "SELECT
+            COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS sent,
+            COALESCE(SUM(CASE WHEN status = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), 0) AS pending,
+            COALESCE(SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS retrying,
+            COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS dead
+         FROM outbox",
+    )
+    .fetch_one(&state.store.pool)
+    .await?;
+    Ok(MailFigures {
+        sent: row.try_get("sent")?,
+        pending: row.try_get("pending")?,
+        retrying: row.try_get("retrying")?,
+        dead: row.try_get("dead")?,
+    })
+}
+
+fn percent(part: usize, whole: usize) -> Option<u32> {
+    (whole > 0).then(|| ((part as f64 / whole as f64) * 100.0).round() as u32)
+}
+
+fn median(mut values: Vec<i64>) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2
+    } else {
+        values[mid]
+    })
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Lays out bars for `values` scaled to `max`.
+fn chart(
+    id: &'static str,
+    title: String,
+    rows: &[RegionFigures],
+    values: Vec<(f64, String, Option<f64>)>,
+    max: f64,
+) -> Chart {
+    let scale = if max > 0.0 { BAR_AREA / max } else { 0.0 };
+    let bars = rows
+        .iter()
+        .zip(values)
+        .enumerate()
+        .map(|(i, (row, (value, text, second)))| {
+            let y = i as f64 * ROW_HEIGHT + 4.0;
+            let width = (value * scale).max(0.0);
+            Bar {
+                label: row.name.clone(),
+                y,
+                text_y: y + 14.0,
+                width,
+                value_text: text,
+                value_x: LABEL_WIDTH + width + 6.0,
+                second: second.map(|s| (s * scale).max(0.0)),
+                second_y: y + 15.0,
+            }
+        })
+        .collect();
+    Chart {
+        id,
+        title,
+        height: rows.len() as f64 * ROW_HEIGHT + 24.0,
+        width: LABEL_WIDTH + BAR_AREA + 90.0,
+        label_width: LABEL_WIDTH,
+        bars,
+        marker: None,
+    }
+}
+
+fn within_chart(rows: &[RegionFigures]) -> Chart {
+    let values = rows
+        .iter()
+        .map(|r| match r.within_norm_pct {
+            Some(p) => (f64::from(p), format!("{p}% (n={})", r.conversations), None),
+            None => (0.0, "geen gesprekken".to_string(), None),
+        })
+        .collect();
+    chart(
+        "binnen-norm",
+        format!("Gesprekken binnen de norm, laatste {HISTORY_WEEKS} weken"),
+        rows,
+        values,
+        100.0,
+    )
+}
+
+fn wait_chart(rows: &[RegionFigures], norm_days: u32) -> Chart {
+    let max = rows
+        .iter()
+        .filter_map(|r| r.median_wait)
+        .max()
+        .unwrap_or(0)
+        .max(i64::from(norm_days)) as f64
+        * 1.1;
+    let values = rows
+        .iter()
+        .map(|r| match r.median_wait {
+            Some(d) => (d as f64, format!("{d} dagen"), None),
+            None => (0.0, "geen gesprekken".to_string(), None),
+        })
+        .collect();
+    let mut c = chart(
+        "mediaan-wacht",
+        format!("Mediane wachttijd, laatste {HISTORY_WEEKS} weken"),
+        rows,
+        values,
+        max,
+    );
+    c.marker = Some(norm_marker(norm_days, max));
+    c
+}
+
+fn forecast_chart(rows: &[RegionFigures], norm_days: u32) -> Chart {
+    let max = rows
+        .iter()
+        .map(|r| r.forecast_days)
+        .max()
+        .unwrap_or(0)
+        .max(i64::from(norm_days)) as f64
+        * 1.1;
+    let values = rows
+        .iter()
+        .map(|r| {
+            let text = if r.beyond_horizon {
+                format!("meer dan {} dagen", r.forecast_days - 1)
+            } else {
+                format!("{} dagen ({})", r.forecast_days, r.forecast_date)
+            };
+            (r.forecast_days as f64, text, None)
+        })
+        .collect();
+    let mut c = chart(
+        "verwachting",
+        "Verwachte wachttijd voor een aanmelding van vandaag".into(),
+        rows,
+        values,
+        max,
+    );
+    c.marker = Some(norm_marker(norm_days, max));
+    c
+}
+
+fn capacity_chart(rows: &[RegionFigures]) -> Chart {
+    let max = rows
+        .iter()
+        .map(|r| f64::from(r.weekly_slots).max(r.arrivals_per_week))
+        .fold(1.0, f64::max)
+        * 1.1;
+    let values = rows
+        .iter()
+        .map(|r| {
+            (
+                f64::from(r.weekly_slots),
+                format!(
+                    "{} plekken / {} aanmeldingen",
+                    r.weekly_slots, r.arrivals_per_week
+                ),
+                Some(r.arrivals_per_week),
+            )
+        })
+        .collect();
+    chart(
+        "capaciteit",
+        "Capaciteit (plekken per week) tegenover aanmeldingen per week".into(),
+        rows,
+        values,
+        max,
+    )
+}
+
+fn norm_marker(norm_days: u32, max: f64) -> Marker {
+    Marker {
+        x: LABEL_WIDTH + f64::from(norm_days) * BAR_AREA / max,
+        label: format!("norm {norm_days} dagen"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![9, 1, 5]), Some(5));
+        assert_eq!(median(vec![1, 3, 5, 100]), Some(4));
+    }
+
+    #[test]
+    fn percent_rounds_and_needs_a_whole() {
+        assert_eq!(percent(0, 0), None);
+        assert_eq!(percent(2, 3), Some(67));
+        assert_eq!(percent(3, 3), Some(100));
+    }
+}

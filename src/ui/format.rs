@@ -1,0 +1,169 @@
+//! Dutch words for what the pages show: dates, states, kinds, events.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::auth::{CurrentUser, Role};
+use crate::config::RegionsConfig;
+
+/// `ma 30-11`.
+pub fn day(date: NaiveDate) -> String {
+    format!("{} {}", weekday_short(date.weekday()), date.format("%d-%m"))
+}
+
+/// `30-11-2026`.
+pub fn date(date: NaiveDate) -> String {
+    date.format("%d-%m-%Y").to_string()
+}
+
+/// `30-11-2026 09:00`, local time.
+pub fn moment(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%d-%m-%Y %H:%M").to_string()
+}
+
+/// A moment written in RFC 3339 (as views carry it), shown as [`moment`].
+pub fn moment_text(rfc3339: &str, tz: Tz) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| moment(t.with_timezone(&Utc), tz))
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+pub fn weekday_short(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "ma",
+        Weekday::Tue => "di",
+        Weekday::Wed => "wo",
+        Weekday::Thu => "do",
+        Weekday::Fri => "vr",
+        Weekday::Sat => "za",
+        Weekday::Sun => "zo",
+    }
+}
+
+/// The Dutch word for a slot state, so no state is told by colour alone.
+pub fn slot_state(state: &str) -> &'static str {
+    match state {
+        "free" => "vrij",
+        "tentative" => "voorlopig",
+        "offered" => "aangeboden",
+        "booked" => "geboekt",
+        "held" => "gehouden",
+        "cancelled" => "geannuleerd",
+        "holiday" => "feestdag",
+        "closed" => "gesloten",
+        _ => "onbekend",
+    }
+}
+
+pub fn kind(kind: &str) -> &'static str {
+    match kind {
+        "vtb" => "VTB-gesprek",
+        "ots_end" => "einde OTS",
+        "evaluation" => "evaluatie",
+        _ => "onbekend",
+    }
+}
+
+pub fn referral_status(status: &str) -> &'static str {
+    match status {
+        "registered" => "aangemeld",
+        "incomplete" => "onvolledig",
+        "planned" => "voorlopig gepland",
+        "booked" => "geboekt",
+        "held" => "gesprek gehouden",
+        "outcome_recorded" => "uitkomst vastgelegd",
+        "withdrawn" => "ingetrokken",
+        "cancelled" => "geannuleerd",
+        _ => "onbekend",
+    }
+}
+
+/// Norm state: the word and the CSS class.
+pub fn norm(status: crate::referrals::norm::NormStatus) -> (&'static str, &'static str) {
+    use crate::referrals::norm::NormStatus;
+    match status {
+        NormStatus::OnTrack => ("op schema", "ok"),
+        NormStatus::AtRisk => ("risico", "risk"),
+        NormStatus::Late => ("te laat", "late"),
+    }
+}
+
+pub fn role(role: Role) -> &'static str {
+    match role {
+        Role::Coordinator => "coördinator",
+        Role::Chair => "voorzitter",
+        Role::Referrer => "verwijzer",
+        Role::MunicipalContact => "gemeentelijk contactpersoon",
+        Role::Admin => "beheerder",
+    }
+}
+
+/// "voorzitter Food Valley (a@example.org)" for the page header.
+pub fn who(user: &CurrentUser) -> String {
+    match &user.region {
+        Some(region) => format!("{} {} ({})", role(user.role), region, user.email),
+        None => format!("{} ({})", role(user.role), user.email),
+    }
+}
+
+pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
+    crate::offers::notify::region_name(regions, id)
+}
+
+/// An audit action in words, for a referral's timeline.
+pub fn event(action: &str, result: &str) -> String {
+    let what = match action {
+        "referral.create" => "aangemeld",
+        "referral.read" => "ingezien",
+        "referral.update" => "gewijzigd",
+        "referral.withdraw" => "ingetrokken",
+        "referral.cancel" => "geannuleerd",
+        "referral.confirm" => "afspraak bevestigd",
+        "referral.held" => "gesprek gehouden",
+        "referral.release" => "plek vrijgegeven",
+        "referral.outcome" => "uitkomst vastgelegd",
+        "slot.read" => "op het planbord getoond",
+        "offer.read" => "aanbieding ingezien",
+        "offer.create" => "aangeboden aan een andere tafel",
+        "offer.accept" => "aanbieding geaccepteerd",
+        "offer.decline" => "aanbieding afgewezen",
+        "offer.expire" => "aanbieding verlopen",
+        "offer.withdraw" => "aanbieding ingetrokken",
+        "plan.place" => "ingepland door de planner",
+        "plan.read" => "in het plan ingezien",
+        other => other,
+    };
+    if result == "ok" {
+        what.to_string()
+    } else {
+        format!("{what}: geweigerd ({result})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_board_state_has_a_word() {
+        for state in [
+            "free",
+            "tentative",
+            "offered",
+            "booked",
+            "held",
+            "cancelled",
+            "holiday",
+            "closed",
+        ] {
+            assert_ne!(slot_state(state), "onbekend", "{state}");
+        }
+    }
+
+    #[test]
+    fn days_are_written_the_dutch_way() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+        assert_eq!(day(date), "ma 30-11");
+        assert_eq!(super::date(date), "30-11-2026");
+    }
+}

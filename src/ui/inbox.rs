@@ -1,0 +1,146 @@
+//! The chair's inbox: offers from neighbouring tables with only what is
+//! needed to decide, and the answer buttons. A coordinator sees all offers
+//! (read only: only the receiving table's chair answers).
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::{format, render, Chrome, PageError, Viewer};
+use crate::auth::Role;
+use crate::offers::api::{accept_offer, decline_offer, list_offers, DeclineOffer, OfferListParams};
+use crate::offers::view::OfferView;
+use crate::offers::OfferStatus;
+use crate::state::AppState;
+use crate::web::AppJson;
+
+#[derive(Template)]
+#[template(path = "pages/inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    csrf: String,
+    may_answer: bool,
+    done: Option<&'static str>,
+    open: Vec<OfferCard>,
+    answered: Vec<OfferCard>,
+}
+
+struct OfferCard {
+    id: i64,
+    case_ref: String,
+    kind: &'static str,
+    home_region: String,
+    municipality: String,
+    to_region: String,
+    slot: String,
+    minutes: u32,
+    due: String,
+    late_days: i64,
+    unavailable: Vec<String>,
+    deadline: String,
+    status: &'static str,
+    decline_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InboxQuery {
+    gedaan: Option<String>,
+}
+
+/// Answered offers shown under the open ones.
+const ANSWERED_SHOWN: usize = 20;
+
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<InboxQuery>,
+) -> Result<Response, PageError> {
+    viewer.require(&[Role::Chair, Role::Coordinator])?;
+    let AppJson(list) = list_offers(
+        State(state.clone()),
+        viewer.user.clone(),
+        Ok(Query(OfferListParams { status: None })),
+    )
+    .await?;
+    let tz = state.regions.timezone;
+    let (open, answered): (Vec<OfferView>, Vec<OfferView>) = list
+        .items
+        .into_iter()
+        .partition(|o| o.status == OfferStatus::Open);
+    let card = |o: OfferView| OfferCard {
+        id: o.id,
+        case_ref: o.case_ref,
+        kind: format::kind(&o.kind),
+        home_region: o.home_region.name,
+        municipality: o.municipality.name,
+        to_region: o.to_region.name,
+        slot: format::moment_text(&o.slot.start, tz),
+        minutes: o.slot.minutes,
+        due: format::date(o.due),
+        late_days: (o.slot.date - o.due).num_days().max(0),
+        unavailable: o.unavailable.iter().map(|d| format::date(*d)).collect(),
+        deadline: format::moment_text(&o.deadline, tz),
+        status: match o.status {
+            OfferStatus::Open => "open",
+            OfferStatus::Accepted => "geaccepteerd",
+            OfferStatus::Declined => "afgewezen",
+            OfferStatus::Expired => "verlopen",
+            OfferStatus::Withdrawn => "ingetrokken",
+        },
+        decline_reason: o.decline_reason,
+    };
+    render(&InboxPage {
+        chrome: viewer.chrome("/inbox"),
+        csrf: viewer.csrf.clone(),
+        may_answer: viewer.user.role == Role::Chair,
+        done: match query.gedaan.as_deref() {
+            Some("geaccepteerd") => {
+                Some("Aanbieding geaccepteerd: de aanmelding staat geboekt op uw tafel.")
+            }
+            Some("afgewezen") => Some("Aanbieding afgewezen: de planner zoekt een andere plek."),
+            _ => None,
+        },
+        open: open.into_iter().map(card).collect(),
+        answered: answered
+            .into_iter()
+            .take(ANSWERED_SHOWN)
+            .map(card)
+            .collect(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    accept_offer(State(state), viewer.user.clone(), id).await?;
+    Ok(Redirect::to("/inbox?gedaan=geaccepteerd"))
+}
+
+pub async fn decline(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let body = DeclineOffer {
+        reason: Some(form.reason),
+    };
+    decline_offer(State(state), viewer.user.clone(), id, Ok(AppJson(body))).await?;
+    Ok(Redirect::to("/inbox?gedaan=afgewezen"))
+}

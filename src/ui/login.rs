@@ -1,0 +1,248 @@
+//! `/login` and `/logout`.
+//!
+//! A login starts a new session (a new id, whatever cookie came in) and
+//! ends the one the browser had. Failed logins are audited with the address
+//! tried; past `web.login_max_failures` within the window, further attempts
+//! for that address are refused without checking the password, so guessing
+//! costs an attacker the window each few tries.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::{landing, render, PageError, Viewer};
+use crate::auth::audit::{record_now, AuditEntry};
+use crate::auth::session::{self, LOGIN_ACTION, LOGIN_FAILED};
+use crate::auth::users;
+use crate::config::Email;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginPage {
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    #[serde(rename = "uitgelogd")]
+    logged_out: Option<String>,
+}
+
+/// 303 to the login page, coming back to `target` afterwards.
+pub fn redirect_to_login(target: &str) -> Response {
+    let location = format!("/login?next={}", encode(target));
+    see_other(&location, None)
+}
+
+fn see_other(location: &str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Percent-encodes a path for the `next` parameter.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Only a local path may be a target: never another site (`//evil`,
+/// `https://...`, `/\evil`), never the login page itself.
+fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.starts_with("/login")
+        && next.chars().all(|c| c.is_ascii_graphic());
+    local.then(|| next.to_string())
+}
+
+pub async fn form(
+    viewer: Option<Viewer>,
+    Query(query): Query<LoginQuery>,
+) -> Result<Response, PageError> {
+    if let Some(viewer) = viewer {
+        return Ok(see_other(landing(viewer.user.role), None));
+    }
+    render(&LoginPage {
+        email: String::new(),
+        next: safe_next(query.next.as_deref()).unwrap_or_default(),
+        error: None,
+        notice: query.logged_out.is_some().then_some("U bent uitgelogd."),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let address = form.email.trim().to_lowercase();
+    let next = safe_next(Some(&form.next));
+    let again = |status: StatusCode, error: &'static str| -> Result<Response, PageError> {
+        let mut response = render(&LoginPage {
+            email: address.clone(),
+            next: next.clone().unwrap_or_default(),
+            error: Some(error),
+            notice: None,
+        })?;
+        *response.status_mut() = status;
+        Ok(response)
+    };
+    let Ok(email) = Email::parse(&address) else {
+        return again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Vul een geldig e-mailadres in.",
+        );
+    };
+    let policy = &state.settings.web;
+    let failures = session::recent_failures(&state.store, email.as_str(), now, policy).await?;
+    if failures >= i64::from(policy.login_max_failures) {
+        audit_failure(&state, email.as_str(), "rate_limited").await?;
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Te veel mislukte pogingen voor dit adres. Probeer het later opnieuw.",
+        );
+    }
+    let Some(user) = users::verify_password(&state.store, &email, &form.password).await? else {
+        audit_failure(&state, email.as_str(), LOGIN_FAILED).await?;
+        return again(
+            StatusCode::UNAUTHORIZED,
+            "E-mailadres of wachtwoord klopt niet.",
+        );
+    };
+    if let Some(old) = session::cookie_value(&headers) {
+        session::end_cookie(&state.store, old, now).await?;
+    }
+    let started = session::start(&state.store, user.clone(), now).await?;
+    record_now(
+        &state.store,
+        AuditEntry {
+            at: now,
+            user: Some(&user),
+            action: LOGIN_ACTION,
+            referral_id: None,
+            result: "ok",
+            detail: None,
+        },
+    )
+    .await?;
+    let target = next.unwrap_or_else(|| landing(user.role).to_string());
+    Ok(see_other(
+        &target,
+        Some(session::set_cookie(&started.cookie_value)),
+    ))
+}
+
+/// A refused login, with the address tried: what the rate limit counts.
+async fn audit_failure(state: &AppState, email: &str, result: &str) -> Result<(), PageError> {
+    record_now(
+        &state.store,
+        AuditEntry {
+            at: state.now(),
+            user: None,
+            action: LOGIN_ACTION,
+            referral_id: None,
+            result,
+            detail: Some(email.to_string()),
+        },
+    )
+    .await?;
+    tracing::warn!(result, "login refused");
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    if let Some(value) = session::cookie_value(&headers) {
+        session::end_cookie(&state.store, value, state.now()).await?;
+    }
+    record_now(
+        &state.store,
+        AuditEntry {
+            at: state.now(),
+            user: Some(&viewer.user),
+            action: "session.logout",
+            referral_id: None,
+            result: "ok",
+            detail: None,
+        },
+    )
+    .await?;
+    Ok(see_other(
+        "/login?uitgelogd=1",
+        Some(session::clear_cookie()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/board?weeks=2")).as_deref(),
+            Some("/board?weeks=2")
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "board",
+            "/login?next=/x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn login_targets_are_encoded() {
+        assert_eq!(encode("/board?region=a b"), "/board%3Fregion%3Da%20b");
+    }
+}

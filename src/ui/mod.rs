@@ -1,0 +1,346 @@
+//! The browser side: server-rendered Dutch pages for coordinators, chairs
+//! and admins.
+//!
+//! Pages are askama templates (escaping by default; no HTML is built with
+//! `format!`). Every page asks the same domain functions and API handlers
+//! the JSON API uses, so the rules (scope, lifecycle, audit) are the same
+//! by construction; a page only turns their answer into HTML or their
+//! refusal into a Dutch message.
+//!
+//! Forms are protected twice against cross-site requests: the session
+//! cookie is `SameSite=Strict`, and every form carries the session's
+//! synchroniser token ([`Viewer::check_csrf`]). `web::same_origin` also
+//! refuses cross-site writes before any handler runs. No GET changes state.
+
+mod admin;
+mod board;
+mod dashboard;
+mod format;
+mod inbox;
+mod login;
+mod referral;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::auth::{browser_session, CurrentUser, Role};
+use crate::state::AppState;
+use crate::web::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/board", get(board::page))
+        .route("/board/fragment", get(board::fragment))
+        .route("/board/stamp", get(board::stamp))
+        .route("/referrals/{id}", get(referral::page))
+        .route("/referrals/{id}/confirm", post(referral::confirm))
+        .route("/referrals/{id}/cancel", post(referral::cancel))
+        .route("/referrals/{id}/held", post(referral::held))
+        .route("/referrals/{id}/outcome", post(referral::outcome))
+        .route("/inbox", get(inbox::page))
+        .route("/inbox/{id}/accept", post(inbox::accept))
+        .route("/inbox/{id}/decline", post(inbox::decline))
+        .route("/dashboard", get(dashboard::page))
+        .route("/admin", get(admin::users))
+        .route("/admin/users", post(admin::create_user))
+        .route("/admin/audit", get(admin::audit))
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
+}
+
+/// `/`: the page the role works on, or the login page.
+async fn home(viewer: Option<Viewer>) -> Redirect {
+    match viewer {
+        None => Redirect::to("/login"),
+        Some(v) => Redirect::to(landing(v.user.role)),
+    }
+}
+
+/// Where a role starts after login.
+pub fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Coordinator | Role::Chair => "/board",
+        Role::Admin => "/admin",
+        Role::Referrer | Role::MunicipalContact => "/dashboard",
+    }
+}
+
+const STYLESHEET: &str = include_str!("../../static/app.css");
+const SCRIPT: &str = include_str!("../../static/app.js");
+
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The signed-in person looking at a page: the user and the session's
+/// form token. Without a live session a page redirects to `/login`.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: CurrentUser,
+    pub csrf: String,
+}
+
+impl Viewer {
+    /// 403 unless the form carried this session's token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        // Both are random and of fixed length; a timing difference tells
+        // nothing useful to someone who cannot read the page anyway.
+        if !token.is_empty() && token == self.csrf {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden(
+                "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens.".into(),
+            ))
+        }
+    }
+
+    pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
+        self.user.require(roles).map_err(PageError::from)
+    }
+
+    /// The menu and the logout form of the page layout.
+    pub fn chrome(&self, current: &str) -> Chrome {
+        let items: &[(&str, &str)] = match self.user.role {
+            Role::Coordinator => &[
+                ("/board", "Planbord"),
+                ("/inbox", "Aanbiedingen"),
+                ("/dashboard", "Dashboard"),
+            ],
+            Role::Chair => &[
+                ("/board", "Planbord"),
+                ("/inbox", "Inbox"),
+                ("/dashboard", "Dashboard"),
+            ],
+            Role::Admin => &[
+                ("/admin", "Gebruikers"),
+                ("/admin/audit", "Auditlog"),
+                ("/dashboard", "Dashboard"),
+            ],
+            Role::Referrer | Role::MunicipalContact => &[("/dashboard", "Dashboard")],
+        };
+        Chrome {
+            items: items
+                .iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    current: *href == current,
+                })
+                .collect(),
+            who: format::who(&self.user),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer, Response> {
+        match browser_session(parts, state).await {
+            Ok(Some(session)) => {
+                parts.extensions.insert(session.user.clone());
+                Ok(Viewer {
+                    user: session.user,
+                    csrf: session.csrf,
+                })
+            }
+            Ok(None) => {
+                let target = OriginalUri::from_request_parts(parts, state)
+                    .await
+                    .map_or_else(|_| "/".to_string(), |OriginalUri(uri)| uri.to_string());
+                Err(login::redirect_to_login(&target).into_response())
+            }
+            Err(err) => Err(PageError::from(err).into_response()),
+        }
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Viewer>, Response> {
+        match browser_session(parts, state).await {
+            Ok(found) => Ok(found.map(|session| Viewer {
+                user: session.user,
+                csrf: session.csrf,
+            })),
+            Err(err) => Err(PageError::from(err).into_response()),
+        }
+    }
+}
+
+/// The layout's menu.
+pub struct Chrome {
+    pub items: Vec<NavItem>,
+    pub who: String,
+    pub csrf: String,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// A rendered page: HTML, never cached (pages carry case data).
+pub fn render(page: &impl Template) -> Result<Response, PageError> {
+    let html = page
+        .render()
+        .map_err(|e| PageError::Internal(anyhow::anyhow!("rendering a page: {e}")))?;
+    Ok((
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Html(html),
+    )
+        .into_response())
+}
+
+/// What can go wrong on a page, shown as a Dutch error page.
+#[derive(Debug)]
+pub enum PageError {
+    Forbidden(String),
+    NotFound,
+    /// The action is not possible now; the domain's explanation.
+    Conflict(String),
+    /// The form is wrong; what to fix.
+    Invalid(String),
+    Unavailable,
+    Internal(anyhow::Error),
+}
+
+impl From<AppError> for PageError {
+    fn from(err: AppError) -> PageError {
+        match err {
+            AppError::Unauthenticated => {
+                PageError::Forbidden("U bent niet (meer) ingelogd.".into())
+            }
+            AppError::Forbidden(why) => PageError::Forbidden(why),
+            AppError::NotFound => PageError::NotFound,
+            AppError::Conflict(why) => PageError::Conflict(why),
+            AppError::Validation(fields) => PageError::Invalid(
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AppError::BadRequest(why) => PageError::Invalid(why),
+            AppError::Unavailable => PageError::Unavailable,
+            AppError::Internal(err) => PageError::Internal(err),
+        }
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(err: sqlx::Error) -> PageError {
+        PageError::from(AppError::from(err))
+    }
+}
+
+impl From<anyhow::Error> for PageError {
+    fn from(err: anyhow::Error) -> PageError {
+        PageError::from(AppError::from(err))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage {
+    title: &'static str,
+    lead: &'static str,
+    /// The domain's own words (English), when they help.
+    detail: Option<String>,
+    request_id: Option<String>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let request_id = crate::web::error::REQUEST_ID.try_with(Clone::clone).ok();
+        let (status, title, lead, detail) = match self {
+            PageError::Forbidden(why) => (
+                StatusCode::FORBIDDEN,
+                "Geen toegang",
+                "Dit mag u met uw rol niet doen.",
+                Some(why),
+            ),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Niet gevonden",
+                "Deze pagina bestaat niet, of valt buiten uw regio.",
+                None,
+            ),
+            PageError::Conflict(why) => (
+                StatusCode::CONFLICT,
+                "Dit kan nu niet",
+                "De actie past niet bij de huidige stand van zaken.",
+                Some(why),
+            ),
+            PageError::Invalid(why) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Controleer de invoer",
+                "Niet alle velden zijn goed ingevuld.",
+                Some(why),
+            ),
+            PageError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Tijdelijk niet beschikbaar",
+                "De database is even niet bereikbaar. Probeer het over een minuut opnieuw.",
+                None,
+            ),
+            PageError::Internal(err) => {
+                tracing::error!(request_id = ?request_id, error = ?err, "internal error on a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Er ging iets mis",
+                    "Er ging iets mis aan onze kant. Noem het verzoeknummer als u het meldt.",
+                    None,
+                )
+            }
+        };
+        let page = ErrorPage {
+            title,
+            lead,
+            detail,
+            request_id,
+        };
+        match page.render() {
+            Ok(html) => (
+                status,
+                [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+                Html(html),
+            )
+                .into_response(),
+            Err(_) => (status, title).into_response(),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The referral page: the norm clock, what happened, why the planner put
+//! it where it is, and the actions the viewer's role allows.
+//!
+//! Reads and actions go through the JSON API's handlers, so scope (a
+//! chair of another region gets 404), lifecycle and audit are the same.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::{format, render, Chrome, PageError, Viewer};
+use crate::auth::audit::{self, AuditFilter};
+use crate::auth::Role;
+use crate::referrals::api as referrals_api;
+use crate::referrals::input::{CancelReferral, CreateBooking, RecordOutcome};
+use crate::referrals::view::ReferralView;
+use crate::state::AppState;
+use crate::web::{AppError, AppJson};
+
+/// Timeline entries shown (newest first).
+const TIMELINE_LIMIT: u32 = 100;
+
+#[derive(Template)]
+#[template(path = "pages/referral.html")]
+struct ReferralPage {
+    chrome: Chrome,
+    csrf: String,
+    done: Option<&'static str>,
+    r: Facts,
+    timeline: Vec<Event>,
+    summary: Option<String>,
+    alternatives: Vec<String>,
+    actions: Actions,
+}
+
+/// What the page says about the referral, already in Dutch.
+struct Facts {
+    id: i64,
+    case_ref: String,
+    kind: &'static str,
+    municipality: String,
+    region: String,
+    status: &'static str,
+    registered: String,
+    due: String,
+    days_waiting: i64,
+    norm_label: &'static str,
+    norm_class: &'static str,
+    minutes: u32,
+    child_12_plus: bool,
+    cross_region: bool,
+    missing: Vec<&'static str>,
+    unavailable: Vec<String>,
+    planned: Option<String>,
+    booked: Option<String>,
+}
+
+struct Event {
+    at: String,
+    what: String,
+    by: String,
+}
+
+/// Which forms the page offers; the handlers check again.
+struct Actions {
+    confirm: bool,
+    cancel: bool,
+    held: bool,
+    outcome: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    gedaan: Option<String>,
+}
+
+fn done_message(key: Option<&str>) -> Option<&'static str> {
+    match key? {
+        "bevestigd" => {
+            Some("De afspraak is bevestigd. De tafel en de verwijzer krijgen een uitnodiging.")
+        }
+        "geannuleerd" => Some("De aanmelding is geannuleerd; de plek is vrijgegeven."),
+        "gehouden" => Some("Het gesprek is als gehouden vastgelegd."),
+        "uitkomst" => Some("De uitkomst is vastgelegd."),
+        _ => None,
+    }
+}
+
+fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, PageError> {
+    id.map(|Path(id)| id).map_err(|_| PageError::NotFound)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let id = path_id(id)?;
+    let AppJson(view) =
+        referrals_api::get_referral(State(state.clone()), viewer.user.clone(), Ok(Path(id)))
+            .await?;
+    let timeline = timeline(&state, id).await?;
+    let (summary, alternatives) = explanation(&view);
+    let actions = actions(&viewer, &view, &state);
+    render(&ReferralPage {
+        chrome: viewer.chrome(""),
+        csrf: viewer.csrf.clone(),
+        done: done_message(query.gedaan.as_deref()),
+        r: facts(&state, &view),
+        timeline,
+        summary,
+        alternatives,
+        actions,
+    })
+}
+
+fn facts(state: &AppState, view: &ReferralView) -> Facts {
+    let tz = state.regions.timezone;
+    let slot_text = |s: &crate::referrals::view::SlotView| {
+        format!(
+            "{} ({} min) bij de tafel van {}",
+            format::moment_text(&s.start, tz),
+            s.minutes,
+            format::region_name(&state.regions, &s.region)
+        )
+    };
+    let (norm_label, norm_class) = format::norm(view.norm.status);
+    Facts {
+        id: view.id,
+        case_ref: view.case_ref.clone(),
+        kind: format::kind(view.kind.as_str()),
+        municipality: view.municipality.name.clone(),
+        region: view.region.name.clone(),
+        status: format::referral_status(view.status.as_str()),
+        registered: format::moment_text(&view.registered_at, tz),
+        due: format::date(view.norm.due),
+        days_waiting: view.norm.days_waiting,
+        norm_label,
+        norm_class,
+        minutes: view.minutes,
+        child_12_plus: view.child_12_plus,
+        cross_region: view.cross_region,
+        missing: view
+            .missing
+            .iter()
+            .map(|m| match m.as_str() {
+                "safety_plan" => "veiligheidsplan",
+                "parents_informed" => "ouders geïnformeerd",
+                _ => "onbekend",
+            })
+            .collect(),
+        unavailable: view.unavailable.iter().map(|d| format::date(*d)).collect(),
+        planned: view.planned_slot.as_ref().map(slot_text),
+        booked: view.booked_slot.as_ref().map(slot_text),
+    }
+}
+
+/// What happened to the referral, in words; reads are left out (they are
+/// in the audit log for the administrator).
+async fn timeline(state: &AppState, id: i64) -> Result<Vec<Event>, PageError> {
+    let rows = audit::list(
+        &state.store,
+        AuditFilter {
+            referral_id: Some(id),
+            user_id: None,
+            before_id: None,
+            limit: TIMELINE_LIMIT,
+        },
+    )
+    .await?;
+    let tz = state.regions.timezone;
+    Ok(rows
+        .into_iter()
+        .filter(|row| !row.action.ends_with(".read"))
+        .map(|row| Event {
+            at: format::moment(row.at, tz),
+            what: format::event(&row.action, &row.result),
+            by: row
+                .role
+                .as_deref()
+                .and_then(Role::parse)
+                .map_or("het systeem", format::role)
+                .to_string(),
+        })
+        .collect())
+}
+
+/// The planner's summary and its next best alternatives, as stored with
+/// the referral at the last plan run.
+fn explanation(view: &ReferralView) -> (Option<String>, Vec<String>) {
+    let Some(value) = &view.explanation else {
+        return (None, Vec::new());
+    };
+    if let Some(text) = value.as_str() {
+        return (Some(text.to_string()), Vec::new());
+    }
+    let summary = value
+        .get("summary")
+        .and_then(|s| s.as_str())
+        .map(str::to_string);
+    let alternatives = value
+        .get("alternatives")
+        .and_then(|a| a.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| a.get("text").and_then(|t| t.as_str()).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    (summary, alternatives)
+}
+
+fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
+    use crate::referrals::lifecycle::Status;
+    let table = matches!(viewer.user.role, Role::Coordinator | Role::Chair);
+    let own_slot = |slot: &crate::referrals::view::SlotView| {
+        viewer.user.role == Role::Coordinator
+            || viewer
+                .user
+                .region
+                .as_ref()
+                .is_some_and(|r| r.as_str() == slot.region)
+    };
+    let started = view.booked_slot.as_ref().is_some_and(|s| {
+        chrono::DateTime::parse_from_rfc3339(&s.start).is_ok_and(|start| start <= state.now())
+    });
+    Actions {
+        confirm: table
+            && view.status == Status::Planned
+            && view.planned_slot.as_ref().is_some_and(own_slot),
+        cancel: table
+            && matches!(
+                view.status,
+                Status::Registered | Status::Incomplete | Status::Planned | Status::Booked
+            ),
+        held: table && view.status == Status::Booked && started,
+        outcome: table && view.status == Status::Held,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn back(id: i64, done: &str) -> Redirect {
+    Redirect::to(&format!("/referrals/{id}?gedaan={done}"))
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<TokenForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let id = path_id(id)?;
+    let body = CreateBooking {
+        referral_id: id,
+        slot_id: None,
+    };
+    referrals_api::create_booking(State(state), viewer.user.clone(), Ok(AppJson(body))).await?;
+    Ok(back(id, "bevestigd"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<CancelForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let id = path_id(id)?;
+    let body = CancelReferral {
+        reason: form.reason,
+    };
+    referrals_api::cancel_referral(
+        State(state),
+        viewer.user.clone(),
+        Ok(Path(id)),
+        Ok(AppJson(body)),
+    )
+    .await?;
+    Ok(back(id, "geannuleerd"))
+}
+
+pub async fn held(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<TokenForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let id = path_id(id)?;
+    referrals_api::mark_held(State(state), viewer.user.clone(), Ok(Path(id))).await?;
+    Ok(back(id, "gehouden"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OutcomeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    route: String,
+    #[serde(default)]
+    help: String,
+    #[serde(default)]
+    safety_agreements: String,
+    #[serde(default)]
+    evaluation_date: String,
+}
+
+pub async fn outcome(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<OutcomeForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let id = path_id(id)?;
+    let given = |text: String| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    let body = RecordOutcome {
+        outcome: given(form.outcome),
+        route: form.route,
+        help: form.help,
+        safety_agreements: form.safety_agreements,
+        evaluation_date: given(form.evaluation_date),
+    };
+    referrals_api::record_outcome(
+        State(state),
+        viewer.user.clone(),
+        Ok(Path(id)),
+        Ok(AppJson(body)),
+    )
+    .await
+    .map_err(|err: AppError| PageError::from(err))?;
+    Ok(back(id, "uitkomst"))
+}

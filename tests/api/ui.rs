@@ -1,0 +1,486 @@
+//! Stories: the browser pages over HTTP, as a browser sends them (cookies,
+//! forms, redirects not followed), on both databases. The same flows in a
+//! real browser are in `tests/e2e.rs`.
+
+use chrono::Duration;
+use jbt::auth::Role;
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::planning::register;
+use crate::story;
+
+/// A browser: keeps the session cookie, does not follow redirects.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            base: app.address.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.expect("request")
+    }
+
+    async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.client.post(format!("{}{path}", self.base)).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        // What a browser sends for its own form, unless the story says otherwise.
+        if !extra.iter().any(|(name, _)| *name == "sec-fetch-site") {
+            request = request.header("sec-fetch-site", "same-origin");
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Logs in; keeps the cookie and returns the response.
+    async fn login(&mut self, user: &TestUser) -> reqwest::Response {
+        let response = self
+            .post_form(
+                "/login",
+                &[
+                    ("email", &user.email),
+                    ("password", &user.password),
+                    ("next", ""),
+                ],
+                &[],
+            )
+            .await;
+        if let Some(cookie) = session_cookie(response.headers()) {
+            self.cookie = Some(cookie);
+        }
+        response
+    }
+
+    /// The page's form token (every page with a form carries it).
+    async fn csrf(&self, path: &str) -> String {
+        let page = self.get(path).await.text().await.expect("page");
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).expect("a form with a csrf token") + marker.len();
+        page[start..].split('"').next().expect("token").to_string()
+    }
+}
+
+/// `name=value` of the session cookie set by a response.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-jbt_session=") && !v.contains("Max-Age=0"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+story!(login_starts_a_hardened_session_and_logout_ends_it, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let mut browser = Browser::new(&app);
+
+    let home = browser.get("/").await;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&home), "/login");
+    let form = browser.get("/login").await;
+    assert_eq!(form.status(), StatusCode::OK);
+    assert!(form.text().await.expect("page").contains("Inloggen"));
+
+    // A wrong password: the form again, with the reason, and no cookie.
+    let wrong = browser
+        .post_form(
+            "/login",
+            &[("email", &coordinator.email), ("password", "nope")],
+            &[],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(session_cookie(wrong.headers()).is_none());
+    assert!(wrong.text().await.expect("page").contains("klopt niet"));
+
+    let ok = browser.login(&coordinator).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&ok), "/board");
+    let set_cookie = ok
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a session cookie")
+        .to_string();
+    for part in [
+        "__Host-jbt_session=",
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+    ] {
+        assert!(set_cookie.contains(part), "{part} missing in {set_cookie}");
+    }
+    let first = browser.cookie.clone().expect("cookie");
+
+    let board = browser.get("/board").await;
+    assert_eq!(board.status(), StatusCode::OK);
+    assert_eq!(board.headers()["cache-control"], "no-store");
+    assert!(board.text().await.expect("page").contains("Planbord"));
+
+    // Logging in again gives a new session id and ends the old one.
+    browser.login(&coordinator).await;
+    let second = browser.cookie.clone().expect("cookie");
+    assert_ne!(first, second, "a login must start a new session id");
+    let mut old = Browser::new(&app);
+    old.cookie = Some(first);
+    assert_eq!(old.get("/board").await.status(), StatusCode::SEE_OTHER);
+
+    // Logout needs the form token, then ends the session for good.
+    let refused = browser
+        .post_form("/logout", &[("csrf", "wrong")], &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let token = browser.csrf("/board").await;
+    let out = browser.post_form("/logout", &[("csrf", &token)], &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(location(&out).starts_with("/login"));
+    let after = browser.get("/board").await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&after), "/login?next=/board");
+    // The API does not take the ended session either.
+    let mut request = app.client.get(app.url("/api/v1/me"));
+    request = request.header(COOKIE, browser.cookie.clone().expect("cookie"));
+    assert_eq!(
+        request.send().await.expect("me").status(),
+        StatusCode::UNAUTHORIZED
+    );
+});
+
+story!(sessions_end_when_idle_and_after_the_absolute_limit, |app| {
+    let chair = app.user(Role::Chair, Some("food-valley")).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&chair).await;
+    assert_eq!(browser.get("/board").await.status(), StatusCode::OK);
+
+    // Active every 20 minutes: the idle limit (30) never strikes...
+    for _ in 0..29 {
+        app.clock.advance(Duration::minutes(20));
+        let page = browser.get("/inbox").await;
+        assert_eq!(page.status(), StatusCode::OK, "at {}", app.state.now());
+    }
+    // ...but 10 hours after login the session is over.
+    app.clock.advance(Duration::minutes(20));
+    assert_eq!(browser.get("/inbox").await.status(), StatusCode::SEE_OTHER);
+
+    browser.login(&chair).await;
+    app.clock.advance(Duration::minutes(31));
+    let idle = browser.get("/board").await;
+    assert_eq!(
+        idle.status(),
+        StatusCode::SEE_OTHER,
+        "31 idle minutes end a session"
+    );
+});
+
+story!(
+    failed_logins_are_rate_limited_per_address_and_audited,
+    |app| {
+        let admin = app.user(Role::Admin, None).await;
+        let browser = Browser::new(&app);
+        for _ in 0..5 {
+            let wrong = browser
+                .post_form(
+                    "/login",
+                    &[("email", &admin.email), ("password", "guess")],
+                    &[],
+                )
+                .await;
+            assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        }
+        // Even the right password is refused now, without being checked.
+        let mut right = Browser::new(&app);
+        let blocked = right.login(&admin).await;
+        assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(right.cookie.is_none());
+        // Another address is not affected.
+        let other = app.user(Role::Coordinator, None).await;
+        assert_eq!(
+            Browser::new(&app).login(&other).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        // After the window it works again.
+        app.clock.advance(Duration::minutes(16));
+        assert_eq!(right.login(&admin).await.status(), StatusCode::SEE_OTHER);
+
+        let log = json(app.get(&admin, "/api/v1/audit?limit=50").await).await;
+        let refused = log["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["action"] == "session.login" && e["result"] == "refused")
+            .count();
+        assert_eq!(refused, 5);
+    }
+);
+
+story!(cross_site_writes_are_refused_before_any_handler, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    let token = browser.csrf("/board").await;
+    // With a valid token but from another site: refused by the Origin...
+    let foreign_origin = browser
+        .client
+        .post(app.url("/logout"))
+        .header(COOKIE, browser.cookie.clone().expect("cookie"))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(foreign_origin.status(), StatusCode::FORBIDDEN);
+    // ...and by Sec-Fetch-Site.
+    let cross = browser
+        .post_form(
+            "/logout",
+            &[("csrf", &token)],
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    // The JSON API with the session cookie and no token is guarded the same way.
+    let api = browser
+        .client
+        .post(app.url("/api/v1/referrals"))
+        .header(COOKIE, browser.cookie.clone().expect("cookie"))
+        .header("origin", "https://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(api.status(), StatusCode::FORBIDDEN);
+    // Still logged in: none of it took effect.
+    assert_eq!(browser.get("/board").await.status(), StatusCode::OK);
+});
+
+story!(every_response_carries_the_security_headers, |app| {
+    let browser = Browser::new(&app);
+    for path in ["/login", "/healthz", "/api/v1/me", "/static/app.css"] {
+        let response = browser.get(path).await;
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().expect("csp");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert!(headers.contains_key("strict-transport-security"), "{path}");
+    }
+    let css = browser.get("/static/app.css").await;
+    assert!(css.headers()["cache-control"]
+        .to_str()
+        .expect("cc")
+        .contains("max-age"));
+});
+
+story!(
+    the_board_shows_slots_cases_and_the_queue_within_scope,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let chair = app.user(Role::Chair, Some("achterhoek")).await;
+        let ede = register(&app, &coordinator, "CASE-UI-EDE", "Ede").await;
+        register(&app, &coordinator, "CASE-UI-ARN", "Arnhem").await;
+        app.replan().await;
+
+        let mut coord = Browser::new(&app);
+        coord.login(&coordinator).await;
+        let page = coord
+            .get("/board?weeks=2")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            page.contains("week 49") && page.contains("week 50"),
+            "ISO weeks"
+        );
+        assert!(page.contains("FoodValley") && page.contains("Achterhoek"));
+        assert!(
+            page.contains("CASE-UI-EDE"),
+            "the coordinator sees the case"
+        );
+        assert!(page.contains(&format!("/referrals/{ede}")));
+        assert!(page.contains("voorlopig") && page.contains("vrij"));
+
+        // Christmas: the session days show as holidays, in words.
+        let christmas = coord
+            .get("/board?from=2026-12-21&weeks=2")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(christmas.contains("feestdag"), "holiday cells");
+        assert!(christmas.contains("week 52"));
+
+        // A bad filter says what is wrong.
+        let bad = coord.get("/board?weeks=40").await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text().await.expect("page").contains("weken"));
+
+        // The Achterhoek chair sees the board, own region first, without
+        // the other regions' cases.
+        let mut achterhoek = Browser::new(&app);
+        achterhoek.login(&chair).await;
+        let theirs = achterhoek.get("/board").await.text().await.expect("page");
+        let own_row = theirs.find("Achterhoek").expect("own row");
+        let other_row = theirs.find("FoodValley").expect("other row");
+        assert!(own_row < other_row, "own region first");
+        assert!(
+            !theirs.contains("CASE-UI-EDE"),
+            "another region's case stays hidden"
+        );
+        let other = achterhoek.get(&format!("/referrals/{ede}")).await;
+        assert_eq!(other.status(), StatusCode::NOT_FOUND);
+
+        // The refresh stamp changes when the board does.
+        let before = coord.get("/board/stamp").await.text().await.expect("stamp");
+        register(&app, &coordinator, "CASE-UI-NEW", "Ede").await;
+        let after = coord.get("/board/stamp").await.text().await.expect("stamp");
+        assert_ne!(before, after);
+        let fragment = coord
+            .get("/board/fragment")
+            .await
+            .text()
+            .await
+            .expect("fragment");
+        assert!(fragment.contains("CASE-UI-NEW") && !fragment.contains("<html"));
+    }
+);
+
+story!(
+    a_referral_page_confirms_the_planned_slot_through_a_form,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let id = register(&app, &coordinator, "CASE-UI-CONF", "Ede").await;
+        app.replan().await;
+        let mut browser = Browser::new(&app);
+        browser.login(&coordinator).await;
+        let path = format!("/referrals/{id}");
+        let page = browser.get(&path).await.text().await.expect("page");
+        assert!(page.contains("Normklok") && page.contains("op schema"));
+        assert!(page.contains("Waarom deze plek"));
+        assert!(page.contains("Voorlopige plek bevestigen"));
+        let token = browser.csrf(&path).await;
+        let done = browser
+            .post_form(&format!("{path}/confirm"), &[("csrf", &token)], &[])
+            .await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let after = browser
+            .get(&location(&done))
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(after.contains("bevestigd"), "{after}");
+        assert!(after.contains("afspraak bevestigd"), "the timeline says it");
+        let api = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(api["status"], "booked");
+        // Confirming again is refused with the reason, not a crash.
+        let again = browser
+            .post_form(&format!("{path}/confirm"), &[("csrf", &token)], &[])
+            .await;
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+    }
+);
+
+story!(admin_pages_are_for_admins_and_create_users, |app| {
+    let admin = app.user(Role::Admin, None).await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let mut boss = Browser::new(&app);
+    let landing = boss.login(&admin).await;
+    assert_eq!(location(&landing), "/admin");
+    let page = boss.get("/admin").await.text().await.expect("page");
+    assert!(page.contains(&coordinator.email));
+    let token = boss.csrf("/admin").await;
+    let created = boss
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", &token),
+                ("email", "nieuw@example.org"),
+                ("role", "chair"),
+                ("region", "achterhoek"),
+                ("organisation", ""),
+                ("municipality", ""),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    assert!(created
+        .text()
+        .await
+        .expect("page")
+        .contains("nieuw@example.org is aangemaakt"));
+    let wrong = boss
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", &token),
+                ("email", "x@example.org"),
+                ("role", "chair"),
+            ],
+            &[],
+        )
+        .await;
+    assert!(
+        wrong.text().await.expect("page").contains("region"),
+        "a chair needs a region"
+    );
+    let audit = boss.get("/admin/audit").await.text().await.expect("page");
+    assert!(audit.contains("user.create"));
+
+    let mut other = Browser::new(&app);
+    other.login(&coordinator).await;
+    assert_eq!(other.get("/admin").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        other.get("/admin/audit").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let dashboard = other.get("/dashboard").await.text().await.expect("page");
+    assert!(dashboard.contains("<svg") && dashboard.contains("Verwachte wachttijd"));
+});

@@ -1,0 +1,402 @@
+//! End to end in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver + fantoccini), against the service with the demo data.
+//!
+//! Covers what a person does: the coordinator logs in and sees the board;
+//! a chair accepts an offer in the inbox and sees it booked on the board;
+//! a chair cannot open another region's referral; logout ends the session.
+//! On each main page axe-core must find no serious or critical
+//! accessibility violation. The screenshots in `docs/screenshots/` are
+//! written by this test, so they show the pages as they are.
+//!
+//! Needs `/usr/bin/chromium`, `/usr/bin/chromedriver` and axe-core
+//! (`npm install --prefix target/e2e axe-core@4`); `.ci/run` installs them.
+//! Without them the test is skipped, unless `JBT_REQUIRE_E2E=1` (CI).
+
+#[allow(dead_code, unused_imports)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpers::{spawn_app, Db, TestApp};
+use jbt::auth::Role;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn axe_path() -> PathBuf {
+    std::env::var_os("JBT_AXE_JS").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/e2e/node_modules/axe-core/axe.min.js")
+        },
+        PathBuf::from,
+    )
+}
+
+/// Whether the browser tools are here; with `JBT_REQUIRE_E2E=1` their
+/// absence fails the test instead of skipping it.
+fn tools_present() -> bool {
+    let missing: Vec<String> = [
+        PathBuf::from(CHROMIUM),
+        PathBuf::from(CHROMEDRIVER),
+        axe_path(),
+    ]
+    .into_iter()
+    .filter(|p| !p.exists())
+    .map(|p| p.display().to_string())
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("JBT_REQUIRE_E2E").as_deref() != Ok("1"),
+        "JBT_REQUIRE_E2E=1 but missing: {missing:?}"
+    );
+    eprintln!("skipped: missing {missing:?}");
+    false
+}
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    // Owned by `Driver` at once, so every path below kills and reaps it.
+    let driver = Driver {
+        child: Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+        port,
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on {port}");
+}
+
+async fn browser(driver: &Driver, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--window-size=1400,1000", "--lang=nl-NL",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+/// The app with the demo data, planned, reached as `localhost` (a secure
+/// context for the browser, so the `__Host-` cookie is accepted over http).
+async fn demo_app() -> (TestApp, String) {
+    let app = spawn_app(Db::Sqlite).await;
+    jbt::demo::seed(&app.state).await.expect("demo data");
+    jbt::planning::replan_now(&app.state, "e2e")
+        .await
+        .expect("plan");
+    let base = app.address.replace("127.0.0.1", "localhost");
+    (app, base)
+}
+
+async fn login(client: &Client, base: &str, email: &str, password: &str) {
+    client
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("login page");
+    client
+        .find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys(email)
+        .await
+        .expect("type");
+    client
+        .find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(password)
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    wait_for_path_not(client, "/login").await;
+}
+
+async fn wait_for_path_not(client: &Client, path: &str) {
+    for _ in 0..50 {
+        let url = client.current_url().await.expect("url");
+        if url.path() != path {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let source = client.source().await.unwrap_or_default();
+    panic!("still on {path}: {source}");
+}
+
+async fn text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Runs axe-core on the current page; panics on serious or critical
+/// violations, listing them.
+async fn assert_accessible(client: &Client, axe: &str, page: &str) {
+    client.execute(axe, vec![]).await.expect("inject axe-core");
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }))))
+                .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: 0 }]));",
+            vec![],
+        )
+        .await
+        .expect("axe.run");
+    let serious: Vec<&Value> = result
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(
+        serious.is_empty(),
+        "{page}: accessibility violations {serious:#?}"
+    );
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// An open offer of the demo data: (offer id, case reference, receiving region).
+async fn an_open_offer(app: &TestApp) -> (i64, String, String) {
+    let row = sqlx::query(
+        "SELECT o.id, r.case_ref, o.to_region FROM offers o JOIN referrals r ON r.id = o.referral_id
+         WHERE o.status = 'open' ORDER BY o.id LIMIT 1",
+    )
+    .fetch_one(&app.state.store.pool)
+    .await
+    .expect("the demo data has open offers");
+    (
+        row.try_get("id").expect("id"),
+        row.try_get("case_ref").expect("case_ref"),
+        row.try_get("to_region").expect("to_region"),
+    )
+}
+
+/// A referral whose home is not `region` and that is not booked there.
+async fn referral_elsewhere(app: &TestApp, region: &str) -> i64 {
+    sqlx::query(
+        "SELECT r.id FROM referrals r LEFT JOIN slots s ON s.id = r.booked_slot_id
+         WHERE r.region_id <> $1 AND (s.region_id IS NULL OR s.region_id <> $1) ORDER BY r.id LIMIT 1",
+    )
+    .bind(region)
+    .fetch_one(&app.state.store.pool)
+    .await
+    .expect("a referral of another region")
+    .try_get("id")
+    .expect("id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_and_a_chair_work_through_the_browser() {
+    if !tools_present() {
+        return;
+    }
+    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
+    let (app, base) = demo_app().await;
+    let driver = start_driver().await;
+    let profiles = tempfile::tempdir().expect("profiles");
+
+    // The coordinator sees the board with the demo data.
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let client = browser(&driver, &profiles.path().join("coordinator")).await;
+    client.goto(&format!("{base}/")).await.expect("home");
+    assert_eq!(client.current_url().await.expect("url").path(), "/login");
+    assert_accessible(&client, &axe, "login").await;
+    login(&client, &base, &coordinator.email, &coordinator.password).await;
+    assert_eq!(client.current_url().await.expect("url").path(), "/board");
+    let board = text(&client).await;
+    for expected in [
+        "Planbord",
+        "FoodValley",
+        "Centraal Gelderland",
+        "geboekt",
+        "Wachtrij",
+    ] {
+        assert!(board.contains(expected), "board lacks {expected:?}");
+    }
+    assert_accessible(&client, &axe, "board").await;
+    screenshot(&client, "board").await;
+    client
+        .goto(&format!("{base}/dashboard"))
+        .await
+        .expect("dashboard");
+    assert!(text(&client).await.contains("Verwachte wachttijd"));
+    assert_accessible(&client, &axe, "dashboard").await;
+    screenshot(&client, "dashboard").await;
+
+    // A chair accepts an offer and sees it booked on the board; the
+    // coordinator's board, open meanwhile, picks it up by itself.
+    let (offer, case_ref, region) = an_open_offer(&app).await;
+    client
+        .goto(&format!("{base}/board?weeks=12"))
+        .await
+        .expect("board");
+    let chip = format!("//a[text()='{case_ref}']/ancestor::li[1]");
+    let before = client
+        .find(Locator::XPath(&chip))
+        .await
+        .expect("the offered case on the coordinator's board")
+        .attr("class")
+        .await
+        .expect("class")
+        .unwrap_or_default();
+    assert!(before.contains("s-offered"), "{before}");
+    let chair = app.user(Role::Chair, Some(&region)).await;
+    let chair_client = browser(&driver, &profiles.path().join("chair")).await;
+    login(&chair_client, &base, &chair.email, &chair.password).await;
+    chair_client
+        .goto(&format!("{base}/inbox"))
+        .await
+        .expect("inbox");
+    let inbox = text(&chair_client).await;
+    assert!(
+        inbox.contains(&case_ref),
+        "inbox lacks the offer {case_ref}"
+    );
+    assert_accessible(&chair_client, &axe, "inbox").await;
+    screenshot(&chair_client, "inbox").await;
+    chair_client
+        .find(Locator::Css(&format!(
+            "form[action='/inbox/{offer}/accept'] button"
+        )))
+        .await
+        .expect("accept button")
+        .click()
+        .await
+        .expect("accept");
+    let answered = text(&chair_client).await;
+    assert!(answered.contains("Aanbieding geaccepteerd"), "{answered}");
+    chair_client
+        .goto(&format!("{base}/board?weeks=12"))
+        .await
+        .expect("board");
+    let booked = chair_client
+        .find(Locator::XPath(&format!(
+            "//li[contains(@class,'s-booked')][.//a[text()='{case_ref}']]"
+        )))
+        .await;
+    assert!(
+        booked.is_ok(),
+        "{case_ref} is not shown as booked on the chair's board"
+    );
+
+    // No reload: the board script swaps in the new board within seconds.
+    let mut refreshed = String::new();
+    for _ in 0..60 {
+        if let Ok(element) = client.find(Locator::XPath(&chip)).await {
+            refreshed = element
+                .attr("class")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if refreshed.contains("s-booked") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        refreshed.contains("s-booked"),
+        "the open board did not refresh: {refreshed}"
+    );
+
+    // A chair cannot open another region's referral.
+    let foreign = referral_elsewhere(&app, &region).await;
+    chair_client
+        .goto(&format!("{base}/referrals/{foreign}"))
+        .await
+        .expect("page");
+    let refused = text(&chair_client).await;
+    assert!(refused.contains("Niet gevonden"), "{refused}");
+
+    // Logout ends the session: the board sends back to the login page.
+    chair_client
+        .goto(&format!("{base}/inbox"))
+        .await
+        .expect("inbox");
+    chair_client
+        .find(Locator::Css("form.logout button"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("logout");
+    chair_client
+        .goto(&format!("{base}/board"))
+        .await
+        .expect("board");
+    assert_eq!(
+        chair_client.current_url().await.expect("url").path(),
+        "/login"
+    );
+
+    chair_client.close().await.expect("close");
+    client.close().await.expect("close");
+    app.stop().await;
+}
