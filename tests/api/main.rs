@@ -9,5 +9,6 @@ mod auth;
 mod mail;
 mod offers;
 mod planning;
+mod races;
 mod referrals;
 mod service;
