@@ -1,10 +1,14 @@
-//! Faults: PostgreSQL cut off behind a proxy and brought back.
+//! Faults: the real `jbt` binary killed with SIGKILL while writes are in
+//! flight, and PostgreSQL cut off behind a proxy and brought back.
 //!
-//! Its own test binary, so the proxy's sockets do not share a process with
-//! the story suite.
+//! Its own test binary, so the crash test's server processes and the
+//! proxy's sockets do not share a process with the story suite.
 
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
 
+mod crash;
 mod outage;
+mod scan;
+mod server;
