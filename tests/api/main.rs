@@ -7,6 +7,7 @@ mod helpers;
 mod alerts;
 mod auth;
 mod mail;
+mod mail_outage;
 mod offers;
 mod planning;
 mod races;
