@@ -20,6 +20,8 @@ pub struct Settings {
     pub public_url: String,
     pub database_url: DatabaseUrl,
     pub max_connections: u32,
+    /// How long a request waits for a database connection before 503.
+    pub acquire_timeout: std::time::Duration,
     pub data_dir: PathBuf,
     pub horizon_weeks: u32,
     pub debounce_millis: u64,
@@ -111,6 +113,7 @@ struct RawServer {
 struct RawDatabase {
     url: Option<String>,
     max_connections: u32,
+    acquire_timeout_millis: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,6 +198,15 @@ impl Settings {
         if raw.database.max_connections == 0 {
             problem("database.max_connections", "must be at least 1".into());
         }
+        if !(100..=60_000).contains(&raw.database.acquire_timeout_millis) {
+            problem(
+                "database.acquire_timeout_millis",
+                format!(
+                    "must be 100 to 60000, not {}",
+                    raw.database.acquire_timeout_millis
+                ),
+            );
+        }
         if !(1..=52).contains(&raw.planning.horizon_weeks) {
             problem(
                 "planning.horizon_weeks",
@@ -263,6 +275,9 @@ impl Settings {
                 public_url: raw.server.public_url.trim_end_matches('/').to_string(),
                 database_url,
                 max_connections: raw.database.max_connections,
+                acquire_timeout: std::time::Duration::from_millis(
+                    raw.database.acquire_timeout_millis,
+                ),
                 data_dir,
                 horizon_weeks: raw.planning.horizon_weeks,
                 debounce_millis: raw.planning.debounce_millis,

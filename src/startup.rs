@@ -66,7 +66,12 @@ pub async fn build_state(
     regions: RegionsConfig,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(AppState, tokio::sync::mpsc::UnboundedReceiver<String>)> {
-    let store = Store::connect(&settings.database_url, settings.max_connections).await?;
+    let store = Store::connect_with(
+        &settings.database_url,
+        settings.max_connections,
+        settings.acquire_timeout,
+    )
+    .await?;
     let (replan, requests) = Replanner::channel();
     let state = AppState {
         store,

@@ -499,6 +499,16 @@ pub async fn accept(state: &AppState, user: &CurrentUser, offer_id: i64) -> Resu
                 now,
             )
             .await?;
+            // Booked through the offer as through `/bookings`: the calendar
+            // invitations go out with the booking, or not at all.
+            crate::mail::ics::booking_invites(
+                &mut tx,
+                state,
+                offer.referral_id,
+                now,
+                crate::mail::ics::InviteChange::Confirmed,
+            )
+            .await?;
             let view = view_of(&mut tx, state, offer.id).await?;
             tx.commit().await.map_err(db_error)?;
             state.replan.request("offer accepted");

@@ -332,6 +332,10 @@ pub async fn run_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let debounce = Duration::from_millis(state.settings.debounce_millis);
+    // After a failed run (typically the database gone for a while) the
+    // changes that asked for it are still unplanned: try again after a
+    // pause that doubles while runs keep failing, up to a minute.
+    let mut retry_after = RETRY_FIRST;
     loop {
         let first = tokio::select! {
             r = requests.recv() => r,
@@ -352,11 +356,25 @@ pub async fn run_loop(
         }
         reasons.dedup();
         let reason = reasons.join(", ");
-        if let Err(err) = replan_now(&state, &reason).await {
-            tracing::error!(error = ?err, "plan run failed");
+        match replan_now(&state, &reason).await {
+            Ok(_) => retry_after = RETRY_FIRST,
+            Err(err) => {
+                tracing::error!(error = ?err, retry_in = ?retry_after, "plan run failed");
+                tokio::select! {
+                    () = tokio::time::sleep(retry_after) => {
+                        state.replan.request("retry after a failed run");
+                    },
+                    _ = shutdown.wait_for(|&s| s) => return,
+                }
+                retry_after = (retry_after * 2).min(RETRY_MAX);
+            }
         }
     }
 }
+
+/// First pause before a failed plan run is tried again, and the longest.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// Once a day at `planning.morning_replan` (local time): extend the slot
 /// horizon, forget old idempotency keys, and re-plan (dates move on even

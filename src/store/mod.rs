@@ -113,9 +113,26 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// How long a request waits for a database connection before it gives up
+/// with 503 (`database.acquire_timeout_millis`). Short on purpose: while
+/// the database is down, clients should hear so at once and retry, not
+/// hang until their own timeout.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl Store {
     /// Connects (creating a SQLite file when needed) and runs the migrations.
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Store> {
+        Store::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`Store::connect`] with the pool's acquire timeout. While PostgreSQL
+    /// refuses connections, sqlx keeps trying to connect until this runs
+    /// out and then reports `PoolTimedOut`, which the API answers with 503.
+    pub async fn connect_with(
+        url: &DatabaseUrl,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = url.backend();
         let mut text = url.expose().to_string();
@@ -129,7 +146,7 @@ impl Store {
         let options = AnyConnectOptions::from_str(&text).context("parsing the database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

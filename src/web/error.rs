@@ -50,8 +50,9 @@ pub enum AppError {
     /// 400: the request cannot be read at all.
     #[error("{0}")]
     BadRequest(String),
-    /// 503: the database cannot be reached; try again shortly.
-    #[error("service temporarily unavailable")]
+    /// 503: the database cannot be reached; try again shortly (the
+    /// response says when, in `Retry-After`).
+    #[error("the database is temporarily unavailable; try again shortly")]
     Unavailable,
     /// 500: logged with its detail; the client sees only the request id.
     #[error("internal error")]
@@ -105,15 +106,51 @@ impl AppError {
     }
 }
 
+/// How long clients are asked to wait before retrying after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Does this database error mean the database cannot be reached right now
+/// (rather than that the request or the code is wrong)? Such errors are
+/// answered with 503 and `Retry-After`: the request may well succeed later.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        // No connection within `database.acquire_timeout_millis` (sqlx keeps
+        // reconnecting while the server refuses), a pool shut down, the
+        // connection lost mid-request, or SQLite's worker thread gone.
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL going down or coming up says so: connection exceptions
+        // (class 08), administrator or crash shutdown, still starting up,
+        // and too many connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+/// Is any cause in this error chain an unavailable database? Handlers wrap
+/// database errors in `anyhow` contexts; those still mean 503, not 500.
+fn chain_unavailable(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_unavailable)
+    })
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
-        match &err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::warn!(error = %err, "database unavailable");
-                AppError::Unavailable
-            }
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return AppError::Unavailable;
+        }
+        match err {
             sqlx::Error::RowNotFound => AppError::NotFound,
-            _ => AppError::Internal(err.into()),
+            other => AppError::Internal(other.into()),
         }
     }
 }
@@ -130,16 +167,25 @@ impl From<anyhow::Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let request_id = REQUEST_ID.try_with(Clone::clone).ok();
-        let status = self.status();
-        let message = match &self {
+        // An internal error caused by a lost database (wrapped somewhere on
+        // the way up) is an outage, not a bug: 503 like the direct case.
+        let this = match self {
+            AppError::Internal(err) if chain_unavailable(&err) => {
+                tracing::warn!(request_id = ?request_id, error = ?err, "database unavailable");
+                AppError::Unavailable
+            }
+            other => other,
+        };
+        let status = this.status();
+        let message = match &this {
             AppError::Internal(err) => {
                 tracing::error!(request_id = ?request_id, error = ?err, "internal error");
                 "internal error; quote the request id when reporting it".to_string()
             }
             other => other.to_string(),
         };
-        let kind = self.kind();
-        let fields = match self {
+        let kind = this.kind();
+        let fields = match this {
             AppError::Validation(fields) => fields,
             _ => Vec::new(),
         };
@@ -154,6 +200,12 @@ impl IntoResponse for AppError {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
             );
         }
         response
@@ -191,5 +243,34 @@ impl From<JsonRejection> for AppError {
             }
             other => AppError::BadRequest(other.body_text()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_database_is_unavailable_and_a_wrong_query_is_not() {
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset
+        ))));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+    }
+
+    #[test]
+    fn an_outage_wrapped_in_context_is_a_503_with_retry_after() {
+        let wrapped = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("reading the booking");
+        let response = AppError::Internal(wrapped).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from(RETRY_AFTER_SECONDS))
+        );
+        let bug = AppError::Internal(anyhow::anyhow!("a bug")).into_response();
+        assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(bug.headers().get(axum::http::header::RETRY_AFTER).is_none());
     }
 }
