@@ -167,9 +167,19 @@ fn pick(
             coordinator,
         )
     } else {
+        let municipalities = [
+            "Ede",
+            "Arnhem",
+            "Apeldoorn",
+            "Nijmegen",
+            "Tiel",
+            "Harderwijk",
+            "Doetinchem",
+        ];
+        let municipality = municipalities[rng.random_range(0..municipalities.len())];
         let body = json!({
             "case_ref": format!("LOAD-{}-{n}", std::process::id()),
-            "municipality": ["Ede", "Arnhem", "Apeldoorn", "Nijmegen", "Tiel", "Harderwijk", "Doetinchem"][rng.random_range(0..7)],
+            "municipality": municipality,
             "kind": "vtb",
             "referrer_kind": "local_team",
             "referrer_org": "Sociaal Team Load",

@@ -57,7 +57,8 @@ print(next(u["token"] for u in json.load(open(sys.argv[1])) if u["role"]=="coord
     "$work/demo-credentials.json")
 
 status=0
-schemathesis run "$base/api/openapi.json" \
+# From the temporary directory: schemathesis keeps state in ./.schemathesis.
+(cd "$work" && schemathesis run "$base/api/openapi.json" \
     --checks not_a_server_error,response_schema_conformance \
     --header "Authorization: Bearer $token" \
     --exclude-path-regex '/tokens/\{token_id\}$' \
@@ -65,7 +66,7 @@ schemathesis run "$base/api/openapi.json" \
     --seed "$SEED" \
     --generation-database none \
     --no-color \
-    --report-dir "$work/report" || status=$?
+    --report-dir "$work/report") || status=$?
 if grep -q ' ERROR ' "$work/server.log"; then
     echo "server errors logged during the run:" >&2
     grep ' ERROR ' "$work/server.log" | head -20 >&2

@@ -752,3 +752,55 @@ story!(
         assert_eq!(cells, TABLE.len() * 2 * WHO.len());
     }
 );
+
+async fn text(app: &TestApp, user: &TestUser, path: &str) -> String {
+    let response = app.get(user, path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.expect("body")
+}
+
+// The lists behind a 200: each role gets only what its scope holds. A
+// chair of B sees none of region A's cases in the referrals, the plan or
+// A's slots; the referrer only its organisation's referrals.
+story!(lists_show_each_role_only_its_scope, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let chair_b = app.user(Role::Chair, Some(REGION_B)).await;
+    let referrer = app.user(Role::Referrer, Some(ORG_A)).await;
+    let mut ids = HashMap::new();
+    for (side, municipality, org) in [(Side::A, "Ede", ORG_A), (Side::B, "Winterswijk", ORG_B)] {
+        let body = json!({
+            "case_ref": format!("SCOPE-{side:?}"),
+            "municipality": municipality,
+            "kind": "vtb",
+            "referrer_kind": "local_team",
+            "referrer_org": org,
+            "referrer_email": "professional@sociaalteam.example.org",
+            "safety_plan": true,
+            "parents_informed": true,
+            "child_12_plus": false,
+            "cross_region": false,
+        });
+        let response = app.post(&coordinator, "/api/v1/referrals", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.insert(side, json(response).await["id"].as_i64().expect("id"));
+    }
+    app.replan().await;
+    for path in [
+        "/api/v1/referrals",
+        "/api/v1/plan",
+        "/api/v1/slots?region=food-valley&weeks=4",
+    ] {
+        let seen = text(&app, &chair_b, path).await;
+        assert!(
+            !seen.contains("SCOPE-A"),
+            "chair B sees region A's case in {path}: {seen}"
+        );
+    }
+    assert!(text(&app, &chair_b, "/api/v1/referrals")
+        .await
+        .contains("SCOPE-B"));
+    let own = text(&app, &referrer, "/api/v1/referrals").await;
+    assert!(own.contains("SCOPE-A") && !own.contains("SCOPE-B"), "{own}");
+    let all = text(&app, &coordinator, "/api/v1/plan").await;
+    assert!(all.contains("SCOPE-A") && all.contains("SCOPE-B"), "{all}");
+});
