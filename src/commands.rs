@@ -139,14 +139,18 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `jbt bench`: the benchmark report in Markdown on standard output.
+/// `scaling` (sizes in referrals) gives the planner's scaling curve instead.
 pub fn bench(
     presets: Vec<String>,
     repeats: u32,
     child: Option<String>,
+    scaling: Option<Vec<usize>>,
 ) -> anyhow::Result<ExitCode> {
     let config = builtin()?;
     if let Some(preset) = child {
         crate::bench::run_child(&config, &preset)?;
+    } else if let Some(sizes) = scaling {
+        print!("{}", crate::bench::run_scaling(&sizes, repeats)?);
     } else {
         let report = crate::bench::run(&config, &crate::bench::BenchOptions { presets, repeats })?;
         print!("{report}");

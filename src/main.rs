@@ -66,6 +66,13 @@ enum Command {
         /// Internal: plan one preset and report time and memory as JSON.
         #[arg(long, hide = true)]
         child: Option<String>,
+        /// The planner's scaling curve instead: time and memory from 100 to
+        /// 10,000 referrals, with the fitted growth exponent.
+        #[arg(long)]
+        scaling: bool,
+        /// Points of the scaling curve, in referrals.
+        #[arg(long, value_delimiter = ',', default_values_t = jbt::bench::SCALING_SIZES)]
+        sizes: Vec<usize>,
     },
     /// Run the service with demo data on SQLite (or DATABASE_URL).
     Demo {
@@ -180,7 +187,9 @@ fn main() -> ExitCode {
             presets,
             repeats,
             child,
-        } => commands::bench(presets, repeats, child),
+            scaling,
+            sizes,
+        } => commands::bench(presets, repeats, child, scaling.then_some(sizes)),
         Command::CheckConfig { regions } => commands::check_config(regions),
         Command::Demo { service } => commands::demo(service.into()),
         Command::Serve { service } => commands::serve(service.into()),

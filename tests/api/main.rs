@@ -4,8 +4,10 @@
 
 mod helpers;
 
+mod access_matrix;
 mod alerts;
 mod auth;
+mod fuzz;
 mod mail;
 mod mail_outage;
 mod offers;
