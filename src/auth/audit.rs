@@ -94,6 +94,70 @@ pub struct AuditRow {
     pub request_id: Option<String>,
 }
 
+/// Rows per statement in [`record_reads`]: 8 parameters each, far under
+/// the bind limits of SQLite (32,766) and PostgreSQL (65,535).
+const READS_PER_INSERT: usize = 500;
+
+/// Appends one `ok` row of `action` per referral in `referral_ids`, as a
+/// few multi-row inserts in one write transaction.
+///
+/// Lists and the board show many referrals per request; a statement (or
+/// worse, a transaction) per row made every read queue behind the single
+/// SQLite writer. Each referral shown still gets its own row.
+pub async fn record_reads(
+    store: &Store,
+    at: DateTime<Utc>,
+    user: &CurrentUser,
+    action: &str,
+    referral_ids: &[i64],
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    if referral_ids.is_empty() {
+        return Ok(());
+    }
+    let request_id = REQUEST_ID
+        .try_with(Clone::clone)
+        .ok()
+        .filter(|id| !id.is_empty());
+    let mut tx = store.write().await?;
+    for chunk in referral_ids.chunks(READS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (at, user_id, role, action, referral_id, result, detail, request_id) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query
+                .bind(to_millis(at))
+                .bind(user.id)
+                .bind(user.role.as_str())
+                .bind(action)
+                .bind(*id)
+                .bind("ok")
+                .bind(detail.map(str::to_string))
+                .bind(request_id.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
 /// Matching rows, newest first.
 pub async fn list(store: &Store, filter: AuditFilter) -> Result<Vec<AuditRow>, sqlx::Error> {
     let mut sql = String::from(

@@ -269,11 +269,16 @@ pub async fn list_referrals(
         let referrals = store::list(&mut conn, &scope, &filter).await?;
         drop(conn);
         // No referral leaves without its audit row.
-        let mut tx = state.store.write().await?;
-        for r in &referrals {
-            audit::ok(&mut tx, &state, &user, action, r.id, Some("list".into())).await?;
-        }
-        tx.commit().await?;
+        let ids: Vec<i64> = referrals.iter().map(|r| r.id).collect();
+        crate::auth::audit::record_reads(
+            &state.store,
+            state.now(),
+            &user,
+            action.audit_name(),
+            &ids,
+            Some("list"),
+        )
+        .await?;
         Ok(AppJson(ReferralList {
             items: referrals.iter().map(|r| view(&state, r)).collect(),
             limit: filter.limit,

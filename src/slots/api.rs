@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::SlotView;
-use crate::auth::audit::{record_now, AuditEntry};
+use crate::auth::audit::record_reads;
 use crate::auth::{CurrentUser, Role};
 use crate::config::RegionId;
 use crate::state::AppState;
@@ -102,24 +102,16 @@ pub async fn list_slots(
         .checked_add_days(Days::new(u64::from(weeks) * 7 - 1))
         .unwrap_or(from);
     let mut slots = super::list(&state, &regions, from, to).await?;
+    let mut shown = Vec::new();
     for slot in &mut slots {
         if !sees_case(&user, slot) {
             slot.hide_referral();
         } else if let Some(id) = slot.referral_id {
-            record_now(
-                &state.store,
-                AuditEntry {
-                    at: state.now(),
-                    user: Some(&user),
-                    action: "slot.read",
-                    referral_id: Some(id),
-                    result: "ok",
-                    detail: None,
-                },
-            )
-            .await?;
+            shown.push(id);
         }
     }
+    // No case leaves without its audit row.
+    record_reads(&state.store, state.now(), &user, "slot.read", &shown, None).await?;
     Ok(Json(slots))
 }
 

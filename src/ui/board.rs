@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{format, render, Chrome, PageError, Viewer};
-use crate::auth::audit::{record_now, AuditEntry};
+use crate::auth::audit::record_reads;
 use crate::auth::Role;
 use crate::calendar::{day_status, DayStatus};
 use crate::config::{RegionConfig, RegionId};
@@ -342,24 +342,15 @@ async fn hide_and_audit(
     viewer: &Viewer,
     slots: &mut [SlotView],
 ) -> Result<(), PageError> {
+    let mut shown = Vec::new();
     for slot in slots.iter_mut() {
         if !sees_case(&viewer.user, slot) {
             slot.hide_referral();
         } else if let Some(id) = slot.referral_id {
-            record_now(
-                &state.store,
-                AuditEntry {
-                    at: state.now(),
-                    user: Some(&viewer.user),
-                    action: "slot.read",
-                    referral_id: Some(id),
-                    result: "ok",
-                    detail: Some("board".into()),
-                },
-            )
-            .await?;
+            shown.push(id);
         }
     }
+    record_reads(&state.store, state.now(), &viewer.user, "slot.read", &shown, Some("board")).await?;
     Ok(())
 }
 

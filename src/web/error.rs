@@ -125,8 +125,15 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         // PostgreSQL going down or coming up says so: connection exceptions
         // (class 08), administrator or crash shutdown, still starting up,
         // and too many connections.
+        // SQLite still busy after `busy_timeout` (the one writer is held
+        // too long under load): SQLITE_BUSY and SQLITE_LOCKED with their
+        // extended codes. (PostgreSQL's codes have five characters.)
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "53300" | "5" | "6" | "261" | "262" | "517"
+                )
         }),
         _ => false,
     }
