@@ -421,7 +421,7 @@ impl Run {
 /// A feasible answer to start from: the most urgent referral first takes
 /// its cheapest option with room left. Its columns make the first
 /// restricted model nearly as good as the full one, which saves pricing
-/// rounds (each a full re-solve).
+/// rounds (each a re-solve of the master).
 fn greedy_seed(market: &Market) -> Vec<(usize, usize)> {
     let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
     let mut order: Vec<usize> = (0..market.free.len()).collect();
