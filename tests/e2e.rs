@@ -178,14 +178,34 @@ async fn wait_for_path_not(client: &Client, path: &str) {
     panic!("still on {path}: {source}");
 }
 
+/// The page's text once it contains `wanted` (or after five seconds).
+async fn text_with(client: &Client, wanted: &str) -> String {
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = text(client).await;
+        if page.contains(wanted) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    page
+}
+
+/// The page's text; waits out a page still being replaced (after a form
+/// post and its redirect the old body goes stale).
 async fn text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
-        .await
-        .expect("body")
-        .text()
-        .await
-        .expect("text")
+    let mut last = None;
+    for _ in 0..50 {
+        match client.find(Locator::Css("body")).await {
+            Ok(body) => match body.text().await {
+                Ok(text) => return text,
+                Err(err) => last = Some(err),
+            },
+            Err(err) => last = Some(err),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page text: {last:?}");
 }
 
 /// Runs axe-core on the current page; panics on serious or critical
@@ -329,7 +349,7 @@ async fn a_coordinator_and_a_chair_work_through_the_browser() {
         .click()
         .await
         .expect("accept");
-    let answered = text(&chair_client).await;
+    let answered = text_with(&chair_client, "Aanbieding geaccepteerd").await;
     assert!(answered.contains("Aanbieding geaccepteerd"), "{answered}");
     chair_client
         .goto(&format!("{base}/board?weeks=12"))

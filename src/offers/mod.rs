@@ -220,6 +220,34 @@ async fn tell_exhausted(tx: &mut WriteTx, context: &PlanContext<'_>) -> anyhow::
 /// referral: left open, they would pin two referrals to one slot and every
 /// plan run would fail on the scenario.
 pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
+    // PostgreSQL may pick this run as the victim of a deadlock with a plan
+    // run touching the same offers and referrals; the work is all in one
+    // transaction, so trying again is safe.
+    let mut attempt = 1;
+    loop {
+        match expire_due_once(state).await {
+            Err(err) if attempt < 3 && is_retryable(&err) => {
+                tracing::warn!(error = %err, attempt, "offer expiry collided; trying again");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A deadlock or serialisation failure somewhere in the chain.
+fn is_retryable(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(sqlx::Error::as_database_error)
+            .and_then(|db| db.code())
+            .is_some_and(|code| matches!(code.as_ref(), "40P01" | "40001"))
+    })
+}
+
+async fn expire_due_once(state: &AppState) -> anyhow::Result<usize> {
     let now = state.now();
     let mut tx = state.store.write().await.context("starting the expiry")?;
     let expired = store::expire_due(&mut tx, now)

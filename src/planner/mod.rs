@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod explain;
 pub mod generator;
+mod master;
 pub mod model;
 pub mod plan;
 pub mod scenario;

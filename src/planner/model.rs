@@ -33,14 +33,9 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use good_lp::solvers::highs::highs;
-use good_lp::solvers::{DualValues, SolutionWithDual};
-use good_lp::{
-    constraint::ConstraintReference, variable, Expression, ProblemVariables, ResolutionError,
-    Solution, SolverModel, Variable,
-};
 use serde::Serialize;
 
+use super::master::{LpAnswer, Master};
 use super::scenario::Scenario;
 
 /// Reduced costs above `-EPS` count as non-negative. With at most 10^5
@@ -237,7 +232,7 @@ pub struct SolveStats {
 #[derive(Debug, thiserror::Error)]
 pub enum SolveError {
     #[error("the LP solver failed: {0}")]
-    Solver(#[from] ResolutionError),
+    Solver(String),
     #[error("the LP solver returned an answer that breaks the model: {0}")]
     Inconsistent(String),
     #[error("too many referrals to plan: {0} (at most {MAX_REFERRALS})")]
@@ -253,9 +248,9 @@ pub struct Solved {
 /// A column of the restricted model: referral `i` (index into `free`) takes
 /// candidate `cand` (`None` = unplanned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Column {
-    i: usize,
-    cand: Option<usize>,
+pub(super) struct Column {
+    pub i: usize,
+    pub cand: Option<usize>,
 }
 
 pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> {
@@ -277,6 +272,155 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
             stats,
         });
     }
+    let (columns, mut in_model) = initial_columns(market, settings);
+    let mut run = Run {
+        master: Master::new(market, &columns, 0)?,
+        columns,
+        live: Vec::new(),
+        faces: Faces {
+            levels: Vec::new(),
+            tight: vec![false; market.classes.len()],
+        },
+    };
+    run.live = vec![true; run.columns.len()];
+    stats.columns_in_model = run.columns.len();
+    let mut last: Vec<f64> = Vec::new();
+    for level in 0..Cost::LEVELS {
+        if level > 0 {
+            run.master.set_level(market, level, &run.live)?;
+        }
+        let minima = run.faces.minima(market, level);
+        let lower_bound: i64 = minima.iter().sum();
+        loop {
+            let lp = run.master.solve(market)?;
+            stats.lp_solves += 1;
+            let value = integral_objective(&lp, level)?;
+            if value <= lower_bound {
+                // Every referral has one of its cheapest admissible options:
+                // that is optimal, and the optimal face is exactly "cheapest
+                // options only", whatever the duals say.
+                run.faces.levels.push(Face::Minima(minima));
+                last = lp.values;
+                break;
+            }
+            let new_columns = price(market, &run.faces, &mut in_model, level, &lp);
+            if new_columns.is_empty() {
+                // No admissible column can improve: `lp`'s duals are optimal
+                // for the full problem, and by complementary slackness every
+                // optimal answer avoids columns with positive reduced cost
+                // and fills classes with a nonzero dual.
+                for (c, y) in lp.class_duals.iter().enumerate() {
+                    if y.abs() > EPS && !run.faces.tight[c] {
+                        run.faces.tight[c] = true;
+                        run.master.tighten(c)?;
+                    }
+                }
+                run.faces.levels.push(Face::Duals {
+                    referral: lp.referral_duals,
+                    class: lp.class_duals,
+                });
+                last = lp.values;
+                break;
+            }
+            run.master.add(market, &new_columns)?;
+            run.columns.extend(new_columns);
+            run.live.resize(run.columns.len(), true);
+            let live = run.live.iter().filter(|&&l| l).count();
+            stats.columns_in_model = stats.columns_in_model.max(live);
+        }
+        run.leave_the_face(market)?;
+    }
+    for (v, &alive) in last.iter_mut().zip(&run.live) {
+        if !alive {
+            *v = 0.0;
+        }
+    }
+    let choice = match integral_choice(market, &run.columns, &last) {
+        Some(choice) => choice,
+        None => {
+            stats.integer_fallback = true;
+            let kept: Vec<Column> = run
+                .columns
+                .iter()
+                .zip(&run.live)
+                .filter(|(_, &alive)| alive)
+                .map(|(&col, _)| col)
+                .collect();
+            let values = solve_integer(market, &kept, &run.faces.tight)?;
+            stats.lp_solves += 1;
+            integral_choice(market, &kept, &values).ok_or_else(|| {
+                SolveError::Inconsistent("the integer program returned a fractional answer".into())
+            })?
+        }
+    };
+    stats.millis = started.elapsed().as_secs_f64() * 1e3;
+    Ok(Solved { choice, stats })
+}
+
+/// The last level as an integer program over the optimal face of the
+/// earlier ones (`columns` are the live ones, `tight` the classes every
+/// optimum fills), solved once through good_lp on HiGHS. The safety net
+/// for an LP optimum that is not integral; it needs no duals and no warm
+/// start, so the plain modelling layer is the right tool.
+pub(super) fn solve_integer(
+    market: &Market,
+    columns: &[Column],
+    tight: &[bool],
+) -> Result<Vec<f64>, SolveError> {
+    use good_lp::solvers::highs::{highs, HighsParallelType};
+    use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel};
+
+    let mut vars = ProblemVariables::new();
+    let x: Vec<good_lp::Variable> = columns
+        .iter()
+        .map(|_| vars.add(variable().binary()))
+        .collect();
+    let level = Cost::LEVELS - 1;
+    let objective: Expression = columns
+        .iter()
+        .zip(&x)
+        .map(|(&col, &v)| column_cost(market, col).level(level) as f64 * v)
+        .sum();
+    let mut referral_rows = vec![Expression::from(0.0); market.free.len()];
+    let mut class_rows: Vec<Option<Expression>> = vec![None; market.classes.len()];
+    for (&col, &v) in columns.iter().zip(&x) {
+        referral_rows[col.i] += v;
+        if let Some(k) = col.cand {
+            let class = market.candidates[col.i][k].class;
+            *class_rows[class].get_or_insert_with(|| Expression::from(0.0)) += v;
+        }
+    }
+    let mut problem = vars
+        .minimise(objective)
+        .using(highs)
+        .set_parallel(HighsParallelType::Off)
+        .set_threads(1);
+    for row in referral_rows {
+        problem = problem.with(row.eq(1.0));
+    }
+    for (c, row) in class_rows.into_iter().enumerate() {
+        let capacity = market.classes[c].slots.len() as f64;
+        match (row, tight.get(c).copied().unwrap_or(false)) {
+            (Some(load), true) => problem = problem.with(load.eq(capacity)),
+            (Some(load), false) => problem = problem.with(load.leq(capacity)),
+            (None, true) if capacity > 0.0 => {
+                return Err(SolveError::Inconsistent(format!(
+                    "class {c} must be full but no live column fills it"
+                )))
+            }
+            (None, _) => {}
+        }
+    }
+    let solution = problem
+        .solve()
+        .map_err(|e| SolveError::Solver(format!("the integer program: {e}")))?;
+    Ok(x.iter().map(|&v| solution.value(v)).collect())
+}
+
+/// The columns of the first restricted model: every referral's unplanned
+/// column, its cheapest `initial_candidates` and the greedy seed; with the
+/// marks of which candidates are in.
+fn initial_columns(market: &Market, settings: Settings) -> (Vec<Column>, Vec<Vec<bool>>) {
     let mut columns: Vec<Column> = Vec::new();
     let mut in_model: Vec<Vec<bool>> = market
         .candidates
@@ -300,84 +444,38 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
             columns.push(Column { i, cand: Some(k) });
         }
     }
-    stats.columns_in_model = columns.len();
-    let mut faces = Faces {
-        levels: Vec::new(),
-        tight: vec![false; market.classes.len()],
-    };
-    let mut last: Vec<f64> = Vec::new();
-    for level in 0..Cost::LEVELS {
-        let minima = faces.minima(market, level);
-        let lower_bound: i64 = minima.iter().sum();
-        loop {
-            let lp = solve_lp(market, &columns, level, &faces.tight, false)?;
-            stats.lp_solves += 1;
-            let value = integral_objective(&lp, level)?;
-            if value <= lower_bound {
-                // Every referral has one of its cheapest admissible options:
-                // that is optimal, and the optimal face is exactly "cheapest
-                // options only", whatever the duals say.
-                faces.levels.push(Face::Minima(minima));
-                last = lp.values;
-                break;
+    (columns, in_model)
+}
+
+/// The state of one solve: the master LP, every column it was given (in
+/// order) and which of them may still be used.
+struct Run {
+    master: Master,
+    columns: Vec<Column>,
+    /// `live[j]`: column `j` lies in the optimal face of the levels done.
+    live: Vec<bool>,
+    faces: Faces,
+}
+
+impl Run {
+    /// After a level: columns outside its optimal face can never be used
+    /// again, so they are fixed at zero (they are zero in the optimum
+    /// already, by complementary slackness).
+    fn leave_the_face(&mut self, market: &Market) -> Result<(), SolveError> {
+        for (j, &col) in self.columns.iter().enumerate() {
+            if self.live[j] && !self.faces.admits(market, col) {
+                self.live[j] = false;
+                self.master.fix_at_zero(j)?;
             }
-            let new_columns = price(market, &faces, &mut in_model, level, &lp);
-            if new_columns.is_empty() {
-                // No admissible column can improve: `lp`'s duals are optimal
-                // for the full problem, and by complementary slackness every
-                // optimal answer avoids columns with positive reduced cost
-                // and fills classes with a nonzero dual.
-                for (c, y) in lp.class_duals.iter().enumerate() {
-                    if y.abs() > EPS {
-                        faces.tight[c] = true;
-                    }
-                }
-                faces.levels.push(Face::Duals {
-                    referral: lp.referral_duals,
-                    class: lp.class_duals,
-                });
-                last = lp.values;
-                break;
-            }
-            columns.extend(new_columns);
-            stats.columns_in_model = stats.columns_in_model.max(columns.len());
         }
-        // Columns outside the optimal face can never be used again.
-        let keep: Vec<bool> = columns
-            .iter()
-            .map(|&col| faces.admits(market, col))
-            .collect();
-        let mut kept_values = Vec::with_capacity(columns.len());
-        let mut index = 0;
-        columns.retain(|_| {
-            let k = keep[index];
-            if k {
-                kept_values.push(last.get(index).copied().unwrap_or(0.0));
-            }
-            index += 1;
-            k
-        });
-        last = kept_values;
+        Ok(())
     }
-    let choice = match integral_choice(market, &columns, &last) {
-        Some(choice) => choice,
-        None => {
-            stats.integer_fallback = true;
-            let lp = solve_lp(market, &columns, Cost::LEVELS - 1, &faces.tight, true)?;
-            stats.lp_solves += 1;
-            integral_choice(market, &columns, &lp.values).ok_or_else(|| {
-                SolveError::Inconsistent("the integer program returned a fractional answer".into())
-            })?
-        }
-    };
-    stats.millis = started.elapsed().as_secs_f64() * 1e3;
-    Ok(Solved { choice, stats })
 }
 
 /// A feasible answer to start from: the most urgent referral first takes
 /// its cheapest option with room left. Its columns make the first
 /// restricted model nearly as good as the full one, which saves pricing
-/// rounds (each a full re-solve).
+/// rounds (each a re-solve of the master).
 fn greedy_seed(market: &Market) -> Vec<(usize, usize)> {
     let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
     let mut order: Vec<usize> = (0..market.free.len()).collect();
@@ -454,102 +552,11 @@ impl Faces {
     }
 }
 
-fn column_cost(market: &Market, col: Column) -> Cost {
+pub(super) fn column_cost(market: &Market, col: Column) -> Cost {
     match col.cand {
         Some(k) => market.candidates[col.i][k].cost,
         None => market.unplanned_cost[col.i],
     }
-}
-
-struct LpAnswer {
-    objective: f64,
-    values: Vec<f64>,
-    referral_duals: Vec<f64>,
-    class_duals: Vec<f64>,
-}
-
-/// Builds and solves the restricted model for `level` over the columns
-/// given (all admissible); `tight` classes must be filled exactly.
-fn solve_lp(
-    market: &Market,
-    columns: &[Column],
-    level: usize,
-    tight: &[bool],
-    integer: bool,
-) -> Result<LpAnswer, SolveError> {
-    let mut vars = ProblemVariables::new();
-    let xs: Vec<Variable> = columns
-        .iter()
-        .map(|_| {
-            let def = variable().min(0.0);
-            vars.add(if integer { def.integer().max(1.0) } else { def })
-        })
-        .collect();
-    let mut objective = Expression::with_capacity(columns.len());
-    let mut per_referral: Vec<Expression> = vec![Expression::default(); market.free.len()];
-    let mut per_class: Vec<Option<Expression>> = vec![None; market.classes.len()];
-    for (col, &x) in columns.iter().zip(&xs) {
-        let c = column_cost(market, *col).level(level);
-        if c != 0 {
-            objective.add_mul(c as f64, x);
-        }
-        per_referral[col.i].add_mul(1.0, x);
-        if let Some(k) = col.cand {
-            let class = market.candidates[col.i][k].class;
-            per_class[class]
-                .get_or_insert_with(Expression::default)
-                .add_mul(1.0, x);
-        }
-    }
-    let mut model = vars
-        .minimise(objective)
-        .using(highs)
-        .set_parallel(good_lp::solvers::highs::HighsParallelType::Off)
-        .set_threads(1)
-        .set_presolve(good_lp::solvers::highs::HighsPresolveType::Off);
-    let referral_rows: Vec<ConstraintReference> = per_referral
-        .into_iter()
-        .map(|e| model.add_constraint(e.eq(1.0)))
-        .collect();
-    let class_rows: Vec<Option<ConstraintReference>> = per_class
-        .into_iter()
-        .enumerate()
-        .map(|(c, e)| {
-            e.map(|e| {
-                let capacity = market.classes[c].slots.len() as f64;
-                model.add_constraint(if tight[c] {
-                    e.eq(capacity)
-                } else {
-                    e.leq(capacity)
-                })
-            })
-        })
-        .collect();
-    let mut solution = model.solve()?;
-    let values: Vec<f64> = xs.iter().map(|&x| solution.value(x)).collect();
-    let objective = columns
-        .iter()
-        .zip(&values)
-        .map(|(col, v)| column_cost(market, *col).level(level) as f64 * v)
-        .sum();
-    if integer {
-        return Ok(LpAnswer {
-            objective,
-            values,
-            referral_duals: Vec::new(),
-            class_duals: Vec::new(),
-        });
-    }
-    let duals = solution.compute_dual();
-    Ok(LpAnswer {
-        objective,
-        values,
-        referral_duals: referral_rows.into_iter().map(|r| duals.dual(r)).collect(),
-        class_duals: class_rows
-            .into_iter()
-            .map(|r| r.map_or(0.0, |r| duals.dual(r)))
-            .collect(),
-    })
 }
 
 /// The admissible left-out candidates with negative reduced cost, at most

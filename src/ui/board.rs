@@ -350,7 +350,15 @@ async fn hide_and_audit(
             shown.push(id);
         }
     }
-    record_reads(&state.store, state.now(), &viewer.user, "slot.read", &shown, Some("board")).await?;
+    record_reads(
+        &state.store,
+        state.now(),
+        &viewer.user,
+        "slot.read",
+        &shown,
+        Some("board"),
+    )
+    .await?;
     Ok(())
 }
 
