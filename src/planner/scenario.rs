@@ -253,6 +253,15 @@ pub fn parse_file(
     text: &str,
     warn: &mut dyn FnMut(String),
 ) -> Result<ScenarioFile, ScenarioErrors> {
+    // serde reads a struct from an array too (by position); a scenario is
+    // an object with named fields, so anything else is refused up front.
+    let first = text.trim_start().chars().next();
+    if first.is_some_and(|c| c != '{') && serde_json::from_str::<serde_json::Value>(text).is_ok() {
+        return Err(ScenarioErrors(vec![Problem {
+            at: String::new(),
+            message: "the scenario must be a JSON object".into(),
+        }]));
+    }
     let json = &mut serde_json::Deserializer::from_str(text);
     let mut ignored = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| ignored.push(path.to_string());

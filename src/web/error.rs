@@ -220,9 +220,71 @@ impl IntoResponse for AppError {
 }
 
 /// `Json` whose rejections come back in the app's own error shape.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+///
+/// Stricter than `Json`: the body must be a JSON object (serde would
+/// otherwise read a struct from an array, by position), and no text in it
+/// may hold a NUL character (PostgreSQL refuses those in text columns,
+/// which would surface as a 500). Type errors name the field's path.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for AppJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(AppError::validation("body", "must be a JSON object"));
+        }
+        // Named as the body, with the place in the message: the place may
+        // be a field the endpoint does not even have.
+        if let Some(path) = nul_text(&value, "") {
+            return Err(AppError::validation(
+                "body",
+                format!("text must not contain NUL characters (at {path})"),
+            ));
+        }
+        serde_path_to_error::deserialize(value)
+            .map(AppJson)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                AppError::validation(field, err.into_inner().to_string())
+            })
+    }
+}
+
+/// The path of the first string (or key) in `value` holding a NUL.
+fn nul_text(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| path.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_text(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(here)
+            } else {
+                nul_text(item, &here)
+            }
+        }),
+        _ => None,
+    }
+}
 
 impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
