@@ -22,7 +22,9 @@ use crate::store::time::{from_date_text, from_millis, to_millis};
 /// The look-back of the history figures.
 const HISTORY_WEEKS: i64 = 12;
 /// Chart geometry (SVG user units).
-const BAR_AREA: f64 = 360.0;
+const BAR_AREA: f64 = 320.0;
+/// Room right of the longest bar for its value text.
+const VALUE_ROOM: f64 = 200.0;
 const LABEL_WIDTH: f64 = 190.0;
 const ROW_HEIGHT: f64 = 26.0;
 
@@ -246,7 +248,7 @@ fn chart(
         id,
         title,
         height: rows.len() as f64 * ROW_HEIGHT + 24.0,
-        width: LABEL_WIDTH + BAR_AREA + 90.0,
+        width: LABEL_WIDTH + BAR_AREA + VALUE_ROOM,
         label_width: LABEL_WIDTH,
         bars,
         marker: None,
