@@ -98,10 +98,15 @@ pub fn role(role: Role) -> &'static str {
     }
 }
 
-/// "voorzitter Food Valley (a@example.org)" for the page header.
-pub fn who(user: &CurrentUser) -> String {
+/// "voorzitter FoodValley (a@example.org)" for the page header.
+pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
     match &user.region {
-        Some(region) => format!("{} {} ({})", role(user.role), region, user.email),
+        Some(region) => format!(
+            "{} {} ({})",
+            role(user.role),
+            region_name(regions, region.as_str()),
+            user.email
+        ),
         None => format!("{} ({})", role(user.role), user.email),
     }
 }

@@ -105,9 +105,19 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 pub struct Viewer {
     pub user: CurrentUser,
     pub csrf: String,
+    /// "voorzitter FoodValley (a@example.org)", for the page header.
+    who: String,
 }
 
 impl Viewer {
+    fn new(session: crate::auth::session::Session, state: &AppState) -> Viewer {
+        Viewer {
+            who: format::who(&session.user, &state.regions),
+            user: session.user,
+            csrf: session.csrf,
+        }
+    }
+
     /// 403 unless the form carried this session's token.
     pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
         // Both are random and of fixed length; a timing difference tells
@@ -154,7 +164,7 @@ impl Viewer {
                     current: *href == current,
                 })
                 .collect(),
-            who: format::who(&self.user),
+            who: self.who.clone(),
             csrf: self.csrf.clone(),
         }
     }
@@ -167,10 +177,7 @@ impl FromRequestParts<AppState> for Viewer {
         match browser_session(parts, state).await {
             Ok(Some(session)) => {
                 parts.extensions.insert(session.user.clone());
-                Ok(Viewer {
-                    user: session.user,
-                    csrf: session.csrf,
-                })
+                Ok(Viewer::new(session, state))
             }
             Ok(None) => {
                 let target = OriginalUri::from_request_parts(parts, state)
@@ -191,10 +198,7 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Viewer {
         state: &AppState,
     ) -> Result<Option<Viewer>, Response> {
         match browser_session(parts, state).await {
-            Ok(found) => Ok(found.map(|session| Viewer {
-                user: session.user,
-                csrf: session.csrf,
-            })),
+            Ok(found) => Ok(found.map(|session| Viewer::new(session, state))),
             Err(err) => Err(PageError::from(err).into_response()),
         }
     }

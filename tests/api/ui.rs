@@ -361,6 +361,10 @@ story!(
         let mut achterhoek = Browser::new(&app);
         achterhoek.login(&chair).await;
         let theirs = achterhoek.get("/board").await.text().await.expect("page");
+        assert!(
+            theirs.contains("voorzitter Achterhoek"),
+            "the header names role and region"
+        );
         let own_row = theirs.find("Achterhoek").expect("own row");
         let other_row = theirs.find("FoodValley").expect("other row");
         assert!(own_row < other_row, "own region first");
