@@ -48,11 +48,10 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<CurrentUser> {
     }
 }
 
-/// The live browser session of this request, looked up once per request.
+/// The live browser session named by this request's cookie, if any.
+/// (Callers keep the user in the request's extensions: `CurrentUser` and
+/// the pages' `Viewer` both do, so one request looks it up once.)
 pub async fn browser_session(parts: &Parts, state: &AppState) -> Result<Option<Session>> {
-    if let Some(found) = parts.extensions.get::<Session>() {
-        return Ok(Some(found.clone()));
-    }
     let Some(value) = session::cookie_value(&parts.headers) else {
         return Ok(None);
     };
