@@ -9,13 +9,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::audit::{self, AuditEntry, AuditFilter, AuditRow};
-use super::users::{self, DuplicateEmail, NewUser, UserRecord};
+use super::users::{self, DuplicateEmail, NewUser, RoleScope, UserChange, UserRecord};
 use super::{CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::state::AppState;
@@ -24,12 +24,13 @@ use crate::web::{AppError, AppJson, FieldError, Result};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me, list_users, create_user, create_token, revoke_token, audit_log),
+    paths(me, list_users, create_user, update_user, create_token, revoke_token, audit_log),
     components(schemas(
         CurrentUser,
         Role,
         UserRecord,
         CreateUser,
+        UpdateUser,
         CreatedUserView,
         CreateToken,
         IssuedTokenView,
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
         .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}", patch(update_user))
         .route("/users/{id}/tokens", post(create_token))
         .route("/users/{id}/tokens/{token_id}", delete(revoke_token))
         .route("/audit", get(audit_log))
@@ -102,13 +104,57 @@ impl CreateUser {
         let email = Email::parse(self.email.trim())
             .map_err(|e| problems.push(FieldError::new("email", e.to_string())))
             .ok();
-        let role = Role::parse(self.role.trim());
-        if role.is_none() {
-            problems.push(FieldError::new(
-                "role",
-                "must be one of coordinator, chair, referrer, municipal_contact, admin",
-            ));
+        let role = parse_role(&self.role, &mut problems);
+        let fields = ScopeFields {
+            region: self.region,
+            organisation: self.organisation,
+            municipality: self.municipality,
+        };
+        let scope = role.and_then(|role| fields.parse(role, &mut problems));
+        match (email, scope) {
+            (Some(email), Some(scope)) if problems.is_empty() => {
+                scope.validate(regions)?;
+                Ok(NewUser {
+                    email,
+                    role: scope.role,
+                    region: scope.region,
+                    organisation: scope.organisation,
+                    municipality: scope.municipality,
+                })
+            }
+            _ => Err(problems),
         }
+    }
+}
+
+fn parse_role(text: &str, problems: &mut Vec<FieldError>) -> Option<Role> {
+    let role = Role::parse(text.trim());
+    if role.is_none() {
+        problems.push(FieldError::new(
+            "role",
+            "must be one of coordinator, chair, referrer, municipal_contact, admin",
+        ));
+    }
+    role
+}
+
+/// The scope fields of a user as sent: blank is absent.
+struct ScopeFields {
+    region: Option<String>,
+    organisation: Option<String>,
+    municipality: Option<String>,
+}
+
+impl ScopeFields {
+    fn given(&self) -> bool {
+        [&self.region, &self.organisation, &self.municipality]
+            .into_iter()
+            .any(|field| field.as_deref().is_some_and(|t| !t.trim().is_empty()))
+    }
+
+    /// Parses each field; whether they fit `role` is [`RoleScope::validate`]'s.
+    fn parse(self, role: Role, problems: &mut Vec<FieldError>) -> Option<RoleScope> {
+        let before = problems.len();
         let region = given(self.region).and_then(|text| {
             RegionId::parse(&text)
                 .map_err(|e| problems.push(FieldError::new("region", e.to_string())))
@@ -119,21 +165,71 @@ impl CreateUser {
                 .map_err(|e| problems.push(FieldError::new("municipality", e.to_string())))
                 .ok()
         });
-        match (email, role) {
-            (Some(email), Some(role)) if problems.is_empty() => {
-                let organisation = given(self.organisation);
-                let user = NewUser {
-                    email,
-                    role,
-                    region,
-                    organisation,
-                    municipality,
-                };
-                user.validate(regions)?;
-                Ok(user)
-            }
-            _ => Err(problems),
+        (problems.len() == before).then(|| RoleScope {
+            role,
+            region,
+            organisation: given(self.organisation),
+            municipality,
+        })
+    }
+}
+
+/// A change to a user; give at least one field. A role (or a scope field)
+/// replaces the role and its whole scope, checked as at creation.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// `false` deactivates the user: their sessions end and their API
+    /// tokens stop working at once. `true` reactivates.
+    pub active: Option<bool>,
+    /// The new role; when absent but a scope field is given, the current role.
+    pub role: Option<String>,
+    /// Chairs only.
+    pub region: Option<String>,
+    /// Referrers only.
+    pub organisation: Option<String>,
+    /// Municipal contacts only.
+    pub municipality: Option<String>,
+}
+
+impl UpdateUser {
+    pub(crate) fn parse(
+        self,
+        current: Role,
+        regions: &RegionsConfig,
+    ) -> Result<UserChange, Vec<FieldError>> {
+        let mut problems = Vec::new();
+        let fields = ScopeFields {
+            region: self.region,
+            organisation: self.organisation,
+            municipality: self.municipality,
+        };
+        let role_given = self.role.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if !role_given && !fields.given() && self.active.is_none() {
+            return Err(vec![FieldError::new(
+                "body",
+                "nothing to change: give active, role or a scope field",
+            )]);
         }
+        let role = match self.role.as_deref().filter(|_| role_given) {
+            Some(text) => parse_role(text, &mut problems),
+            None => Some(current),
+        };
+        let scope = if role_given || fields.given() {
+            role.and_then(|role| fields.parse(role, &mut problems))
+        } else {
+            None
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        if let Some(scope) = &scope {
+            scope.validate(regions)?;
+        }
+        Ok(UserChange {
+            active: self.active,
+            role: scope,
+        })
     }
 }
 
@@ -187,6 +283,47 @@ pub async fn create_user(
         token: created.token,
     };
     Ok((StatusCode::CREATED, NO_STORE, AppJson(view)).into_response())
+}
+
+/// Deactivates or reactivates a user, or gives them another role (admins
+/// only). An admin cannot deactivate or demote themself, so there is always
+/// an admin left to undo a mistake.
+#[utoipa::path(patch, path = "/users/{id}", tag = "auth",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, body = UserRecord),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "An admin cannot deactivate or demote themself", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+))]
+#[tracing::instrument(skip_all, name = "PATCH /api/v1/users/{id}")]
+pub async fn update_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+    AppJson(body): AppJson<UpdateUser>,
+) -> Result<AppJson<UserRecord>> {
+    admin_only(&state, &user, "user.update").await?;
+    let Path(target) = id.map_err(|_| AppError::NotFound)?;
+    let current = users::find_user(&state.store, target)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let change = body
+        .parse(current.role, &state.regions)
+        .map_err(AppError::Validation)?;
+    let demotes = change.role.as_ref().is_some_and(|s| s.role != Role::Admin);
+    if target == user.id && (change.active == Some(false) || demotes) {
+        return Err(AppError::Conflict(
+            "an admin cannot deactivate or demote themself; another admin can".into(),
+        ));
+    }
+    users::update_user(&state.store, Some(&user), target, &change, state.now())
+        .await?
+        .map(AppJson)
+        .ok_or(AppError::NotFound)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -33,6 +33,19 @@ pub struct NewUser {
 }
 
 impl NewUser {
+    /// See [`RoleScope::validate`].
+    pub fn validate(&self, regions: &RegionsConfig) -> Result<(), Vec<FieldError>> {
+        RoleScope {
+            role: self.role,
+            region: self.region.clone(),
+            organisation: self.organisation.clone(),
+            municipality: self.municipality.clone(),
+        }
+        .validate(regions)
+    }
+}
+
+impl RoleScope {
     /// Each role carries exactly the scope it is limited to, and that scope
     /// exists: a chair an existing region, a referrer an organisation, a
     /// municipal contact an existing municipality. Coordinators and admins
@@ -293,6 +306,109 @@ pub async fn revoke_token(
     }
     tx.commit().await?;
     Ok(revoked)
+}
+
+/// A change to a user (admins only; the caller checks that).
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// `Some(false)` deactivates, `Some(true)` reactivates.
+    pub active: Option<bool>,
+    /// A new role with its scope, validated as at creation
+    /// ([`NewUser::validate`]).
+    pub role: Option<RoleScope>,
+}
+
+/// A role and the scope that goes with it.
+#[derive(Debug, Clone)]
+pub struct RoleScope {
+    pub role: Role,
+    pub region: Option<RegionId>,
+    pub organisation: Option<String>,
+    pub municipality: Option<CbsCode>,
+}
+
+/// Applies `change` to user `id`; `None` when there is no such user.
+///
+/// Deactivating ends the user's browser sessions in the same transaction:
+/// their tokens stop working because they belong to an inactive user, and
+/// a later reactivation must not bring an old session back to life.
+#[tracing::instrument(skip(store, actor, change, now))]
+pub async fn update_user(
+    store: &Store,
+    actor: Option<&CurrentUser>,
+    id: i64,
+    change: &UserChange,
+    now: DateTime<Utc>,
+) -> Result<Option<UserRecord>, sqlx::Error> {
+    let mut tx = store.write().await?;
+    let mut said = Vec::new();
+    if let Some(scope) = &change.role {
+        let changed_rows = sqlx::query(
+            "UPDATE users SET role = $1, region_id = $2, organisation = $3, municipality_cbs = $4 WHERE id = $5",
+        )
+        .bind(scope.role.as_str())
+        .bind(scope.region.as_ref().map(RegionId::as_str))
+        .bind(scope.organisation.as_deref().map(str::trim))
+        .bind(scope.municipality.as_ref().map(CbsCode::as_str))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed_rows == 0 {
+            return Ok(None);
+        }
+        said.push(describe_scope(scope));
+    }
+    if let Some(active) = change.active {
+        let changed_rows = sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(active)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed_rows == 0 {
+            return Ok(None);
+        }
+        if !active {
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL",
+            )
+            .bind(to_millis(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        said.push(if active { "reactivated" } else { "deactivated" }.to_string());
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(record) = row.as_ref().map(user_record).transpose()? else {
+        return Ok(None);
+    };
+    let detail = format!("user {id}: {}", said.join(", "));
+    audit::record(&mut tx, changed(now, actor, "user.update", detail)).await?;
+    tx.commit().await?;
+    Ok(Some(record))
+}
+
+fn describe_scope(scope: &RoleScope) -> String {
+    let within = scope
+        .region
+        .as_ref()
+        .map(|r| format!(" in {r}"))
+        .or_else(|| scope.municipality.as_ref().map(|m| format!(" for {m}")))
+        .or_else(|| {
+            scope
+                .organisation
+                .as_ref()
+                .map(|o| format!(" at {}", o.trim()))
+        })
+        .unwrap_or_default();
+    format!("role {}{within}", scope.role)
 }
 
 /// The active user with this e-mail address and password, or `None`.

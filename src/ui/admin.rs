@@ -2,13 +2,13 @@
 //! case data here beyond the referral ids the audit log names.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};
-use crate::auth::api::{audit_log, list_users, AuditQuery, CreateUser};
+use crate::auth::api::{audit_log, list_users, update_user, AuditQuery, CreateUser, UpdateUser};
 use crate::auth::users::{self, DuplicateEmail};
 use crate::auth::Role;
 use crate::state::AppState;
@@ -21,6 +21,7 @@ struct UsersPage {
     csrf: String,
     users: Vec<UserRow>,
     regions: Vec<(String, String)>,
+    roles: &'static [(&'static str, &'static str)],
     /// Just created: the credentials, shown once.
     created: Option<Created>,
     error: Option<String>,
@@ -30,6 +31,13 @@ struct UserRow {
     id: i64,
     email: String,
     role: &'static str,
+    /// The role's id, to preselect it in the change form.
+    role_id: &'static str,
+    region_id: String,
+    organisation: String,
+    municipality: String,
+    /// The admin looking at the page: no deactivate or demote button.
+    is_viewer: bool,
     scope: String,
     active: bool,
     created: String,
@@ -58,6 +66,19 @@ async fn users_page(
             id: u.id,
             email: u.email,
             role: format::role(u.role),
+            role_id: u.role.as_str(),
+            region_id: u
+                .region
+                .as_ref()
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
+            is_viewer: u.id == viewer.user.id,
+            organisation: u.organisation.clone().unwrap_or_default(),
+            municipality: u
+                .municipality
+                .as_ref()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
             scope: u
                 .region
                 .map(|r| format::region_name(&state.regions, r.as_str()))
@@ -80,10 +101,23 @@ async fn users_page(
             .iter()
             .map(|r| (r.id.as_str().to_string(), r.name.clone()))
             .collect(),
+        roles: ROLE_CHOICES,
         created,
         error,
     })
 }
+
+/// The roles in the forms: id and what the admin reads.
+const ROLE_CHOICES: &[(&str, &str)] = &[
+    ("coordinator", "coördinator"),
+    ("chair", "voorzitter (met regio)"),
+    ("referrer", "verwijzer (met organisatie)"),
+    (
+        "municipal_contact",
+        "gemeentelijk contactpersoon (met gemeente)",
+    ),
+    ("admin", "beheerder"),
+];
 
 #[derive(Debug, Deserialize)]
 pub struct NewUserForm {
@@ -141,6 +175,74 @@ pub async fn create_user(
             Ok(taken) => users_page(&state, &viewer, None, Some(taken.to_string())).await,
             Err(other) => Err(PageError::from(AppError::from(other))),
         },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeUserForm {
+    #[serde(default)]
+    csrf: String,
+    /// `deactivate`, `activate` or `role`.
+    #[serde(default)]
+    change: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    municipality: String,
+}
+
+/// Deactivates, reactivates or changes the role of a user, through the
+/// API's handler (same checks, same audit row). A refusal comes back on the
+/// page, and nothing changes.
+pub async fn change_user(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<ChangeUserForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    viewer.require(&[Role::Admin])?;
+    let request = match form.change.as_str() {
+        "deactivate" => UpdateUser {
+            active: Some(false),
+            ..UpdateUser::default()
+        },
+        "activate" => UpdateUser {
+            active: Some(true),
+            ..UpdateUser::default()
+        },
+        "role" => UpdateUser {
+            active: None,
+            role: Some(form.role),
+            region: Some(form.region),
+            organisation: Some(form.organisation),
+            municipality: Some(form.municipality),
+        },
+        _ => return Err(PageError::Invalid("onbekende wijziging".into())),
+    };
+    let result = update_user(
+        State(state.clone()),
+        viewer.user.clone(),
+        Ok(Path(id)),
+        AppJson(request),
+    )
+    .await;
+    match result {
+        Ok(_) => users_page(&state, &viewer, None, None).await,
+        Err(AppError::Validation(problems)) => {
+            let text = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            users_page(&state, &viewer, None, Some(text)).await
+        }
+        Err(AppError::Conflict(why)) => users_page(&state, &viewer, None, Some(why)).await,
+        Err(other) => Err(PageError::from(other)),
     }
 }
 

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard", get(dashboard::page))
         .route("/admin", get(admin::users))
         .route("/admin/users", post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::change_user))
         .route("/admin/audit", get(admin::audit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))

@@ -80,6 +80,9 @@ enum Object {
     Offer,
     /// A user (`{id}`): A the caller, B another user.
     User,
+    /// A user (`{id}`) with a harmless change (`active: true`): A the
+    /// caller, B another user.
+    UserChange,
     /// A live API token (`{id}`, `{token_id}`): A the caller's, B another user's.
     Token,
     /// A new-user body.
@@ -131,6 +134,13 @@ const TABLE: &[Row] = &[
         object: Object::NewUser,
         a: [403, 403, 403, 403, 403, 201, 401],
         b: [403, 403, 403, 403, 403, 201, 401],
+    },
+    Row {
+        method: "PATCH",
+        path: "/api/v1/users/{id}",
+        object: Object::UserChange,
+        a: [403, 403, 403, 403, 403, 200, 401],
+        b: [403, 403, 403, 403, 403, 200, 401],
     },
     Row {
         method: "POST",
@@ -603,6 +613,10 @@ impl Ctx<'_> {
                     body: Some(json!({ "label": "matrix" })),
                 }
             }
+            Object::UserChange => Target {
+                vars: vec![("id", self.owner(side, who).to_string())],
+                body: Some(json!({ "active": true })),
+            },
             Object::Token => {
                 let owner = self.owner(side, who);
                 let issued = jbt::auth::users::create_token(

@@ -283,6 +283,133 @@ story!(invalid_user_input_is_422_naming_each_field, |app| {
     assert!(error.to_string().contains("team"), "{error}");
 });
 
+story!(
+    an_admin_deactivates_a_user_whose_token_stops_at_once,
+    |app| {
+        let admin = app.user(Role::Admin, None).await;
+        let chair = app.user(Role::Chair, Some("achterhoek")).await;
+        let path = format!("/api/v1/users/{}", chair.id);
+        assert_eq!(app.get(&chair, "/api/v1/me").await.status(), StatusCode::OK);
+
+        let response = app.patch(&admin, &path, &json!({"active": false})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let record = json(response).await;
+        assert_eq!(record["active"], false);
+        assert_eq!(record["role"], "chair", "only what was asked changes");
+        assert_eq!(
+            app.get(&chair, "/api/v1/me").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let email = Email::parse(&chair.email).expect("email");
+        let signed_in = verify_password(&app.state.store, &email, &chair.password)
+            .await
+            .expect("query");
+        assert!(signed_in.is_none(), "a deactivated user cannot sign in");
+
+        let response = app.patch(&admin, &path, &json!({"active": true})).await;
+        assert_eq!(json(response).await["active"], true);
+        assert_eq!(app.get(&chair, "/api/v1/me").await.status(), StatusCode::OK);
+
+        let log = audit(&app, &admin, &format!("?user_id={}", admin.id)).await;
+        let details: Vec<&str> = log["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["action"] == "user.update")
+            .filter_map(|e| e["detail"].as_str())
+            .collect();
+        assert_eq!(
+            details,
+            [
+                format!("user {}: reactivated", chair.id),
+                format!("user {}: deactivated", chair.id)
+            ]
+        );
+    }
+);
+
+story!(
+    a_role_change_brings_its_scope_and_is_checked_as_at_creation,
+    |app| {
+        let admin = app.user(Role::Admin, None).await;
+        let chair = app.user(Role::Chair, Some("achterhoek")).await;
+        let path = format!("/api/v1/users/{}", chair.id);
+
+        let cases = [
+            (json!({}), "body"),
+            (
+                json!({"role": "coordinator", "region": "achterhoek"}),
+                "region",
+            ),
+            (json!({"role": "municipal_contact"}), "municipality"),
+            (json!({"role": "boss"}), "role"),
+            (json!({"region": "atlantis"}), "region"),
+        ];
+        for (body, field) in cases {
+            let response = app.patch(&admin, &path, &body).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}"
+            );
+            assert_eq!(fields(&json(response).await), [field], "{body}");
+        }
+        let unchanged = json(app.get(&chair, "/api/v1/me").await).await;
+        assert_eq!(
+            unchanged["region"], "achterhoek",
+            "a refused change changes nothing"
+        );
+
+        // A scope field alone keeps the role: the chair moves to another table.
+        let moved = app
+            .patch(&admin, &path, &json!({"region": "food-valley"}))
+            .await;
+        assert_eq!(json(moved).await["region"], "food-valley");
+
+        let response = app
+            .patch(
+                &admin,
+                &path,
+                &json!({"role": "municipal_contact", "municipality": "GM0228"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let me = json(app.get(&chair, "/api/v1/me").await).await;
+        assert_eq!(me["role"], "municipal_contact");
+        assert_eq!(me["municipality"], "GM0228");
+        assert_eq!(
+            me["region"],
+            Value::Null,
+            "the old scope goes with the old role"
+        );
+
+        let missing = app
+            .patch(&admin, "/api/v1/users/999999", &json!({"active": false}))
+            .await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let refused = app
+            .patch(&coordinator, &path, &json!({"active": false}))
+            .await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+);
+
+story!(an_admin_cannot_deactivate_or_demote_themself, |app| {
+    let admin = app.user(Role::Admin, None).await;
+    let path = format!("/api/v1/users/{}", admin.id);
+    for body in [json!({"active": false}), json!({"role": "coordinator"})] {
+        let response = app.patch(&admin, &path, &body).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{body}");
+    }
+    let me = json(app.get(&admin, "/api/v1/me").await).await;
+    assert_eq!(me["role"], "admin");
+    // Another admin can.
+    let other = app.user(Role::Admin, None).await;
+    let response = app.patch(&other, &path, &json!({"active": false})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+});
+
 story!(a_taken_email_address_is_409, |app| {
     let admin = app.user(Role::Admin, None).await;
     let body = json!({"email": "j.jansen@example.org", "role": "coordinator"});

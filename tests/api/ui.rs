@@ -488,3 +488,83 @@ story!(admin_pages_are_for_admins_and_create_users, |app| {
     let dashboard = other.get("/dashboard").await.text().await.expect("page");
     assert!(dashboard.contains("<svg") && dashboard.contains("Verwachte wachttijd"));
 });
+
+story!(
+    an_admin_deactivates_a_user_in_the_page_and_their_session_ends,
+    |app| {
+        let admin = app.user(Role::Admin, None).await;
+        let chair = app.user(Role::Chair, Some("achterhoek")).await;
+        let mut desk = Browser::new(&app);
+        desk.login(&chair).await;
+        assert_eq!(desk.get("/inbox").await.status(), StatusCode::OK);
+
+        let mut boss = Browser::new(&app);
+        boss.login(&admin).await;
+        let page = boss.get("/admin").await.text().await.expect("page");
+        assert!(page.contains(&format!("action=\"/admin/users/{}\"", chair.id)));
+        assert!(
+            !page.contains(&format!("action=\"/admin/users/{}\"", admin.id)),
+            "no deactivate button for the admin's own row"
+        );
+        let token = boss.csrf("/admin").await;
+        let path = format!("/admin/users/{}", chair.id);
+        let done = boss
+            .post_form(&path, &[("csrf", &token), ("change", "deactivate")], &[])
+            .await;
+        assert_eq!(done.status(), StatusCode::OK);
+
+        // The chair's open session is over at once, and a new login fails.
+        let after = desk.get("/inbox").await;
+        assert_eq!(after.status(), StatusCode::SEE_OTHER);
+        assert!(location(&after).starts_with("/login"));
+        let again = Browser::new(&app).login(&chair).await;
+        assert!(session_cookie(again.headers()).is_none());
+
+        // Reactivated, the old session stays dead; a new login works.
+        let back = boss
+            .post_form(&path, &[("csrf", &token), ("change", "activate")], &[])
+            .await;
+        assert_eq!(back.status(), StatusCode::OK);
+        assert_eq!(desk.get("/inbox").await.status(), StatusCode::SEE_OTHER);
+        let mut fresh = Browser::new(&app);
+        fresh.login(&chair).await;
+        assert_eq!(fresh.get("/inbox").await.status(), StatusCode::OK);
+
+        // A role change with a scope that does not fit comes back on the page.
+        let refused = boss
+            .post_form(
+                &path,
+                &[
+                    ("csrf", &token),
+                    ("change", "role"),
+                    ("role", "chair"),
+                    ("region", ""),
+                    ("organisation", ""),
+                    ("municipality", ""),
+                ],
+                &[],
+            )
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(refused.contains("a chair needs a region"), "{refused}");
+        let moved = boss
+            .post_form(
+                &path,
+                &[
+                    ("csrf", &token),
+                    ("change", "role"),
+                    ("role", "chair"),
+                    ("region", "food-valley"),
+                    ("organisation", ""),
+                    ("municipality", ""),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(moved.status(), StatusCode::OK);
+        let me = json(app.get(&chair, "/api/v1/me").await).await;
+        assert_eq!(me["region"], "food-valley");
+    }
+);
