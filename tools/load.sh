@@ -14,6 +14,7 @@
 #   tools/load.sh                 # SQLite, and PostgreSQL when reachable
 #   tools/load.sh sqlite          # one backend
 #   DURATION=60 RATE=500 tools/load.sh postgres
+#   JBT_BIN=/path/to/other/jbt tools/load.sh   # the same load against another build
 #
 # Needs wrk (apt-get install -y wrk). PostgreSQL: PGHOST/PGPORT/PGUSER
 # (default 127.0.0.1:5432, postgres), as in .ci/run.
@@ -36,6 +37,7 @@ echo "== building (release)"
 cargo build --release --quiet
 cargo bench --bench load --no-run --quiet 2>/dev/null
 target_dir=${CARGO_TARGET_DIR:-target}
+bin=${JBT_BIN:-$target_dir/release/jbt}
 driver=$(ls -t "$target_dir"/release/deps/load-* | grep -v '\.d$' | head -1)
 mkdir -p "$target_dir/load"
 results="$target_dir/load/results.jsonl"
@@ -53,9 +55,9 @@ trap cleanup EXIT
 
 note() { # adds the backend, the machine and its load to a JSON line
     python3 -c 'import json,sys,os
-r=json.loads(sys.argv[1]); r["backend"]=sys.argv[2]; r["loadavg_before"]=sys.argv[3]
+r=json.loads(sys.argv[1]); r["backend"]=sys.argv[2]; r["loadavg_before"]=sys.argv[3]; r["bin"]=sys.argv[4]
 r["loadavg_after"]=open("/proc/loadavg").read().split()[0]; r["cpus"]=os.cpu_count()
-print(json.dumps(r))' "$1" "$2" "$3"
+print(json.dumps(r))' "$1" "$2" "$3" "$bin"
 }
 
 for backend in "${backends[@]}"; do
@@ -67,7 +69,7 @@ for backend in "${backends[@]}"; do
         psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -qc "CREATE DATABASE $pg_db" >/dev/null
         env+=(DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$pg_db")
     fi
-    env "${env[@]}" "$target_dir/release/jbt" demo --listen "127.0.0.1:$PORT" --data-dir "$work" \
+    env "${env[@]}" "$bin" demo --listen "127.0.0.1:$PORT" --data-dir "$work" \
         >"$work/server.log" 2>&1 &
     server_pid=$!
     base="http://127.0.0.1:$PORT"

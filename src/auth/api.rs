@@ -316,8 +316,9 @@ pub async fn update_user(
         .map_err(AppError::Validation)?;
     let demotes = change.role.as_ref().is_some_and(|s| s.role != Role::Admin);
     if target == user.id && (change.active == Some(false) || demotes) {
-        return Err(AppError::Conflict(
-            "an admin cannot deactivate or demote themself; another admin can".into(),
+        return Err(AppError::refused(
+            "an admin cannot deactivate or demote themself; another admin can",
+            "Een beheerder kan zichzelf niet deactiveren of een andere rol geven; een andere beheerder kan dat wel.",
         ));
     }
     users::update_user(&state.store, Some(&user), target, &change, state.now())

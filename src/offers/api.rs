@@ -56,7 +56,7 @@ fn audit_result(err: &AppError) -> Option<&'static str> {
     match err {
         AppError::NotFound => Some("not_found"),
         AppError::Forbidden(_) => Some("forbidden"),
-        AppError::Conflict(_) => Some("conflict"),
+        AppError::Conflict(_) | AppError::Refused(_) => Some("conflict"),
         AppError::Validation(_) | AppError::BadRequest(_) => Some("invalid"),
         AppError::Unauthenticated | AppError::Unavailable | AppError::Internal(_) => None,
     }
@@ -80,6 +80,7 @@ async fn audited<T>(
     };
     let reason = match &err {
         AppError::Conflict(why) | AppError::Forbidden(why) => Some(why.as_str()),
+        AppError::Refused(refusal) => Some(refusal.message.as_str()),
         _ => None,
     };
     let detail = match (offer_id, reason) {

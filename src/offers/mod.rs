@@ -364,8 +364,9 @@ fn db_error(err: sqlx::Error) -> AppError {
         .and_then(sqlx::error::DatabaseError::code)
         .map(std::borrow::Cow::into_owned);
     match code.as_deref() {
-        Some("40P01" | "40001") => AppError::Conflict(
-            "the offer was answered by someone else at the same time; reload it".into(),
+        Some("40P01" | "40001") => AppError::refused(
+            "the offer was answered by someone else at the same time; reload it",
+            "Iemand anders beantwoordde het aanbod op hetzelfde moment; laad de pagina opnieuw.",
         ),
         _ => AppError::from(err),
     }
@@ -379,36 +380,48 @@ fn local(at: DateTime<Utc>, state: &AppState) -> String {
 
 /// Why an offer in `offer.status` cannot be answered with `answer`.
 fn not_open(offer: &Offer, answer: &str, state: &AppState) -> AppError {
-    let when = offer
-        .answered_at
-        .map_or_else(String::new, |t| format!(" on {}", local(t, state)));
-    let why = match offer.status {
-        OfferStatus::Accepted => {
-            format!("it was already accepted{when}; the referral is booked at this table")
-        }
-        OfferStatus::Declined => format!("it was already declined{when}"),
-        OfferStatus::Expired => format!(
-            "it expired unanswered at {}; the referral is planned elsewhere",
-            local(offer.expires_at, state)
+    let answered = offer.answered_at.map(|t| local(t, state));
+    let when = answered
+        .as_ref()
+        .map_or_else(String::new, |t| format!(" on {t}"));
+    let op = answered
+        .as_ref()
+        .map_or_else(String::new, |t| format!(" op {t}"));
+    let expired = local(offer.expires_at, state);
+    let (why, dutch) = match offer.status {
+        OfferStatus::Accepted => (
+            format!("it was already accepted{when}; the referral is booked at this table"),
+            format!("Het aanbod is al aangenomen{op}; de verwijzing is aan deze tafel geboekt."),
         ),
-        OfferStatus::Withdrawn => {
-            format!("it was withdrawn{when}: the referral no longer needs this table")
-        }
-        OfferStatus::Open => {
-            "it was changed by someone else at the same time; reload it".to_string()
-        }
+        OfferStatus::Declined => (
+            format!("it was already declined{when}"),
+            format!("Het aanbod is al afgewezen{op}."),
+        ),
+        OfferStatus::Expired => (
+            format!("it expired unanswered at {expired}; the referral is planned elsewhere"),
+            format!("Het aanbod is op {expired} onbeantwoord verlopen; de verwijzing wordt elders ingepland."),
+        ),
+        OfferStatus::Withdrawn => (
+            format!("it was withdrawn{when}: the referral no longer needs this table"),
+            format!("Het aanbod is ingetrokken{op}: de verwijzing heeft deze tafel niet meer nodig."),
+        ),
+        OfferStatus::Open => (
+            "it was changed by someone else at the same time; reload it".to_string(),
+            "Iemand anders wijzigde het aanbod op hetzelfde moment; laad de pagina opnieuw.".to_string(),
+        ),
     };
-    AppError::Conflict(format!("cannot {answer} the offer: {why}"))
+    AppError::refused(format!("cannot {answer} the offer: {why}"), dutch)
 }
 
 /// An open offer whose deadline has passed waits for the minute job to
 /// expire it; it cannot be answered any more.
 fn check_deadline(offer: &Offer, answer: &str, state: &AppState, now: DateTime<Utc>) -> Result<()> {
     if offer.status == OfferStatus::Open && offer.expires_at <= now {
-        return Err(AppError::Conflict(format!(
-            "cannot {answer} the offer: its deadline passed at {}; the referral is planned elsewhere",
-            local(offer.expires_at, state)
-        )));
+        let deadline = local(offer.expires_at, state);
+        return Err(AppError::refused(
+            format!("cannot {answer} the offer: its deadline passed at {deadline}; the referral is planned elsewhere"),
+            format!("De termijn van het aanbod is op {deadline} verstreken; de verwijzing wordt elders ingepland."),
+        ));
     }
     Ok(())
 }
@@ -495,10 +508,11 @@ pub async fn accept(state: &AppState, user: &CurrentUser, offer_id: i64) -> Resu
                 state
                     .replan
                     .request("offered slot booked for another referral");
-                return Err(AppError::Conflict(
+                return Err(AppError::refused(
                     "cannot accept the offer: the slot was booked for another referral at the same time; \
-                     the offer is withdrawn and the referral is planned again"
-                        .into(),
+                     the offer is withdrawn and the referral is planned again",
+                    "De plek werd op hetzelfde moment voor een andere verwijzing geboekt; het aanbod is \
+                     ingetrokken en de verwijzing wordt opnieuw ingepland.",
                 ));
             }
             attempt.commit().await.map_err(db_error)?;
@@ -580,7 +594,7 @@ async fn book(
         .map_err(db_error)?;
     let referral = referrals.ok_or(AppError::NotFound)?;
     lifecycle::transition(referral.status, Event::Confirm)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+        .map_err(|e| AppError::refused(e.to_string(), e.dutch()))?;
     let slot = crate::referrals::store::slot(conn, &offer.slot_id)
         .await
         .map_err(db_error)?
@@ -598,8 +612,9 @@ async fn book(
     }
     match crate::referrals::store::confirm(conn, referral.id, &slot.id, now).await {
         Ok(true) => Ok(true),
-        Ok(false) => Err(AppError::Conflict(
-            "the referral was changed by someone else at the same time; reload the offer".into(),
+        Ok(false) => Err(AppError::refused(
+            "the referral was changed by someone else at the same time; reload the offer",
+            "Iemand anders wijzigde de verwijzing op hetzelfde moment; laad de pagina opnieuw.",
         )),
         Err(err) if is_unique_violation(&err) => Ok(false),
         Err(err) => Err(db_error(err)),

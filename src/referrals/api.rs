@@ -122,13 +122,14 @@ fn view(state: &AppState, referral: &Referral) -> ReferralView {
 }
 
 fn invalid_transition(err: InvalidTransition) -> AppError {
-    AppError::Conflict(err.to_string())
+    AppError::refused(err.to_string(), err.dutch())
 }
 
 /// The guarded UPDATE found the referral in another state than it was read in.
 fn changed_meanwhile() -> AppError {
-    AppError::Conflict(
-        "the referral was changed by someone else at the same time; reload it and try again".into(),
+    AppError::refused(
+        "the referral was changed by someone else at the same time; reload it and try again",
+        "Iemand anders wijzigde de verwijzing op hetzelfde moment; laad de pagina opnieuw en probeer het nog eens.",
     )
 }
 
@@ -359,7 +360,8 @@ pub async fn update_referral(
                 body.version.unwrap_or_default()
             )));
         }
-        lifecycle::check_editable(current.status).map_err(|e| AppError::Conflict(e.to_string()))?;
+        lifecycle::check_editable(current.status)
+            .map_err(|e| AppError::refused(e.to_string(), e.dutch()))?;
         let patch = input::parse_update(&body, &state.regions, &current.region, current.kind, today(&state))?;
         // Once registered, the conditions for planning cannot be taken back
         // by an edit: that is what withdrawing is for.
@@ -538,10 +540,13 @@ pub async fn mark_held(
     let referral = audited(&state, &user, action, Some(id), async {
         apply_event(&state, &user, id, action, Event::Hold, None, |r| {
             match &r.booked_slot {
-                Some(slot) if slot.start > now => Err(AppError::Conflict(format!(
-                "the conversation is booked for {}; it can be marked as held once it has started",
-                slot.start.with_timezone(&tz).format("%Y-%m-%d %H:%M")
-            ))),
+                Some(slot) if slot.start > now => {
+                    let at = slot.start.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+                    Err(AppError::refused(
+                        format!("the conversation is booked for {at}; it can be marked as held once it has started"),
+                        format!("Het gesprek staat geboekt voor {at}; het kan als gehouden worden gemarkeerd zodra het is begonnen."),
+                    ))
+                }
                 _ => Ok(()),
             }
         })
@@ -607,7 +612,10 @@ pub async fn create_booking(
             .await
             .map_err(|err| {
                 if is_unique_violation(&err) {
-                    AppError::Conflict("slot already booked for another referral".into())
+                    AppError::refused(
+                        "slot already booked for another referral",
+                        "Deze plek is al geboekt voor een andere verwijzing.",
+                    )
                 } else {
                     db_error(err)
                 }

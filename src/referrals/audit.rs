@@ -19,7 +19,7 @@ pub fn result_of(err: &AppError) -> Option<&'static str> {
     match err {
         AppError::NotFound => Some("not_found"),
         AppError::Forbidden(_) => Some("forbidden"),
-        AppError::Conflict(_) => Some("conflict"),
+        AppError::Conflict(_) | AppError::Refused(_) => Some("conflict"),
         AppError::Validation(_) | AppError::BadRequest(_) => Some("invalid"),
         AppError::Unauthenticated | AppError::Unavailable | AppError::Internal(_) => None,
     }
@@ -37,6 +37,7 @@ fn refusal_detail(err: &AppError) -> Option<String> {
                 .join(", "),
         ),
         AppError::Conflict(reason) | AppError::Forbidden(reason) => Some(reason.clone()),
+        AppError::Refused(refusal) => Some(refusal.message.clone()),
         _ => None,
     }
 }

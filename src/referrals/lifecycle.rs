@@ -91,6 +91,22 @@ impl Status {
     }
 }
 
+impl Status {
+    /// [`Status::described`] in Dutch, for the pages.
+    fn described_nl(self) -> &'static str {
+        match self {
+            Status::Incomplete => "nog onvolledig",
+            Status::Registered => "aangemeld en wacht op een plek",
+            Status::Planned => "voorlopig ingepland",
+            Status::Booked => "geboekt",
+            Status::Held => "al gehouden",
+            Status::OutcomeRecorded => "afgesloten met een vastgelegde uitkomst",
+            Status::Withdrawn => "ingetrokken",
+            Status::Cancelled => "geannuleerd",
+        }
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -166,6 +182,38 @@ impl Event {
         }
     }
 
+    /// [`Event::verb`] in Dutch, as the subject of "... kan niet".
+    fn verb_nl(self) -> &'static str {
+        match self {
+            Event::Complete => "De verwijzing compleet maken",
+            Event::Plan => "De verwijzing inplannen",
+            Event::Unplan => "De verwijzing uit haar plek halen",
+            Event::Confirm => "Een boeking bevestigen",
+            Event::Release => "De plek van de verwijzing vrijgeven",
+            Event::Hold => "Het gesprek als gehouden markeren",
+            Event::RecordOutcome => "Een uitkomst vastleggen",
+            Event::Withdraw => "De verwijzing intrekken",
+            Event::Cancel => "De verwijzing annuleren",
+        }
+    }
+
+    /// [`Event::rule`] in Dutch.
+    fn rule_nl(self) -> &'static str {
+        match self {
+            Event::Complete => "alleen een onvolledige verwijzing kan compleet worden gemaakt",
+            Event::Plan | Event::Confirm => {
+                "alleen een aangemelde of voorlopig ingeplande verwijzing kan worden ingepland of geboekt"
+            }
+            Event::Unplan => "alleen een voorlopig ingeplande verwijzing kan uit haar plek",
+            Event::Release => "alleen een ingeplande of geboekte verwijzing heeft een plek om vrij te geven",
+            Event::Hold => "alleen een geboekt gesprek kan als gehouden worden gemarkeerd",
+            Event::RecordOutcome => {
+                "een uitkomst kan pas worden vastgelegd als het gesprek is gehouden"
+            }
+            Event::Withdraw | Event::Cancel => "dat kan alleen voordat het gesprek is gehouden",
+        }
+    }
+
     /// When the event is possible, in plain words.
     fn rule(self) -> &'static str {
         match self {
@@ -194,6 +242,18 @@ pub struct InvalidTransition {
     pub event: Event,
 }
 
+impl InvalidTransition {
+    /// The same explanation in Dutch, for the pages.
+    pub fn dutch(&self) -> String {
+        format!(
+            "{} kan niet: de verwijzing is {}; {}.",
+            self.event.verb_nl(),
+            self.from.described_nl(),
+            self.event.rule_nl()
+        )
+    }
+}
+
 /// Statuses in which a referral's details may still change: until a slot
 /// is booked (a booking was confirmed for the details as they were).
 pub const EDITABLE: [Status; 3] = [Status::Incomplete, Status::Registered, Status::Planned];
@@ -203,6 +263,16 @@ pub const EDITABLE: [Status; 3] = [Status::Incomplete, Status::Registered, Statu
 #[error("cannot change the referral: it is {}; details can change until a slot is booked", status.described())]
 pub struct NotEditable {
     pub status: Status,
+}
+
+impl NotEditable {
+    /// The same explanation in Dutch, for the pages.
+    pub fn dutch(&self) -> String {
+        format!(
+            "De verwijzing wijzigen kan niet: ze is {}; gegevens kunnen wijzigen tot er een plek is geboekt.",
+            self.status.described_nl()
+        )
+    }
 }
 
 pub fn check_editable(status: Status) -> Result<(), NotEditable> {

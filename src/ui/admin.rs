@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
-use super::{format, render, Chrome, PageError, Viewer};
+use super::{field_list, format, render, Chrome, PageError, Said, Viewer};
 use crate::auth::api::{audit_log, list_users, update_user, AuditQuery, CreateUser, UpdateUser};
 use crate::auth::users::{self, DuplicateEmail};
 use crate::auth::Role;
@@ -24,7 +24,7 @@ struct UsersPage {
     roles: &'static [(&'static str, &'static str)],
     /// Just created: the credentials, shown once.
     created: Option<Created>,
-    error: Option<String>,
+    error: Option<Said>,
 }
 
 struct UserRow {
@@ -56,7 +56,7 @@ async fn users_page(
     state: &AppState,
     viewer: &Viewer,
     created: Option<Created>,
-    error: Option<String>,
+    error: Option<Said>,
 ) -> Result<Response, PageError> {
     let AppJson(records) = list_users(State(state.clone()), viewer.user.clone()).await?;
     let tz = state.regions.timezone;
@@ -155,11 +155,7 @@ pub async fn create_user(
     let new = match request.parse(&state.regions) {
         Ok(new) => new,
         Err(problems) => {
-            let text = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let text = Said::en(field_list(&problems));
             return users_page(&state, &viewer, None, Some(text)).await;
         }
     };
@@ -172,7 +168,10 @@ pub async fn create_user(
             users_page(&state, &viewer, Some(shown), None).await
         }
         Err(err) => match err.downcast::<DuplicateEmail>() {
-            Ok(taken) => users_page(&state, &viewer, None, Some(taken.to_string())).await,
+            Ok(taken) => {
+                let text = Said::en(taken.to_string());
+                users_page(&state, &viewer, None, Some(text)).await
+            }
             Err(other) => Err(PageError::from(AppError::from(other))),
         },
     }
@@ -222,7 +221,7 @@ pub async fn change_user(
             organisation: Some(form.organisation),
             municipality: Some(form.municipality),
         },
-        _ => return Err(PageError::Invalid("onbekende wijziging".into())),
+        _ => return Err(PageError::Invalid(Said::nl("onbekende wijziging"))),
     };
     let result = update_user(
         State(state.clone()),
@@ -234,14 +233,15 @@ pub async fn change_user(
     match result {
         Ok(_) => users_page(&state, &viewer, None, None).await,
         Err(AppError::Validation(problems)) => {
-            let text = problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let text = Said::en(field_list(&problems));
             users_page(&state, &viewer, None, Some(text)).await
         }
-        Err(AppError::Conflict(why)) => users_page(&state, &viewer, None, Some(why)).await,
+        Err(AppError::Refused(refusal)) => {
+            users_page(&state, &viewer, None, Some(Said::nl(refusal.dutch))).await
+        }
+        Err(AppError::Conflict(why)) => {
+            users_page(&state, &viewer, None, Some(Said::en(why))).await
+        }
         Err(other) => Err(PageError::from(other)),
     }
 }

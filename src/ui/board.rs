@@ -16,7 +16,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::{format, render, Chrome, PageError, Viewer};
+use super::{format, render, Chrome, PageError, Said, Viewer};
 use crate::auth::audit::record_reads;
 use crate::auth::Role;
 use crate::calendar::{day_status, DayStatus};
@@ -64,7 +64,9 @@ impl Filters {
                 RegionId::parse(text)
                     .ok()
                     .filter(|id| state.regions.region(id).is_some())
-                    .ok_or_else(|| PageError::Invalid(format!("onbekende regio {text:?}")))?,
+                    .ok_or_else(|| {
+                        PageError::Invalid(Said::nl(format!("onbekende regio {text:?}")))
+                    })?,
             ),
         };
         let weeks = match query
@@ -79,9 +81,9 @@ impl Filters {
                 .ok()
                 .filter(|w| (1..=MAX_WEEKS).contains(w))
                 .ok_or_else(|| {
-                    PageError::Invalid(format!(
+                    PageError::Invalid(Said::nl(format!(
                         "weken moet 1 tot en met {MAX_WEEKS} zijn, niet {text:?}"
-                    ))
+                    )))
                 })?,
         };
         let from = match query
@@ -92,9 +94,9 @@ impl Filters {
         {
             None => today,
             Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                PageError::Invalid(format!(
+                PageError::Invalid(Said::nl(format!(
                     "vanaf moet een datum zijn (JJJJ-MM-DD), niet {text:?}"
-                ))
+                )))
             })?,
         };
         Ok(Filters {

@@ -126,9 +126,9 @@ impl Viewer {
         if !token.is_empty() && token == self.csrf {
             Ok(())
         } else {
-            Err(PageError::Forbidden(
-                "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens.".into(),
-            ))
+            Err(PageError::Forbidden(Said::nl(
+                "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens.",
+            )))
         }
     }
 
@@ -230,15 +230,40 @@ pub fn render(page: &impl Template) -> Result<Response, PageError> {
         .into_response())
 }
 
+/// A text on a page with the language it is in: the pages speak Dutch,
+/// but some of the domain's explanations exist only in English (the API's
+/// words), and a screen reader should pronounce those as English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub text: String,
+    pub lang: &'static str,
+}
+
+impl Said {
+    pub fn nl(text: impl Into<String>) -> Said {
+        Said {
+            text: text.into(),
+            lang: "nl",
+        }
+    }
+
+    pub fn en(text: impl Into<String>) -> Said {
+        Said {
+            text: text.into(),
+            lang: "en",
+        }
+    }
+}
+
 /// What can go wrong on a page, shown as a Dutch error page.
 #[derive(Debug)]
 pub enum PageError {
-    Forbidden(String),
+    Forbidden(Said),
     NotFound,
     /// The action is not possible now; the domain's explanation.
-    Conflict(String),
+    Conflict(Said),
     /// The form is wrong; what to fix.
-    Invalid(String),
+    Invalid(Said),
     Unavailable,
     Internal(anyhow::Error),
 }
@@ -247,23 +272,27 @@ impl From<AppError> for PageError {
     fn from(err: AppError) -> PageError {
         match err {
             AppError::Unauthenticated => {
-                PageError::Forbidden("U bent niet (meer) ingelogd.".into())
+                PageError::Forbidden(Said::nl("U bent niet (meer) ingelogd."))
             }
-            AppError::Forbidden(why) => PageError::Forbidden(why),
+            AppError::Forbidden(why) => PageError::Forbidden(Said::en(why)),
             AppError::NotFound => PageError::NotFound,
-            AppError::Conflict(why) => PageError::Conflict(why),
-            AppError::Validation(fields) => PageError::Invalid(
-                fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            AppError::BadRequest(why) => PageError::Invalid(why),
+            AppError::Conflict(why) => PageError::Conflict(Said::en(why)),
+            AppError::Refused(refusal) => PageError::Conflict(Said::nl(refusal.dutch)),
+            AppError::Validation(fields) => PageError::Invalid(Said::en(field_list(&fields))),
+            AppError::BadRequest(why) => PageError::Invalid(Said::en(why)),
             AppError::Unavailable => PageError::Unavailable,
             AppError::Internal(err) => PageError::Internal(err),
         }
     }
+}
+
+/// Validation problems in one line: `field: what is wrong; ...`.
+pub fn field_list(fields: &[crate::web::FieldError]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<sqlx::Error> for PageError {
@@ -283,8 +312,8 @@ impl From<anyhow::Error> for PageError {
 struct ErrorPage {
     title: &'static str,
     lead: &'static str,
-    /// The domain's own words (English), when they help.
-    detail: Option<String>,
+    /// The domain's own words, when they help.
+    detail: Option<Said>,
     request_id: Option<String>,
 }
 

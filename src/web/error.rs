@@ -29,6 +29,23 @@ impl FieldError {
     }
 }
 
+/// A refusal in both languages: the API answers with `message` (English,
+/// like the rest of the API), the pages with `dutch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub dutch: String,
+}
+
+impl AppError {
+    pub fn refused(message: impl Into<String>, dutch: impl Into<String>) -> AppError {
+        AppError::Refused(Refusal {
+            message: message.into(),
+            dutch: dutch.into(),
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 401: no or an unknown credential.
@@ -44,6 +61,10 @@ pub enum AppError {
     /// 409: the state does not allow this (invalid transition, slot taken).
     #[error("{0}")]
     Conflict(String),
+    /// 409 whose explanation the pages can show in Dutch: the refusals a
+    /// user meets in the browser (lifecycle, offers, user administration).
+    #[error("{}", .0.message)]
+    Refused(Refusal),
     /// 422: the input is well-formed but wrong, field by field.
     #[error("invalid input")]
     Validation(Vec<FieldError>),
@@ -84,7 +105,7 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -97,7 +118,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::Refused(_) => "conflict",
             AppError::Validation(_) => "validation",
             AppError::BadRequest(_) => "bad_request",
             AppError::Unavailable => "unavailable",

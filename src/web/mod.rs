@@ -19,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-pub use error::{AppError, AppJson, FieldError, Result};
+pub use error::{AppError, AppJson, FieldError, Refusal, Result};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -427,6 +427,40 @@ story!(
             .post_form(&format!("{path}/confirm"), &[("csrf", &token)], &[])
             .await;
         assert_eq!(again.status(), StatusCode::CONFLICT);
+        let refusal = again.text().await.expect("page");
+        assert!(
+            refusal.contains(
+                "<p class=\"detail\" lang=\"nl\">Een boeking bevestigen kan niet: de verwijzing is geboekt;"
+            ),
+            "the reason in Dutch: {refusal}"
+        );
+        // Held before the conversation started: refused in Dutch on the page...
+        let early = browser
+            .post_form(&format!("{path}/held"), &[("csrf", &token)], &[])
+            .await;
+        assert_eq!(early.status(), StatusCode::CONFLICT);
+        let early = early.text().await.expect("page");
+        assert!(
+            early.contains("lang=\"nl\">Het gesprek staat geboekt voor "),
+            "{early}"
+        );
+        // ...and in English, the API's language, through the API.
+        let api = app
+            .post(
+                &coordinator,
+                &format!("/api/v1/referrals/{id}/held"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(api.status(), StatusCode::CONFLICT);
+        let body = json(api).await;
+        assert_eq!(body["error"], "conflict");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the conversation is booked for ")),
+            "{body}"
+        );
     }
 );
 
@@ -529,6 +563,19 @@ story!(
         let mut fresh = Browser::new(&app);
         fresh.login(&chair).await;
         assert_eq!(fresh.get("/inbox").await.status(), StatusCode::OK);
+
+        // The admin's own row has no buttons, and a forged form is refused in Dutch.
+        let own = format!("/admin/users/{}", admin.id);
+        let itself = boss
+            .post_form(&own, &[("csrf", &token), ("change", "deactivate")], &[])
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            itself.contains("lang=\"nl\">Een beheerder kan zichzelf niet deactiveren"),
+            "{itself}"
+        );
 
         // A role change with a scope that does not fit comes back on the page.
         let refused = boss
