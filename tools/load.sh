@@ -60,6 +60,19 @@ r["loadavg_after"]=open("/proc/loadavg").read().split()[0]; r["cpus"]=os.cpu_cou
 print(json.dumps(r))' "$1" "$2" "$3" "$bin"
 }
 
+# One fixed-rate run; a run the driver cannot finish (a server that only
+# answers errors, say) is recorded as failed and the next run goes on.
+drive() { # label, driver arguments...
+    local label=$1 out
+    shift
+    before=$(cut -d' ' -f1 /proc/loadavg)
+    if ! out=$("$driver" --base "$base" --credentials "$creds" "$@" --label "$label" 2>"$work/driver.err"); then
+        out=$(python3 -c 'import json,sys; print(json.dumps({"label": sys.argv[1], "failed": open(sys.argv[2]).read().strip()}))' \
+            "$label" "$work/driver.err")
+    fi
+    note "$out" "$backend" "$before" | tee -a "$results"
+}
+
 for backend in "${backends[@]}"; do
     echo "== $backend"
     work=$(mktemp -d)
@@ -88,23 +101,14 @@ print(",".join(u["email"].split("@")[0].split(".",1)[1]+"="+u["token"] for u in 
         sed -n 's/^WRK_JSON //p')
     note "{\"label\":\"wrk board closed loop\",\"wrk\":$line}" "$backend" "$before" | tee -a "$results"
 
-    before=$(cut -d' ' -f1 /proc/loadavg)
     echo "-- board reads at $RATE req/s"
-    out=$("$driver" --base "$base" --credentials "$creds" --mix board --rate "$RATE" --duration "$DURATION" \
-        --label "board at $RATE/s")
-    note "$out" "$backend" "$before" | tee -a "$results"
+    drive "board at $RATE/s" --mix board --rate "$RATE" --duration "$DURATION"
 
-    before=$(cut -d' ' -f1 /proc/loadavg)
     echo "-- referral API mix at $API_RATE req/s"
-    out=$("$driver" --base "$base" --credentials "$creds" --mix api --rate "$API_RATE" --duration "$DURATION" \
-        --label "api mix at $API_RATE/s")
-    note "$out" "$backend" "$before" | tee -a "$results"
+    drive "api mix at $API_RATE/s" --mix api --rate "$API_RATE" --duration "$DURATION"
 
-    before=$(cut -d' ' -f1 /proc/loadavg)
     echo "-- board reads at $RATE req/s, re-plan 10 s in"
-    out=$("$driver" --base "$base" --credentials "$creds" --mix board --rate "$RATE" --duration "$DURATION" \
-        --replan-at 10 --label "board at $RATE/s with a re-plan")
-    note "$out" "$backend" "$before" | tee -a "$results"
+    drive "board at $RATE/s with a re-plan" --mix board --rate "$RATE" --duration "$DURATION" --replan-at 10
     cleanup
 done
 echo "== results appended to $results"
