@@ -531,11 +531,8 @@ async fn refused(
         user: Some(user),
         action,
         referral_id: None,
-        result: "forbidden",
-        detail: Some(refusal.to_string()),
+        result: "refused",
+        detail: refusal.reason().map(str::to_string),
     };
-    if let Err(err) = audit::record_now(&state.store, entry).await {
-        tracing::error!(error = ?err, action, "could not write the audit row of a refusal");
-    }
-    refusal
+    audit::refusal(&state.store, entry, refusal).await
 }

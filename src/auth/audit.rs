@@ -68,6 +68,27 @@ pub async fn record_now(store: &Store, entry: AuditEntry<'_>) -> Result<(), sqlx
     tx.commit().await
 }
 
+/// Records a refusal in a transaction of its own (the refused work's was
+/// rolled back) and hands it back; the row's `result` comes from the error
+/// (`not_found`, `forbidden`, `conflict`, `invalid`). Server errors are not decisions about
+/// the request and get no row. The refusal stands even when its row cannot
+/// be written; that failure is logged.
+pub async fn refusal(
+    store: &Store,
+    entry: AuditEntry<'_>,
+    err: crate::web::AppError,
+) -> crate::web::AppError {
+    let Some(result) = err.audit_result() else {
+        return err;
+    };
+    let action = entry.action;
+    let entry = AuditEntry { result, ..entry };
+    if let Err(audit_err) = record_now(store, entry).await {
+        tracing::error!(error = ?audit_err, action, "could not write the audit row of a refusal");
+    }
+    err
+}
+
 /// Which rows [`list`] returns: all filters must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditFilter {

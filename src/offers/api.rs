@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{OfferList, OfferStatus, OfferView, MAX_REASON};
-use crate::auth::audit::{record_now, AuditEntry};
+use crate::auth::audit::AuditEntry;
 use crate::auth::CurrentUser;
 use crate::referrals::view::{MunicipalityView, RegionView, SlotView};
 use crate::state::AppState;
@@ -51,17 +51,6 @@ pub struct DeclineOffer {
     pub reason: Option<String>,
 }
 
-/// The `result` column of a refusal's audit row; `None` for server errors.
-fn audit_result(err: &AppError) -> Option<&'static str> {
-    match err {
-        AppError::NotFound => Some("not_found"),
-        AppError::Forbidden(_) => Some("forbidden"),
-        AppError::Conflict(_) | AppError::Refused(_) => Some("conflict"),
-        AppError::Validation(_) | AppError::BadRequest(_) => Some("invalid"),
-        AppError::Unauthenticated | AppError::Unavailable | AppError::Internal(_) => None,
-    }
-}
-
 /// Runs `work`; a refusal it returns is audited (in a transaction of its
 /// own: the work's rolled back) before it goes out.
 async fn audited<T>(
@@ -75,15 +64,7 @@ async fn audited<T>(
         Ok(value) => return Ok(value),
         Err(err) => err,
     };
-    let Some(result) = audit_result(&err) else {
-        return Err(err);
-    };
-    let reason = match &err {
-        AppError::Conflict(why) | AppError::Forbidden(why) => Some(why.as_str()),
-        AppError::Refused(refusal) => Some(refusal.message.as_str()),
-        _ => None,
-    };
-    let detail = match (offer_id, reason) {
+    let detail = match (offer_id, err.reason()) {
         (Some(id), Some(why)) => Some(format!("offer {id}: {why}")),
         (Some(id), None) => Some(format!("offer {id}")),
         (None, why) => why.map(str::to_string),
@@ -93,13 +74,10 @@ async fn audited<T>(
         user: Some(user),
         action,
         referral_id: None,
-        result,
+        result: "refused",
         detail,
     };
-    if let Err(audit_err) = record_now(&state.store, entry).await {
-        tracing::error!(error = ?audit_err, action, "could not write the audit row of a refusal");
-    }
-    Err(err)
+    Err(crate::auth::audit::refusal(&state.store, entry, err).await)
 }
 
 /// A path id that is not a number names no offer.

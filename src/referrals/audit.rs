@@ -13,18 +13,6 @@ use crate::auth::CurrentUser;
 use crate::state::AppState;
 use crate::web::AppError;
 
-/// The `result` column for a refusal; `None` for server errors, which are
-/// not decisions about the request (and are logged anyway).
-pub fn result_of(err: &AppError) -> Option<&'static str> {
-    match err {
-        AppError::NotFound => Some("not_found"),
-        AppError::Forbidden(_) => Some("forbidden"),
-        AppError::Conflict(_) | AppError::Refused(_) => Some("conflict"),
-        AppError::Validation(_) | AppError::BadRequest(_) => Some("invalid"),
-        AppError::Unauthenticated | AppError::Unavailable | AppError::Internal(_) => None,
-    }
-}
-
 /// What the audit row says about a refusal: the reason, or for invalid
 /// input only the field names (never the values, which may be anything).
 fn refusal_detail(err: &AppError) -> Option<String> {
@@ -36,9 +24,7 @@ fn refusal_detail(err: &AppError) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        AppError::Conflict(reason) | AppError::Forbidden(reason) => Some(reason.clone()),
-        AppError::Refused(refusal) => Some(refusal.message.clone()),
-        _ => None,
+        other => other.reason().map(str::to_string),
     }
 }
 
@@ -82,8 +68,7 @@ pub async fn ok_now(
     Ok(())
 }
 
-/// Records a refusal and hands the error back. The refusal stands even if
-/// its row cannot be written; that failure is logged.
+/// Records a refusal and hands the error back (`auth::audit::refusal`).
 pub async fn refused(
     state: &AppState,
     user: &CurrentUser,
@@ -91,19 +76,13 @@ pub async fn refused(
     referral_id: Option<i64>,
     err: AppError,
 ) -> AppError {
-    let Some(result) = result_of(&err) else {
-        return err;
-    };
     let entry = AuditEntry {
         at: state.now(),
         user: Some(user),
         action: action.audit_name(),
         referral_id,
-        result,
+        result: "refused",
         detail: refusal_detail(&err),
     };
-    if let Err(audit_err) = record_now(&state.store, entry).await {
-        tracing::error!(error = ?audit_err, action = action.audit_name(), "could not write the audit row of a refusal");
-    }
-    err
+    crate::auth::audit::refusal(&state.store, entry, err).await
 }

@@ -39,8 +39,7 @@ pub struct LoginQuery {
 
 /// 303 to the login page, coming back to `target` afterwards.
 pub fn redirect_to_login(target: &str) -> Response {
-    let location = format!("/login?next={}", encode(target));
-    see_other(&location, None)
+    see_other(&login_location(target), None)
 }
 
 fn see_other(location: &str, cookie: Option<String>) -> Response {
@@ -54,17 +53,12 @@ fn see_other(location: &str, cookie: Option<String>) -> Response {
     response
 }
 
-/// Percent-encodes a path for the `next` parameter.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+/// `/login?next=target`, the target form-encoded.
+fn login_location(target: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", target)
+        .finish();
+    format!("/login?{query}")
 }
 
 /// Only a local path may be a target: never another site (`//evil`,
@@ -243,6 +237,13 @@ mod tests {
 
     #[test]
     fn login_targets_are_encoded() {
-        assert_eq!(encode("/board?region=a b"), "/board%3Fregion%3Da%20b");
+        let target = "/board?region=a b&weeks=4";
+        let location = login_location(target);
+        assert!(!location[7..].contains(['?', ' ', '&']), "{location}");
+        let query = location.strip_prefix("/login?").expect("the login page");
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(pairs, [("next".to_string(), target.to_string())]);
     }
 }

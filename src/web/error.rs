@@ -113,6 +113,27 @@ impl AppError {
         }
     }
 
+    /// The `result` column of a refusal's audit row; `None` for server
+    /// errors, which are not decisions about the request (and are logged).
+    pub fn audit_result(&self) -> Option<&'static str> {
+        match self {
+            AppError::NotFound => Some("not_found"),
+            AppError::Forbidden(_) => Some("forbidden"),
+            AppError::Conflict(_) | AppError::Refused(_) => Some("conflict"),
+            AppError::Validation(_) | AppError::BadRequest(_) => Some("invalid"),
+            AppError::Unauthenticated | AppError::Unavailable | AppError::Internal(_) => None,
+        }
+    }
+
+    /// The reason of a refusal for its audit row (English, like the log).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            AppError::Conflict(why) | AppError::Forbidden(why) => Some(why),
+            AppError::Refused(refusal) => Some(&refusal.message),
+            _ => None,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "unauthenticated",

@@ -174,7 +174,7 @@ story!(login_starts_a_hardened_session_and_logout_ends_it, |app| {
     assert!(location(&out).starts_with("/login"));
     let after = browser.get("/board").await;
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&after), "/login?next=/board");
+    assert_eq!(location(&after), "/login?next=%2Fboard");
     // The API does not take the ended session either.
     let mut request = app.client.get(app.url("/api/v1/me"));
     request = request.header(COOKIE, browser.cookie.clone().expect("cookie"));
