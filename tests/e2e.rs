@@ -416,6 +416,44 @@ async fn a_coordinator_and_a_chair_work_through_the_browser() {
         "/login"
     );
 
+    // An admin deactivates the chair, who had logged in again: the chair's
+    // open browser is sent to the login page at the next step.
+    login(&chair_client, &base, &chair.email, &chair.password).await;
+    let admin = app.user(Role::Admin, None).await;
+    let admin_client = browser(&driver, &profiles.path().join("admin")).await;
+    login(&admin_client, &base, &admin.email, &admin.password).await;
+    assert_eq!(
+        admin_client.current_url().await.expect("url").path(),
+        "/admin"
+    );
+    assert_accessible(&admin_client, &axe, "admin").await;
+    admin_client
+        .find(Locator::Css(&format!(
+            "button[aria-label='{} deactiveren']",
+            chair.email
+        )))
+        .await
+        .expect("deactivate button")
+        .click()
+        .await
+        .expect("deactivate");
+    let reactivate = format!("button[aria-label='{} weer activeren']", chair.email);
+    admin_client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&reactivate))
+        .await
+        .expect("the chair is now inactive");
+    chair_client
+        .goto(&format!("{base}/inbox"))
+        .await
+        .expect("inbox");
+    assert_eq!(
+        chair_client.current_url().await.expect("url").path(),
+        "/login"
+    );
+
+    admin_client.close().await.expect("close");
     chair_client.close().await.expect("close");
     client.close().await.expect("close");
     app.stop().await;
