@@ -119,12 +119,9 @@ const ROLE_CHOICES: &[(&str, &str)] = &[
     ("admin", "beheerder"),
 ];
 
+/// The role fields both user forms have.
 #[derive(Debug, Deserialize)]
-pub struct NewUserForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    email: String,
+pub struct RoleFields {
     #[serde(default)]
     role: String,
     #[serde(default)]
@@ -133,6 +130,16 @@ pub struct NewUserForm {
     organisation: String,
     #[serde(default)]
     municipality: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(flatten)]
+    fields: RoleFields,
 }
 
 /// Creates a user and shows the password once. A wrong form comes back
@@ -147,10 +154,10 @@ pub async fn create_user(
     let email = form.email.trim().to_string();
     let request = CreateUser {
         email: email.clone(),
-        role: form.role,
-        region: Some(form.region),
-        organisation: Some(form.organisation),
-        municipality: Some(form.municipality),
+        role: form.fields.role,
+        region: Some(form.fields.region),
+        organisation: Some(form.fields.organisation),
+        municipality: Some(form.fields.municipality),
     };
     let new = match request.parse(&state.regions) {
         Ok(new) => new,
@@ -184,14 +191,8 @@ pub struct ChangeUserForm {
     /// `deactivate`, `activate` or `role`.
     #[serde(default)]
     change: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    region: String,
-    #[serde(default)]
-    organisation: String,
-    #[serde(default)]
-    municipality: String,
+    #[serde(flatten)]
+    fields: RoleFields,
 }
 
 /// Deactivates, reactivates or changes the role of a user, through the
@@ -216,10 +217,10 @@ pub async fn change_user(
         },
         "role" => UpdateUser {
             active: None,
-            role: Some(form.role),
-            region: Some(form.region),
-            organisation: Some(form.organisation),
-            municipality: Some(form.municipality),
+            role: Some(form.fields.role),
+            region: Some(form.fields.region),
+            organisation: Some(form.fields.organisation),
+            municipality: Some(form.fields.municipality),
         },
         _ => return Err(PageError::Invalid(Said::nl("onbekende wijziging"))),
     };
