@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -54,12 +55,23 @@ pub struct SmtpSink {
     child: Child,
 }
 
-/// A port nobody listens on right now (bound and released at once).
+/// A port nobody listens on now, and that no other test of this run gets.
+///
+/// Tests reserve a port for an SMTP server that starts later (an outage
+/// first). A port from the kernel (`bind` to port 0, then released) could be
+/// handed to another test meanwhile, whose sink would then receive this
+/// test's mails. So ports come from one counter, below the kernel's
+/// ephemeral range (32768 and up), where no `bind(0)` and no outgoing
+/// connection lands.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    static NEXT: AtomicU16 = AtomicU16::new(21_000);
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(port < 32_000, "ran out of test ports");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The `mail.smtp_url` setting for a server on `port`.
