@@ -606,9 +606,10 @@ async fn book(
             ))
         })?;
     if let Some(why) = booking::refusal(&referral, &slot, &state.regions, now) {
-        return Err(AppError::Conflict(format!(
-            "cannot accept the offer: {why}"
-        )));
+        return Err(AppError::refused(
+            format!("cannot accept the offer: {}", why.message),
+            format!("Het aanbod kan niet worden aangenomen: {}.", why.dutch),
+        ));
     }
     match crate::referrals::store::confirm(conn, referral.id, &slot.id, now).await {
         Ok(true) => Ok(true),

@@ -606,7 +606,10 @@ pub async fn create_booking(
             }
         }
         if let Some(why) = booking::refusal(&current, &slot, &state.regions, state.now()) {
-            return Err(AppError::Conflict(format!("cannot book this slot: {why}")));
+            return Err(AppError::refused(
+                format!("cannot book this slot: {}", why.message),
+                format!("Deze plek kan niet worden geboekt: {}.", why.dutch),
+            ));
         }
         let booked = store::confirm(&mut tx, current.id, &slot.id, state.now())
             .await

@@ -5,60 +5,98 @@
 use chrono::{DateTime, Utc};
 
 use super::store::{BookableSlot, Referral};
-use crate::config::{RegionId, RegionsConfig};
+use crate::config::{ReferralKind, RegionId, RegionsConfig};
+use crate::web::Refusal;
 
-/// Why `slot` cannot be booked for `referral` at `now`, in plain words.
+/// Why `slot` cannot be booked for `referral` at `now`, in plain words
+/// (English for the API, Dutch for the pages).
 pub fn refusal(
     referral: &Referral,
     slot: &BookableSlot,
     regions: &RegionsConfig,
     now: DateTime<Utc>,
-) -> Option<String> {
+) -> Option<Refusal> {
     let home = regions.region(&referral.region);
     let home_name = home.map_or(referral.region.as_str(), |r| r.name.as_str());
     let slot_region = RegionId::parse(&slot.region)
         .ok()
         .and_then(|id| regions.region(&id));
     let slot_name = slot_region.map_or(slot.region.as_str(), |r| r.name.as_str());
+    let says = |message: String, dutch: String| Some(Refusal { message, dutch });
     if slot.cancelled {
-        return Some("the session of this slot is cancelled".into());
+        return says(
+            "the session of this slot is cancelled".into(),
+            "de zitting van deze plek is geannuleerd".into(),
+        );
     }
     if slot.start <= now {
-        return Some("the slot has already started".into());
+        return says(
+            "the slot has already started".into(),
+            "de plek is al begonnen".into(),
+        );
     }
     if slot.region != referral.region.as_str() {
         let neighbour =
             home.is_some_and(|h| h.neighbours.iter().any(|n| n.as_str() == slot.region));
         if !neighbour {
-            return Some(format!(
-                "the {slot_name} table is not {home_name} or one of its neighbours"
-            ));
+            return says(
+                format!("the {slot_name} table is not {home_name} or one of its neighbours"),
+                format!("de tafel van {slot_name} is niet die van {home_name} of een buurregio"),
+            );
         }
         if !referral.cross_region {
-            return Some(format!(
-                "this referral is to be held at the {home_name} table itself (cross_region is off)"
-            ));
+            return says(
+                format!("this referral is to be held at the {home_name} table itself (cross_region is off)"),
+                format!("deze verwijzing wordt aan de eigen tafel van {home_name} besproken (bespreking elders staat uit)"),
+            );
         }
     }
     if slot_region.is_some_and(|r| !r.handles(referral.kind)) {
-        return Some(format!(
-            "the {slot_name} table does not hold {} conversations",
-            referral.kind
-        ));
+        return says(
+            format!(
+                "the {slot_name} table does not hold {} conversations",
+                referral.kind
+            ),
+            format!(
+                "de tafel van {slot_name} voert geen {}",
+                kind_nl(referral.kind)
+            ),
+        );
     }
     if referral.earliest.is_some_and(|e| slot.date < e) {
-        return Some("the slot lies before the referral's earliest date".into());
+        return says(
+            "the slot lies before the referral's earliest date".into(),
+            "de plek ligt vóór de vroegste datum van de verwijzing".into(),
+        );
     }
     if referral.unavailable.contains(&slot.date) {
-        return Some("the family is not available on the slot's date".into());
+        return says(
+            "the family is not available on the slot's date".into(),
+            "het gezin kan niet op de datum van de plek".into(),
+        );
     }
     if slot.minutes < referral.minutes {
-        return Some(format!(
-            "the slot is {} minutes; this referral needs {}",
-            slot.minutes, referral.minutes
-        ));
+        return says(
+            format!(
+                "the slot is {} minutes; this referral needs {}",
+                slot.minutes, referral.minutes
+            ),
+            format!(
+                "de plek duurt {} minuten; deze verwijzing heeft er {} nodig",
+                slot.minutes, referral.minutes
+            ),
+        );
     }
     None
+}
+
+/// The conversations of a kind, in Dutch, as the object of "voert geen".
+fn kind_nl(kind: ReferralKind) -> &'static str {
+    match kind {
+        ReferralKind::Vtb => "VTB-gesprekken",
+        ReferralKind::OtsEnd => "gesprekken over het einde van een OTS",
+        ReferralKind::Evaluation => "evaluatiegesprekken",
+    }
 }
 
 #[cfg(test)]
@@ -66,7 +104,7 @@ mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     use super::*;
-    use crate::config::{CbsCode, Email, ReferralKind};
+    use crate::config::{CbsCode, Email};
     use crate::referrals::domain::{CaseRef, ReferrerKind};
     use crate::referrals::lifecycle::Status;
 
@@ -182,7 +220,7 @@ mod tests {
             ),
         ];
         for (got, expected) in cases {
-            let got = got.unwrap_or_default();
+            let got = got.map(|r| r.message).unwrap_or_default();
             assert!(
                 got.contains(expected),
                 "{got:?} should mention {expected:?}"
@@ -194,7 +232,8 @@ mod tests {
     fn a_table_without_the_kind_is_refused() {
         let mut r = referral("centraal-gelderland");
         r.kind = ReferralKind::OtsEnd;
-        let got = refusal(&r, &slot("achterhoek", 4, 90), &regions(), now()).unwrap_or_default();
-        assert!(got.contains("does not hold ots_end"), "{got}");
+        let got = refusal(&r, &slot("achterhoek", 4, 90), &regions(), now()).expect("refused");
+        assert!(got.message.contains("does not hold ots_end"), "{got:?}");
+        assert!(got.dutch.contains("einde van een OTS"), "{got:?}");
     }
 }
