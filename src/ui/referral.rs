@@ -4,6 +4,8 @@
 //! Reads and actions go through the JSON API's handlers, so scope (a
 //! chair of another region gets 404), lifecycle and audit are the same.
 
+use std::future::Future;
+
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
@@ -252,20 +254,39 @@ fn back(id: i64, done: &str) -> Redirect {
     Redirect::to(&format!("/referrals/{id}?gedaan={done}"))
 }
 
+/// A button on the referral page: checks the form token, has the API
+/// handler do the work for referral `id` (same checks, same audit rows),
+/// and goes back to the page saying what was `done`.
+async fn act<T, Work>(
+    viewer: &Viewer,
+    csrf: &str,
+    id: Result<Path<i64>, PathRejection>,
+    done: &str,
+    work: impl FnOnce(i64) -> Work,
+) -> Result<Redirect, PageError>
+where
+    Work: Future<Output = Result<T, AppError>>,
+{
+    viewer.check_csrf(csrf)?;
+    let id = path_id(id)?;
+    work(id).await?;
+    Ok(back(id, done))
+}
+
 pub async fn confirm(
     State(state): State<AppState>,
     viewer: Viewer,
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<TokenForm>,
 ) -> Result<Redirect, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    let id = path_id(id)?;
-    let body = CreateBooking {
-        referral_id: id,
-        slot_id: None,
-    };
-    referrals_api::create_booking(State(state), viewer.user.clone(), Ok(AppJson(body))).await?;
-    Ok(back(id, "bevestigd"))
+    act(&viewer, &form.csrf, id, "bevestigd", |id| {
+        let body = CreateBooking {
+            referral_id: id,
+            slot_id: None,
+        };
+        referrals_api::create_booking(State(state), viewer.user.clone(), Ok(AppJson(body)))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,19 +303,18 @@ pub async fn cancel(
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<CancelForm>,
 ) -> Result<Redirect, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    let id = path_id(id)?;
     let body = CancelReferral {
         reason: form.reason,
     };
-    referrals_api::cancel_referral(
-        State(state),
-        viewer.user.clone(),
-        Ok(Path(id)),
-        Ok(AppJson(body)),
-    )
-    .await?;
-    Ok(back(id, "geannuleerd"))
+    act(&viewer, &form.csrf, id, "geannuleerd", |id| {
+        referrals_api::cancel_referral(
+            State(state),
+            viewer.user.clone(),
+            Ok(Path(id)),
+            Ok(AppJson(body)),
+        )
+    })
+    .await
 }
 
 pub async fn held(
@@ -303,10 +323,10 @@ pub async fn held(
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<TokenForm>,
 ) -> Result<Redirect, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    let id = path_id(id)?;
-    referrals_api::mark_held(State(state), viewer.user.clone(), Ok(Path(id))).await?;
-    Ok(back(id, "gehouden"))
+    act(&viewer, &form.csrf, id, "gehouden", |id| {
+        referrals_api::mark_held(State(state), viewer.user.clone(), Ok(Path(id)))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -331,8 +351,6 @@ pub async fn outcome(
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<OutcomeForm>,
 ) -> Result<Redirect, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    let id = path_id(id)?;
     let given = |text: String| Some(text.trim().to_string()).filter(|t| !t.is_empty());
     let body = RecordOutcome {
         outcome: given(form.outcome),
@@ -341,13 +359,13 @@ pub async fn outcome(
         safety_agreements: form.safety_agreements,
         evaluation_date: given(form.evaluation_date),
     };
-    referrals_api::record_outcome(
-        State(state),
-        viewer.user.clone(),
-        Ok(Path(id)),
-        Ok(AppJson(body)),
-    )
+    act(&viewer, &form.csrf, id, "uitkomst", |id| {
+        referrals_api::record_outcome(
+            State(state),
+            viewer.user.clone(),
+            Ok(Path(id)),
+            Ok(AppJson(body)),
+        )
+    })
     .await
-    .map_err(|err: AppError| PageError::from(err))?;
-    Ok(back(id, "uitkomst"))
 }
