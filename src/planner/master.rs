@@ -73,11 +73,14 @@ impl Master {
         let mut model = problem
             .try_optimise(Sense::Minimise)
             .map_err(|e| SolveError::Solver(format!("building the model: {e:?}")))?;
-        for (option, value) in [("presolve", "off"), ("parallel", "off")] {
-            model
-                .try_set_option(option, value)
-                .map_err(|_| SolveError::Solver(format!("setting {option}")))?;
-        }
+        // Presolve stays at HiGHS's default: it runs before the first solve
+        // only (later solves start from a basis). Measured on one idle
+        // machine: national 290 -> 260 ms, stress 8.2 -> 7.1 s, and the
+        // naive full model (`--initial-candidates all`) 7.9 s against more
+        // than 10 minutes without it.
+        model
+            .try_set_option("parallel", "off")
+            .map_err(|_| SolveError::Solver("setting parallel".into()))?;
         model
             .try_set_option("threads", 1)
             .map_err(|_| SolveError::Solver("setting threads".into()))?;
