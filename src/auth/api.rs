@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::audit::{self, AuditEntry, AuditFilter, AuditRow};
-use super::users::{self, DuplicateEmail, NewUser, RoleScope, UserChange, UserRecord};
+use super::users::{
+    self, DuplicateEmail, NewUser, RoleScope, UpdateRefused, UserChange, UserRecord,
+};
 use super::{CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::state::AppState;
@@ -180,7 +182,8 @@ impl ScopeFields {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// `false` deactivates the user: their sessions end and their API
-    /// tokens stop working at once. `true` reactivates.
+    /// tokens are revoked at once. `true` reactivates (new tokens and a new
+    /// login are needed).
     pub active: Option<bool>,
     /// The new role; when absent but a scope field is given, the current role.
     pub role: Option<String>,
@@ -296,7 +299,7 @@ pub async fn create_user(
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "An admin cannot deactivate or demote themself", body = ErrorBody),
+        (status = 409, description = "An admin cannot deactivate or demote themself; no active admin would be left; the role changed meanwhile", body = ErrorBody),
         (status = 422, body = ErrorBody),
 ))]
 #[tracing::instrument(skip_all, name = "PATCH /api/v1/users/{id}")]
@@ -308,6 +311,19 @@ pub async fn update_user(
 ) -> Result<AppJson<UserRecord>> {
     admin_only(&state, &user, "user.update").await?;
     let Path(target) = id.map_err(|_| AppError::NotFound)?;
+    match change_user(&state, &user, target, body).await {
+        Ok(record) => Ok(AppJson(record)),
+        Err(err) => Err(refused(&state, &user, "user.update", err).await),
+    }
+}
+
+/// [`update_user`] after the role check; every refusal it returns is audited.
+async fn change_user(
+    state: &AppState,
+    user: &CurrentUser,
+    target: i64,
+    body: UpdateUser,
+) -> Result<UserRecord> {
     let current = users::find_user(&state.store, target)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -321,10 +337,27 @@ pub async fn update_user(
             "Een beheerder kan zichzelf niet deactiveren of een andere rol geven; een andere beheerder kan dat wel.",
         ));
     }
-    users::update_user(&state.store, Some(&user), target, &change, state.now())
-        .await?
-        .map(AppJson)
-        .ok_or(AppError::NotFound)
+    let outcome = users::update_user(
+        &state.store,
+        user,
+        target,
+        current.role,
+        &change,
+        state.now(),
+    )
+    .await?;
+    outcome.map_err(|refusal| match refusal {
+        UpdateRefused::NotFound => AppError::NotFound,
+        UpdateRefused::NotAdmin => AppError::Forbidden("only an active admin can change users".into()),
+        UpdateRefused::ChangedMeanwhile => AppError::refused(
+            "the user's role was changed by someone else at the same time; reload and try again",
+            "Iemand anders heeft tegelijk de rol van deze gebruiker gewijzigd; laad de pagina opnieuw en probeer het nog eens.",
+        ),
+        UpdateRefused::LastAdmin => AppError::refused(
+            "this would leave no active admin",
+            "Dan blijft er geen actieve beheerder over.",
+        ),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

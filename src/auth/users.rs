@@ -15,7 +15,7 @@ use super::audit::{self, AuditEntry};
 use super::{secrets, CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::store::time::{from_millis, to_millis};
-use crate::store::{is_unique_violation, Store};
+use crate::store::{is_unique_violation, Backend, Store};
 use crate::web::FieldError;
 
 /// The label of the token made together with the user.
@@ -327,23 +327,70 @@ pub struct RoleScope {
     pub municipality: Option<CbsCode>,
 }
 
-/// Applies `change` to user `id`; `None` when there is no such user.
+/// Why [`update_user`] made no change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateRefused {
+    NotFound,
+    /// The acting user is no longer an active admin.
+    NotAdmin,
+    /// The user's role is no longer the one the change was checked against.
+    ChangedMeanwhile,
+    /// The change would leave no active admin.
+    LastAdmin,
+}
+
+/// Applies `change` to user `id`, whose role the caller read as
+/// `expected_role` (and checked the change against).
 ///
-/// Deactivating ends the user's browser sessions in the same transaction:
-/// their tokens stop working because they belong to an inactive user, and
-/// a later reactivation must not bring an old session back to life.
+/// Changes to users are serialised (SQLite has one writer; PostgreSQL takes
+/// a transaction-scoped advisory lock), so two admins cannot demote each
+/// other at the same moment and leave none: inside the lock the actor must
+/// still be an active admin, and one active admin must remain afterwards.
+///
+/// Deactivating ends the user's sessions and revokes their API tokens in
+/// the same transaction, so a later reactivation brings neither back.
 #[tracing::instrument(skip(store, actor, change, now))]
 pub async fn update_user(
     store: &Store,
-    actor: Option<&CurrentUser>,
+    actor: &CurrentUser,
     id: i64,
+    expected_role: Role,
     change: &UserChange,
     now: DateTime<Utc>,
-) -> Result<Option<UserRecord>, sqlx::Error> {
+) -> Result<Result<UserRecord, UpdateRefused>, sqlx::Error> {
     let mut tx = store.write().await?;
+    if store.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(USER_ADMIN_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let active_admin =
+        sqlx::query("SELECT id FROM users WHERE id = $1 AND role = $2 AND active = $3")
+            .bind(actor.id)
+            .bind(Role::Admin.as_str())
+            .bind(true)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if active_admin.is_none() {
+        return Ok(Err(UpdateRefused::NotAdmin));
+    }
+    let Some(before) = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(Err(UpdateRefused::NotFound));
+    };
+    let before = user_record(&before)?;
+    if before.role != expected_role {
+        return Ok(Err(UpdateRefused::ChangedMeanwhile));
+    }
     let mut said = Vec::new();
     if let Some(scope) = &change.role {
-        let changed_rows = sqlx::query(
+        sqlx::query(
             "UPDATE users SET role = $1, region_id = $2, organisation = $3, municipality_cbs = $4 WHERE id = $5",
         )
         .bind(scope.role.as_str())
@@ -352,47 +399,68 @@ pub async fn update_user(
         .bind(scope.municipality.as_ref().map(CbsCode::as_str))
         .bind(id)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed_rows == 0 {
-            return Ok(None);
-        }
+        .await?;
         said.push(describe_scope(scope));
     }
-    if let Some(active) = change.active {
-        let changed_rows = sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+    if let Some(active) = change.active.filter(|&a| a != before.active) {
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(active)
             .bind(id)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed_rows == 0 {
-            return Ok(None);
-        }
-        if !active {
-            sqlx::query(
-                "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL",
-            )
-            .bind(to_millis(now))
-            .bind(id)
-            .execute(&mut *tx)
             .await?;
+        if !active {
+            end_access(&mut tx, id, now).await?;
         }
         said.push(if active { "reactivated" } else { "deactivated" }.to_string());
+    }
+    let admins: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = $1 AND active = $2")
+            .bind(Role::Admin.as_str())
+            .bind(true)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+    if admins == 0 {
+        return Ok(Err(UpdateRefused::LastAdmin));
     }
     let row = sqlx::query(&format!(
         "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
     ))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let Some(record) = row.as_ref().map(user_record).transpose()? else {
-        return Ok(None);
-    };
+    let record = user_record(&row)?;
+    if said.is_empty() {
+        // Nothing changed (e.g. reactivating an active user): no audit row
+        // claims a change that did not happen.
+        return Ok(Ok(record));
+    }
     let detail = format!("user {id}: {}", said.join(", "));
-    audit::record(&mut tx, changed(now, actor, "user.update", detail)).await?;
+    audit::record(&mut tx, changed(now, Some(actor), "user.update", detail)).await?;
     tx.commit().await?;
-    Ok(Some(record))
+    Ok(Ok(record))
+}
+
+/// The key of the PostgreSQL advisory lock that serialises user changes.
+const USER_ADMIN_LOCK: i64 = 0x006a_6274_7573_6572; // "jbtuser"
+
+/// A deactivated user's sessions end and their tokens are revoked.
+async fn end_access(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 fn describe_scope(scope: &RoleScope) -> String {

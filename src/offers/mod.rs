@@ -366,10 +366,17 @@ fn db_error(err: sqlx::Error) -> AppError {
     match code.as_deref() {
         Some("40P01" | "40001") => AppError::refused(
             "the offer was answered by someone else at the same time; reload it",
-            "Iemand anders beantwoordde het aanbod op hetzelfde moment; laad de pagina opnieuw.",
+            "Iemand anders heeft het aanbod tegelijk beantwoord; laad de pagina opnieuw.",
         ),
         _ => AppError::from(err),
     }
+}
+
+/// A moment as the pages write it: `30-11-2026 om 10:00`.
+fn local_nl(at: DateTime<Utc>, state: &AppState) -> String {
+    at.with_timezone(&state.regions.timezone)
+        .format("%d-%m-%Y om %H:%M")
+        .to_string()
 }
 
 fn local(at: DateTime<Utc>, state: &AppState) -> String {
@@ -381,13 +388,13 @@ fn local(at: DateTime<Utc>, state: &AppState) -> String {
 /// Why an offer in `offer.status` cannot be answered with `answer`.
 fn not_open(offer: &Offer, answer: &str, state: &AppState) -> AppError {
     let answered = offer.answered_at.map(|t| local(t, state));
+    let answered_nl = offer.answered_at.map(|t| local_nl(t, state));
     let when = answered
         .as_ref()
         .map_or_else(String::new, |t| format!(" on {t}"));
-    let op = answered
-        .as_ref()
-        .map_or_else(String::new, |t| format!(" op {t}"));
+    let op = answered_nl.map_or_else(String::new, |t| format!(" op {t}"));
     let expired = local(offer.expires_at, state);
+    let verlopen = local_nl(offer.expires_at, state);
     let (why, dutch) = match offer.status {
         OfferStatus::Accepted => (
             format!("it was already accepted{when}; the referral is booked at this table"),
@@ -399,7 +406,7 @@ fn not_open(offer: &Offer, answer: &str, state: &AppState) -> AppError {
         ),
         OfferStatus::Expired => (
             format!("it expired unanswered at {expired}; the referral is planned elsewhere"),
-            format!("Het aanbod is op {expired} onbeantwoord verlopen; de verwijzing wordt elders ingepland."),
+            format!("Het aanbod is op {verlopen} onbeantwoord verlopen; de verwijzing wordt elders ingepland."),
         ),
         OfferStatus::Withdrawn => (
             format!("it was withdrawn{when}: the referral no longer needs this table"),
@@ -407,7 +414,7 @@ fn not_open(offer: &Offer, answer: &str, state: &AppState) -> AppError {
         ),
         OfferStatus::Open => (
             "it was changed by someone else at the same time; reload it".to_string(),
-            "Iemand anders wijzigde het aanbod op hetzelfde moment; laad de pagina opnieuw.".to_string(),
+            "Iemand anders heeft het aanbod tegelijk gewijzigd; laad de pagina opnieuw.".to_string(),
         ),
     };
     AppError::refused(format!("cannot {answer} the offer: {why}"), dutch)
@@ -418,9 +425,10 @@ fn not_open(offer: &Offer, answer: &str, state: &AppState) -> AppError {
 fn check_deadline(offer: &Offer, answer: &str, state: &AppState, now: DateTime<Utc>) -> Result<()> {
     if offer.status == OfferStatus::Open && offer.expires_at <= now {
         let deadline = local(offer.expires_at, state);
+        let termijn = local_nl(offer.expires_at, state);
         return Err(AppError::refused(
             format!("cannot {answer} the offer: its deadline passed at {deadline}; the referral is planned elsewhere"),
-            format!("De termijn van het aanbod is op {deadline} verstreken; de verwijzing wordt elders ingepland."),
+            format!("De termijn van het aanbod is op {termijn} verstreken; de verwijzing wordt elders ingepland."),
         ));
     }
     Ok(())
@@ -615,7 +623,7 @@ async fn book(
         Ok(true) => Ok(true),
         Ok(false) => Err(AppError::refused(
             "the referral was changed by someone else at the same time; reload the offer",
-            "Iemand anders wijzigde de verwijzing op hetzelfde moment; laad de pagina opnieuw.",
+            "Iemand anders heeft de verwijzing tegelijk gewijzigd; laad de pagina opnieuw.",
         )),
         Err(err) if is_unique_violation(&err) => Ok(false),
         Err(err) => Err(db_error(err)),

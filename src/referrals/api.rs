@@ -129,7 +129,7 @@ fn invalid_transition(err: InvalidTransition) -> AppError {
 fn changed_meanwhile() -> AppError {
     AppError::refused(
         "the referral was changed by someone else at the same time; reload it and try again",
-        "Iemand anders wijzigde de verwijzing op hetzelfde moment; laad de pagina opnieuw en probeer het nog eens.",
+        "Iemand anders heeft de verwijzing tegelijk gewijzigd; laad de pagina opnieuw en probeer het nog eens.",
     )
 }
 
@@ -541,10 +541,16 @@ pub async fn mark_held(
         apply_event(&state, &user, id, action, Event::Hold, None, |r| {
             match &r.booked_slot {
                 Some(slot) if slot.start > now => {
-                    let at = slot.start.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+                    let start = slot.start.with_timezone(&tz);
                     Err(AppError::refused(
-                        format!("the conversation is booked for {at}; it can be marked as held once it has started"),
-                        format!("Het gesprek staat geboekt voor {at}; het kan als gehouden worden gemarkeerd zodra het is begonnen."),
+                        format!(
+                            "the conversation is booked for {}; it can be marked as held once it has started",
+                            start.format("%Y-%m-%d %H:%M")
+                        ),
+                        format!(
+                            "Het gesprek staat gepland op {}; het kan als gehouden worden gemarkeerd zodra het is begonnen.",
+                            start.format("%d-%m-%Y om %H:%M")
+                        ),
                     ))
                 }
                 _ => Ok(()),

@@ -32,7 +32,7 @@ pub fn refusal(
     if slot.start <= now {
         return says(
             "the slot has already started".into(),
-            "de plek is al begonnen".into(),
+            "het gesprek op deze plek is al begonnen".into(),
         );
     }
     if slot.region != referral.region.as_str() {

@@ -99,7 +99,7 @@ impl Status {
             Status::Registered => "aangemeld en wacht op een plek",
             Status::Planned => "voorlopig ingepland",
             Status::Booked => "geboekt",
-            Status::Held => "al gehouden",
+            Status::Held => "al besproken",
             Status::OutcomeRecorded => "afgesloten met een vastgelegde uitkomst",
             Status::Withdrawn => "ingetrokken",
             Status::Cancelled => "geannuleerd",
@@ -187,7 +187,7 @@ impl Event {
         match self {
             Event::Complete => "De verwijzing compleet maken",
             Event::Plan => "De verwijzing inplannen",
-            Event::Unplan => "De verwijzing uit haar plek halen",
+            Event::Unplan => "De verwijzing uit de planning halen",
             Event::Confirm => "Een boeking bevestigen",
             Event::Release => "De plek van de verwijzing vrijgeven",
             Event::Hold => "Het gesprek als gehouden markeren",
@@ -204,7 +204,9 @@ impl Event {
             Event::Plan | Event::Confirm => {
                 "alleen een aangemelde of voorlopig ingeplande verwijzing kan worden ingepland of geboekt"
             }
-            Event::Unplan => "alleen een voorlopig ingeplande verwijzing kan uit haar plek",
+            Event::Unplan => {
+                "alleen een voorlopig ingeplande verwijzing kan uit de planning worden gehaald"
+            }
             Event::Release => "alleen een ingeplande of geboekte verwijzing heeft een plek om vrij te geven",
             Event::Hold => "alleen een geboekt gesprek kan als gehouden worden gemarkeerd",
             Event::RecordOutcome => {

@@ -3,6 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
@@ -163,7 +164,7 @@ pub async fn create_user(
         Ok(new) => new,
         Err(problems) => {
             let text = Said::en(field_list(&problems));
-            return users_page(&state, &viewer, None, Some(text)).await;
+            return with_error(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, text).await;
         }
     };
     match users::create_user_by(&state.store, Some(&viewer.user), new, state.now()).await {
@@ -177,7 +178,7 @@ pub async fn create_user(
         Err(err) => match err.downcast::<DuplicateEmail>() {
             Ok(taken) => {
                 let text = Said::en(taken.to_string());
-                users_page(&state, &viewer, None, Some(text)).await
+                with_error(&state, &viewer, StatusCode::CONFLICT, text).await
             }
             Err(other) => Err(PageError::from(AppError::from(other))),
         },
@@ -204,8 +205,8 @@ pub async fn change_user(
     Path(id): Path<i64>,
     Form(form): Form<ChangeUserForm>,
 ) -> Result<Response, PageError> {
+    // No role check here: the API handler refuses a non-admin and audits it.
     viewer.check_csrf(&form.csrf)?;
-    viewer.require(&[Role::Admin])?;
     let request = match form.change.as_str() {
         "deactivate" => UpdateUser {
             active: Some(false),
@@ -215,13 +216,24 @@ pub async fn change_user(
             active: Some(true),
             ..UpdateUser::default()
         },
-        "role" => UpdateUser {
-            active: None,
-            role: Some(form.fields.role),
-            region: Some(form.fields.region),
-            organisation: Some(form.fields.organisation),
-            municipality: Some(form.fields.municipality),
-        },
+        "role" => {
+            // The form shows every scope field, filled in for the current
+            // role; only the one the chosen role uses goes along.
+            let RoleFields {
+                role,
+                region,
+                organisation,
+                municipality,
+            } = form.fields;
+            let wanted = |needed: &str, value: String| (role == needed).then_some(value);
+            UpdateUser {
+                active: None,
+                region: wanted("chair", region),
+                organisation: wanted("referrer", organisation),
+                municipality: wanted("municipal_contact", municipality),
+                role: Some(role),
+            }
+        }
         _ => return Err(PageError::Invalid(Said::nl("onbekende wijziging"))),
     };
     let result = update_user(
@@ -235,16 +247,29 @@ pub async fn change_user(
         Ok(_) => users_page(&state, &viewer, None, None).await,
         Err(AppError::Validation(problems)) => {
             let text = Said::en(field_list(&problems));
-            users_page(&state, &viewer, None, Some(text)).await
+            with_error(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, text).await
         }
         Err(AppError::Refused(refusal)) => {
-            users_page(&state, &viewer, None, Some(Said::nl(refusal.dutch))).await
+            let text = Said::nl(refusal.dutch);
+            with_error(&state, &viewer, StatusCode::CONFLICT, text).await
         }
         Err(AppError::Conflict(why)) => {
-            users_page(&state, &viewer, None, Some(Said::en(why))).await
+            with_error(&state, &viewer, StatusCode::CONFLICT, Said::en(why)).await
         }
         Err(other) => Err(PageError::from(other)),
     }
+}
+
+/// The users page again with what went wrong, under the refusal's status.
+async fn with_error(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    error: Said,
+) -> Result<Response, PageError> {
+    let mut page = users_page(state, viewer, None, Some(error)).await?;
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 #[derive(Template)]

@@ -308,7 +308,29 @@ story!(
 
         let response = app.patch(&admin, &path, &json!({"active": true})).await;
         assert_eq!(json(response).await["active"], true);
-        assert_eq!(app.get(&chair, "/api/v1/me").await.status(), StatusCode::OK);
+        // The old token was revoked with the deactivation: a new one is needed.
+        assert_eq!(
+            app.get(&chair, "/api/v1/me").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let issued = app
+            .post(
+                &admin,
+                &format!("{path}/tokens"),
+                &json!({"label": "terug"}),
+            )
+            .await;
+        let token = json(issued).await["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        assert_eq!(
+            get_with_token(&app, &token, "/api/v1/me").await.status(),
+            StatusCode::OK
+        );
+        // Reactivating an active user changes nothing and claims nothing.
+        let again = app.patch(&admin, &path, &json!({"active": true})).await;
+        assert_eq!(again.status(), StatusCode::OK);
 
         let log = audit(&app, &admin, &format!("?user_id={}", admin.id)).await;
         let details: Vec<&str> = log["entries"]
@@ -404,11 +426,36 @@ story!(an_admin_cannot_deactivate_or_demote_themself, |app| {
     }
     let me = json(app.get(&admin, "/api/v1/me").await).await;
     assert_eq!(me["role"], "admin");
+    let log = audit(&app, &admin, &format!("?user_id={}", admin.id)).await;
+    let refusals = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "user.update" && e["result"] == "conflict")
+        .count();
+    assert_eq!(refusals, 2, "each refusal is audited: {log}");
     // Another admin can.
     let other = app.user(Role::Admin, None).await;
     let response = app.patch(&other, &path, &json!({"active": false})).await;
     assert_eq!(response.status(), StatusCode::OK);
 });
+
+story!(
+    two_admins_deactivating_each_other_at_once_leave_one,
+    |app| {
+        for round in 0..10 {
+            let a = app.user(Role::Admin, None).await;
+            let b = app.user(Role::Admin, None).await;
+            let off = json!({"active": false});
+            let to_b = format!("/api/v1/users/{}", b.id);
+            let to_a = format!("/api/v1/users/{}", a.id);
+            let (by_a, by_b) = tokio::join!(app.patch(&a, &to_b, &off), app.patch(&b, &to_a, &off));
+            let statuses = [by_a.status(), by_b.status()];
+            let won = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+            assert_eq!(won, 1, "round {round}: {statuses:?}");
+        }
+    }
+);
 
 story!(a_taken_email_address_is_409, |app| {
     let admin = app.user(Role::Admin, None).await;

@@ -63,11 +63,15 @@ pub struct SmtpSink {
 /// test's mails. So ports come from one counter, below the kernel's
 /// ephemeral range (32768 and up), where no `bind(0)` and no outgoing
 /// connection lands.
+///
+/// Each test process counts in its own block of 250 ports (by process id),
+/// so two test runs at once on one machine rarely meet either.
 pub fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(21_000);
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 21_000 + (std::process::id() % 40) as u16 * 250;
     loop {
-        let port = NEXT.fetch_add(1, Ordering::Relaxed);
-        assert!(port < 32_000, "ran out of test ports");
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(port < base + 250, "ran out of test ports");
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }

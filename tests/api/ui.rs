@@ -6,7 +6,7 @@ use chrono::Duration;
 use jbt::auth::Role;
 use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::planning::register;
@@ -441,7 +441,7 @@ story!(
         assert_eq!(early.status(), StatusCode::CONFLICT);
         let early = early.text().await.expect("page");
         assert!(
-            early.contains("lang=\"nl\">Het gesprek staat geboekt voor "),
+            early.contains("lang=\"nl\">Het gesprek staat gepland op "),
             "{early}"
         );
         // ...and in English, the API's language, through the API.
@@ -568,10 +568,9 @@ story!(
         let own = format!("/admin/users/{}", admin.id);
         let itself = boss
             .post_form(&own, &[("csrf", &token), ("change", "deactivate")], &[])
-            .await
-            .text()
-            .await
-            .expect("page");
+            .await;
+        assert_eq!(itself.status(), StatusCode::CONFLICT);
+        let itself = itself.text().await.expect("page");
         assert!(
             itself.contains("lang=\"nl\">Een beheerder kan zichzelf niet deactiveren"),
             "{itself}"
@@ -591,10 +590,9 @@ story!(
                 ],
                 &[],
             )
-            .await
-            .text()
-            .await
-            .expect("page");
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let refused = refused.text().await.expect("page");
         assert!(refused.contains("a chair needs a region"), "{refused}");
         let moved = boss
             .post_form(
@@ -604,14 +602,25 @@ story!(
                     ("change", "role"),
                     ("role", "chair"),
                     ("region", "food-valley"),
-                    ("organisation", ""),
-                    ("municipality", ""),
+                    // The form shows every scope field; only the region goes along.
+                    ("organisation", "Sociaal Team Ede"),
+                    ("municipality", "GM0228"),
                 ],
                 &[],
             )
             .await;
         assert_eq!(moved.status(), StatusCode::OK);
-        let me = json(app.get(&chair, "/api/v1/me").await).await;
-        assert_eq!(me["region"], "food-valley");
+        // (The chair's old token was revoked with the deactivation: ask as admin.)
+        let users = json(app.get(&admin, "/api/v1/users").await).await;
+        let record = users
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["id"] == chair.id)
+            .expect("the chair")
+            .clone();
+        assert_eq!(record["region"], "food-valley");
+        assert_eq!(record["organisation"], Value::Null);
+        assert_eq!(record["municipality"], Value::Null);
     }
 );
