@@ -41,8 +41,10 @@ use super::scenario::Scenario;
 /// Reduced costs above `-EPS` count as non-negative. With at most 10^5
 /// referrals, `EPS * referrals < 1`, which keeps the optimality proof sound.
 const EPS: f64 = 1e-6;
-/// Columns added per referral per pricing round (most negative first).
-const ADD_PER_ROUND: usize = 4;
+/// Columns added per referral per pricing round (most negative first). Two
+/// beat 1, 3, 4 and 8 on national and stress (BENCHMARKS.md): fewer means
+/// more warm re-solves, more means a bigger model.
+const ADD_PER_ROUND: usize = 2;
 /// The referral count up to which the optimality argument above holds.
 pub const MAX_REFERRALS: usize = 100_000;
 
