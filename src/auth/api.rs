@@ -530,7 +530,7 @@ pub async fn audit_log(
     }))
 }
 
-async fn admin_only(state: &AppState, user: &CurrentUser, action: &str) -> Result<()> {
+pub(crate) async fn admin_only(state: &AppState, user: &CurrentUser, action: &str) -> Result<()> {
     match user.require(&[Role::Admin]) {
         Ok(()) => Ok(()),
         Err(refusal) => Err(refused(state, user, action, refusal).await),

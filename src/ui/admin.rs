@@ -9,9 +9,10 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{field_list, format, render, Chrome, PageError, Said, Viewer};
-use crate::auth::api::{audit_log, list_users, update_user, AuditQuery, CreateUser, UpdateUser};
+use crate::auth::api::{
+    admin_only, audit_log, list_users, update_user, AuditQuery, CreateUser, UpdateUser,
+};
 use crate::auth::users::{self, DuplicateEmail};
-use crate::auth::Role;
 use crate::state::AppState;
 use crate::web::{AppError, AppJson};
 
@@ -151,7 +152,8 @@ pub async fn create_user(
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
-    viewer.require(&[Role::Admin])?;
+    // The API's check, so a refusal is audited the same way.
+    admin_only(&state, &viewer.user, "user.create").await?;
     let email = form.email.trim().to_string();
     let request = CreateUser {
         email: email.clone(),

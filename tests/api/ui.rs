@@ -519,6 +519,33 @@ story!(admin_pages_are_for_admins_and_create_users, |app| {
         other.get("/admin/audit").await.status(),
         StatusCode::FORBIDDEN
     );
+    // A forged create-user form from a coordinator is refused and audited.
+    let their_token = other.csrf("/dashboard").await;
+    let forged = other
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", &their_token),
+                ("email", "stiekem@example.org"),
+                ("role", "admin"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let log = json(
+        app.get(&admin, &format!("/api/v1/audit?user_id={}", coordinator.id))
+            .await,
+    )
+    .await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["action"] == "user.create" && e["result"] == "forbidden"),
+        "{log}"
+    );
     let dashboard = other.get("/dashboard").await.text().await.expect("page");
     assert!(dashboard.contains("<svg") && dashboard.contains("Verwachte wachttijd"));
 });
