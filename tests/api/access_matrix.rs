@@ -22,6 +22,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::planning::referral_body;
 use crate::story;
 
 /// Who asks. Order of the columns of [`TABLE`].
@@ -363,18 +364,8 @@ impl Ctx<'_> {
 
     /// Registers a referral of `municipality` for `org` as the coordinator.
     async fn register_in(&mut self, municipality: &str, org: &str, cross_region: bool) -> i64 {
-        let body = json!({
-            "case_ref": format!("ACM-{}", self.next()),
-            "municipality": municipality,
-            "kind": "vtb",
-            "referrer_kind": "local_team",
-            "referrer_org": org,
-            "referrer_email": "professional@sociaalteam.example.org",
-            "safety_plan": true,
-            "parents_informed": true,
-            "child_12_plus": false,
-            "cross_region": cross_region,
-        });
+        let mut body = referral_of(&format!("ACM-{}", self.next()), municipality, org);
+        body["cross_region"] = json!(cross_region);
         let response = self
             .app
             .post(self.coordinator(), "/api/v1/referrals", &body)
@@ -557,17 +548,11 @@ impl Ctx<'_> {
                     Side::A => ("Ede", ORG_A),
                     Side::B => ("Winterswijk", ORG_B),
                 };
-                body(json!({
-                    "case_ref": format!("ACM-NEW-{}", self.next()),
-                    "municipality": municipality,
-                    "kind": "vtb",
-                    "referrer_kind": "local_team",
-                    "referrer_org": org,
-                    "referrer_email": "professional@sociaalteam.example.org",
-                    "safety_plan": true,
-                    "parents_informed": true,
-                    "child_12_plus": false,
-                }))
+                body(referral_of(
+                    &format!("ACM-NEW-{}", self.next()),
+                    municipality,
+                    org,
+                ))
             }
             Object::Referral => {
                 let id = self.register(side, false).await;
@@ -670,6 +655,14 @@ impl Ctx<'_> {
         let status = response.status();
         (status, response.text().await.unwrap_or_default())
     }
+}
+
+/// A complete registration of `municipality` by the referrer organisation
+/// `org` (the owner of a side's referrals).
+fn referral_of(case_ref: &str, municipality: &str, org: &str) -> Value {
+    let mut body = referral_body(case_ref, municipality);
+    body["referrer_org"] = json!(org);
+    body
 }
 
 /// The body of a request about an existing object: valid, so that only

@@ -17,7 +17,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::planning::register;
+use crate::planning::{referral_body, register};
 use crate::story;
 use jbt::auth::Role;
 
@@ -177,20 +177,11 @@ const USER_CHANGE_KEYS: &[&str] = &["active", "role", "region", "organisation", 
 const TOKEN_KEYS: &[&str] = &["label"];
 
 fn valid_referral() -> Value {
-    json!({
-        "case_ref": "FUZZ-1",
-        "municipality": "Ede",
-        "kind": "vtb",
-        "referrer_kind": "local_team",
-        "referrer_org": "Sociaal Team Ede",
-        "referrer_email": "professional@sociaalteam-ede.example.org",
-        "safety_plan": true,
-        "parents_informed": true,
-        "child_12_plus": false,
-        "unavailable": ["2026-12-09"],
-        "earliest": "2026-12-02",
-        "cross_region": true,
-    })
+    let mut body = referral_body("FUZZ-1", "Ede");
+    body["unavailable"] = json!(["2026-12-09"]);
+    body["earliest"] = json!("2026-12-02");
+    body["cross_region"] = json!(true);
+    body
 }
 
 story!(referral_bodies_never_cause_a_server_error, |app| {
