@@ -375,16 +375,9 @@ pub async fn update_user(
     if active_admin.is_none() {
         return Ok(Err(UpdateRefused::NotAdmin));
     }
-    let Some(before) = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
+    let Some(before) = user_by_id(&mut tx, id).await? else {
         return Ok(Err(UpdateRefused::NotFound));
     };
-    let before = user_record(&before)?;
     if before.role != expected_role {
         return Ok(Err(UpdateRefused::ChangedMeanwhile));
     }
@@ -423,13 +416,9 @@ pub async fn update_user(
     if admins == 0 {
         return Ok(Err(UpdateRefused::LastAdmin));
     }
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
-    ))
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let record = user_record(&row)?;
+    let record = user_by_id(&mut tx, id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     if said.is_empty() {
         // Nothing changed (e.g. reactivating an active user): no audit row
         // claims a change that did not happen.
@@ -528,11 +517,19 @@ pub async fn user_by_token(store: &Store, token: &str) -> Result<Option<CurrentU
 }
 
 pub async fn find_user(store: &Store, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
+    user_by_id(&mut *store.pool.acquire().await?, id).await
+}
+
+/// User `id` as stored, read on `conn` (inside a transaction, its view).
+async fn user_by_id(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<Option<UserRecord>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
     ))
     .bind(id)
-    .fetch_optional(&store.pool)
+    .fetch_optional(conn)
     .await?;
     row.as_ref().map(user_record).transpose()
 }

@@ -272,13 +272,7 @@ fn within_chart(rows: &[RegionFigures]) -> Chart {
 }
 
 fn wait_chart(rows: &[RegionFigures], norm_days: u32) -> Chart {
-    let max = rows
-        .iter()
-        .filter_map(|r| r.median_wait)
-        .max()
-        .unwrap_or(0)
-        .max(i64::from(norm_days)) as f64
-        * 1.1;
+    let max = days_axis(rows.iter().filter_map(|r| r.median_wait), norm_days);
     let values = rows
         .iter()
         .map(|r| match r.median_wait {
@@ -298,13 +292,7 @@ fn wait_chart(rows: &[RegionFigures], norm_days: u32) -> Chart {
 }
 
 fn forecast_chart(rows: &[RegionFigures], norm_days: u32) -> Chart {
-    let max = rows
-        .iter()
-        .map(|r| r.forecast_days)
-        .max()
-        .unwrap_or(0)
-        .max(i64::from(norm_days)) as f64
-        * 1.1;
+    let max = days_axis(rows.iter().map(|r| r.forecast_days), norm_days);
     let values = rows
         .iter()
         .map(|r| {
@@ -353,6 +341,12 @@ fn capacity_chart(rows: &[RegionFigures]) -> Chart {
         values,
         max,
     )
+}
+
+/// The end of a chart axis in days: past the largest value and the norm,
+/// with a tenth to spare for the value labels.
+fn days_axis(days: impl Iterator<Item = i64>, norm_days: u32) -> f64 {
+    days.max().unwrap_or(0).max(i64::from(norm_days)) as f64 * 1.1
 }
 
 fn norm_marker(norm_days: u32, max: f64) -> Marker {
