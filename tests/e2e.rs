@@ -407,6 +407,9 @@ async fn a_coordinator_and_a_chair_work_through_the_browser() {
         .click()
         .await
         .expect("logout");
+    // Let the logout finish first: a navigation started while its POST is
+    // still in flight can cut it off (seen once in CI).
+    wait_for_path_not(&chair_client, "/inbox").await;
     chair_client
         .goto(&format!("{base}/board"))
         .await
