@@ -1,11 +1,8 @@
-//! Stories: the outbox and its worker against a real SMTP server (aiosmtpd),
+//! Stories: the outbox and its worker against a real SMTP server (the
+//! in-process sink of `tests/support/smtp_sink.rs`),
 //! `.eml` files without one, calendar invitations, the outbox list.
 
 use std::collections::HashSet;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -20,6 +17,8 @@ use crate::planning::register;
 use jbt::auth::Role;
 use jbt::mail::ics::{booking_invites, InviteChange};
 use jbt::mail::{compose, enqueue};
+
+pub use crate::smtp_sink::{free_port, smtp_setting, Received, SinkOptions, SmtpSink};
 
 /// Runs `$body` once per backend with `$db` bound to it; the body starts
 /// its own app (usually after an SMTP sink, whose port the app needs).
@@ -45,206 +44,6 @@ macro_rules! on_both_backends {
             }
         }
     };
-}
-
-/// A real SMTP server for one test: aiosmtpd writing every message it
-/// accepts to a Maildir. Stopped when dropped.
-pub struct SmtpSink {
-    pub port: u16,
-    maildir: tempfile::TempDir,
-    child: Child,
-}
-
-/// A port nobody listens on now, and that no other test of this run gets.
-///
-/// Tests reserve a port for an SMTP server that starts later (an outage
-/// first). A port from the kernel (`bind` to port 0, then released) could be
-/// handed to another test meanwhile, whose sink would then receive this
-/// test's mails. So ports come from one counter, below the kernel's
-/// ephemeral range (32768 and up), where no `bind(0)` and no outgoing
-/// connection lands.
-///
-/// Each test process counts in its own block of 250 ports (by process id),
-/// so two test runs at once on one machine rarely meet either.
-pub fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = 21_000 + (std::process::id() % 40) as u16 * 250;
-    loop {
-        let port = base + NEXT.fetch_add(1, Ordering::Relaxed);
-        assert!(port < base + 250, "ran out of test ports");
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// The `mail.smtp_url` setting for a server on `port`.
-pub fn smtp_setting(port: u16) -> (&'static str, String) {
-    ("mail.smtp_url", format!("smtp://127.0.0.1:{port}"))
-}
-
-impl SmtpSink {
-    pub async fn start() -> SmtpSink {
-        SmtpSink::start_on(free_port(), &[]).await
-    }
-
-    /// Starts on `port` (e.g. one an app already sends to), with extra
-    /// aiosmtpd options such as `["-s", "4000"]` (a size limit).
-    pub async fn start_on(port: u16, options: &[&str]) -> SmtpSink {
-        let maildir = tempfile::tempdir().expect("maildir");
-        for sub in ["cur", "new", "tmp"] {
-            std::fs::create_dir_all(maildir.path().join(sub)).expect("maildir folders");
-        }
-        let mut child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(options)
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start aiosmtpd (python3 -m aiosmtpd)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut stderr) = child.stderr.take() {
-                    use std::io::Read;
-                    let _ = stderr.read_to_string(&mut err);
-                }
-                panic!("aiosmtpd exited ({status}): {err}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not start listening on port {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        SmtpSink {
-            port,
-            maildir,
-            child,
-        }
-    }
-
-    pub fn setting(&self) -> (&'static str, String) {
-        smtp_setting(self.port)
-    }
-
-    /// Every message received so far.
-    pub fn messages(&self) -> Vec<Received> {
-        let mut files: Vec<PathBuf> = ["new", "cur"]
-            .iter()
-            .filter_map(|sub| std::fs::read_dir(self.maildir.path().join(sub)).ok())
-            .flatten()
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .filter_map(|path| std::fs::read(path).ok())
-            .map(|bytes| Received::parse(&String::from_utf8_lossy(&bytes)))
-            .collect()
-    }
-
-    /// Waits until at least `n` messages are in (a minute at most).
-    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let messages = self.messages();
-            if messages.len() >= n || Instant::now() > deadline {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One received message: unfolded headers and the body with
-/// quoted-printable undone (the worker sends text parts that way).
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Received {
-    fn parse(raw: &str) -> Received {
-        let raw = raw.replace("\r\n", "\n");
-        let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for line in head.lines() {
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, value)) = headers.last_mut() {
-                    value.push(' ');
-                    value.push_str(line.trim());
-                }
-            } else if let Some((name, value)) = line.split_once(':') {
-                headers.push((name.trim().to_string(), value.trim().to_string()));
-            }
-        }
-        Received {
-            headers,
-            body: decode_qp(body),
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn subject(&self) -> &str {
-        self.header("Subject").unwrap_or_default()
-    }
-
-    pub fn message_id(&self) -> &str {
-        self.header("Message-ID").unwrap_or_default()
-    }
-
-    /// The envelope recipient (aiosmtpd's `X-RcptTo`).
-    pub fn rcpt_to(&self) -> &str {
-        self.header("X-RcptTo").unwrap_or_default()
-    }
-}
-
-fn decode_qp(text: &str) -> String {
-    let joined = text.replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'=', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Runs the worker until nothing in the outbox is pending and due (the
@@ -391,7 +190,7 @@ crate::on_both_backends!(
             assert!(error.as_deref().is_some_and(|e| !e.is_empty()));
         }
 
-        let sink = SmtpSink::start_on(port, &[]).await;
+        let sink = SmtpSink::start_on(port, SinkOptions::default()).await;
         app.clock.advance(Span::hours(1));
         // Three workers at once (besides the app's own): the lease keeps them
         // off each other's mails.
@@ -463,9 +262,16 @@ crate::on_both_backends!(
 );
 
 crate::on_both_backends!(a_permanent_refusal_dead_letters_at_once, |db| {
-    // A size limit makes aiosmtpd refuse the big mail with a 5xx reply.
+    // A size limit makes the server refuse the big mail with a 5xx reply.
     let port = free_port();
-    let sink = SmtpSink::start_on(port, &["-s", "4000"]).await;
+    let sink = SmtpSink::start_on(
+        port,
+        SinkOptions {
+            max_size: Some(4000),
+            ..SinkOptions::default()
+        },
+    )
+    .await;
     let app = spawn_app_with(db, &[sink.setting()]).await;
     enqueue_many(&app, "big", 1, &"te groot ".repeat(2000)).await;
     enqueue_many(&app, "small", 1, "past wel").await;
@@ -481,6 +287,42 @@ crate::on_both_backends!(a_permanent_refusal_dead_letters_at_once, |db| {
     assert_eq!(sink.wait_for(1).await.len(), 1);
     app.stop().await;
 });
+
+crate::on_both_backends!(
+    a_temporary_refusal_keeps_the_mail_and_a_permanent_one_ends_it,
+    |db| {
+        // 451 from a server that answers: the mail waits for a later round.
+        let port = free_port();
+        let refusing = |code| SinkOptions {
+            refuse_with: Some(code),
+            ..SinkOptions::default()
+        };
+        let sink = SmtpSink::start_on(port, refusing(451)).await;
+        let app = spawn_app_with(db, &[sink.setting()]).await;
+        enqueue_many(&app, "busy", 1, "Later nog eens").await;
+        drain(&app).await;
+        let rows = outbox(&app).await;
+        assert_eq!((rows[0].0.as_str(), rows[0].1), ("pending", 1));
+        assert!(
+            rows[0].2.as_deref().is_some_and(|e| e.contains("451")),
+            "{rows:?}"
+        );
+
+        // The same server now refusing the recipient for good (550).
+        drop(sink);
+        let sink = SmtpSink::start_on(port, refusing(550)).await;
+        app.clock.advance(Span::hours(1));
+        drain(&app).await;
+        let rows = outbox(&app).await;
+        assert_eq!((rows[0].0.as_str(), rows[0].1), ("dead", 2));
+        assert!(
+            rows[0].2.as_deref().is_some_and(|e| e.contains("550")),
+            "{rows:?}"
+        );
+        assert!(sink.messages().is_empty());
+        app.stop().await;
+    }
+);
 
 crate::story!(
     without_an_smtp_server_mails_are_written_as_eml_files,

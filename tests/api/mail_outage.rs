@@ -21,7 +21,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::helpers::*;
-use crate::mail::{drain, free_port, smtp_setting, Received, SmtpSink};
+use crate::mail::{drain, free_port, smtp_setting, Received, SinkOptions, SmtpSink};
 
 /// Outbox ids of the mails never attempted yet: the wave the next round
 /// tries for the first time.
@@ -147,7 +147,7 @@ crate::on_both_backends!(
         }
 
         // The server is back.
-        let sink = SmtpSink::start_on(port, &[]).await;
+        let sink = SmtpSink::start_on(port, SinkOptions::default()).await;
         app.clock.advance(Span::hours(1));
         drain(&app).await;
         let expected: usize = waves[1].len() + waves[2].len();

@@ -3,6 +3,10 @@
 //! One binary, one module per domain.
 
 mod helpers;
+#[path = "../support/net.rs"]
+mod net;
+#[path = "../support/smtp_sink.rs"]
+mod smtp_sink;
 
 mod access_matrix;
 mod alerts;

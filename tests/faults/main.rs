@@ -8,6 +8,11 @@
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+#[path = "../support/net.rs"]
+#[allow(dead_code)]
+mod net;
+#[path = "../support/tcp_proxy.rs"]
+mod tcp_proxy;
 
 mod crash;
 mod outage;

@@ -5,99 +5,20 @@
 //! serves again by itself, and nothing written before is lost.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
 use jbt::auth::Role;
 use serde_json::{json, Value};
 use sqlx::Row;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::task::AbortHandle;
 
 use crate::helpers::{json, spawn_app_with, Db, StatusCode, TestApp, TestUser};
+use crate::tcp_proxy::Proxy;
 
 /// "Fails fast": well under a client's patience, far under the router's
 /// 30-second timeout (the pool gives up after 1 s here).
 const FAST: Duration = Duration::from_secs(5);
-
-/// A TCP proxy that can be cut and restored.
-struct Proxy {
-    port: u16,
-    upstream: String,
-    /// The accept loop and every forwarded connection.
-    tasks: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: &str) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy port");
-        let port = listener.local_addr().expect("addr").port();
-        let proxy = Proxy {
-            port,
-            upstream: upstream.to_string(),
-            tasks: Arc::new(Mutex::new(Vec::new())),
-        };
-        proxy.serve(listener);
-        proxy
-    }
-
-    fn serve(&self, listener: TcpListener) {
-        let tasks = self.tasks.clone();
-        let upstream = self.upstream.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                let forward = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                tasks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(forward.abort_handle());
-            }
-        });
-        self.tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(accept.abort_handle());
-    }
-
-    /// Drops every connection and closes the port: connecting is refused.
-    fn cut(&self) {
-        for task in self
-            .tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
-            task.abort();
-        }
-    }
-
-    /// Listens on the same port again.
-    async fn restore(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let listener = loop {
-            let socket = TcpSocket::new_v4().expect("socket");
-            socket.set_reuseaddr(true).expect("SO_REUSEADDR");
-            let bound = socket
-                .bind(([127, 0, 0, 1], self.port).into())
-                .and_then(|()| socket.listen(128));
-            match bound {
-                Ok(listener) => break listener,
-                Err(err) if Instant::now() < deadline => {
-                    eprintln!("proxy port {} not free yet: {err}", self.port);
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(err) => panic!("cannot listen on {} again: {err}", self.port),
-            }
-        };
-        self.serve(listener);
-    }
-}
 
 /// `postgres://user@host:port/db` -> (`host:port`, the same URL through `proxy_port`).
 fn through_proxy(url: &str, proxy_port: u16) -> (String, String) {
