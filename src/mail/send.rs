@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -160,11 +162,52 @@ impl Sender {
         };
         Message::builder()
             .message_id(Some(format!("<{}@{host}>", mail.message_id)))
+            .header(AutoSubmitted)
+            .header(AutoResponseSuppress)
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
             .multipart(body)
             .map_err(|e| format!("building the message: {e}"))
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): every mail jbt sends is
+/// automatic, so out-of-office and other automatic replies are not sent
+/// back to it.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+/// `X-Auto-Response-Suppress: All`: the same request in the form Microsoft
+/// Exchange (the mail server of most municipalities) honours.
+#[derive(Debug, Clone, Copy)]
+struct AutoResponseSuppress;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
+}
+
+impl Header for AutoResponseSuppress {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoResponseSuppress)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "All".to_string())
     }
 }
 
@@ -203,6 +246,22 @@ mod tests {
         let raw = String::from_utf8(message.formatted()).expect("utf-8");
         assert!(
             raw.contains("Message-ID: <delay-1-1-3@jbt.example.org>"),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn every_message_is_marked_as_automatic() {
+        let message = sender()
+            .message(&outgoing("a@example.org"), "jbt.example.org")
+            .expect("message");
+        let raw = String::from_utf8(message.formatted()).expect("utf-8");
+        assert!(
+            raw.contains("\r\nAuto-Submitted: auto-generated\r\n"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("\r\nX-Auto-Response-Suppress: All\r\n"),
             "{raw}"
         );
     }

@@ -156,6 +156,10 @@ crate::on_both_backends!(
         assert_eq!(received.len(), 1);
         assert_eq!(received[0].message_id(), "<once-1@127.0.0.1>");
         assert_eq!(received[0].rcpt_to(), "iemand@example.org");
+        // Automatic mail (RFC 3834, and Exchange's own header): no
+        // out-of-office replies back to the sender address.
+        assert_eq!(received[0].header("Auto-Submitted"), Some("auto-generated"));
+        assert_eq!(received[0].header("X-Auto-Response-Suppress"), Some("All"));
         assert!(received[0].body.contains("Beste collega,"));
         assert!(received[0]
             .body

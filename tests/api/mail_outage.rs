@@ -186,6 +186,11 @@ crate::on_both_backends!(
         }
         assert_eq!(dead, waves[0].len());
         assert_eq!(ids.len(), rows.len() - dead, "no extra deliveries");
+        // Alerts and invitations alike are marked as automatic mail.
+        for message in &received {
+            assert_eq!(message.header("Auto-Submitted"), Some("auto-generated"));
+            assert_eq!(message.header("X-Auto-Response-Suppress"), Some("All"));
+        }
 
         // Dead letters are listed for the coordinators, not dropped.
         let listed = json(app.get(&coordinator, "/api/v1/mail?status=dead").await).await;
