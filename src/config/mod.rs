@@ -9,7 +9,7 @@
 
 mod error;
 mod ids;
-mod raw;
+pub(crate) mod raw;
 mod validate;
 
 use std::path::Path;

@@ -167,7 +167,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Formats a serde_ignored path the same way as the other keys:
 /// `regions[0].sessions[1].weekdays`.
-fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
+pub(crate) fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
     use serde_ignored::Path;
     match path {
         Path::Root => String::new(),

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::config::{ConfigErrors, ConfigProblem, RegionsConfig};
 use crate::store::DatabaseUrl;
 
-pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+mod unknown_keys;
+
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -160,10 +162,25 @@ impl Settings {
                 .set_override(*key, value.clone())
                 .map_err(|e| one(&source, key, e))?;
         }
-        let raw: Raw = builder
-            .build()
-            .and_then(Config::try_deserialize)
-            .map_err(|e| one(&source, "", e))?;
+        // The merged tree keeps each value's origin (file or environment),
+        // which names the source of an unknown key.
+        let root = builder.build().map_err(|e| one(&source, "", e))?.cache;
+        let mut ignored = Vec::new();
+        let raw: Raw = serde_ignored::deserialize(root.clone(), |path| {
+            ignored.push(crate::config::raw::ignored_path(&path));
+        })
+        .map_err(|e| one(&source, "", e))?;
+        if !ignored.is_empty() {
+            let defaults = Config::builder()
+                .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+                .build()
+                .map_err(|e| one("config/default.toml", "", e))?
+                .cache;
+            let problems = unknown_keys::problems(&root, &defaults, &ignored, &source);
+            if !problems.is_empty() {
+                return Err(ConfigErrors(problems));
+            }
+        }
         Settings::from_raw(raw, &source)
     }
 
@@ -307,4 +324,42 @@ fn one(source: &str, key: &str, err: config::ConfigError) -> ConfigErrors {
         key: key.to_string(),
         message: err.to_string(),
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_optional_key_is_a_known_key() {
+        let overrides: Vec<(&str, String)> = unknown_keys::OPTIONAL_KEYS
+            .iter()
+            .map(|key| {
+                let value = match *key {
+                    "database.url" => "sqlite://x.sqlite",
+                    "mail.smtp_url" => "smtp://127.0.0.1:2525",
+                    _ => "x",
+                };
+                (*key, value.to_string())
+            })
+            .collect();
+        let settings = Settings::load(None, &overrides).expect("known keys");
+        assert_eq!(
+            settings.mail.smtp_url.as_deref(),
+            Some("smtp://127.0.0.1:2525")
+        );
+    }
+
+    #[test]
+    fn an_unknown_override_is_refused_with_the_nearest_key() {
+        let errors = Settings::load(None, &[("mail.smtpurl", "smtp://x".to_string())])
+            .expect_err("unknown key");
+        assert_eq!(errors.len(), 1);
+        let problem = &errors.problems()[0];
+        assert_eq!(problem.key, "mail.smtpurl");
+        assert!(
+            problem.message.contains("did you mean mail.smtp_url?"),
+            "{problem}"
+        );
+    }
 }
