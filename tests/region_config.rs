@@ -213,15 +213,17 @@ fn shipped_capacity_follows_the_arrival_estimates() {
 }
 
 #[test]
-fn achterhoek_does_not_handle_ots_end_yet() {
+fn rijk_van_nijmegen_does_not_handle_ots_end_yet() {
+    // The working agreement's footnote 3: reviews of an intended end of a
+    // supervision order do not yet take place at the Rijk van Nijmegen table.
     let config = shipped();
-    let achterhoek = config.region(&id("achterhoek")).expect("region");
-    assert!(!achterhoek.handles(ReferralKind::OtsEnd));
-    assert!(achterhoek.handles(ReferralKind::Vtb));
+    let nijmegen = config.region(&id("rijk-van-nijmegen")).expect("region");
+    assert!(!nijmegen.handles(ReferralKind::OtsEnd));
+    assert!(nijmegen.handles(ReferralKind::Vtb));
     let others_all = config
         .regions
         .iter()
-        .filter(|r| r.id.as_str() != "achterhoek")
+        .filter(|r| r.id.as_str() != "rijk-van-nijmegen")
         .all(|r| ReferralKind::ALL.iter().all(|k| r.handles(*k)));
     assert!(others_all);
 }

@@ -150,6 +150,16 @@ impl ReferralKind {
             Self::Evaluation => "evaluation",
         }
     }
+
+    /// The conversations of this kind in Dutch, plural, as the object of a
+    /// sentence ("de tafel voert geen ... "): "VTB-gesprekken".
+    pub fn conversations_nl(self) -> &'static str {
+        match self {
+            Self::Vtb => "VTB-gesprekken",
+            Self::OtsEnd => "gesprekken over het einde van een OTS",
+            Self::Evaluation => "evaluatiegesprekken",
+        }
+    }
 }
 
 impl std::fmt::Display for ReferralKind {

@@ -276,6 +276,20 @@ async fn apply(
         .execute(&mut **tx)
         .await?;
     }
+    // The planner explains places and alternatives; why the own table is
+    // ruled out by the configuration is the service's to say, first.
+    for free in &built.free {
+        let (Some(note), Some(text)) = (&free.own_table_note, explanations.get_mut(&free.id))
+        else {
+            continue;
+        };
+        let mut value: serde_json::Value = serde_json::from_str(text)?;
+        if let Some(summary) = value.get_mut("summary") {
+            let said = summary.as_str().unwrap_or_default();
+            *summary = serde_json::Value::String(format!("{note} {said}"));
+        }
+        *text = value.to_string();
+    }
     for (id, text) in explanations {
         sqlx::query("UPDATE referrals SET plan_explanation = $1 WHERE id = $2")
             .bind(text)

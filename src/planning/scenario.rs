@@ -15,6 +15,10 @@ use crate::store::time::{from_millis, to_millis};
 pub struct FreeReferral {
     pub id: i64,
     pub planned_slot: Option<String>,
+    /// Why the referral's own table is not an option, in Dutch, when that
+    /// is a rule of the configuration the planner does not know the reason
+    /// of (the table does not hold this kind of conversation).
+    pub own_table_note: Option<String>,
 }
 
 pub struct Built {
@@ -128,6 +132,17 @@ async fn read_referrals(
         let status: String = row.try_get("status")?;
         let booked: Option<String> = row.try_get("booked_slot_id")?;
         let offered: Option<String> = row.try_get("offer_slot")?;
+        let kind = ReferralKind::parse(&row.try_get::<String, _>("kind")?);
+        let own_table_note = kind.and_then(|kind| {
+            let home = regions.regions.iter().find(|r| r.id.as_str() == region)?;
+            (!home.handles(kind)).then(|| {
+                format!(
+                    "De tafel van {} voert (nog) geen {}; daarom is een tafel in de buurt gezocht.",
+                    home.name,
+                    kind.conversations_nl()
+                )
+            })
+        });
         let mut referral = ReferralFile {
             id: scenario_id(id),
             region,
@@ -152,6 +167,7 @@ async fn read_referrals(
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
+                    own_table_note: own_table_note.clone(),
                 });
                 pinned.push(PinFile {
                     referral: scenario_id(id),
@@ -162,13 +178,14 @@ async fn read_referrals(
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
+                    own_table_note,
                 });
                 let mut excluded: Vec<String> =
                     serde_json::from_str(&row.try_get::<String, _>("excluded_regions")?)
                         .unwrap_or_default();
                 // A table that does not (yet) hold this kind of conversation
                 // is never an option; a neighbour that does can take it.
-                if let Some(kind) = ReferralKind::parse(&row.try_get::<String, _>("kind")?) {
+                if let Some(kind) = kind {
                     for r in regions.regions.iter().filter(|r| !r.handles(kind)) {
                         excluded.push(r.id.as_str().to_string());
                     }

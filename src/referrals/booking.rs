@@ -59,7 +59,7 @@ pub fn refusal(
             ),
             format!(
                 "de tafel van {slot_name} voert geen {}",
-                kind_nl(referral.kind)
+                referral.kind.conversations_nl()
             ),
         );
     }
@@ -88,15 +88,6 @@ pub fn refusal(
         );
     }
     None
-}
-
-/// The conversations of a kind, in Dutch, as the object of "voert geen".
-fn kind_nl(kind: ReferralKind) -> &'static str {
-    match kind {
-        ReferralKind::Vtb => "VTB-gesprekken",
-        ReferralKind::OtsEnd => "gesprekken over het einde van een OTS",
-        ReferralKind::Evaluation => "evaluatiegesprekken",
-    }
 }
 
 #[cfg(test)]
@@ -232,7 +223,8 @@ mod tests {
     fn a_table_without_the_kind_is_refused() {
         let mut r = referral("centraal-gelderland");
         r.kind = ReferralKind::OtsEnd;
-        let got = refusal(&r, &slot("achterhoek", 4, 90), &regions(), now()).expect("refused");
+        let got =
+            refusal(&r, &slot("rijk-van-nijmegen", 4, 90), &regions(), now()).expect("refused");
         assert!(got.message.contains("does not hold ots_end"), "{got:?}");
         assert!(got.dutch.contains("einde van een OTS"), "{got:?}");
     }

@@ -642,9 +642,9 @@ mod tests {
 
     #[test]
     fn a_table_without_the_kind_needs_a_neighbour() {
-        // The Achterhoek table does not hold ots_end conversations.
+        // The Rijk van Nijmegen table does not hold ots_end conversations.
         let mut b = body();
-        b.municipality = Some("Doetinchem".into());
+        b.municipality = Some("Nijmegen".into());
         b.kind = Some("ots_end".into());
         b.cross_region = Some(false);
         let got = fields(

@@ -247,3 +247,41 @@ story!(two_plan_runs_at_once_do_not_interleave, |app| {
     assert_eq!(slots.len(), n);
     assert_eq!(n, 6);
 });
+
+story!(
+    an_ots_end_review_from_nijmegen_goes_to_a_neighbouring_table_that_holds_them,
+    |app| {
+        // The working agreement (footnote 3): the Rijk van Nijmegen table
+        // does not yet review intended ends of supervision orders.
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let mut ids = Vec::new();
+        for (i, kind) in ["ots_end", "ots_end", "vtb"].iter().enumerate() {
+            let mut body = referral_body(&format!("NIJM-{i}"), "Nijmegen");
+            body["kind"] = json!(kind);
+            let response = app.post(&coordinator, "/api/v1/referrals", &body).await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            ids.push(json(response).await["id"].as_i64().expect("id"));
+        }
+        app.replan().await;
+        for (i, id) in ids.iter().enumerate() {
+            let referral = json(
+                app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                    .await,
+            )
+            .await;
+            let region = referral["planned_slot"]["region"].as_str().unwrap_or("");
+            let summary = referral["explanation"]["summary"].as_str().unwrap_or("");
+            let why = "De tafel van Rijk van Nijmegen voert (nog) geen gesprekken over het einde van een OTS";
+            if i < 2 {
+                assert!(
+                    ["centraal-gelderland", "rivierenland"].contains(&region),
+                    "an ots_end review planned at {region:?}: {referral}"
+                );
+                assert!(summary.starts_with(why), "{summary}");
+            } else {
+                assert_eq!(region, "rijk-van-nijmegen", "{referral}");
+                assert!(!summary.contains(why), "{summary}");
+            }
+        }
+    }
+);
