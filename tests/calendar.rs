@@ -309,19 +309,21 @@ fn the_shipped_tuesday_table_follows_summer_time() {
 }
 
 #[test]
-fn a_session_in_the_spring_gap_is_shifted_forward_without_panicking() {
+fn a_session_in_the_spring_gap_starts_after_it_and_runs_on_in_real_time() {
     let text = test_config_text_with_sunday_night();
     let config = RegionsConfig::from_toml_str(&text, "gap.toml").expect("valid");
     let slots = generate_slots(&config, ymd(2026, 3, 29), ymd(2026, 3, 29));
     let starts: Vec<_> = slots.iter().map(|s| s.start).collect();
-    // 02:30 does not exist that night: read as CET (01:30Z = 03:30 CEST).
-    // 03:30 exists (CEST, 01:30Z) too: both land on the same instant.
+    // 02:30 does not exist that night: the session starts at the first
+    // instant after the gap read as CET (01:30Z = 03:30 CEST), and the
+    // second slot follows an hour later in real time (04:30 CEST), not at
+    // the same instant.
     assert_eq!(
         starts,
-        [utc("2026-03-29T01:30:00Z"), utc("2026-03-29T01:30:00Z")]
+        [utc("2026-03-29T01:30:00Z"), utc("2026-03-29T02:30:00Z")]
     );
-    assert_eq!(slots[0].id, "night-20260329-0230");
-    assert_eq!(slots[1].id, "night-20260329-0330");
+    assert_eq!(slots[0].id, "night-20260329-0330");
+    assert_eq!(slots[1].id, "night-20260329-0430");
 }
 
 fn test_config_text_with_sunday_night() -> String {
@@ -492,4 +494,128 @@ fn an_empty_or_reversed_range_gives_no_slots() {
     assert!(generate_slots(&config, ymd(2026, 9, 10), ymd(2026, 9, 9)).is_empty());
     // A Sunday: no table sits.
     assert!(generate_slots(&config, ymd(2026, 9, 13), ymd(2026, 9, 13)).is_empty());
+}
+
+// --- no two slots of one table overlap, around every clock change --------
+
+/// The last Sunday of `month` in `year`: the day the clocks change in
+/// Europe/Amsterdam (March forward, October back).
+fn last_sunday(year: i32, month: u32) -> NaiveDate {
+    let mut date = ymd(year, month + 1, 1).pred_opt().expect("date");
+    while date.weekday() != Weekday::Sun {
+        date = date.pred_opt().expect("date");
+    }
+    date
+}
+
+/// One table whose weekly sessions are all on `weekday`.
+fn sessions_config(weekday: &str, sessions: &[(u32, u32, u32, u32)]) -> Option<RegionsConfig> {
+    let list: Vec<String> = sessions
+        .iter()
+        .map(|(h, m, slots, minutes)| {
+            format!(
+                r#"{{ weekday = "{weekday}", start = "{h:02}:{m:02}", slots = {slots}, slot_minutes = {minutes} }}"#
+            )
+        })
+        .collect();
+    let night =
+        r#"sessions = [{ weekday = "sunday", start = "02:30", slots = 2, slot_minutes = 60 }]"#;
+    let base = test_config_text_with_sunday_night();
+    assert!(base.contains(night), "the night session is replaced");
+    let text = base.replace(night, &format!("sessions = [{}]", list.join(", ")));
+    // Random sessions may break the configuration's rules (past midnight,
+    // overlapping by the clock): those are refused at loading, as they
+    // should be, and are not the subject here.
+    RegionsConfig::from_toml_str(&text, "random.toml").ok()
+}
+
+fn assert_no_overlap_and_unique_ids(slots: &[CalendarSlot]) {
+    let ids: HashSet<&str> = slots.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids.len(), slots.len(), "ids are unique: {slots:?}");
+    for (i, a) in slots.iter().enumerate() {
+        for b in &slots[i + 1..] {
+            let same_table = a.region == b.region;
+            assert!(
+                !(same_table && a.start < b.end() && b.start < a.end()),
+                "{} and {} overlap",
+                a.id,
+                b.id
+            );
+        }
+    }
+}
+
+/// (hour, minute in 5-minute steps, slots, slot minutes): starts all day
+/// long, but more often around the night hours when the clocks change.
+fn any_session() -> impl Strategy<Value = (u32, u32, u32, u32)> {
+    (
+        prop_oneof![0u32..24, 0u32..5],
+        (0u32..12).prop_map(|m| m * 5),
+        1u32..6,
+        prop_oneof![
+            Just(30u32),
+            Just(45),
+            Just(60),
+            Just(90),
+            Just(120),
+            30u32..=240
+        ],
+    )
+}
+
+proptest! {
+    #[test]
+    fn weekly_sessions_never_put_two_families_at_one_table_at_once(
+        sessions in prop::collection::vec(any_session(), 1..4),
+        year in 2026i32..2033,
+        spring in any::<bool>(),
+    ) {
+        let Some(config) = sessions_config("sunday", &sessions) else {
+            return Ok(());
+        };
+        let change = last_sunday(year, if spring { 3 } else { 10 });
+        let from = change.pred_opt().expect("date");
+        let to = change.succ_opt().expect("date");
+        let slots = generate_slots(&config, from, to);
+        assert_no_overlap_and_unique_ids(&slots);
+        for slot in &slots {
+            let local = slot.start.with_timezone(&config.timezone).date_naive();
+            prop_assert_eq!(local, slot.date, "{} is listed on its own date", &slot.id);
+        }
+    }
+
+    #[test]
+    fn an_extra_session_follows_real_time_or_is_refused(
+        (h, m, slots, minutes) in any_session(),
+        year in 2026i32..2033,
+        spring in any::<bool>(),
+        shift in -1i64..=1,
+    ) {
+        let config = shipped();
+        let date = last_sunday(year, if spring { 3 } else { 10 }) + chrono::Duration::days(shift);
+        let shape = jbt::config::SessionShape {
+            start: chrono::NaiveTime::from_hms_opt(h, m, 0).expect("time"),
+            slots,
+            slot_minutes: minutes,
+        };
+        let region = id("rijk-van-nijmegen");
+        let made = jbt::calendar::session_slots(
+            config.timezone, &region, date, &shape, jbt::calendar::InGap::Refuse, true,
+        );
+        match made {
+            Ok(made) => {
+                prop_assert!(shape.problems().is_empty() || made.len() == slots as usize);
+                assert_no_overlap_and_unique_ids(&made);
+                for pair in made.windows(2) {
+                    prop_assert_eq!(pair[0].end(), pair[1].start, "back to back in real time");
+                }
+                for slot in &made {
+                    prop_assert_eq!(slot.start.with_timezone(&config.timezone).date_naive(), date);
+                    prop_assert!(slot.end() <= jbt::calendar::local_to_utc(
+                        config.timezone, (date + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight")));
+                }
+            }
+            Err(problem) => prop_assert_eq!(problem.field, "start"),
+        }
+    }
 }

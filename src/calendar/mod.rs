@@ -2,12 +2,14 @@
 //! weekly session templates of `config/regions.toml` produce.
 
 mod holidays;
+mod session;
 mod slots;
 
 pub use holidays::{
     easter_sunday, Blocking, Holiday, HolidayDate, HolidayPeriod, HolidayRule, HolidayRules,
     MonthDay,
 };
+pub use session::{overlap, session_slots, slot_id, InGap};
 pub use slots::{day_status, generate_slots, local_to_utc, CalendarSlot, DayStatus};
 mod working_days;
 pub use working_days::*;

@@ -5,14 +5,15 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::holidays::{Blocking, Holiday};
-use crate::config::{RegionConfig, RegionId, RegionsConfig, SessionTemplate, SoftHolidayPolicy};
+use super::session::{overlap, session_slots, InGap};
+use crate::config::{RegionConfig, RegionId, RegionsConfig, SoftHolidayPolicy};
 
 /// One bookable slot at a region's table.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct CalendarSlot {
     /// Stable id: region, local date and local start time, e.g.
-    /// `food-valley-20261202-0900`. Regenerating the calendar gives the same
-    /// id for the same slot.
+    /// `food-valley-20261202-0900` (see [`super::slot_id`]). Regenerating the
+    /// calendar gives the same id for the same slot.
     pub id: String,
     pub region: RegionId,
     /// Local date (in the configured time zone).
@@ -86,12 +87,14 @@ fn status_with(
 ///
 /// Days that are not [`DayStatus::Open`] for a region get no slots for that
 /// region. Session times are local wall-clock times in `config.timezone`, so a
-/// 09:00 session is at 09:00 local time in winter and in summer (see
-/// [`local_to_utc`] for times that do not exist or exist twice).
+/// 09:00 session is at 09:00 local time in winter and in summer; each
+/// session's slots follow each other in real time ([`session_slots`]), a start
+/// in the spring gap moves to the first instant after it.
 ///
-/// A slot that would start on the next day (only possible for a
-/// configuration built in code; loading rejects sessions running past
-/// midnight) is left out.
+/// No two slots of one table overlap in real time: on the spring-forward
+/// day, when a session's run takes an hour longer by the clock, a slot of a
+/// later session that would overlap it is left out, as is a slot that would
+/// run past midnight.
 pub fn generate_slots(config: &RegionsConfig, from: NaiveDate, to: NaiveDate) -> Vec<CalendarSlot> {
     let mut slots = Vec::new();
     for date in from.iter_days().take_while(|d| *d <= to) {
@@ -100,47 +103,32 @@ pub fn generate_slots(config: &RegionsConfig, from: NaiveDate, to: NaiveDate) ->
             if status_with(config, holiday.clone(), &region.id, date) != DayStatus::Open {
                 continue;
             }
-            for session in region
-                .sessions
-                .iter()
-                .filter(|s| s.weekday == date.weekday())
-            {
-                push_session_slots(&mut slots, config.timezone, region, session, date);
-            }
+            slots.extend(day_slots(config.timezone, region, date));
         }
     }
     slots.sort_by(|a, b| (a.start, &a.region, &a.id).cmp(&(b.start, &b.region, &b.id)));
     slots
 }
 
-fn push_session_slots(
-    out: &mut Vec<CalendarSlot>,
-    tz: Tz,
-    region: &RegionConfig,
-    session: &SessionTemplate,
-    date: NaiveDate,
-) {
-    let day_start = date.and_time(session.start);
-    let Some(day_end) = date.succ_opt().map(|d| d.and_time(chrono::NaiveTime::MIN)) else {
-        return;
-    };
-    for i in 0..session.slots {
-        let offset = u64::from(i) * u64::from(session.slot_minutes);
-        let local = i64::try_from(offset)
-            .ok()
-            .and_then(TimeDelta::try_minutes)
-            .and_then(|delta| day_start.checked_add_signed(delta));
-        let Some(local) = local.filter(|l| *l < day_end) else {
-            break;
-        };
-        out.push(CalendarSlot {
-            id: format!("{}-{}", region.id, local.format("%Y%m%d-%H%M")),
-            region: region.id.clone(),
-            date,
-            start: local_to_utc(tz, local),
-            minutes: session.slot_minutes,
-        });
+/// One table's slots on one open day, without overlaps.
+fn day_slots(tz: Tz, region: &RegionConfig, date: NaiveDate) -> Vec<CalendarSlot> {
+    let mut candidates: Vec<CalendarSlot> = region
+        .sessions
+        .iter()
+        .filter(|s| s.weekday == date.weekday())
+        .filter_map(|s| {
+            session_slots(tz, &region.id, date, &s.shape(), InGap::MoveForward, false).ok()
+        })
+        .flatten()
+        .collect();
+    candidates.sort_by_key(|s| s.start);
+    let mut kept: Vec<CalendarSlot> = Vec::with_capacity(candidates.len());
+    for slot in candidates {
+        if kept.last().is_none_or(|last| !overlap(last, &slot)) {
+            kept.push(slot);
+        }
     }
+    kept
 }
 
 /// The instant of local wall-clock time `local` in `tz`.

@@ -9,7 +9,7 @@
 //! hold a slot for a week over Christmas. Region closures are ignored too:
 //! they close one table, not the offices.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 
 use super::{local_to_utc, Blocking};
 use crate::config::RegionsConfig;
@@ -25,6 +25,65 @@ pub fn is_working_day(config: &RegionsConfig, date: NaiveDate) -> bool {
             .holidays
             .holiday_on(date)
             .is_none_or(|h| h.blocking != Blocking::Hard)
+}
+
+/// Office hours of a working day, local time: 09:00 to 17:00. Answer times
+/// counted in working hours count only these.
+pub const OFFICE_HOURS: (NaiveTime, NaiveTime) = (
+    NaiveTime::from_hms_opt(9, 0, 0).expect("09:00"),
+    NaiveTime::from_hms_opt(17, 0, 0).expect("17:00"),
+);
+
+/// The same local wall-clock time as `at`, `days` working days earlier: a
+/// slot on Monday 15:00 less one working day is the Friday before at 15:00.
+/// `days == 0` gives `at`.
+pub fn sub_working_days(config: &RegionsConfig, at: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    if days == 0 {
+        return at;
+    }
+    let local = at.with_timezone(&config.timezone).naive_local();
+    let mut date = local.date();
+    let mut counted = 0;
+    let mut skipped = 0;
+    while counted < days {
+        let Some(previous) = date.pred_opt() else {
+            return DateTime::<Utc>::MIN_UTC;
+        };
+        date = previous;
+        if is_working_day(config, date) || skipped >= MAX_SKIPPED_IN_A_ROW {
+            counted += 1;
+            skipped = 0;
+        } else {
+            skipped += 1;
+        }
+    }
+    local_to_utc(config.timezone, date.and_time(local.time()))
+}
+
+/// Office time between two instants: the part of `from..to` that falls
+/// within [`OFFICE_HOURS`] on working days, local time. Zero when `to` is
+/// not after `from`.
+pub fn working_time_between(
+    config: &RegionsConfig,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> TimeDelta {
+    let tz = config.timezone;
+    let mut total = TimeDelta::zero();
+    let mut date = from.with_timezone(&tz).date_naive();
+    let last = to.with_timezone(&tz).date_naive();
+    while date <= last && from < to {
+        if is_working_day(config, date) {
+            let open = local_to_utc(tz, date.and_time(OFFICE_HOURS.0)).max(from);
+            let close = local_to_utc(tz, date.and_time(OFFICE_HOURS.1)).min(to);
+            if close > open {
+                total += close - open;
+            }
+        }
+        let Some(next) = date.succ_opt() else { break };
+        date = next;
+    }
+    total
 }
 
 /// The same local wall-clock time as `from`, `days` working days later, in
@@ -153,6 +212,47 @@ mod tests {
         assert_eq!(
             add_working_days(&config(), thursday, 2),
             local(2027, 3, 30, 12, 0)
+        );
+    }
+
+    #[test]
+    fn one_working_day_before_a_monday_is_the_friday() {
+        let monday = local(2026, 11, 30, 15, 0);
+        assert_eq!(
+            sub_working_days(&config(), monday, 1),
+            local(2026, 11, 27, 15, 0)
+        );
+        // Before Mon 28 Dec 2026: Sun 27, Sat 26 and Fri 25 Dec (hard).
+        let after_christmas = local(2026, 12, 28, 9, 0);
+        assert_eq!(
+            sub_working_days(&config(), after_christmas, 1),
+            local(2026, 12, 24, 9, 0)
+        );
+        assert_eq!(sub_working_days(&config(), monday, 0), monday);
+    }
+
+    #[test]
+    fn working_time_counts_office_hours_of_working_days_only() {
+        let hours =
+            |from, to| working_time_between(&config(), from, to).num_minutes() as f64 / 60.0;
+        // Friday 07:37 to 15:00: 09:00-15:00.
+        assert_eq!(
+            hours(local(2026, 11, 27, 7, 37), local(2026, 11, 27, 15, 0)),
+            6.0
+        );
+        // Friday 16:00 to Monday 10:00: one hour each side of the weekend.
+        assert_eq!(
+            hours(local(2026, 11, 27, 16, 0), local(2026, 11, 30, 10, 0)),
+            2.0
+        );
+        // Christmas Day (hard) counts nothing; backwards is nothing.
+        assert_eq!(
+            hours(local(2026, 12, 25, 8, 0), local(2026, 12, 25, 18, 0)),
+            0.0
+        );
+        assert_eq!(
+            hours(local(2026, 11, 30, 10, 0), local(2026, 11, 27, 10, 0)),
+            0.0
         );
     }
 

@@ -10,6 +10,7 @@
 mod error;
 mod ids;
 pub(crate) mod raw;
+mod session;
 mod validate;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use crate::calendar::HolidayRules;
 
 pub use error::{ConfigErrors, ConfigProblem};
 pub use ids::{CbsCode, Email, InvalidValue, RegionId};
+pub use session::{SessionProblem, SessionShape, SLOTS, SLOT_MINUTES};
 
 /// The shipped `config/regions.toml`, compiled in.
 pub const DEFAULT_REGIONS_TOML: &str = include_str!("../../config/regions.toml");
@@ -111,6 +113,15 @@ impl SessionTemplate {
     /// Length of the whole session in minutes.
     pub fn total_minutes(&self) -> u64 {
         u64::from(self.slots) * u64::from(self.slot_minutes)
+    }
+
+    /// The session apart from its weekday.
+    pub fn shape(&self) -> SessionShape {
+        SessionShape {
+            start: self.start,
+            slots: self.slots,
+            slot_minutes: self.slot_minutes,
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{NaiveDate, NaiveTime};
 
 use super::error::Problems;
 use super::raw::{
@@ -22,7 +22,6 @@ use crate::calendar::{Blocking, HolidayDate, HolidayPeriod, HolidayRule, Holiday
 /// Largest Easter or Sunday offset accepted, in days; keeps every rule's date
 /// within a year of the year it is computed for.
 const MAX_OFFSET_DAYS: i64 = 200;
-const MINUTES_PER_DAY: u64 = 24 * 60;
 
 pub(crate) fn from_toml_str(text: &str, file: &str) -> Result<RegionsConfig, ConfigErrors> {
     let mut p = Problems::new(file);
@@ -411,21 +410,23 @@ fn sessions(raw: &[RawSession], base: &str, p: &mut Problems) -> Vec<SessionTemp
             slots,
             slot_minutes,
         };
-        let (from, to) = minute_range(&session);
-        if to > MINUTES_PER_DAY {
-            p.push(
-                key,
-                format!(
-                    "the session runs past midnight ({} slots of {} minutes from {})",
-                    slots,
-                    slot_minutes,
-                    start.format("%H:%M")
-                ),
-            );
+        // The rules every session meets, weekly or extra (the API checks
+        // extra sessions with the same function).
+        let problems = session.shape().problems();
+        for problem in &problems {
+            let at = match problem.field {
+                "slots" => format!("{key}.slots"),
+                "minutes" => format!("{key}.slot_minutes"),
+                _ => key.clone(),
+            };
+            p.push(at, problem.message.clone());
+        }
+        if !problems.is_empty() {
             continue;
         }
+        let (from, to) = session.shape().minute_range();
         for (k, other) in &out {
-            let (other_from, other_to) = minute_range(other);
+            let (other_from, other_to) = other.shape().minute_range();
             if other.weekday == weekday && from < other_to && other_from < to {
                 p.push(
                     &key,
@@ -443,12 +444,6 @@ fn sessions(raw: &[RawSession], base: &str, p: &mut Problems) -> Vec<SessionTemp
         out.push((j, session));
     }
     out.into_iter().map(|(_, s)| s).collect()
-}
-
-/// Minutes since local midnight at which the session starts and ends.
-fn minute_range(s: &SessionTemplate) -> (u64, u64) {
-    let from = u64::from(s.start.hour()) * 60 + u64::from(s.start.minute());
-    (from, from.saturating_add(s.total_minutes()))
 }
 
 fn hhmm(minutes: u64) -> String {

@@ -27,6 +27,7 @@
 //! other answer after one was given is a 409 that says what happened.
 
 pub mod api;
+pub mod deadline;
 pub mod notify;
 pub mod store;
 pub mod view;
@@ -39,7 +40,6 @@ use utoipa::ToSchema;
 
 use crate::auth::audit::{record, AuditEntry};
 use crate::auth::{CurrentUser, Role};
-use crate::calendar::add_working_days;
 use crate::planning::PlanContext;
 use crate::referrals::access::Scope;
 use crate::referrals::booking;
@@ -139,13 +139,27 @@ pub async fn after_plan(tx: &mut WriteTx, context: &PlanContext<'_>) -> anyhow::
             notify::send(tx, state, to, &notify::withdrawn(regions, &offer), now).await?;
         }
     }
-    let expires_at = add_working_days(regions, now, state.settings.offers.expiry_working_days);
     for placement in context
         .placements
         .iter()
         .filter(|p| p.cross_region() && !p.pinned)
     {
-        let (Some(slot_id), Some(to_region)) = (&placement.slot_id, &placement.slot_region) else {
+        let (Some(slot_id), Some(to_region), Some(slot_start)) = (
+            &placement.slot_id,
+            &placement.slot_region,
+            placement.slot_start,
+        ) else {
+            continue;
+        };
+        // The plan run kept other regions' slots out of reach when too soon
+        // to answer (same rule), so a deadline exists; if not, no offer.
+        let Some(expires_at) =
+            deadline::answer_deadline(regions, &state.settings.offers, now, slot_start)
+        else {
+            tracing::warn!(
+                slot_id,
+                "no offer: too little time to answer before the slot"
+            );
             continue;
         };
         let new = NewOffer {

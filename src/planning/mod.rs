@@ -137,6 +137,8 @@ pub struct Placement {
     /// `None`: no slot in the horizon (unplanned).
     pub slot_id: Option<String>,
     pub slot_region: Option<String>,
+    /// When the slot starts.
+    pub slot_start: Option<DateTime<Utc>>,
     /// The slot's local date, or for an unplanned referral the day after the horizon.
     pub date: chrono::NaiveDate,
     pub late_days: i64,
@@ -159,6 +161,12 @@ fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
         .iter()
         .map(|r| (r.id.as_str(), r))
         .collect();
+    let starts: std::collections::HashMap<&str, DateTime<Utc>> = built
+        .scenario
+        .slots
+        .iter()
+        .map(|s| (s.id.as_str(), s.start))
+        .collect();
     let home = |scenario_id: &str| {
         by_id
             .get(scenario_id)
@@ -177,6 +185,7 @@ fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
             due,
             slot_id: Some(a.slot.clone()),
             slot_region: Some(a.region.clone()),
+            slot_start: starts.get(a.slot.as_str()).copied(),
             date: a.date,
             late_days: a.late_days,
             pinned: a.pinned,
@@ -194,6 +203,7 @@ fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {
             due,
             slot_id: None,
             slot_region: None,
+            slot_start: None,
             date: u.date,
             late_days: u.late_days,
             pinned: false,

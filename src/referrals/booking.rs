@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::store::{BookableSlot, Referral};
-use crate::config::{ReferralKind, RegionId, RegionsConfig};
+use crate::config::{RegionId, RegionsConfig};
 use crate::web::Refusal;
 
 /// Why `slot` cannot be booked for `referral` at `now`, in plain words
@@ -95,7 +95,7 @@ mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     use super::*;
-    use crate::config::{CbsCode, Email};
+    use crate::config::{CbsCode, Email, ReferralKind};
     use crate::referrals::domain::{CaseRef, ReferrerKind};
     use crate::referrals::lifecycle::Status;
 

@@ -77,6 +77,13 @@ pub struct OfferSettings {
     /// An unanswered offer expires after this many working days
     /// (Europe/Amsterdam; weekends and holidays do not count).
     pub expiry_working_days: u32,
+    /// The answer is due this many working days before the slot at the
+    /// latest, so the family can still be told.
+    pub family_notice_working_days: u32,
+    /// A neighbouring table gets at least this many working hours (office
+    /// hours of working days) to answer; a slot starting sooner than that
+    /// allows is not offered at all.
+    pub min_answer_working_hours: u32,
 }
 
 /// Browser sessions and logins.
@@ -272,6 +279,12 @@ impl Settings {
         }
         if raw.offers.expiry_working_days == 0 {
             problem("offers.expiry_working_days", "must be at least 1".into());
+        }
+        if raw.offers.min_answer_working_hours == 0 {
+            problem(
+                "offers.min_answer_working_hours",
+                "must be at least 1".into(),
+            );
         }
         for (key, value) in [
             ("web.session_idle_minutes", raw.web.session_idle_minutes),

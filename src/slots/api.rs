@@ -8,10 +8,10 @@ use chrono::{Days, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::SlotView;
+use super::{AddSessionError, SlotView};
 use crate::auth::audit::record_reads;
 use crate::auth::{CurrentUser, Role};
-use crate::config::RegionId;
+use crate::config::{RegionId, SessionShape};
 use crate::state::AppState;
 use crate::web::{AppError, AppJson, FieldError, Result};
 
@@ -245,30 +245,35 @@ pub async fn add_session(
             format!("not a time (HH:MM): {:?}", body.start),
         ));
     }
-    if !(1..=8).contains(&body.slots) {
-        problems.push(FieldError::new("slots", "must be 1 to 8"));
-    }
-    if !(30..=240).contains(&body.minutes) {
-        problems.push(FieldError::new("minutes", "must be 30 to 240"));
-    }
-    let today = state
-        .now()
-        .with_timezone(&state.regions.timezone)
-        .date_naive();
-    if date.is_some_and(|d| d < today) {
-        problems.push(FieldError::new("date", "lies in the past"));
-    }
-    let (Some(region), Some(date), Some(start), true) = (region, date, start, problems.is_empty())
+    // The rules of every session, also when the date or start is unreadable.
+    let shape = SessionShape {
+        start: start.unwrap_or(NaiveTime::MIN),
+        slots: body.slots,
+        slot_minutes: body.minutes,
+    };
+    problems.extend(
+        shape
+            .problems()
+            .into_iter()
+            .filter(|p| start.is_some() || p.field != "start")
+            .map(|p| FieldError::new(p.field, p.message)),
+    );
+    let (Some(region), Some(date), Some(_), true) = (region, date, start, problems.is_empty())
     else {
         return Err(AppError::Validation(problems));
     };
     may_manage(&user, &region)?;
-    let slot_ids =
-        super::add_session(&state, &region, date, start, body.slots, body.minutes).await?;
-    if slot_ids.is_empty() {
-        return Err(AppError::Conflict(
+    match super::add_session(&state, &region, date, &shape).await {
+        Ok(slot_ids) => Ok((StatusCode::CREATED, Json(AddedSession { slot_ids }))),
+        Err(AddSessionError::Invalid(problems)) => Err(AppError::Validation(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new(p.field, p.message))
+                .collect(),
+        )),
+        Err(AddSessionError::Exists) => Err(AppError::Conflict(
             "an extra session at that time exists already".into(),
-        ));
+        )),
+        Err(AddSessionError::Database(e)) => Err(e.into()),
     }
-    Ok((StatusCode::CREATED, Json(AddedSession { slot_ids })))
 }

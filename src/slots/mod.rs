@@ -4,11 +4,13 @@
 pub mod api;
 
 use anyhow::Context;
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};
 
-use crate::calendar::{generate_slots, local_to_utc, CalendarSlot};
-use crate::config::RegionId;
+use crate::calendar::{
+    day_status, generate_slots, overlap, session_slots, Blocking, CalendarSlot, DayStatus, InGap,
+};
+use crate::config::{RegionId, RegionsConfig, SessionProblem, SessionShape};
 use crate::state::AppState;
 use crate::store::time::{from_millis, to_date_text, to_millis};
 
@@ -35,7 +37,10 @@ pub async fn sync_horizon(state: &AppState) -> anyhow::Result<usize> {
     Ok(added)
 }
 
-/// Writes one slot unless its id exists; 1 when written.
+/// Writes one slot unless its id exists or it overlaps a slot the table
+/// has (not cancelled); 1 when written. The overlap guard keeps the
+/// invariant on every path: a weekly slot generated for a day on which an
+/// extra session was added earlier is left out.
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
     slot: &CalendarSlot,
@@ -44,7 +49,12 @@ pub(crate) async fn insert(
 ) -> Result<usize, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO slots (id, region_id, local_date, start_at, minutes, origin, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE NOT EXISTS (
+             SELECT 1 FROM slots o
+             WHERE o.region_id = $2 AND o.cancelled_at IS NULL AND o.id <> $1
+               AND o.start_at < $8 AND o.start_at + o.minutes * 60000 > $4)
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(&slot.id)
     .bind(slot.region.as_str())
@@ -53,6 +63,7 @@ pub(crate) async fn insert(
     .bind(i64::from(slot.minutes))
     .bind(origin)
     .bind(to_millis(now))
+    .bind(to_millis(slot.end()))
     .execute(&mut *conn)
     .await?;
     Ok(usize::try_from(done.rows_affected()).unwrap_or(0))
@@ -127,42 +138,167 @@ pub async fn cancel_session(
     Ok((ids.len(), released))
 }
 
-/// Adds an extra session: `count` slots of `minutes` from `start` (local).
+/// Why an extra session cannot be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddSessionError {
+    /// The session breaks a rule; one problem per rule, naming its field.
+    #[error("the session breaks the session rules")]
+    Invalid(Vec<SessionProblem>),
+    /// Exactly this extra session exists already.
+    #[error("an extra session at that time exists already")]
+    Exists,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// How far ahead an extra session may be added, in days.
+const EXTRA_SESSION_MAX_DAYS: u64 = 366;
+
+/// The slots of an extra session at `region`'s table on local `date`,
+/// checked against the rules of every session ([`SessionShape::problems`])
+/// and those of a date: not in the past, within a year, not on a hard
+/// holiday or a day the table is closed, not starting in the hour skipped
+/// when summer time begins.
+///
+/// # Errors
+/// Every rule broken, each naming its field (`date`, `start`, `slots`,
+/// `minutes`).
+pub fn extra_session_slots(
+    regions: &RegionsConfig,
+    region: &RegionId,
+    date: NaiveDate,
+    shape: &SessionShape,
+    now: DateTime<Utc>,
+) -> Result<Vec<CalendarSlot>, Vec<SessionProblem>> {
+    let tz = regions.timezone;
+    let today = now.with_timezone(&tz).date_naive();
+    let mut problems = shape.problems();
+    let mut date_problem = |message: String, dutch: String| {
+        problems.push(SessionProblem::new("date", message, dutch));
+    };
+    if date < today {
+        date_problem("lies in the past".into(), "deze datum is al voorbij".into());
+    } else if today
+        .checked_add_days(Days::new(EXTRA_SESSION_MAX_DAYS))
+        .is_none_or(|last| date > last)
+    {
+        date_problem(
+            "more than a year ahead".into(),
+            "deze datum ligt meer dan een jaar vooruit".into(),
+        );
+    }
+    match day_status(regions, region, date) {
+        DayStatus::Holiday(h) if h.blocking == Blocking::Hard => date_problem(
+            format!("{date} is a holiday ({}): no table sits", h.name),
+            format!(
+                "{} is een feestdag ({}): er is geen tafel",
+                date.format("%d-%m-%Y"),
+                h.name
+            ),
+        ),
+        DayStatus::Closed(reason) => date_problem(
+            format!("the table is closed on {date} ({reason})"),
+            format!(
+                "de tafel is op {} gesloten ({reason})",
+                date.format("%d-%m-%Y")
+            ),
+        ),
+        _ => {}
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let slots = session_slots(tz, region, date, shape, InGap::Refuse, true).map_err(|p| vec![p])?;
+    if slots.first().is_some_and(|first| first.start <= now) {
+        return Err(vec![SessionProblem::new(
+            "start",
+            "lies in the past".into(),
+            "dit tijdstip is al voorbij".into(),
+        )]);
+    }
+    Ok(slots)
+}
+
+/// Adds an extra session (see [`extra_session_slots`]) unless it overlaps
+/// a slot the table has on that day (a weekly or another extra session,
+/// cancelled ones excepted): no two slots of a table overlap in real time.
+/// Returns the new slot ids.
+///
+/// # Errors
+/// [`AddSessionError::Invalid`] for a rule broken or an overlap (on
+/// `start`), [`AddSessionError::Exists`] when exactly this session exists.
 pub async fn add_session(
     state: &AppState,
     region: &RegionId,
     date: NaiveDate,
-    start: NaiveTime,
-    count: u32,
-    minutes: u32,
-) -> Result<Vec<String>, sqlx::Error> {
-    let tz = state.regions.timezone;
+    shape: &SessionShape,
+) -> Result<Vec<String>, AddSessionError> {
+    let slots = extra_session_slots(&state.regions, region, date, shape, state.now())
+        .map_err(AddSessionError::Invalid)?;
     let mut tx = state.store.write().await?;
+    let existing = table_slots_between(&mut tx, region, &slots).await?;
+    if slots.iter().all(|s| existing.iter().any(|e| e.id == s.id)) {
+        return Err(AddSessionError::Exists);
+    }
+    let tz = state.regions.timezone;
+    if let Some(taken) = existing
+        .iter()
+        .find(|e| slots.iter().any(|s| overlap(s, e)))
+    {
+        let from = taken.start.with_timezone(&tz).format("%H:%M");
+        let to = taken.end().with_timezone(&tz).format("%H:%M");
+        return Err(AddSessionError::Invalid(vec![SessionProblem::new(
+            "start",
+            format!("overlaps the table's slot {from}-{to} on that day"),
+            format!("valt samen met de plek {from}-{to} van deze tafel op die dag"),
+        )]));
+    }
     let mut ids = Vec::new();
-    let mut at = date.and_time(start);
-    for _ in 0..count {
-        let slot = CalendarSlot {
-            id: format!(
-                "{}-{}-{}-extra",
-                region.as_str(),
-                date.format("%Y%m%d"),
-                at.format("%H%M")
-            ),
-            region: region.clone(),
-            date,
-            start: local_to_utc(tz, at),
-            minutes,
-        };
-        if insert(&mut tx, &slot, "extra", state.now()).await? == 1 {
-            ids.push(slot.id);
+    for slot in &slots {
+        if insert(&mut tx, slot, "extra", state.now()).await? == 1 {
+            ids.push(slot.id.clone());
         }
-        at += chrono::Duration::minutes(i64::from(minutes));
     }
     tx.commit().await?;
     if !ids.is_empty() {
         state.replan.request("extra session");
     }
     Ok(ids)
+}
+
+/// The table's slots (not cancelled) that start before the last of `slots`
+/// ends and end after the first starts: those it could overlap.
+async fn table_slots_between(
+    conn: &mut AnyConnection,
+    region: &RegionId,
+    slots: &[CalendarSlot],
+) -> Result<Vec<CalendarSlot>, sqlx::Error> {
+    let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+        return Ok(Vec::new());
+    };
+    // No slot lasts longer than a day, so one day before the first start
+    // is far enough back to find every slot still running then.
+    let rows = sqlx::query(
+        "SELECT id, local_date, start_at, minutes FROM slots
+         WHERE region_id = $1 AND cancelled_at IS NULL AND start_at < $2 AND start_at > $3",
+    )
+    .bind(region.as_str())
+    .bind(to_millis(last.end()))
+    .bind(to_millis(first.start - chrono::Duration::days(1)))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let date: String = row.try_get("local_date")?;
+            Ok(CalendarSlot {
+                id: row.try_get("id")?,
+                region: region.clone(),
+                date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").unwrap_or(first.date),
+                start: from_millis(row.try_get("start_at")?),
+                minutes: u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 /// A slot with what occupies it, for lists and the board.

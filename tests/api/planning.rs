@@ -285,3 +285,163 @@ story!(
         }
     }
 );
+
+/// The fields named by a 422 answer.
+async fn refused_fields(response: reqwest::Response) -> Vec<(String, String)> {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    json(response).await["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap_or("").to_string(),
+                f["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+story!(
+    extra_sessions_meet_the_rules_of_the_region_configuration,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let add = |region: &str, date: &str, start: &str, slots: u32, minutes: u32| json!({ "region": region, "date": date, "start": start, "slots": slots, "minutes": minutes });
+        // A hard holiday never gets slots.
+        let response = app
+            .post(
+                &coordinator,
+                "/api/v1/slots/sessions",
+                &add("food-valley", "2026-12-25", "09:00", 1, 90),
+            )
+            .await;
+        let fields = refused_fields(response).await;
+        assert_eq!(fields.len(), 1, "{fields:?}");
+        assert_eq!(fields[0].0, "date");
+        assert!(fields[0].1.contains("holiday"), "{fields:?}");
+        // A session running past midnight.
+        let response = app
+            .post(
+                &coordinator,
+                "/api/v1/slots/sessions",
+                &add("food-valley", "2027-01-31", "23:00", 2, 90),
+            )
+            .await;
+        let fields = refused_fields(response).await;
+        assert_eq!(fields[0].0, "start");
+        assert!(fields[0].1.contains("past midnight"), "{fields:?}");
+        // Overlapping the table's own weekly slots (Tuesday 09:00 and 10:30).
+        let response = app
+            .post(
+                &coordinator,
+                "/api/v1/slots/sessions",
+                &add("achterhoek", "2027-02-02", "09:30", 1, 90),
+            )
+            .await;
+        let fields = refused_fields(response).await;
+        assert_eq!(fields[0].0, "start");
+        assert!(fields[0].1.contains("09:00-10:30"), "{fields:?}");
+        // Right after the table's last weekly slot of the day it fits.
+        let response = app
+            .post(
+                &coordinator,
+                "/api/v1/slots/sessions",
+                &add("achterhoek", "2027-02-02", "13:30", 1, 90),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+);
+
+story!(
+    an_extra_session_across_the_spring_clock_change_runs_in_real_time,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        app.clock
+            .set("2028-03-01T08:00:00Z".parse().expect("instant"));
+        let body = json!({ "region": "rijk-van-nijmegen", "date": "2028-03-26",
+                           "start": "01:00", "slots": 3, "minutes": 90 });
+        let response = app
+            .post(&coordinator, "/api/v1/slots/sessions", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let slots = json(
+            app.get(
+                &coordinator,
+                "/api/v1/slots?region=rijk-van-nijmegen&from=2028-03-26&weeks=1",
+            )
+            .await,
+        )
+        .await;
+        let starts: Vec<&str> = slots
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|s| s["date"] == "2028-03-26")
+            .map(|s| s["start"].as_str().expect("start"))
+            .collect();
+        // 00:00Z, 01:30Z and 03:00Z: back to back in real time.
+        assert_eq!(
+            starts,
+            [
+                "2028-03-26T01:00:00+01:00",
+                "2028-03-26T03:30:00+02:00",
+                "2028-03-26T05:00:00+02:00"
+            ]
+        );
+        // A start inside the hour that does not exist is refused.
+        let body = json!({ "region": "rivierenland", "date": "2028-03-26",
+                           "start": "02:30", "slots": 1, "minutes": 90 });
+        let response = app
+            .post(&coordinator, "/api/v1/slots/sessions", &body)
+            .await;
+        let fields = refused_fields(response).await;
+        assert_eq!(fields[0].0, "start");
+        assert!(fields[0].1.contains("does not exist"), "{fields:?}");
+    }
+);
+
+story!(
+    weekly_slots_give_way_to_an_extra_session_added_before_them,
+    |app| {
+        // An extra session months ahead, on a day whose weekly slots the
+        // horizon does not hold yet (Achterhoek, Tuesdays 09:00, 10:30, 12:00).
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let body = json!({ "region": "achterhoek", "date": "2027-06-01",
+                           "start": "09:30", "slots": 1, "minutes": 90 });
+        let response = app
+            .post(&coordinator, "/api/v1/slots/sessions", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        app.clock
+            .set("2027-05-20T08:00:00Z".parse().expect("instant"));
+        jbt::slots::sync_horizon(&app.state).await.expect("horizon");
+        let slots = json(
+            app.get(
+                &coordinator,
+                "/api/v1/slots?region=achterhoek&from=2027-06-01&weeks=1",
+            )
+            .await,
+        )
+        .await;
+        let day: Vec<(&str, &str)> = slots
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|s| s["date"] == "2027-06-01")
+            .map(|s| {
+                (
+                    s["start"].as_str().expect("start"),
+                    s["origin"].as_str().expect("origin"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            day,
+            [
+                ("2027-06-01T09:30:00+02:00", "extra"),
+                ("2027-06-01T12:00:00+02:00", "template")
+            ]
+        );
+    }
+);
