@@ -205,6 +205,7 @@ fn random_scenario(seed: u64) -> ScenarioFile {
                 region: ids[rng.random_range(0..region_count)].into(),
                 start: start.to_rfc3339(),
                 minutes: if rng.random_bool(0.3) { 120 } else { 90 },
+                own_region_only: rng.random_bool(0.2),
             }
         })
         .collect();
@@ -353,6 +354,7 @@ fn medium_scenario(seed: u64) -> ScenarioFile {
             region: regions[rng.random_range(0..regions.len())].clone(),
             start: (now + Duration::hours(rng.random_range(0..24 * 40))).to_rfc3339(),
             minutes: if rng.random_bool(0.25) { 120 } else { 90 },
+            own_region_only: rng.random_bool(0.1),
         });
     }
     for i in 0..rng.random_range(10..45) {
@@ -424,4 +426,81 @@ fn pricing_adds_the_places_a_lean_start_leaves_out() {
     assert_eq!(order, vec![("R-1", "s1"), ("R-2", "s2"), ("R-3", "s3")]);
     // 3 unplanned columns + 3 first candidates at the start; pricing added more.
     assert!(out.stats.columns_in_model > 6, "{:?}", out.stats);
+}
+
+/// Two tables; `b-1` is the earliest slot but kept for region b's own
+/// referrals (`own_region_only`). R-A (region a, may cross) would be in norm
+/// only there.
+const OWN_REGION_ONLY: &str = r#"{
+  "version": 1, "now": "2026-12-01T08:00:00+01:00", "timezone": "Europe/Amsterdam", "norm_days": 14,
+  "regions": [
+    {"id": "a", "name": "Alfa", "neighbours": ["b"]},
+    {"id": "b", "name": "Bravo", "neighbours": ["a"]}
+  ],
+  "slots": [
+    {"id": "b-1", "region": "b", "start": "2026-12-02T09:00:00+01:00", "minutes": 90, "own_region_only": true},
+    {"id": "a-1", "region": "a", "start": "2026-12-23T09:00:00+01:00", "minutes": 90}
+  ],
+  "referrals": [
+    {"id": "R-A", "region": "a", "registered": "2026-11-20T10:00:00+01:00"}
+  ]
+}"#;
+
+#[test]
+fn an_own_region_only_slot_is_not_given_to_a_neighbouring_region() {
+    let s = scenario(OWN_REGION_ONLY);
+    let out = planner::plan(
+        &s,
+        Options {
+            explain: true,
+            ..Options::default()
+        },
+    )
+    .expect("plan");
+    let placed: Vec<(&str, &str)> = out
+        .plan
+        .assignments
+        .iter()
+        .map(|a| (a.referral.as_str(), a.slot.as_str()))
+        .collect();
+    // 19 days late at home rather than in norm at b's table: b-1 is b's own.
+    assert_eq!(placed, vec![("R-A", "a-1")]);
+    assert_eq!(out.plan.assignments[0].late_days, 19);
+    let explanation = out.plan.assignments[0].explain.as_ref().expect("explained");
+    assert!(
+        explanation.alternatives.iter().all(|alt| alt.region != "b"),
+        "{explanation:?}"
+    );
+    // Without the flag the same referral goes to b-1, in norm.
+    let open = scenario(&OWN_REGION_ONLY.replace(", \"own_region_only\": true", ""));
+    let out = planner::plan(&open, Options::default()).expect("plan");
+    assert_eq!(out.plan.assignments[0].slot, "b-1");
+}
+
+#[test]
+fn the_plan_checker_refuses_a_neighbour_in_an_own_region_only_slot() {
+    let s = scenario(OWN_REGION_ONLY);
+    let b1 = s.slots.iter().position(|x| x.id == "b-1").expect("b-1");
+    let problems = violations(&s, &[Some(b1)]);
+    assert_eq!(problems, vec!["R-A in b-1: OwnRegionOnly".to_string()]);
+    // Region b's own referrals may take it.
+    let own = scenario(&OWN_REGION_ONLY.replace(
+        r#""id": "R-A", "region": "a""#,
+        r#""id": "R-A", "region": "b""#,
+    ));
+    assert!(violations(&own, &[Some(b1)]).is_empty());
+}
+
+#[test]
+fn a_confirmed_booking_in_an_own_region_only_slot_is_kept() {
+    // A booking made through an accepted offer before the slot was marked.
+    let text = OWN_REGION_ONLY.replace(
+        r#""referrals": ["#,
+        r#""pinned": [{"referral": "R-A", "slot": "b-1"}], "referrals": ["#,
+    );
+    let s = scenario(&text);
+    let out = planner::plan(&s, Options::default()).expect("plan");
+    assert_eq!(out.plan.assignments[0].slot, "b-1");
+    assert!(out.plan.assignments[0].pinned);
+    assert!(violations(&s, &out.slot_of).is_empty());
 }

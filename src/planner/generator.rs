@@ -739,6 +739,7 @@ fn to_file(
                 region: region_id(s.region),
                 start: instant(s.start, tz),
                 minutes: s.minutes,
+                own_region_only: false,
             })
             .collect(),
         referrals: referrals

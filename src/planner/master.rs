@@ -251,6 +251,7 @@ mod tests {
                 region: 0,
                 date,
                 minutes: 90,
+                own_region_only: false,
                 slots: (0..rng.random_range(1..=3)).map(|s| c * 3 + s).collect(),
             })
             .collect();

@@ -85,12 +85,15 @@ pub fn cost(scenario: &Scenario, r: usize, date: NaiveDate, region: Option<usize
     }
 }
 
-/// Slots of one region, date and length that are free to plan.
+/// Slots of one region, date and length that are free to plan (and alike
+/// in `own_region_only`).
 #[derive(Debug, Clone)]
 pub struct Class {
     pub region: usize,
     pub date: NaiveDate,
     pub minutes: u32,
+    /// Only referrals of `region` may use these slots.
+    pub own_region_only: bool,
     /// Slot indexes, earliest start first.
     pub slots: Vec<usize>,
 }
@@ -121,7 +124,7 @@ impl Market {
             }
             v
         };
-        let mut by_key: HashMap<(usize, NaiveDate, u32), usize> = HashMap::new();
+        let mut by_key: HashMap<(usize, NaiveDate, u32, bool), usize> = HashMap::new();
         let mut classes: Vec<Class> = Vec::new();
         let mut order: Vec<usize> = (0..scenario.slots.len()).collect();
         order.sort_by_key(|&s| (scenario.slots[s].start, s));
@@ -130,12 +133,13 @@ impl Market {
             if pinned_slots[s] || slot.start < scenario.now {
                 continue;
             }
-            let key = (slot.region, slot.date, slot.minutes);
+            let key = (slot.region, slot.date, slot.minutes, slot.own_region_only);
             let c = *by_key.entry(key).or_insert_with(|| {
                 classes.push(Class {
                     region: slot.region,
                     date: slot.date,
                     minutes: slot.minutes,
+                    own_region_only: slot.own_region_only,
                     slots: Vec::new(),
                 });
                 classes.len() - 1
@@ -167,6 +171,7 @@ impl Market {
                     .filter(|&c| {
                         let class = &classes[c];
                         class.minutes >= referral.minutes
+                            && !(class.own_region_only && class.region != referral.region)
                             && referral.earliest.is_none_or(|e| class.date >= e)
                             && !referral.unavailable.contains(&class.date)
                     })

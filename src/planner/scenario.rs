@@ -48,6 +48,15 @@ pub struct SlotFile {
     pub region: String,
     pub start: String,
     pub minutes: u32,
+    /// Extension: only referrals of the slot's own region may take it (a
+    /// slot that starts too soon for a neighbouring table's chair to answer
+    /// an offer). Default false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub own_region_only: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +138,8 @@ pub struct Slot {
     /// Local calendar date of the start, in the scenario's time zone.
     pub date: NaiveDate,
     pub minutes: u32,
+    /// Only referrals of `region` may take this slot.
+    pub own_region_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +180,7 @@ pub enum Refusal {
     Excluded,
     OtherRegion,
     NoCrossRegion,
+    OwnRegionOnly,
     BeforeNow,
     BeforeEarliest,
     Unavailable,
@@ -193,8 +205,12 @@ impl Scenario {
     }
 
     /// Is slot `s` a valid place for referral `r`? The placement rules of the
-    /// format, with the `now` rule optional (pins may start in the past).
-    pub fn refusal(&self, r: usize, s: usize, check_now: bool) -> Option<Refusal> {
+    /// format. `new_placement` adds the rules that bind only placements the
+    /// planner makes, not confirmed bookings (pins): the slot starts at or
+    /// after `now`, and an `own_region_only` slot goes to its own region's
+    /// referrals only (a booking made through an accepted offer stays valid
+    /// when its slot is later marked so).
+    pub fn refusal(&self, r: usize, s: usize, new_placement: bool) -> Option<Refusal> {
         let referral = &self.referrals[r];
         let slot = &self.slots[s];
         if referral.excluded.contains(&slot.region) {
@@ -210,8 +226,11 @@ impl Scenario {
             if !referral.cross_region {
                 return Some(Refusal::NoCrossRegion);
             }
+            if new_placement && slot.own_region_only {
+                return Some(Refusal::OwnRegionOnly);
+            }
         }
-        if check_now && slot.start < self.now {
+        if new_placement && slot.start < self.now {
             return Some(Refusal::BeforeNow);
         }
         if referral.earliest.is_some_and(|e| slot.date < e) {
@@ -482,6 +501,7 @@ impl Builder {
                     start,
                     date: start.with_timezone(&tz).date_naive(),
                     minutes: s.minutes,
+                    own_region_only: s.own_region_only,
                 });
             }
         }
@@ -634,6 +654,7 @@ pub fn refusal_text(scenario: &Scenario, r: usize, s: usize, refusal: Refusal) -
         Refusal::Excluded => format!("{region} is excluded for this referral"),
         Refusal::OtherRegion => format!("{region} is neither {home} nor one of its neighbours"),
         Refusal::NoCrossRegion => format!("the referral may not leave {home}"),
+        Refusal::OwnRegionOnly => format!("the slot is kept for referrals of {region}"),
         Refusal::BeforeNow => "the slot starts before now".into(),
         Refusal::BeforeEarliest => format!(
             "{} is before the earliest date {}",

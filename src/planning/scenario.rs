@@ -92,6 +92,7 @@ async fn read_slots(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Res
                 region: row.try_get("region_id")?,
                 start: from_millis(row.try_get("start_at")?).to_rfc3339(),
                 minutes: u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX),
+                own_region_only: false,
             })
         })
         .collect()
