@@ -80,7 +80,7 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
             .context("taking the plan lock")?;
     }
     let now = state.now();
-    let built = scenario_from_db(&mut tx, &state.regions, now).await?;
+    let built = scenario_from_db(&mut tx, &state.regions, &state.settings.offers, now).await?;
     let scenario = built.scenario.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         planner::plan(

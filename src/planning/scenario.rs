@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
 use crate::config::{ReferralKind, RegionsConfig};
+use crate::offers::deadline::answer_deadline;
 use crate::planner::scenario::{PinFile, ReferralFile, RegionFile, SlotFile};
 use crate::planner::{Scenario, ScenarioFile};
+use crate::settings::OfferSettings;
 use crate::store::time::{from_millis, to_millis};
 
 /// A referral the run may move, with its current tentative slot.
@@ -40,9 +42,10 @@ pub fn referral_id(scenario_id: &str) -> Option<i64> {
 pub async fn scenario_from_db(
     conn: &mut AnyConnection,
     regions: &RegionsConfig,
+    offers: &OfferSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Built> {
-    let slots = read_slots(conn, now).await?;
+    let slots = read_slots(conn, regions, offers, now).await?;
     let (referrals, pinned, free) = read_referrals(conn, regions, now).await?;
     let file = ScenarioFile {
         version: 1,
@@ -76,7 +79,14 @@ pub async fn scenario_from_db(
 }
 
 /// Open slots from now on; booked ones stay in as the pins' slots.
-async fn read_slots(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Result<Vec<SlotFile>> {
+/// A slot starting too soon for a neighbouring table to answer an offer
+/// in time is its own region's only ([`answer_deadline`]).
+async fn read_slots(
+    conn: &mut AnyConnection,
+    regions: &RegionsConfig,
+    offers: &OfferSettings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<SlotFile>> {
     let rows = sqlx::query(
         "SELECT id, region_id, start_at, minutes FROM slots
          WHERE cancelled_at IS NULL AND start_at >= $1 ORDER BY start_at, id",
@@ -87,12 +97,13 @@ async fn read_slots(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow::Res
     .context("reading slots")?;
     rows.iter()
         .map(|row| {
+            let start = from_millis(row.try_get("start_at")?);
             Ok(SlotFile {
                 id: row.try_get("id")?,
                 region: row.try_get("region_id")?,
-                start: from_millis(row.try_get("start_at")?).to_rfc3339(),
+                start: start.to_rfc3339(),
                 minutes: u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(u32::MAX),
-                own_region_only: false,
+                own_region_only: answer_deadline(regions, offers, now, start).is_none(),
             })
         })
         .collect()

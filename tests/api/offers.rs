@@ -277,8 +277,16 @@ story!(
         assert_eq!(seen["due"], "2026-12-14");
         assert_eq!(seen["minutes"], 90);
         assert_eq!(seen["slot"]["region"], json!(to));
-        // Offered Monday 08:00: two working days later, same time.
-        assert_eq!(seen["deadline"], "2026-12-02T08:00:00+01:00");
+        // Offered Monday 08:00: two working days later, same time, unless
+        // the slot comes sooner: then a working day before the slot, so the
+        // family can be told; never after the slot.
+        let slot_start: DateTime<Utc> = text(&seen["slot"]["start"]).parse().expect("start");
+        let regions = &app.state.regions;
+        let expected =
+            jbt::calendar::sub_working_days(regions, slot_start, 1).min(local(2026, 12, 2, 8, 0));
+        let deadline: DateTime<Utc> = text(&seen["deadline"]).parse().expect("deadline");
+        assert_eq!(deadline, expected, "{seen}");
+        assert!(deadline < slot_start);
 
         // The slot is held for the offer: the referral is planned there, and
         // later runs keep it there without a second offer.
@@ -698,5 +706,36 @@ story!(
         assert!(mailed(&app, "offer_withdrawn", id)
             .await
             .contains(&cast.chair(&to).email));
+    }
+);
+
+story!(
+    a_neighbouring_slot_too_soon_to_answer_is_not_offered_nor_planned,
+    |app| {
+        // Friday 11 December, 12:00. A neighbouring table's slot on Monday
+        // 14 December would have to be answered a working day before, by
+        // Friday morning: already past. Such slots are left to their own
+        // region, and the referral goes to a later one whose table has at
+        // least four working hours to answer.
+        let now = local(2026, 12, 11, 12, 0);
+        app.clock.set(now);
+        let cast = Cast::new(&app).await;
+        for date in ["2026-12-14", "2026-12-16", "2026-12-21", "2026-12-23"] {
+            cancel_session(&app, &cast.coordinator, HOME, date).await;
+        }
+        let id = register(&app, &cast.coordinator, "SOON-1", "Arnhem").await;
+        app.replan().await;
+        let planned = referral(&app, &cast, id).await;
+        let slot = &planned["planned_slot"];
+        let start: DateTime<Utc> = text(&slot["start"]).parse().expect("start");
+        assert!(start >= local(2026, 12, 15, 0, 0), "{planned}");
+        if slot["region"] != HOME {
+            let offer = open_offer_of(&app, &cast, id).await.expect("an offer");
+            let deadline: DateTime<Utc> = text(&offer["deadline"]).parse().expect("deadline");
+            let answer_time =
+                jbt::calendar::working_time_between(&app.state.regions, now, deadline);
+            assert!(answer_time >= chrono::TimeDelta::hours(4), "{offer}");
+            assert!(deadline <= jbt::calendar::sub_working_days(&app.state.regions, start, 1));
+        }
     }
 );
