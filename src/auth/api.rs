@@ -245,12 +245,12 @@ fn given(text: Option<String>) -> Option<String> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUserView {
     pub user: UserRecord,
+    /// To hand over to the user; no API token: the user makes their own.
     pub password: String,
-    /// API token, labelled `initial`.
-    pub token: String,
 }
 
-/// Creates a user with a random password and an API token (admins only).
+/// Creates a user with a random password (admins only). No API token:
+/// tokens are issued to their owner only.
 #[utoipa::path(post, path = "/users", tag = "auth", request_body = CreateUser, responses(
     (status = 201, body = CreatedUserView),
     (status = 401, body = ErrorBody),
@@ -266,7 +266,7 @@ pub async fn create_user(
 ) -> Result<Response> {
     admin_only(&state, &user, "user.create").await?;
     let new = body.parse(&state.regions).map_err(AppError::Validation)?;
-    let created = users::create_user_by(&state.store, Some(&user), new, state.now())
+    let created = users::create_user_by(&state.store, &user, new, state.now())
         .await
         .map_err(|err| match err.downcast::<DuplicateEmail>() {
             Ok(taken) => AppError::Conflict(taken.to_string()),
@@ -283,7 +283,6 @@ pub async fn create_user(
     let view = CreatedUserView {
         user: record,
         password: created.password,
-        token: created.token,
     };
     Ok((StatusCode::CREATED, NO_STORE, AppJson(view)).into_response())
 }
@@ -376,7 +375,9 @@ pub struct IssuedTokenView {
     pub token: String,
 }
 
-/// Gives a user another API token (admins, or the user themself).
+/// Gives the signed-in user another API token. Tokens are issued to their
+/// owner only: nobody, an admin neither, obtains a credential to act under
+/// another user's name.
 #[utoipa::path(post, path = "/users/{id}/tokens", tag = "auth",
     params(("id" = i64, Path, description = "User id")),
     request_body = CreateToken,
@@ -396,7 +397,10 @@ pub async fn create_token(
     AppJson(body): AppJson<CreateToken>,
 ) -> Result<Response> {
     let Path(target) = id.map_err(|_| AppError::NotFound)?;
-    self_or_admin(&state, &user, target, "token.create").await?;
+    if user.id != target {
+        let refusal = AppError::Forbidden("tokens are issued to their owner only".into());
+        return Err(refused(&state, &user, "token.create", refusal).await);
+    }
     let label = body.label.trim();
     if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         let message = format!("1 to {MAX_LABEL_CHARS} characters");

@@ -114,6 +114,14 @@ fn not_for_role(field: &str, role: Role) -> FieldError {
 pub struct CreatedUser {
     pub id: i64,
     pub password: String,
+}
+
+/// A user the operator made (command line, demo seed, tests): with an
+/// initial API token, which no admin-made user gets.
+#[derive(Debug)]
+pub struct BootstrapUser {
+    pub id: i64,
+    pub password: String,
     pub token: String,
 }
 
@@ -145,27 +153,54 @@ pub struct UserRecord {
 }
 
 /// Creates a user with a random password and an initial API token, on
-/// behalf of no one (command line, demo seed, tests). Does not call
-/// [`NewUser::validate`]; callers that take outside input do.
+/// behalf of no one: the operator at the command line, the demo seed,
+/// tests. Does not call [`NewUser::validate`]; callers that take outside
+/// input do.
+///
+/// # Errors
+/// A taken e-mail address is a [`DuplicateEmail`] error; database errors.
 pub async fn create_user(
     store: &Store,
     user: NewUser,
     now: DateTime<Utc>,
-) -> anyhow::Result<CreatedUser> {
-    create_user_by(store, None, user, now).await
+) -> anyhow::Result<BootstrapUser> {
+    let (created, token) = create(store, None, user, now).await?;
+    let token = token.context("an operator's new user has a token")?;
+    Ok(BootstrapUser {
+        id: created.id,
+        password: created.password,
+        token,
+    })
 }
 
-/// [`create_user`] on behalf of `actor`, who is named in the audit row.
-/// A taken e-mail address is a [`DuplicateEmail`] error.
-#[tracing::instrument(skip_all, fields(role = %user.role))]
+/// A user created by an admin (`actor`, named in the audit row): a random
+/// password to hand over, and no API token. Tokens are issued to their
+/// owner only, so no admin ever holds a credential to act as someone else.
+///
+/// # Errors
+/// A taken e-mail address is a [`DuplicateEmail`] error; database errors.
 pub async fn create_user_by(
+    store: &Store,
+    actor: &CurrentUser,
+    user: NewUser,
+    now: DateTime<Utc>,
+) -> anyhow::Result<CreatedUser> {
+    Ok(create(store, Some(actor), user, now).await?.0)
+}
+
+/// With no `actor` (the operator) the user also gets an initial token.
+#[tracing::instrument(skip_all, fields(role = %user.role))]
+async fn create(
     store: &Store,
     actor: Option<&CurrentUser>,
     user: NewUser,
     now: DateTime<Utc>,
-) -> anyhow::Result<CreatedUser> {
+) -> anyhow::Result<(CreatedUser, Option<String>)> {
     let password = secrets::new_password()?;
-    let token = secrets::new_token()?;
+    let token = match actor {
+        None => Some(secrets::new_token()?),
+        Some(_) => None,
+    };
     // Hash before taking the write lock: it is the slow part.
     let password_hash = hash_off_thread(password.clone()).await?;
     let mut tx = store.write().await.context("starting the transaction")?;
@@ -176,19 +211,17 @@ pub async fn create_user_by(
         }
         Err(e) => return Err(anyhow::Error::new(e).context("inserting the user")),
     };
-    insert_token(&mut tx, id, INITIAL_TOKEN_LABEL, &token, now)
-        .await
-        .context("inserting the initial token")?;
+    if let Some(token) = &token {
+        insert_token(&mut tx, id, INITIAL_TOKEN_LABEL, token, now)
+            .await
+            .context("inserting the initial token")?;
+    }
     let detail = format!("user {id} {} as {}", user.email, user.role);
     audit::record(&mut tx, changed(now, actor, "user.create", detail))
         .await
         .context("writing the audit row")?;
     tx.commit().await.context("committing the new user")?;
-    Ok(CreatedUser {
-        id,
-        password,
-        token,
-    })
+    Ok((CreatedUser { id, password }, token))
 }
 
 /// The audit row of a change to a user or token (never about a referral).

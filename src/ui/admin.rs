@@ -169,7 +169,7 @@ pub async fn create_user(
             return with_error(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, text).await;
         }
     };
-    match users::create_user_by(&state.store, Some(&viewer.user), new, state.now()).await {
+    match users::create_user_by(&state.store, &viewer.user, new, state.now()).await {
         Ok(created) => {
             let shown = Created {
                 email,

@@ -147,8 +147,10 @@ const TABLE: &[Row] = &[
         method: "POST",
         path: "/api/v1/users/{id}/tokens",
         object: Object::User,
+        // Tokens are issued to their owner only: not even an admin obtains
+        // one for another user.
         a: [201, 201, 201, 201, 201, 201, 401],
-        b: [403, 403, 403, 403, 403, 201, 401],
+        b: [403, 403, 403, 403, 403, 403, 401],
     },
     Row {
         method: "DELETE",

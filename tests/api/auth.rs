@@ -7,6 +7,7 @@ use jbt::config::Email;
 use serde_json::{json, Value};
 use sqlx::Row;
 
+use crate::browser::Browser;
 use crate::helpers::*;
 use crate::story;
 
@@ -107,45 +108,59 @@ story!(me_returns_the_role_and_its_scope, |app| {
     assert_eq!(me["organisation"], Value::Null);
 });
 
-story!(an_admin_creates_a_user_whose_token_works_at_once, |app| {
-    let admin = app.user(Role::Admin, None).await;
+story!(
+    an_admin_creates_a_user_with_a_password_and_no_token,
+    |app| {
+        let admin = app.user(Role::Admin, None).await;
 
-    let response = app
+        let response = app
         .post(&admin, "/api/v1/users", &json!({"email": "m.smit@ede.example.org", "role": "municipal_contact", "municipality": "gm0228"}))
         .await;
 
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let no_store = response
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    assert_eq!(no_store.as_deref(), Some("no-store"));
-    let created = json(response).await;
-    assert_eq!(created["user"]["role"], "municipal_contact");
-    assert_eq!(created["user"]["municipality"], "GM0228");
-    assert!(created["user"].get("password_hash").is_none(), "{created}");
-    let password = created["password"].as_str().expect("password");
-    assert!(password.len() >= 20, "{password}");
-    let token = created["token"].as_str().expect("token");
-    assert!(token.starts_with("jbt_"), "{token}");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let no_store = response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        assert_eq!(no_store.as_deref(), Some("no-store"));
+        let created = json(response).await;
+        assert_eq!(created["user"]["role"], "municipal_contact");
+        assert_eq!(created["user"]["municipality"], "GM0228");
+        assert!(created["user"].get("password_hash").is_none(), "{created}");
+        let password = created["password"].as_str().expect("password");
+        assert!(password.len() >= 20, "{password}");
+        // No credential to act as the new user: tokens are their owner's to make.
+        assert!(created.get("token").is_none(), "{created}");
+        let id = created["user"]["id"].as_i64().expect("id");
+        let tokens: i64 = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("count")
+            .try_get("n")
+            .expect("n");
+        assert_eq!(tokens, 0);
 
-    let me = json(get_with_token(&app, token, "/api/v1/me").await).await;
-    assert_eq!(me["email"], "m.smit@ede.example.org");
-    assert_eq!(me["role"], "municipal_contact");
+        let email = Email::parse("m.smit@ede.example.org").expect("email");
+        let signed_in = verify_password(&app.state.store, &email, password)
+            .await
+            .expect("check");
+        assert_eq!(signed_in.map(|u| u.id), Some(id));
 
-    let log = audit(&app, &admin, &format!("?user_id={}", admin.id)).await;
-    let entry = &log["entries"][0];
-    assert_eq!(entry["action"], "user.create");
-    assert_eq!(entry["result"], "ok");
-    assert_eq!(entry["role"], "admin");
-    assert!(
-        entry["request_id"]
-            .as_str()
-            .is_some_and(|id| !id.is_empty()),
-        "{entry}"
-    );
-});
+        let log = audit(&app, &admin, &format!("?user_id={}", admin.id)).await;
+        let entry = &log["entries"][0];
+        assert_eq!(entry["action"], "user.create");
+        assert_eq!(entry["result"], "ok");
+        assert_eq!(entry["role"], "admin");
+        assert!(
+            entry["request_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()),
+            "{entry}"
+        );
+    }
+);
 
 story!(only_the_hash_of_a_credential_is_stored, |app| {
     let user = app.user(Role::Referrer, None).await;
@@ -313,13 +328,13 @@ story!(
             app.get(&chair, "/api/v1/me").await.status(),
             StatusCode::UNAUTHORIZED
         );
-        let issued = app
-            .post(
-                &admin,
-                &format!("{path}/tokens"),
-                &json!({"label": "terug"}),
-            )
+        // The user signs in again and makes a token of their own.
+        let mut browser = Browser::new(&app);
+        browser.login(&chair).await;
+        let issued = browser
+            .post_json(&format!("{path}/tokens"), &json!({"label": "terug"}))
             .await;
+        assert_eq!(issued.status(), StatusCode::CREATED);
         let token = json(issued).await["token"]
             .as_str()
             .expect("token")
@@ -527,30 +542,44 @@ story!(users_manage_their_own_tokens_and_only_theirs, |app| {
     );
 });
 
-story!(an_admin_issues_tokens_only_to_existing_users, |app| {
+story!(tokens_are_issued_to_their_owner_only, |app| {
     let admin = app.user(Role::Admin, None).await;
     let chair = app.user(Role::Chair, Some("achterhoek")).await;
 
-    let issued = app
+    // An admin cannot obtain a credential to act as someone else.
+    let for_chair = app
         .post(
             &admin,
             &format!("/api/v1/users/{}/tokens", chair.id),
             &json!({"label": "by admin"}),
         )
         .await;
-    let missing = app
+    assert_eq!(for_chair.status(), StatusCode::FORBIDDEN);
+    let tokens: i64 = sqlx::query("SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = $1")
+        .bind(chair.id)
+        .fetch_one(&app.state.store.pool)
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("n");
+    assert_eq!(tokens, 1, "only the chair's own initial token");
+    let log = audit(&app, &admin, &format!("?user_id={}", admin.id)).await;
+    let refused = &log["entries"][0];
+    assert_eq!(
+        (refused["action"].as_str(), refused["result"].as_str()),
+        (Some("token.create"), Some("forbidden"))
+    );
+
+    // The owner makes one for themself.
+    let own = app
         .post(
-            &admin,
-            "/api/v1/users/999999/tokens",
-            &json!({"label": "x"}),
+            &chair,
+            &format!("/api/v1/users/{}/tokens", chair.id),
+            &json!({"label": "eigen"}),
         )
         .await;
-    let not_an_id = app
-        .post(&admin, "/api/v1/users/abc/tokens", &json!({"label": "x"}))
-        .await;
-
-    assert_eq!(issued.status(), StatusCode::CREATED);
-    let token = json(issued).await["token"]
+    assert_eq!(own.status(), StatusCode::CREATED);
+    let token = json(own).await["token"]
         .as_str()
         .expect("token")
         .to_string();
@@ -558,7 +587,9 @@ story!(an_admin_issues_tokens_only_to_existing_users, |app| {
         json(get_with_token(&app, &token, "/api/v1/me").await).await["id"],
         chair.id
     );
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let not_an_id = app
+        .post(&admin, "/api/v1/users/abc/tokens", &json!({"label": "x"}))
+        .await;
     assert_eq!(not_an_id.status(), StatusCode::NOT_FOUND);
 });
 

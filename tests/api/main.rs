@@ -11,6 +11,7 @@ mod smtp_sink;
 mod access_matrix;
 mod alerts;
 mod auth;
+mod browser;
 mod fuzz;
 mod mail;
 mod mail_outage;
