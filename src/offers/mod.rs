@@ -715,7 +715,7 @@ pub async fn decline(
             &mut tx,
             state,
             to,
-            &notify::declined(&state.regions, &offer, reason),
+            &notify::declined(&state.regions, &offer),
             now,
         )
         .await?;

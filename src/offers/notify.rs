@@ -157,13 +157,15 @@ pub fn accepted(regions: &RegionsConfig, offer: &Offer) -> Notice {
 }
 
 /// To the home region: the neighbour cannot help; the planner goes on.
-pub fn declined(regions: &RegionsConfig, offer: &Offer, reason: &str) -> Notice {
+/// The chair's reason is free text, so it stays in the service (the offer
+/// shows it to those who may see it) and never goes into a mail.
+pub fn declined(regions: &RegionsConfig, offer: &Offer) -> Notice {
     Notice {
         kind: "offer_declined",
         subject: format!("Aanbod afgewezen: {}", offer.case_ref),
         paragraphs: vec![
             format!(
-                "{} kan zaak {} niet bespreken op {}. Reden: {reason}",
+                "{} kan zaak {} niet bespreken op {}. De reden staat bij het aanbod in JBT-planner.",
                 capitalise(&table(regions, &offer.to_region)),
                 offer.case_ref,
                 moment(offer.slot_start, regions.timezone),

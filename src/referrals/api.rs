@@ -401,7 +401,7 @@ async fn apply_event(
     id: i64,
     action: Action,
     event: Event,
-    detail: Option<String>,
+    close_reason: Option<String>,
     check: impl FnOnce(&Referral) -> Result<()>,
 ) -> Result<Referral> {
     let scope = authorize(user, action)?;
@@ -429,7 +429,13 @@ async fn apply_event(
     {
         return Err(changed_meanwhile());
     }
-    audit::ok(&mut tx, state, user, action, id, detail).await?;
+    if let Some(reason) = &close_reason {
+        store::set_close_reason(&mut tx, id, reason)
+            .await
+            .map_err(db_error)?;
+    }
+    // Who did what to which referral; the reason stays with the referral.
+    audit::ok(&mut tx, state, user, action, id, None).await?;
     let referral = reload(&mut tx, id).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(referral)

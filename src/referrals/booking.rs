@@ -133,6 +133,7 @@ mod tests {
             booked_slot: None,
             plan_explanation: None,
             parent_referral_id: None,
+            close_reason: None,
             version: 1,
         }
     }

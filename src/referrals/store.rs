@@ -55,6 +55,10 @@ pub struct Referral {
     /// The planner's explanation, JSON text.
     pub plan_explanation: Option<String>,
     pub parent_referral_id: Option<i64>,
+    /// Why it was withdrawn or cancelled, in the words of who did it: case
+    /// content, so kept here, scoped like the referral, never in the audit
+    /// log, logs or mails.
+    pub close_reason: Option<String>,
     pub version: i64,
 }
 
@@ -194,7 +198,7 @@ const SELECT: &str = "SELECT r.id, r.case_ref, r.municipality_cbs, r.region_id, 
         CAST(r.parents_informed AS INTEGER) AS parents_informed,
         CAST(r.child_12_plus AS INTEGER) AS child_12_plus, r.minutes,
         r.unavailable, r.earliest_date, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.registered_at, r.due_date,
-        r.planned_slot_id, r.booked_slot_id, r.plan_explanation, r.parent_referral_id, r.version,
+        r.planned_slot_id, r.booked_slot_id, r.plan_explanation, r.parent_referral_id, r.close_reason, r.version,
         ps.region_id AS planned_region, ps.local_date AS planned_date, ps.start_at AS planned_start,
         ps.minutes AS planned_minutes,
         bs.region_id AS booked_region, bs.local_date AS booked_date, bs.start_at AS booked_start,
@@ -357,6 +361,7 @@ fn referral_from_row(row: &AnyRow) -> Result<Referral, sqlx::Error> {
         booked_slot: slot_from_row(row, "booked_slot_id", "booked")?,
         plan_explanation: row.try_get("plan_explanation")?,
         parent_referral_id: row.try_get("parent_referral_id")?,
+        close_reason: row.try_get("close_reason")?,
         version: row.try_get("version")?,
     })
 }
@@ -542,6 +547,20 @@ pub async fn transition(
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Keeps the reason a referral was withdrawn or cancelled with it.
+pub async fn set_close_reason(
+    conn: &mut AnyConnection,
+    id: i64,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE referrals SET close_reason = $1 WHERE id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Completes an incomplete referral once both conditions hold, judged on the

@@ -76,6 +76,9 @@ pub struct ReferralView {
     pub explanation: Option<serde_json::Value>,
     /// The referral whose outcome asked for this evaluation.
     pub parent_referral_id: Option<i64>,
+    /// Why it was withdrawn or cancelled (free text, case content: shown
+    /// only to those who may see the referral).
+    pub close_reason: Option<String>,
     pub version: i64,
 }
 
@@ -149,6 +152,7 @@ impl ReferralView {
                     .unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
             }),
             parent_referral_id: r.parent_referral_id,
+            close_reason: r.close_reason.clone(),
             version: r.version,
         }
     }

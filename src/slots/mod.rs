@@ -119,7 +119,8 @@ pub async fn cancel_session(
                 action: "referral.release",
                 referral_id: Some(referral),
                 result: "ok",
-                detail: Some(format!("session cancelled: {reason}")),
+                // The reason stays with the slots (cancel_reason).
+                detail: Some("session cancelled".to_string()),
             };
             crate::auth::audit::record(&mut tx, entry).await?;
             released.push(referral);

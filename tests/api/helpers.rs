@@ -89,7 +89,7 @@ pub struct TestUser {
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh PostgreSQL database for one test, created through the given URL.
-async fn fresh_postgres(base: &str) -> String {
+pub async fn fresh_postgres(base: &str) -> String {
     use sqlx::Connection;
     let name = format!(
         "jbt_test_{}_{}",

@@ -475,6 +475,22 @@ story!(
         assert!(mailed(&app, "offer_declined", id)
             .await
             .contains(&cast.coordinator.email));
+        // The chair's reason is free text: it stays with the offer, out of
+        // mails.
+        let bodies: Vec<String> = sqlx::query(
+            "SELECT body_text || body_html AS body FROM outbox WHERE kind = 'offer_declined'",
+        )
+        .fetch_all(&app.state.store.pool)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|r| r.try_get("body").expect("body"))
+        .collect();
+        assert!(!bodies.is_empty());
+        assert!(
+            bodies.iter().all(|b| !b.contains("Geen voorzitter")),
+            "{bodies:?}"
+        );
     }
 );
 
