@@ -31,6 +31,7 @@ pub mod deadline;
 pub mod notify;
 pub mod store;
 pub mod view;
+pub mod withdraw;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};

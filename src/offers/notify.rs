@@ -199,14 +199,23 @@ pub fn expired(regions: &RegionsConfig, offer: &Offer) -> Notice {
     }
 }
 
-/// To the receiving table's chairs: no answer needed any more.
+/// To the receiving table's chairs: no answer needed any more (the plan
+/// found another place for the case).
 pub fn withdrawn(regions: &RegionsConfig, offer: &Offer) -> Notice {
+    withdrawn_because(
+        regions,
+        offer,
+        "de planning heeft een andere plek voor de zaak",
+    )
+}
+
+/// [`withdrawn`], saying `why` (Dutch, no case content).
+pub fn withdrawn_because(regions: &RegionsConfig, offer: &Offer, why: &str) -> Notice {
     Notice {
         kind: "offer_withdrawn",
         subject: format!("Aanbod ingetrokken: {}", offer.case_ref),
         paragraphs: vec![format!(
-            "Het aanbod om zaak {} te bespreken op {} is ingetrokken: de planning heeft een andere plek \
-             voor de zaak. U hoeft niet meer te reageren.",
+            "Het aanbod om zaak {} te bespreken op {} is ingetrokken: {why}. U hoeft niet meer te reageren.",
             offer.case_ref,
             moment(offer.slot_start, regions.timezone),
         )],

@@ -286,20 +286,7 @@ async fn apply(
         .execute(&mut **tx)
         .await?;
     }
-    // The planner explains places and alternatives; why the own table is
-    // ruled out by the configuration is the service's to say, first.
-    for free in &built.free {
-        let (Some(note), Some(text)) = (&free.own_table_note, explanations.get_mut(&free.id))
-        else {
-            continue;
-        };
-        let mut value: serde_json::Value = serde_json::from_str(text)?;
-        if let Some(summary) = value.get_mut("summary") {
-            let said = summary.as_str().unwrap_or_default();
-            *summary = serde_json::Value::String(format!("{note} {said}"));
-        }
-        *text = value.to_string();
-    }
+    annotate(built, &mut explanations)?;
     for (id, text) in explanations {
         sqlx::query("UPDATE referrals SET plan_explanation = $1 WHERE id = $2")
             .bind(text)
@@ -308,6 +295,55 @@ async fn apply(
             .await?;
     }
     Ok(moved)
+}
+
+/// Says first in the explanations what the service knows and the planner
+/// does not: why the own table is ruled out by the configuration, and that
+/// a slot held for an open offer is not a confirmed booking (the planner
+/// sees it as pinned).
+fn annotate(
+    built: &scenario::Built,
+    explanations: &mut std::collections::HashMap<i64, String>,
+) -> anyhow::Result<()> {
+    for free in &built.free {
+        let Some(text) = explanations.get_mut(&free.id) else {
+            continue;
+        };
+        let mut value: serde_json::Value = serde_json::from_str(text)?;
+        let said = value
+            .get("summary")
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut summary = match &free.offered_slot {
+            Some(slot) => offered_summary(built, slot),
+            None => said,
+        };
+        if let Some(note) = &free.own_table_note {
+            summary = format!("{note} {summary}");
+        }
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("summary".into(), serde_json::Value::String(summary));
+        }
+        *text = value.to_string();
+    }
+    Ok(())
+}
+
+/// The explanation of a slot held for an open offer, in Dutch.
+fn offered_summary(built: &scenario::Built, slot_id: &str) -> String {
+    let scenario = &built.scenario;
+    let Some(slot) = scenario.slots.iter().find(|s| s.id == slot_id) else {
+        return "Aangeboden aan een tafel in de buurt; wacht op het antwoord van de voorzitter daar."
+            .to_string();
+    };
+    let region = &scenario.regions[slot.region];
+    let name = &region.name;
+    format!(
+        "Aangeboden aan de tafel van {name} voor {}; wacht op het antwoord van de voorzitter daar. \
+         Tot dan houdt de planning deze plek vast; een bevestigde afspraak is het nog niet.",
+        slot.date.format("%d-%m-%Y")
+    )
 }
 
 async fn record_run(

@@ -17,6 +17,9 @@ use crate::store::time::{from_millis, to_millis};
 pub struct FreeReferral {
     pub id: i64,
     pub planned_slot: Option<String>,
+    /// The slot held for its open offer to a neighbouring table: pinned in
+    /// the scenario, but not a confirmed booking.
+    pub offered_slot: Option<String>,
     /// Why the referral's own table is not an option, in Dutch, when that
     /// is a rule of the configuration the planner does not know the reason
     /// of (the table does not hold this kind of conversation).
@@ -179,6 +182,7 @@ async fn read_referrals(
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
+                    offered_slot: Some(slot.clone()),
                     own_table_note: own_table_note.clone(),
                 });
                 pinned.push(PinFile {
@@ -190,6 +194,7 @@ async fn read_referrals(
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
+                    offered_slot: None,
                     own_table_note,
                 });
                 let mut excluded: Vec<String> =

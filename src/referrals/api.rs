@@ -381,9 +381,15 @@ pub async fn update_referral(
         let completed = store::complete_if_ready(&mut tx, id, now).await.map_err(db_error)?;
         let detail = format!("changed: {}", patch.field_names().join(", "));
         audit::ok(&mut tx, &state, &user, action, id, Some(detail)).await?;
+        // A slot held for an offer that the change makes impossible is
+        // given up now, and its table told, in this same transaction.
+        let changed = reload(&mut tx, id).await?;
+        let withdrawn = crate::offers::withdraw::if_slot_no_longer_fits(&mut tx, &state, &changed, now)
+            .await
+            .map_err(AppError::Internal)?;
         let referral = reload(&mut tx, id).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok((referral, completed || patch.affects_plan()))
+        Ok((referral, completed || withdrawn || patch.affects_plan()))
     })
     .await?;
     if replan {
@@ -433,6 +439,12 @@ async fn apply_event(
         store::set_close_reason(&mut tx, id, reason)
             .await
             .map_err(db_error)?;
+    }
+    if matches!(event, Event::Withdraw | Event::Cancel) {
+        use crate::offers::withdraw::{open_offer_of, Why};
+        open_offer_of(&mut tx, state, id, Why::ReferralClosed, state.now())
+            .await
+            .map_err(AppError::Internal)?;
     }
     // Who did what to which referral; the reason stays with the referral.
     audit::ok(&mut tx, state, user, action, id, None).await?;

@@ -91,6 +91,11 @@ pub async fn cancel_session(
     .iter()
     .map(|row| row.try_get("id"))
     .collect::<Result<_, _>>()?;
+    // Offers of these slots first: their tables are told now, not when
+    // the offer would have expired.
+    crate::offers::withdraw::of_cancelled_slots(&mut tx, state, &ids, now)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("withdrawing offers: {e:#}")))?;
     let mut released = Vec::new();
     for id in &ids {
         let booked: Vec<i64> =

@@ -755,3 +755,95 @@ story!(
         }
     }
 );
+
+story!(
+    a_change_that_makes_the_offered_slot_impossible_withdraws_the_offer_at_once,
+    |app| {
+        let cast = Cast::new(&app).await;
+        for date in CG_SESSIONS_UNTIL_DUE {
+            cancel_session(&app, &cast.coordinator, HOME, date).await;
+        }
+        // Three referrals, each offered to a neighbour; then for each a
+        // change after which its offered slot can never be accepted.
+        let mut cases = Vec::new();
+        for n in 0..3 {
+            let id = register(&app, &cast.coordinator, &format!("STUCK-{n}"), "Arnhem").await;
+            cases.push(id);
+        }
+        app.replan().await;
+        for (n, id) in cases.iter().enumerate() {
+            let offer = open_offer_of(&app, &cast, *id).await.expect("an offer");
+            let planned = referral(&app, &cast, *id).await;
+            // Held for the offer: tentative, and the explanation says so.
+            let summary = text(&planned["explanation"]["summary"]);
+            assert!(
+                summary.starts_with("Aangeboden aan de tafel van"),
+                "{summary}"
+            );
+            assert!(!summary.contains("Bevestigde afspraak"), "{summary}");
+            let date = text(&offer["slot"]["date"]).to_string();
+            let next_day = (chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").expect("date")
+                + chrono::Duration::days(1))
+            .to_string();
+            let change = match n {
+                0 => json!({ "unavailable": [date] }),
+                1 => json!({ "cross_region": false }),
+                _ => json!({ "earliest": next_day }),
+            };
+            let response = app
+                .patch(
+                    &cast.coordinator,
+                    &format!("/api/v1/referrals/{id}"),
+                    &change,
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{change}");
+            // Withdrawn in the same transaction, its table told.
+            let after = offers(&app, &cast.coordinator, "withdrawn").await;
+            assert!(
+                after.iter().any(|o| o["id"] == offer["id"]),
+                "offer {} withdrawn after {change}",
+                offer["id"]
+            );
+            let to = text(&offer["to_region"]["id"]).to_string();
+            assert!(mailed(&app, "offer_withdrawn", *id)
+                .await
+                .contains(&cast.chair(&to).email));
+            // The receiving chair cannot accept it any more.
+            let accept = app
+                .post(
+                    cast.chair(&to),
+                    &format!("/api/v1/offers/{}/accept", id_of(&offer)),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(accept.status(), StatusCode::CONFLICT);
+            // And the next run plans the referral where it can go.
+            app.replan().await;
+            let replanned = referral(&app, &cast, *id).await;
+            assert_ne!(
+                replanned["planned_slot"]["id"], offer["slot"]["id"],
+                "{change}"
+            );
+        }
+    }
+);
+
+story!(
+    cancelling_the_session_of_an_offered_slot_withdraws_the_offer,
+    |app| {
+        let cast = Cast::new(&app).await;
+        let (id, offer) = overflowing_referral(&app, &cast, "STUCK-S").await;
+        let to = text(&offer["to_region"]["id"]).to_string();
+        let date = text(&offer["slot"]["date"]).to_string();
+        cancel_session(&app, &cast.coordinator, &to, &date).await;
+        let withdrawn = offers(&app, &cast.coordinator, "withdrawn").await;
+        assert!(withdrawn.iter().any(|o| o["id"] == offer["id"]));
+        assert!(mailed(&app, "offer_withdrawn", id)
+            .await
+            .contains(&cast.chair(&to).email));
+        app.replan().await;
+        let replanned = referral(&app, &cast, id).await;
+        assert_ne!(replanned["planned_slot"]["id"], offer["slot"]["id"]);
+    }
+);
