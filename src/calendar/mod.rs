@@ -3,6 +3,7 @@
 
 mod holidays;
 mod session;
+mod slot;
 mod slots;
 
 pub use holidays::{
@@ -10,6 +11,7 @@ pub use holidays::{
     MonthDay,
 };
 pub use session::{overlap, session_slots, slot_id, InGap};
-pub use slots::{day_status, generate_slots, local_to_utc, CalendarSlot, DayStatus};
+pub use slot::{local_to_utc, CalendarSlot};
+pub use slots::{day_status, generate_slots, DayStatus};
 mod working_days;
 pub use working_days::*;

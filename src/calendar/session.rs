@@ -13,7 +13,7 @@
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::slots::{local_to_utc, CalendarSlot};
+use super::slot::{local_to_utc, CalendarSlot};
 use crate::config::{RegionId, SessionProblem, SessionShape};
 
 /// What to do with a start time that does not exist on the date (the hour
