@@ -5,6 +5,7 @@
 //! `calendar`, `config`, `referrals`, `slots`, `planning` (the service's
 //! plan runs), `auth`, `ui` (the browser pages), `web`, `store`.
 pub mod alerts;
+pub mod api;
 pub mod auth;
 pub mod bench;
 pub mod calendar;
@@ -12,11 +13,15 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod error;
 pub mod mail;
 pub mod offers;
 pub mod planner;
 pub mod planning;
 pub mod referrals;
+pub mod replan;
+pub mod request_id;
+pub mod routes;
 pub mod settings;
 pub mod slots;
 pub mod startup;

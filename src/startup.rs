@@ -104,7 +104,7 @@ pub async fn start(
         tokio::spawn(planning::minute_jobs(state.clone(), watch_rx.clone())),
         tokio::spawn(crate::mail::worker::run(state.clone(), watch_rx.clone())),
     ];
-    let app = crate::web::app(state.clone());
+    let app = crate::routes::app(state.clone());
     let mut stop = watch_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

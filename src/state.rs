@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::RegionsConfig;
-use crate::planning::Replanner;
+use crate::replan::Replanner;
 use crate::settings::Settings;
 use crate::store::Store;
 

@@ -13,7 +13,6 @@ use utoipa::ToSchema;
 use super::CurrentUser;
 use crate::store::time::{from_millis, to_millis};
 use crate::store::Store;
-use crate::web::error::REQUEST_ID;
 
 /// The most rows [`list`] returns at once.
 pub const MAX_LIMIT: u32 = 1000;
@@ -39,10 +38,7 @@ pub async fn record(
     entry: AuditEntry<'_>,
 ) -> Result<(), sqlx::Error> {
     // Outside a request (jobs, command line) there is no request id.
-    let request_id = REQUEST_ID
-        .try_with(Clone::clone)
-        .ok()
-        .filter(|id| !id.is_empty());
+    let request_id = crate::request_id::current();
     sqlx::query(
         "INSERT INTO audit_log (at, user_id, role, action, referral_id, result, detail, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -136,10 +132,7 @@ pub async fn record_reads(
     if referral_ids.is_empty() {
         return Ok(());
     }
-    let request_id = REQUEST_ID
-        .try_with(Clone::clone)
-        .ok()
-        .filter(|id| !id.is_empty());
+    let request_id = crate::request_id::current();
     let mut tx = store.write().await?;
     for chunk in referral_ids.chunks(READS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())

@@ -9,7 +9,6 @@
 //! hold a usable credential. Every change to users or tokens writes an
 //! audit row in the same transaction ([`audit`]).
 
-pub mod api;
 pub mod audit;
 mod extract;
 mod secrets;

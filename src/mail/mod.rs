@@ -13,7 +13,6 @@
 //!
 //! Mails carry no personal data: a case is named by its case reference only.
 
-pub mod api;
 pub mod ics;
 mod send;
 pub mod worker;

@@ -26,7 +26,6 @@
 //! Answers are idempotent: the same answer again gives the same result; the
 //! other answer after one was given is a 409 that says what happened.
 
-pub mod api;
 pub mod deadline;
 pub mod notify;
 pub mod store;

@@ -10,7 +10,6 @@
 //!   writer does. The run reads, plans and writes inside that one
 //!   transaction, so it never applies a plan made from stale data.
 
-pub mod api;
 mod scenario;
 
 use std::time::Duration;
@@ -20,6 +19,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 use tokio::sync::{mpsc, watch};
+
+pub use crate::replan::Replanner;
 use utoipa::ToSchema;
 
 use crate::planner::{self, Plan, Score};
@@ -31,25 +32,6 @@ pub use scenario::scenario_from_db;
 
 /// Any number that is the same on every instance will do; it names the lock.
 const PLAN_LOCK_KEY: i64 = 0x4a42_5450; // "JBTP"
-
-/// Asks for re-plans; cheap to clone, never blocks.
-#[derive(Clone, Debug)]
-pub struct Replanner {
-    tx: mpsc::UnboundedSender<String>,
-}
-
-impl Replanner {
-    pub fn channel() -> (Replanner, mpsc::UnboundedReceiver<String>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Replanner { tx }, rx)
-    }
-
-    /// Asks for a run soon. If the loop has stopped (shutdown), the request
-    /// is dropped: the next start-up plans anyway.
-    pub fn request(&self, reason: &str) {
-        let _ = self.tx.send(reason.to_string());
-    }
-}
 
 /// What a run did.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -10,8 +10,8 @@
 //! - [`input`] and [`view`]: the API's bodies and JSON;
 //! - [`store`]: the SQL; [`api`]: the handlers.
 pub mod access;
-pub mod api;
-mod audit;
+
+pub mod audit;
 pub mod booking;
 pub mod domain;
 pub mod input;

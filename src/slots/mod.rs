@@ -1,8 +1,6 @@
 //! The concrete slots of every table, kept in the database for a rolling
 //! horizon, with cancelled sessions and extra sessions.
 
-pub mod api;
-
 use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sqlx::{AnyConnection, Row};

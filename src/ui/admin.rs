@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{field_list, format, render, Chrome, PageError, Said, Viewer};
-use crate::auth::api::{
+use crate::api::users::{
     admin_only, audit_log, list_users, update_user, AuditQuery, CreateUser, UpdateUser,
 };
 use crate::auth::users::{self, DuplicateEmail};

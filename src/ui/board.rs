@@ -17,14 +17,14 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{format, render, Chrome, PageError, Said, Viewer};
+use crate::api::referrals::list_referrals;
+use crate::api::slots::sees_case;
 use crate::auth::audit::record_reads;
 use crate::auth::Role;
 use crate::calendar::{day_status, DayStatus};
 use crate::config::{RegionConfig, RegionId};
-use crate::referrals::api::list_referrals;
 use crate::referrals::input::ListParams;
 use crate::referrals::norm;
-use crate::slots::api::sees_case;
 use crate::slots::SlotView;
 use crate::state::AppState;
 use crate::web::AppJson;

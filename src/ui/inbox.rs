@@ -10,8 +10,8 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};
+use crate::api::offers::{accept_offer, decline_offer, list_offers, DeclineOffer, OfferListParams};
 use crate::auth::Role;
-use crate::offers::api::{accept_offer, decline_offer, list_offers, DeclineOffer, OfferListParams};
 use crate::offers::view::OfferView;
 use crate::offers::OfferStatus;
 use crate::state::AppState;

@@ -14,9 +14,9 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};
+use crate::api::referrals as referrals_api;
 use crate::auth::audit::{self, AuditFilter};
 use crate::auth::Role;
-use crate::referrals::api as referrals_api;
 use crate::referrals::input::{CancelReferral, CreateBooking, RecordOutcome};
 use crate::referrals::view::ReferralView;
 use crate::state::AppState;

@@ -8,34 +8,8 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-tokio::task_local! {
-    /// The request id of the request being handled (see `web::request_id`).
-    pub static REQUEST_ID: String;
-}
-
-/// A problem with one field of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// A refusal in both languages: the API answers with `message` (English,
-/// like the rest of the API), the pages with `dutch`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub message: String,
-    pub dutch: String,
-}
+pub use crate::error::{FieldError, Refusal};
+pub use crate::request_id::REQUEST_ID;
 
 impl AppError {
     pub fn refused(message: impl Into<String>, dutch: impl Into<String>) -> AppError {
@@ -200,6 +174,21 @@ impl From<sqlx::Error> for AppError {
         match err {
             sqlx::Error::RowNotFound => AppError::NotFound,
             other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+/// The domain's refusals as HTTP: the one place they are mapped.
+impl From<crate::error::Error> for AppError {
+    fn from(err: crate::error::Error) -> AppError {
+        use crate::error::Error;
+        match err {
+            Error::NotAllowed(why) => AppError::Forbidden(why),
+            Error::NotFound => AppError::NotFound,
+            Error::Invalid(fields) => AppError::Validation(fields),
+            Error::Refused(refusal) => AppError::Refused(refusal),
+            Error::Store(db) => AppError::from(db),
+            Error::Internal(fault) => AppError::from(fault),
         }
     }
 }

@@ -109,9 +109,9 @@ async fn enqueue_many(app: &TestApp, prefix: &str, n: usize, text: &str) {
 }
 
 /// Calls `/mail` on the mail router itself (wiring into the app's router
-/// is `web::app`'s business).
+/// is `routes::app`'s business).
 async fn list_mail(app: &TestApp, user: &TestUser, query: &str) -> (u16, Value) {
-    let router = jbt::mail::api::router().with_state(app.state.clone());
+    let router = jbt::api::mail::router().with_state(app.state.clone());
     let request = Request::builder()
         .uri(format!("/mail{query}"))
         .header("authorization", format!("Bearer {}", user.token))

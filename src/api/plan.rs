@@ -7,9 +7,9 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::{OpenApi, ToSchema};
 
-use super::RunSummary;
 use crate::auth::audit::{record_now, AuditEntry};
 use crate::auth::{CurrentUser, Role};
+use crate::planning::{self as planning, RunSummary};
 use crate::state::AppState;
 use crate::store::time::from_millis;
 use crate::web::{AppError, Result};
@@ -168,6 +168,6 @@ pub async fn run_plan(
 ) -> Result<Json<RunSummary>> {
     user.require(&[Role::Coordinator])?;
     let summary =
-        super::replan_now(&state, &format!("requested by {}", user.role.as_str())).await?;
+        planning::replan_now(&state, &format!("requested by {}", user.role.as_str())).await?;
     Ok(Json(summary))
 }

@@ -14,11 +14,11 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::audit::{self, AuditEntry, AuditFilter, AuditRow};
-use super::users::{
+use crate::auth::audit::{self, AuditEntry, AuditFilter, AuditRow};
+use crate::auth::users::{
     self, DuplicateEmail, NewUser, RoleScope, UpdateRefused, UserChange, UserRecord,
 };
-use super::{CurrentUser, Role};
+use crate::auth::{CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::state::AppState;
 use crate::web::error::ErrorBody;

@@ -8,10 +8,10 @@ use chrono::{Days, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::{AddSessionError, SlotView};
 use crate::auth::audit::record_reads;
 use crate::auth::{CurrentUser, Role};
 use crate::config::{RegionId, SessionShape};
+use crate::slots::{self as slots, AddSessionError, SlotView};
 use crate::state::AppState;
 use crate::web::{AppError, AppJson, FieldError, Result};
 
@@ -101,7 +101,7 @@ pub async fn list_slots(
     let to = from
         .checked_add_days(Days::new(u64::from(weeks) * 7 - 1))
         .unwrap_or(from);
-    let mut slots = super::list(&state, &regions, from, to).await?;
+    let mut slots = slots::list(&state, &regions, from, to).await?;
     let mut shown = Vec::new();
     for slot in &mut slots {
         if !sees_case(&user, slot) {
@@ -201,7 +201,7 @@ pub async fn cancel_session(
     };
     may_manage(&user, &region)?;
     let (cancelled_slots, released_referrals) =
-        super::cancel_session(&state, &user, &region, date, body.reason.trim()).await?;
+        slots::cancel_session(&state, &user, &region, date, body.reason.trim()).await?;
     if cancelled_slots == 0 {
         return Err(AppError::NotFound);
     }
@@ -263,7 +263,7 @@ pub async fn add_session(
         return Err(AppError::Validation(problems));
     };
     may_manage(&user, &region)?;
-    match super::add_session(&state, &region, date, &shape).await {
+    match slots::add_session(&state, &region, date, &shape).await {
         Ok(slot_ids) => Ok((StatusCode::CREATED, Json(AddedSession { slot_ids }))),
         Err(AddSessionError::Invalid(problems)) => Err(AppError::Validation(
             problems

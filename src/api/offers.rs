@@ -12,9 +12,9 @@ use axum::Router;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use super::{OfferList, OfferStatus, OfferView, MAX_REASON};
 use crate::auth::audit::AuditEntry;
 use crate::auth::CurrentUser;
+use crate::offers::{self as offers, OfferList, OfferStatus, OfferView, MAX_REASON};
 use crate::referrals::view::{MunicipalityView, RegionView, SlotView};
 use crate::state::AppState;
 use crate::web::error::ErrorBody;
@@ -140,7 +140,7 @@ pub async fn list_offers(
     audited(&state, &user, "offer.read", None, async {
         let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
         let status = parse_status(params.status.as_deref())?;
-        let items = super::list(&state, &user, status).await?;
+        let items = offers::list(&state, &user, status).await?;
         Ok(AppJson(OfferList { items }))
     })
     .await
@@ -170,7 +170,7 @@ pub async fn accept_offer(
     let id = id.as_ref().ok().map(|Path(id)| *id);
     audited(&state, &user, "offer.accept", id, async {
         let id = id.ok_or(AppError::NotFound)?;
-        super::accept(&state, &user, id).await.map(AppJson)
+        offers::accept(&state, &user, id).await.map(AppJson)
     })
     .await
 }
@@ -205,7 +205,7 @@ pub async fn decline_offer(
         user.require(&[crate::auth::Role::Chair])?;
         let AppJson(body) = body?;
         let reason = parse_reason(&body)?;
-        super::decline(&state, &user, id, &reason)
+        offers::decline(&state, &user, id, &reason)
             .await
             .map(AppJson)
     })

@@ -18,22 +18,22 @@ use axum::Router;
 use chrono::{Days, NaiveDate};
 use utoipa::OpenApi;
 
-use super::access::{authorize, Action, Scope};
-use super::audit;
-use super::booking;
-use super::domain::{OutcomeKind, ReferrerKind};
-use super::input::{
+use crate::auth::CurrentUser;
+use crate::config::ReferralKind;
+use crate::referrals::access::{authorize, Action, Scope};
+use crate::referrals::audit;
+use crate::referrals::booking;
+use crate::referrals::domain::{OutcomeKind, ReferrerKind};
+use crate::referrals::input::{
     self, CancelReferral, CreateBooking, CreateReferral, ListParams, RecordOutcome, UpdateReferral,
     WithdrawReferral,
 };
-use super::lifecycle::{self, Event, InvalidTransition, Status};
-use super::norm::{self, Norm, NormStatus};
-use super::store::{self, NewReferral, Referral};
-use super::view::{
+use crate::referrals::lifecycle::{self, Event, InvalidTransition, Status};
+use crate::referrals::norm::{self, Norm, NormStatus};
+use crate::referrals::store::{self, NewReferral, Referral};
+use crate::referrals::view::{
     MunicipalityView, OutcomeRecorded, ReferralList, ReferralView, RegionView, SlotView,
 };
-use crate::auth::CurrentUser;
-use crate::config::ReferralKind;
 use crate::state::AppState;
 use crate::store::is_unique_violation;
 use crate::web::error::ErrorBody;

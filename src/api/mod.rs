@@ -1,0 +1,12 @@
+//! The JSON API under `/api/v1`: thin handlers per domain that read the
+//! request, call the domain's service and write the answer. Scope,
+//! lifecycle, validation and audit are the services' business, so the
+//! pages (`ui`) get the same rules by calling the same services.
+
+pub mod health;
+pub mod mail;
+pub mod offers;
+pub mod plan;
+pub mod referrals;
+pub mod slots;
+pub mod users;
