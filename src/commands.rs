@@ -237,10 +237,10 @@ async fn state_for(
         Ok(loaded) => loaded,
         Err(code) => return Ok(Err(code)),
     };
-    if settings.database_url.backend() == crate::store::Backend::Sqlite {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
-    }
+    // The data directory holds the SQLite file, the mail files and the demo
+    // credentials; it is made whichever database is used.
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     let built =
         crate::startup::build_state(settings, regions, crate::startup::system_clock()).await?;
     Ok(Ok(built))

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod mail;
 pub mod offers;
+pub mod placement;
 pub mod planner;
 pub mod planning;
 pub mod referrals;

@@ -79,6 +79,7 @@ pub async fn build_state(
         settings: Arc::new(settings),
         clock,
         replan,
+        holds: Arc::new(crate::offers::withdraw::OfferHolds),
         metrics: metrics_handle(),
     };
     Ok((state, requests))

@@ -1,5 +1,9 @@
-//! What every handler and background job shares.
+//! What every handler, service and background job shares: the store, the
+//! region configuration, the settings, the clock, the re-plan handle, and
+//! the hooks the composition root wires in.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -8,19 +12,60 @@ use crate::replan::Replanner;
 use crate::settings::Settings;
 use crate::store::Store;
 
+/// The shared state; cheap to clone (everything in it is shared).
 #[derive(Clone)]
 pub struct AppState {
+    /// The database.
     pub store: Store,
+    /// The regions, their tables, sessions and holidays.
     pub regions: Arc<RegionsConfig>,
+    /// The service settings.
     pub settings: Arc<Settings>,
+    /// Now (the system clock; a fake one in tests).
     pub clock: Arc<dyn Clock>,
-    /// Ask for a re-plan; debounced (see `planning`).
+    /// Ask for a re-plan; debounced (see `jobs`).
     pub replan: Replanner,
+    /// What a change of a referral means for holds at other tables.
+    pub holds: Arc<dyn ReferralHolds>,
+    /// The Prometheus recorder, when installed.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
+    /// The current instant, from [`AppState::clock`].
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
+}
+
+/// A change of a referral that may end a hold on a slot at another table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferralChange {
+    /// Its details changed (dates, length, where it may be held).
+    Edited,
+    /// It was withdrawn or cancelled.
+    Closed,
+}
+
+/// The future of [`ReferralHolds::after_change`]: whether a hold was given up.
+pub type HoldFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send + 'a>>;
+
+/// Reacts, in the transaction of a change of a referral, to what the change
+/// means for holds on slots at other tables (open offers): a slot the
+/// referral can no longer use is given up and its table told at once.
+///
+/// The offers module implements it and the composition root hands it to
+/// the state, so the referral service, which offers build on, need not
+/// know about offers (dependencies run one way).
+pub trait ReferralHolds: Send + Sync {
+    /// Called after `referral_id` changed by `change`, in `conn`'s
+    /// transaction. Returns whether a hold was given up (the caller then
+    /// asks for a re-plan).
+    fn after_change<'a>(
+        &'a self,
+        conn: &'a mut sqlx::AnyConnection,
+        state: &'a AppState,
+        referral_id: i64,
+        change: ReferralChange,
+    ) -> HoldFuture<'a>;
 }

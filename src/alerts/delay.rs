@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::config::RegionId;
 use crate::mail::{compose, dagen, dutch_date, enqueue};
-use crate::planning::{Placement, PlanContext};
+use crate::placement::{Placement, PlanContext};
 use crate::state::AppState;
 use crate::store::time::to_millis;
 use crate::store::{flag, WriteTx};

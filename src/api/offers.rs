@@ -1,9 +1,7 @@
 //! `/offers`: the receiving chair's inbox and answers.
 //!
-//! Handlers are thin: parse, call the domain function in [`super`], and
-//! audit a refusal before it goes out.
-
-use std::future::Future;
+//! Thin: read the request, call `offers` (which checks, audits and
+//! answers in Dutch and English), write the answer.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -12,9 +10,8 @@ use axum::Router;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::audit::AuditEntry;
 use crate::auth::CurrentUser;
-use crate::offers::{self as offers, OfferList, OfferStatus, OfferView, MAX_REASON};
+use crate::offers::{self as offers, OfferList, OfferStatus, OfferView};
 use crate::referrals::view::{MunicipalityView, RegionView, SlotView};
 use crate::state::AppState;
 use crate::web::error::ErrorBody;
@@ -51,70 +48,9 @@ pub struct DeclineOffer {
     pub reason: Option<String>,
 }
 
-/// Runs `work`; a refusal it returns is audited (in a transaction of its
-/// own: the work's rolled back) before it goes out.
-async fn audited<T>(
-    state: &AppState,
-    user: &CurrentUser,
-    action: &str,
-    offer_id: Option<i64>,
-    work: impl Future<Output = Result<T>>,
-) -> Result<T> {
-    let err = match work.await {
-        Ok(value) => return Ok(value),
-        Err(err) => err,
-    };
-    let detail = match (offer_id, err.reason()) {
-        (Some(id), Some(why)) => Some(format!("offer {id}: {why}")),
-        (Some(id), None) => Some(format!("offer {id}")),
-        (None, why) => why.map(str::to_string),
-    };
-    let entry = AuditEntry {
-        at: state.now(),
-        user: Some(user),
-        action,
-        referral_id: None,
-        result: "refused",
-        detail,
-    };
-    Err(crate::auth::audit::refusal(&state.store, entry, err).await)
-}
-
 /// A path id that is not a number names no offer.
 fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64> {
     id.map(|Path(id)| id).map_err(|_| AppError::NotFound)
-}
-
-fn parse_status(text: Option<&str>) -> Result<Option<OfferStatus>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => OfferStatus::parse(t).map(Some).ok_or_else(|| {
-            AppError::validation(
-                "status",
-                format!(
-                    "unknown status {t:?}; one of open, accepted, declined, expired, withdrawn"
-                ),
-            )
-        }),
-    }
-}
-
-/// The decline reason: trimmed, 1 to [`MAX_REASON`] characters.
-fn parse_reason(body: &DeclineOffer) -> Result<String> {
-    let reason = body.reason.as_deref().map(str::trim).unwrap_or_default();
-    if reason.is_empty() {
-        return Err(AppError::validation(
-            "reason",
-            "is required: say why the table cannot take it",
-        ));
-    }
-    if reason.chars().count() > MAX_REASON {
-        return Err(AppError::validation(
-            "reason",
-            format!("at most {MAX_REASON} characters"),
-        ));
-    }
-    Ok(reason.to_string())
 }
 
 /// Offers to the chair's own table (a coordinator sees all), newest first.
@@ -137,13 +73,9 @@ pub async fn list_offers(
     user: CurrentUser,
     params: Result<Query<OfferListParams>, QueryRejection>,
 ) -> Result<AppJson<OfferList>> {
-    audited(&state, &user, "offer.read", None, async {
-        let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
-        let status = parse_status(params.status.as_deref())?;
-        let items = offers::list(&state, &user, status).await?;
-        Ok(AppJson(OfferList { items }))
-    })
-    .await
+    let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let items = offers::list(&state, &user, params.status.as_deref()).await?;
+    Ok(AppJson(OfferList { items }))
 }
 
 /// Accept an offer to the own table: the referral is booked in the offered
@@ -167,12 +99,8 @@ pub async fn accept_offer(
     user: CurrentUser,
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<AppJson<OfferView>> {
-    let id = id.as_ref().ok().map(|Path(id)| *id);
-    audited(&state, &user, "offer.accept", id, async {
-        let id = id.ok_or(AppError::NotFound)?;
-        offers::accept(&state, &user, id).await.map(AppJson)
-    })
-    .await
+    let id = path_id(id)?;
+    Ok(AppJson(offers::accept(&state, &user, id).await?))
 }
 
 /// Decline an offer to the own table, with a reason: the table is excluded
@@ -201,15 +129,9 @@ pub async fn decline_offer(
     body: Result<AppJson<DeclineOffer>, AppError>,
 ) -> Result<AppJson<OfferView>> {
     let id = path_id(id)?;
-    audited(&state, &user, "offer.decline", Some(id), async {
-        user.require(&[crate::auth::Role::Chair])?;
-        let AppJson(body) = body?;
-        let reason = parse_reason(&body)?;
-        offers::decline(&state, &user, id, &reason)
-            .await
-            .map(AppJson)
-    })
-    .await
+    let AppJson(body) = body?;
+    let view = offers::decline(&state, &user, id, body.reason.as_deref()).await?;
+    Ok(AppJson(view))
 }
 
 #[cfg(test)]
@@ -234,41 +156,6 @@ mod tests {
             "SlotView",
         ] {
             assert!(schemas.contains_key(name), "schema {name} missing");
-        }
-    }
-
-    #[test]
-    fn a_reason_is_required_and_bounded() {
-        let reason = |text: Option<&str>| {
-            parse_reason(&DeclineOffer {
-                reason: text.map(str::to_string),
-            })
-        };
-        assert!(matches!(reason(None), Err(AppError::Validation(_))));
-        assert!(matches!(reason(Some("   ")), Err(AppError::Validation(_))));
-        assert!(matches!(
-            reason(Some(&"x".repeat(501))),
-            Err(AppError::Validation(_))
-        ));
-        assert_eq!(reason(Some(" vol ")).ok().as_deref(), Some("vol"));
-        assert_eq!(
-            reason(Some(&"é".repeat(500)))
-                .ok()
-                .map(|r| r.chars().count()),
-            Some(500)
-        );
-    }
-
-    #[test]
-    fn statuses_parse_or_name_the_field() {
-        assert_eq!(
-            parse_status(Some("open")).ok(),
-            Some(Some(OfferStatus::Open))
-        );
-        assert_eq!(parse_status(None).ok(), Some(None));
-        match parse_status(Some("pending")) {
-            Err(AppError::Validation(fields)) => assert_eq!(fields[0].field, "status"),
-            other => panic!("expected a validation error, got {other:?}"),
         }
     }
 }

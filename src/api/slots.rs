@@ -11,7 +11,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::auth::audit::record_reads;
 use crate::auth::{CurrentUser, Role};
 use crate::config::{RegionId, SessionShape};
-use crate::slots::{self as slots, AddSessionError, SlotView};
+use crate::slots::{self as slots, sees_case, AddSessionError, SlotView};
 use crate::state::AppState;
 use crate::web::{AppError, AppJson, FieldError, Result};
 
@@ -113,22 +113,6 @@ pub async fn list_slots(
     // No case leaves without its audit row.
     record_reads(&state.store, state.now(), &user, "slot.read", &shown, None).await?;
     Ok(Json(slots))
-}
-
-/// A chair sees the cases of their own region wherever they are planned,
-/// and those booked at their own table (the table accepted them). A case
-/// of another region that is only planned or offered here stays hidden,
-/// as it is in `GET /referrals`: the offer's minimal view is in the inbox.
-pub fn sees_case(user: &CurrentUser, slot: &SlotView) -> bool {
-    match user.role {
-        Role::Coordinator => true,
-        Role::Chair => user.region.as_ref().is_some_and(|own| {
-            let own = own.as_str();
-            slot.referral_region.as_deref() == Some(own)
-                || (slot.region == own && matches!(slot.state.as_str(), "booked" | "held"))
-        }),
-        _ => false,
-    }
 }
 
 fn may_manage(user: &CurrentUser, region: &RegionId) -> Result<()> {

@@ -72,8 +72,8 @@ pub async fn record_now(store: &Store, entry: AuditEntry<'_>) -> Result<(), sqlx
 pub async fn refusal(
     store: &Store,
     entry: AuditEntry<'_>,
-    err: crate::web::AppError,
-) -> crate::web::AppError {
+    err: crate::error::Error,
+) -> crate::error::Error {
     let Some(result) = err.audit_result() else {
         return err;
     };

@@ -9,17 +9,19 @@
 //! hold a usable credential. Every change to users or tokens writes an
 //! audit row in the same transaction ([`audit`]).
 
+pub mod admin;
 pub mod audit;
 mod extract;
 mod secrets;
 pub mod session;
+pub mod tokens;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::{CbsCode, RegionId};
-use crate::web::AppError;
+use crate::error::Error;
 
 pub use extract::{browser_session, resolve};
 
@@ -91,7 +93,7 @@ impl CurrentUser {
 
     /// 403 unless the user has one of `roles`. The message names the roles
     /// that would do, so a client can tell a wrong account from a bug.
-    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+    pub fn require(&self, roles: &[Role]) -> Result<(), Error> {
         if roles.contains(&self.role) {
             return Ok(());
         }
@@ -102,7 +104,7 @@ impl CurrentUser {
                 format!("one of the roles {}", names.join(", "))
             }
         };
-        Err(AppError::Forbidden(format!(
+        Err(Error::NotAllowed(format!(
             "this needs {wanted}; you are signed in as {}",
             self.role
         )))
@@ -144,7 +146,7 @@ mod tests {
             .require(&[Role::Coordinator, Role::Admin])
             .is_ok());
         match user(Role::Chair).require(&[Role::Admin]) {
-            Err(AppError::Forbidden(message)) => {
+            Err(Error::NotAllowed(message)) => {
                 assert!(message.contains("the admin role"), "{message}");
                 assert!(message.contains("chair"), "{message}");
             }

@@ -15,7 +15,7 @@ use super::audit::{self, AuditEntry};
 use super::{secrets, CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::store::time::{from_millis, to_millis};
-use crate::store::{is_unique_violation, Backend, Store};
+use crate::store::{is_unique_violation, Store};
 use crate::web::FieldError;
 
 /// The label of the token made together with the user.
@@ -392,12 +392,7 @@ pub async fn update_user(
     now: DateTime<Utc>,
 ) -> Result<Result<UserRecord, UpdateRefused>, sqlx::Error> {
     let mut tx = store.write().await?;
-    if store.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(USER_ADMIN_LOCK)
-            .execute(&mut *tx)
-            .await?;
-    }
+    tx.lock(USER_ADMIN_LOCK).await?;
     let active_admin =
         sqlx::query("SELECT id FROM users WHERE id = $1 AND role = $2 AND active = $3")
             .bind(actor.id)

@@ -307,39 +307,6 @@ pub async fn withdraw(
     Ok(done.rows_affected() == 1)
 }
 
-/// Adds `region` to the tables the referral may no longer go to (the
-/// planner honours `excluded_regions`).
-#[tracing::instrument(skip(conn))]
-pub async fn exclude_region(
-    conn: &mut AnyConnection,
-    referral_id: i64,
-    region: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let row = sqlx::query("SELECT excluded_regions FROM referrals WHERE id = $1")
-        .bind(referral_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let text: String = row.try_get("excluded_regions")?;
-    let mut excluded: Vec<String> = serde_json::from_str(&text).map_err(|e| {
-        sqlx::Error::Decode(format!("bad excluded_regions in the database: {e}").into())
-    })?;
-    if excluded.iter().any(|r| r == region) {
-        return Ok(());
-    }
-    excluded.push(region.to_string());
-    excluded.sort();
-    // Not a change of the referral's details, so no new version: a
-    // referrer's edit in flight stays valid.
-    sqlx::query("UPDATE referrals SET excluded_regions = $1, updated_at = $2 WHERE id = $3")
-        .bind(serde_json::Value::from(excluded).to_string())
-        .bind(to_millis(now))
-        .bind(referral_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Per referral, how many of its offers were declined or expired.
 #[tracing::instrument(skip(conn))]
 pub async fn refused_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>, sqlx::Error> {

@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 use super::{audit, notify, release, store};
 use crate::referrals::booking::refusal;
 use crate::referrals::store::{slot as stored_slot, Referral};
-use crate::state::AppState;
+use crate::state::{AppState, HoldFuture, ReferralChange, ReferralHolds};
 
 /// Why an open offer is withdrawn; its English text goes into the audit
 /// row, its Dutch one into the receiving chair's mail (neither holds case
@@ -147,4 +147,40 @@ pub async fn of_cancelled_slots(
         }
     }
     Ok(referrals)
+}
+
+/// The offers' answer to a change of a referral ([`ReferralHolds`]): an
+/// open offer whose slot the referral can no longer use, or of a referral
+/// that closed, is withdrawn and its table told.
+pub struct OfferHolds;
+
+impl ReferralHolds for OfferHolds {
+    fn after_change<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        state: &'a AppState,
+        referral_id: i64,
+        change: ReferralChange,
+    ) -> HoldFuture<'a> {
+        Box::pin(async move {
+            let now = state.now();
+            match change {
+                ReferralChange::Closed => {
+                    open_offer_of(conn, state, referral_id, Why::ReferralClosed, now).await
+                }
+                ReferralChange::Edited => {
+                    let referral = crate::referrals::store::get(
+                        conn,
+                        referral_id,
+                        &crate::referrals::access::Scope::All,
+                    )
+                    .await?;
+                    match referral {
+                        Some(referral) => if_slot_no_longer_fits(conn, state, &referral, now).await,
+                        None => Ok(false),
+                    }
+                }
+            }
+        })
+    }
 }

@@ -20,13 +20,14 @@ use serde::Serialize;
 use sqlx::Row;
 use tokio::sync::{mpsc, watch};
 
+pub use crate::placement::{Placement, PlanContext};
 pub use crate::replan::Replanner;
 use utoipa::ToSchema;
 
 use crate::planner::{self, Plan, Score};
 use crate::state::AppState;
 use crate::store::time::to_millis;
-use crate::store::{Backend, WriteTx};
+use crate::store::WriteTx;
 
 pub use scenario::scenario_from_db;
 
@@ -54,13 +55,9 @@ pub struct RunSummary {
 pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSummary> {
     let started = state.now();
     let mut tx = state.store.write().await.context("starting the plan run")?;
-    if state.store.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PLAN_LOCK_KEY)
-            .execute(&mut *tx)
-            .await
-            .context("taking the plan lock")?;
-    }
+    tx.lock(PLAN_LOCK_KEY)
+        .await
+        .context("taking the plan lock")?;
     let now = state.now();
     let built = scenario_from_db(&mut tx, &state.regions, &state.settings.offers, now).await?;
     let scenario = built.scenario.clone();
@@ -101,39 +98,6 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
         "plan run"
     );
     Ok(summary)
-}
-
-/// What a plan run decided, per referral, for the work that follows it in
-/// the same transaction (offers to neighbouring tables, delay alerts).
-pub struct PlanContext<'a> {
-    pub state: &'a AppState,
-    pub now: DateTime<Utc>,
-    pub placements: Vec<Placement>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Placement {
-    pub referral_id: i64,
-    pub home_region: String,
-    pub due: chrono::NaiveDate,
-    /// `None`: no slot in the horizon (unplanned).
-    pub slot_id: Option<String>,
-    pub slot_region: Option<String>,
-    /// When the slot starts.
-    pub slot_start: Option<DateTime<Utc>>,
-    /// The slot's local date, or for an unplanned referral the day after the horizon.
-    pub date: chrono::NaiveDate,
-    pub late_days: i64,
-    /// A confirmed booking or a slot held for an open offer: not moved by the run.
-    pub pinned: bool,
-}
-
-impl Placement {
-    pub fn cross_region(&self) -> bool {
-        self.slot_region
-            .as_deref()
-            .is_some_and(|r| r != self.home_region)
-    }
 }
 
 fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {

@@ -7,7 +7,7 @@
 
 use crate::auth::{CurrentUser, Role};
 use crate::config::RegionId;
-use crate::web::AppError;
+use crate::error::Error;
 
 /// The referrals a user can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,12 +83,12 @@ impl Action {
 }
 
 /// The user's scope, if the role may do `action` at all (403 otherwise).
-pub fn authorize(user: &CurrentUser, action: Action) -> Result<Scope, AppError> {
+pub fn authorize(user: &CurrentUser, action: Action) -> Result<Scope, Error> {
     if !action.allowed(user.role) {
-        return Err(AppError::Forbidden(action.refusal(user.role)));
+        return Err(Error::NotAllowed(action.refusal(user.role)));
     }
     let misconfigured = |what: &str| {
-        AppError::Forbidden(format!(
+        Error::NotAllowed(format!(
             "this {} account has no {what}; ask an administrator",
             user.role.as_str()
         ))
@@ -106,7 +106,7 @@ pub fn authorize(user: &CurrentUser, action: Action) -> Result<Scope, AppError> 
             .filter(|o| !o.trim().is_empty())
             .map(Scope::Organisation)
             .ok_or_else(|| misconfigured("organisation")),
-        Role::MunicipalContact | Role::Admin => Err(AppError::Forbidden(action.refusal(user.role))),
+        Role::MunicipalContact | Role::Admin => Err(Error::NotAllowed(action.refusal(user.role))),
     }
 }
 
@@ -131,7 +131,7 @@ mod tests {
             for action in [Action::Read, Action::Create, Action::Confirm] {
                 assert!(matches!(
                     authorize(&user(role), action),
-                    Err(AppError::Forbidden(_))
+                    Err(Error::NotAllowed(_))
                 ));
             }
         }
@@ -169,7 +169,7 @@ mod tests {
         chair.region = None;
         assert!(matches!(
             authorize(&chair, Action::Read),
-            Err(AppError::Forbidden(_))
+            Err(Error::NotAllowed(_))
         ));
     }
 }

@@ -10,23 +10,8 @@ use sqlx::AnyConnection;
 use super::access::Action;
 use crate::auth::audit::{record, record_now, AuditEntry};
 use crate::auth::CurrentUser;
+use crate::error::Error;
 use crate::state::AppState;
-use crate::web::AppError;
-
-/// What the audit row says about a refusal: the reason, or for invalid
-/// input only the field names (never the values, which may be anything).
-fn refusal_detail(err: &AppError) -> Option<String> {
-    match err {
-        AppError::Validation(fields) => Some(
-            fields
-                .iter()
-                .map(|f| f.field.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        other => other.reason().map(str::to_string),
-    }
-}
 
 /// Records a successful read or change inside `conn`'s transaction.
 pub async fn ok(
@@ -36,7 +21,7 @@ pub async fn ok(
     action: Action,
     referral_id: i64,
     detail: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let entry = AuditEntry {
         at: state.now(),
         user: Some(user),
@@ -55,7 +40,7 @@ pub async fn ok_now(
     user: &CurrentUser,
     action: Action,
     referral_id: i64,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let entry = AuditEntry {
         at: state.now(),
         user: Some(user),
@@ -74,15 +59,15 @@ pub async fn refused(
     user: &CurrentUser,
     action: Action,
     referral_id: Option<i64>,
-    err: AppError,
-) -> AppError {
+    err: Error,
+) -> Error {
     let entry = AuditEntry {
         at: state.now(),
         user: Some(user),
         action: action.audit_name(),
         referral_id,
         result: "refused",
-        detail: refusal_detail(&err),
+        detail: err.audit_detail(),
     };
     crate::auth::audit::refusal(&state.store, entry, err).await
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::store::{BookableSlot, Referral};
 use crate::config::{RegionId, RegionsConfig};
-use crate::web::Refusal;
+use crate::error::Refusal;
 
 /// Why `slot` cannot be booked for `referral` at `now`, in plain words
 /// (English for the API, Dutch for the pages).

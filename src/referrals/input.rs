@@ -15,7 +15,7 @@ use super::domain::{CaseRef, OutcomeKind, ReferrerKind};
 use super::lifecycle::Status;
 use super::store::{ListFilter, NewOutcome, NewReferral, Patch};
 use crate::config::{CbsCode, Email, ReferralKind, RegionConfig, RegionId, RegionsConfig};
-use crate::web::{AppError, FieldError};
+use crate::error::{Error, FieldError};
 
 /// Free texts of an outcome are short notes, not reports.
 pub const MAX_TEXT: usize = 2000;
@@ -172,11 +172,11 @@ impl Problems {
         value
     }
 
-    fn finish(self) -> Result<(), AppError> {
+    fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation(self.0))
+            Err(Error::Invalid(self.0))
         }
     }
 }
@@ -289,7 +289,7 @@ pub fn parse_create(
     regions: &RegionsConfig,
     today: NaiveDate,
     due: NaiveDate,
-) -> Result<NewReferral, AppError> {
+) -> Result<NewReferral, Error> {
     let mut p = Problems::default();
     let case_ref = p
         .required("case_ref", body.case_ref.as_deref())
@@ -388,7 +388,7 @@ pub fn parse_create(
             parent_referral_id: None,
         }),
         // Every None above added a problem, so finish() returned already.
-        _ => Err(AppError::Internal(anyhow::anyhow!(
+        _ => Err(Error::Internal(anyhow::anyhow!(
             "referral parsing lost a field problem"
         ))),
     }
@@ -402,7 +402,7 @@ pub fn parse_update(
     home: &RegionId,
     kind: ReferralKind,
     today: NaiveDate,
-) -> Result<Patch, AppError> {
+) -> Result<Patch, Error> {
     let mut p = Problems::default();
     let patch = Patch {
         referrer_email: body
@@ -435,7 +435,7 @@ pub fn parse_update(
 }
 
 /// Parses an outcome; an evaluation date must lie ahead.
-pub fn parse_outcome(body: &RecordOutcome, today: NaiveDate) -> Result<NewOutcome, AppError> {
+pub fn parse_outcome(body: &RecordOutcome, today: NaiveDate) -> Result<NewOutcome, Error> {
     let mut p = Problems::default();
     let outcome = p.required("outcome", body.outcome.as_deref()).and_then(|text| {
         let kind = OutcomeKind::parse(text.trim());
@@ -465,9 +465,8 @@ pub fn parse_outcome(body: &RecordOutcome, today: NaiveDate) -> Result<NewOutcom
         Some(date)
     });
     p.finish()?;
-    let outcome = outcome.ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("outcome parsing lost a field problem"))
-    })?;
+    let outcome = outcome
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("outcome parsing lost a field problem")))?;
     Ok(NewOutcome {
         outcome,
         route: body.route.trim().to_string(),
@@ -478,7 +477,7 @@ pub fn parse_outcome(body: &RecordOutcome, today: NaiveDate) -> Result<NewOutcom
 }
 
 /// Parses the list filters.
-pub fn parse_list(params: &ListParams, regions: &RegionsConfig) -> Result<ListFilter, AppError> {
+pub fn parse_list(params: &ListParams, regions: &RegionsConfig) -> Result<ListFilter, Error> {
     let mut p = Problems::default();
     let statuses = params
         .status
@@ -582,9 +581,9 @@ mod tests {
         }
     }
 
-    fn fields(err: AppError) -> Vec<String> {
+    fn fields(err: Error) -> Vec<String> {
         match err {
-            AppError::Validation(fields) => fields.into_iter().map(|f| f.field).collect(),
+            Error::Invalid(fields) => fields.into_iter().map(|f| f.field).collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

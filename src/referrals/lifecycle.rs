@@ -256,6 +256,18 @@ impl InvalidTransition {
     }
 }
 
+impl From<InvalidTransition> for crate::error::Error {
+    fn from(err: InvalidTransition) -> Self {
+        crate::error::Error::refused(err.to_string(), err.dutch())
+    }
+}
+
+impl From<NotEditable> for crate::error::Error {
+    fn from(err: NotEditable) -> Self {
+        crate::error::Error::refused(err.to_string(), err.dutch())
+    }
+}
+
 /// Statuses in which a referral's details may still change: until a slot
 /// is booked (a booking was confirmed for the details as they were).
 pub const EDITABLE: [Status; 3] = [Status::Incomplete, Status::Registered, Status::Planned];

@@ -13,9 +13,11 @@ pub mod access;
 
 pub mod audit;
 pub mod booking;
+pub mod bookings;
 pub mod domain;
 pub mod input;
 pub mod lifecycle;
 pub mod norm;
+pub mod service;
 pub mod store;
 pub mod view;

@@ -173,3 +173,8 @@ pub struct OutcomeRecorded {
     /// The evaluation referral registered for `evaluation_date`, if any.
     pub evaluation: Option<ReferralView>,
 }
+/// The view of `referral` as of now, in the state's regions and settings.
+pub fn of(state: &crate::state::AppState, referral: &Referral) -> ReferralView {
+    let today = super::norm::local_date(state.now(), state.regions.timezone);
+    ReferralView::new(referral, &state.regions, today, state.settings.at_risk_days)
+}

@@ -340,6 +340,22 @@ impl SlotView {
     }
 }
 
+/// A chair sees the cases of their own region wherever they are planned,
+/// and those booked at their own table (the table accepted them). A case
+/// of another region that is only planned or offered here stays hidden,
+/// as it is in `GET /referrals`: the offer's minimal view is in the inbox.
+pub fn sees_case(user: &crate::auth::CurrentUser, slot: &SlotView) -> bool {
+    match user.role {
+        crate::auth::Role::Coordinator => true,
+        crate::auth::Role::Chair => user.region.as_ref().is_some_and(|own| {
+            let own = own.as_str();
+            slot.referral_region.as_deref() == Some(own)
+                || (slot.region == own && matches!(slot.state.as_str(), "booked" | "held"))
+        }),
+        _ => false,
+    }
+}
+
 /// Slots of some regions between two local dates (inclusive), with the
 /// referral planned or booked on each.
 pub async fn list(

@@ -90,13 +90,36 @@ pub struct Store {
 
 /// A write transaction; on SQLite it also holds the process's write lock.
 pub struct WriteTx {
+    /// The transaction itself (also reachable through `Deref`).
     pub tx: Transaction<'static, sqlx::Any>,
+    backend: Backend,
     _lock: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
+    /// Commits the transaction (and lets go of SQLite's write lock).
+    ///
+    /// # Errors
+    /// Database errors; the transaction is then rolled back.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
+    }
+
+    /// Serialises the write transactions that take the same `key` until
+    /// they end: on PostgreSQL a transaction-scoped advisory lock (several
+    /// instances may run); on SQLite nothing to do, since a write
+    /// transaction already holds the process's one writer.
+    ///
+    /// # Errors
+    /// Database errors from taking the lock.
+    pub async fn lock(&mut self, key: i64) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(key)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -205,7 +228,11 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _lock: lock })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            _lock: lock,
+        })
     }
 
     /// Is the database reachable? For `/healthz`.
@@ -227,4 +254,23 @@ pub fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> 
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Did PostgreSQL abort this transaction to settle a collision with another
+/// (deadlock `40P01`, serialization failure `40001`)? The work was not
+/// done and may be tried again; callers report it as "changed meanwhile".
+/// SQLite's single writer never collides this way.
+pub fn is_retryable_conflict(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(sqlx::error::DatabaseError::code)
+        .is_some_and(|code| matches!(code.as_ref(), "40P01" | "40001"))
+}
+
+/// Is any cause in this error chain a [`is_retryable_conflict`] error?
+pub fn chain_is_retryable_conflict(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_retryable_conflict)
+    })
 }

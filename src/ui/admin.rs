@@ -9,12 +9,9 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{field_list, format, render, Chrome, PageError, Said, Viewer};
-use crate::api::users::{
-    admin_only, audit_log, list_users, update_user, AuditQuery, CreateUser, UpdateUser,
-};
-use crate::auth::users::{self, DuplicateEmail};
+use crate::auth::admin::{self, AuditQuery, CreateUser, UpdateUser};
+use crate::error::Error;
 use crate::state::AppState;
-use crate::web::{AppError, AppJson};
 
 #[derive(Template)]
 #[template(path = "pages/admin_users.html")]
@@ -60,7 +57,7 @@ async fn users_page(
     created: Option<Created>,
     error: Option<Said>,
 ) -> Result<Response, PageError> {
-    let AppJson(records) = list_users(State(state.clone()), viewer.user.clone()).await?;
+    let records = admin::list(state, &viewer.user).await?;
     let tz = state.regions.timezone;
     let rows = records
         .into_iter()
@@ -152,8 +149,6 @@ pub async fn create_user(
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
-    // The API's check, so a refusal is audited the same way.
-    admin_only(&state, &viewer.user, "user.create").await?;
     let email = form.email.trim().to_string();
     let request = CreateUser {
         email: email.clone(),
@@ -162,28 +157,33 @@ pub async fn create_user(
         organisation: Some(form.fields.organisation),
         municipality: Some(form.fields.municipality),
     };
-    let new = match request.parse(&state.regions) {
-        Ok(new) => new,
-        Err(problems) => {
-            let text = Said::en(field_list(&problems));
-            return with_error(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, text).await;
-        }
-    };
-    match users::create_user_by(&state.store, &viewer.user, new, state.now()).await {
-        Ok(created) => {
-            let shown = Created {
-                email,
-                password: created.password,
-            };
+    // The service checks the role, validates and audits, as for the API.
+    match admin::create(&state, &viewer.user, request).await {
+        Ok((_, password)) => {
+            let shown = Created { email, password };
             users_page(&state, &viewer, Some(shown), None).await
         }
-        Err(err) => match err.downcast::<DuplicateEmail>() {
-            Ok(taken) => {
-                let text = Said::en(taken.to_string());
-                with_error(&state, &viewer, StatusCode::CONFLICT, text).await
-            }
-            Err(other) => Err(PageError::from(AppError::from(other))),
-        },
+        Err(err) => refused_on_page(&state, &viewer, err).await,
+    }
+}
+
+/// The users page again with the refusal on it; a refusal that is not
+/// about the form (not an admin, an outage) is an error page.
+async fn refused_on_page(
+    state: &AppState,
+    viewer: &Viewer,
+    err: Error,
+) -> Result<Response, PageError> {
+    match err {
+        Error::Invalid(problems) => {
+            let text = Said::en(field_list(&problems));
+            with_error(state, viewer, StatusCode::UNPROCESSABLE_ENTITY, text).await
+        }
+        Error::Refused(refusal) => {
+            let text = Said::nl(refusal.dutch);
+            with_error(state, viewer, StatusCode::CONFLICT, text).await
+        }
+        other => Err(PageError::from(other)),
     }
 }
 
@@ -199,7 +199,7 @@ pub struct ChangeUserForm {
 }
 
 /// Deactivates, reactivates or changes the role of a user, through the
-/// API's handler (same checks, same audit row). A refusal comes back on the
+/// admin service (same checks, same audit row as the API). A refusal comes back on the
 /// page, and nothing changes.
 pub async fn change_user(
     State(state): State<AppState>,
@@ -207,7 +207,7 @@ pub async fn change_user(
     Path(id): Path<i64>,
     Form(form): Form<ChangeUserForm>,
 ) -> Result<Response, PageError> {
-    // No role check here: the API handler refuses a non-admin and audits it.
+    // No role check here: the service refuses a non-admin and audits it.
     viewer.check_csrf(&form.csrf)?;
     let request = match form.change.as_str() {
         "deactivate" => UpdateUser {
@@ -238,27 +238,9 @@ pub async fn change_user(
         }
         _ => return Err(PageError::Invalid(Said::nl("onbekende wijziging"))),
     };
-    let result = update_user(
-        State(state.clone()),
-        viewer.user.clone(),
-        Ok(Path(id)),
-        AppJson(request),
-    )
-    .await;
-    match result {
+    match admin::update(&state, &viewer.user, id, request).await {
         Ok(_) => users_page(&state, &viewer, None, None).await,
-        Err(AppError::Validation(problems)) => {
-            let text = Said::en(field_list(&problems));
-            with_error(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, text).await
-        }
-        Err(AppError::Refused(refusal)) => {
-            let text = Said::nl(refusal.dutch);
-            with_error(&state, &viewer, StatusCode::CONFLICT, text).await
-        }
-        Err(AppError::Conflict(why)) => {
-            with_error(&state, &viewer, StatusCode::CONFLICT, Said::en(why)).await
-        }
-        Err(other) => Err(PageError::from(other)),
+        Err(err) => refused_on_page(&state, &viewer, err).await,
     }
 }
 
@@ -312,13 +294,17 @@ pub async fn audit(
         before_id: given(form.before_id),
         limit: None,
     };
-    let AppJson(page) =
-        audit_log(State(state.clone()), viewer.user.clone(), Ok(Query(query))).await?;
+    admin::admin_only(&state, &viewer.user, "audit.read").await?;
+    let filter = query
+        .parse()
+        .map_err(|problems| PageError::Invalid(Said::en(field_list(&problems))))?;
+    let entries = admin::read_log(&state, &viewer.user, filter).await?;
+    let full = entries.len() == usize::try_from(filter.limit).unwrap_or(usize::MAX);
+    let next = entries.last().filter(|_| full).map(|row| row.id);
     let tz = state.regions.timezone;
     render(&AuditPage {
         chrome: viewer.chrome("/admin/audit"),
-        entries: page
-            .entries
+        entries: entries
             .into_iter()
             .map(|e| AuditLine {
                 at: format::moment(e.at, tz),
@@ -333,7 +319,7 @@ pub async fn audit(
                 detail: e.detail.unwrap_or_default(),
             })
             .collect(),
-        next: page.next_before_id,
+        next,
         referral_id: referral_id.unwrap_or_default(),
     })
 }

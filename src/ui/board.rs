@@ -17,17 +17,15 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::{format, render, Chrome, PageError, Said, Viewer};
-use crate::api::referrals::list_referrals;
-use crate::api::slots::sees_case;
 use crate::auth::audit::record_reads;
 use crate::auth::Role;
 use crate::calendar::{day_status, DayStatus};
 use crate::config::{RegionConfig, RegionId};
 use crate::referrals::input::ListParams;
 use crate::referrals::norm;
-use crate::slots::SlotView;
+use crate::referrals::service as referrals;
+use crate::slots::{sees_case, SlotView};
 use crate::state::AppState;
-use crate::web::AppJson;
 
 const DEFAULT_WEEKS: u32 = 4;
 const MAX_WEEKS: u32 = 12;
@@ -497,12 +495,11 @@ async fn queue(
         limit: Some(QUEUE_LIMIT.into()),
         ..ListParams::default()
     };
-    let AppJson(list) =
-        list_referrals(State(state.clone()), viewer.user.clone(), Ok(Query(params))).await?;
+    let (list, _) = referrals::list(state, &viewer.user, &params).await?;
     let tz = state.regions.timezone;
     Ok(list
-        .items
-        .into_iter()
+        .iter()
+        .map(|r| crate::referrals::view::of(state, r))
         .map(|r| {
             let (norm_label, norm_class) = format::norm(r.norm.status);
             QueueEntry {

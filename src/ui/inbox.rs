@@ -10,12 +10,10 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};
-use crate::api::offers::{accept_offer, decline_offer, list_offers, DeclineOffer, OfferListParams};
 use crate::auth::Role;
 use crate::offers::view::OfferView;
-use crate::offers::OfferStatus;
+use crate::offers::{self, OfferStatus};
 use crate::state::AppState;
-use crate::web::AppJson;
 
 #[derive(Template)]
 #[template(path = "pages/inbox.html")]
@@ -59,15 +57,9 @@ pub async fn page(
     Query(query): Query<InboxQuery>,
 ) -> Result<Response, PageError> {
     viewer.require(&[Role::Chair, Role::Coordinator])?;
-    let AppJson(list) = list_offers(
-        State(state.clone()),
-        viewer.user.clone(),
-        Ok(Query(OfferListParams { status: None })),
-    )
-    .await?;
+    let list = offers::list(&state, &viewer.user, None).await?;
     let tz = state.regions.timezone;
     let (open, answered): (Vec<OfferView>, Vec<OfferView>) = list
-        .items
         .into_iter()
         .partition(|o| o.status == OfferStatus::Open);
     let card = |o: OfferView| OfferCard {
@@ -127,7 +119,8 @@ pub async fn accept(
     Form(form): Form<AnswerForm>,
 ) -> Result<Redirect, PageError> {
     viewer.check_csrf(&form.csrf)?;
-    accept_offer(State(state), viewer.user.clone(), id).await?;
+    let id = id.map(|Path(id)| id).map_err(|_| PageError::NotFound)?;
+    offers::accept(&state, &viewer.user, id).await?;
     Ok(Redirect::to("/inbox?gedaan=geaccepteerd"))
 }
 
@@ -138,9 +131,7 @@ pub async fn decline(
     Form(form): Form<AnswerForm>,
 ) -> Result<Redirect, PageError> {
     viewer.check_csrf(&form.csrf)?;
-    let body = DeclineOffer {
-        reason: Some(form.reason),
-    };
-    decline_offer(State(state), viewer.user.clone(), id, Ok(AppJson(body))).await?;
+    let id = id.map(|Path(id)| id).map_err(|_| PageError::NotFound)?;
+    offers::decline(&state, &viewer.user, id, Some(&form.reason)).await?;
     Ok(Redirect::to("/inbox?gedaan=afgewezen"))
 }

@@ -286,6 +286,12 @@ impl From<AppError> for PageError {
     }
 }
 
+impl From<crate::error::Error> for PageError {
+    fn from(err: crate::error::Error) -> PageError {
+        PageError::from(AppError::from(err))
+    }
+}
+
 /// Validation problems in one line: `field: what is wrong; ...`.
 pub fn field_list(fields: &[crate::web::FieldError]) -> String {
     fields

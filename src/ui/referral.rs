@@ -1,8 +1,9 @@
 //! The referral page: the norm clock, what happened, why the planner put
 //! it where it is, and the actions the viewer's role allows.
 //!
-//! Reads and actions go through the JSON API's handlers, so scope (a
-//! chair of another region gets 404), lifecycle and audit are the same.
+//! Reads and actions go through the referral service, as the JSON API's
+//! do, so scope (a chair of another region gets 404), lifecycle,
+//! validation and audit are the same.
 
 use std::future::Future;
 
@@ -14,13 +15,12 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};
-use crate::api::referrals as referrals_api;
 use crate::auth::audit::{self, AuditFilter};
 use crate::auth::Role;
-use crate::referrals::input::{CancelReferral, CreateBooking, RecordOutcome};
-use crate::referrals::view::ReferralView;
+use crate::referrals::input::RecordOutcome;
+use crate::referrals::service;
+use crate::referrals::view::{self as referral_view, ReferralView};
 use crate::state::AppState;
-use crate::web::{AppError, AppJson};
 
 /// Timeline entries shown (newest first).
 const TIMELINE_LIMIT: u32 = 100;
@@ -102,9 +102,8 @@ pub async fn page(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let id = path_id(id)?;
-    let AppJson(view) =
-        referrals_api::get_referral(State(state.clone()), viewer.user.clone(), Ok(Path(id)))
-            .await?;
+    let referral = service::get(&state, &viewer.user, id).await?;
+    let view = referral_view::of(&state, &referral);
     let timeline = timeline(&state, id).await?;
     let (summary, alternatives) = explanation(&view);
     let actions = actions(&viewer, &view, &state);
@@ -254,9 +253,9 @@ fn back(id: i64, done: &str) -> Redirect {
     Redirect::to(&format!("/referrals/{id}?gedaan={done}"))
 }
 
-/// A button on the referral page: checks the form token, has the API
-/// handler do the work for referral `id` (same checks, same audit rows),
-/// and goes back to the page saying what was `done`.
+/// A button on the referral page: checks the form token, has the referral
+/// service do the work for referral `id` (same checks, same audit rows as
+/// the API), and goes back to the page saying what was `done`.
 async fn act<T, Work>(
     viewer: &Viewer,
     csrf: &str,
@@ -265,7 +264,7 @@ async fn act<T, Work>(
     work: impl FnOnce(i64) -> Work,
 ) -> Result<Redirect, PageError>
 where
-    Work: Future<Output = Result<T, AppError>>,
+    Work: Future<Output = Result<T, crate::error::Error>>,
 {
     viewer.check_csrf(csrf)?;
     let id = path_id(id)?;
@@ -279,12 +278,9 @@ pub async fn confirm(
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<TokenForm>,
 ) -> Result<Redirect, PageError> {
-    act(&viewer, &form.csrf, id, "bevestigd", |id| {
-        let body = CreateBooking {
-            referral_id: id,
-            slot_id: None,
-        };
-        referrals_api::create_booking(State(state), viewer.user.clone(), Ok(AppJson(body)))
+    let user = viewer.user.clone();
+    act(&viewer, &form.csrf, id, "bevestigd", |id| async move {
+        service::book(&state, &user, id, None).await
     })
     .await
 }
@@ -303,16 +299,9 @@ pub async fn cancel(
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<CancelForm>,
 ) -> Result<Redirect, PageError> {
-    let body = CancelReferral {
-        reason: form.reason,
-    };
-    act(&viewer, &form.csrf, id, "geannuleerd", |id| {
-        referrals_api::cancel_referral(
-            State(state),
-            viewer.user.clone(),
-            Ok(Path(id)),
-            Ok(AppJson(body)),
-        )
+    let user = viewer.user.clone();
+    act(&viewer, &form.csrf, id, "geannuleerd", |id| async move {
+        service::cancel(&state, &user, id, Some(&form.reason)).await
     })
     .await
 }
@@ -323,8 +312,9 @@ pub async fn held(
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<TokenForm>,
 ) -> Result<Redirect, PageError> {
-    act(&viewer, &form.csrf, id, "gehouden", |id| {
-        referrals_api::mark_held(State(state), viewer.user.clone(), Ok(Path(id)))
+    let user = viewer.user.clone();
+    act(&viewer, &form.csrf, id, "gehouden", |id| async move {
+        service::mark_held(&state, &user, id).await
     })
     .await
 }
@@ -359,13 +349,9 @@ pub async fn outcome(
         safety_agreements: form.safety_agreements,
         evaluation_date: given(form.evaluation_date),
     };
-    act(&viewer, &form.csrf, id, "uitkomst", |id| {
-        referrals_api::record_outcome(
-            State(state),
-            viewer.user.clone(),
-            Ok(Path(id)),
-            Ok(AppJson(body)),
-        )
+    let user = viewer.user.clone();
+    act(&viewer, &form.csrf, id, "uitkomst", |id| async move {
+        service::record_outcome(&state, &user, id, &body).await
     })
     .await
 }
