@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::RegionsConfig;
-use crate::planner::{self, generator, Scenario};
+use crate::generator;
+use crate::planner::{self, Scenario};
 
 /// Exit status for input that is not valid (scenario, configuration).
 pub const EXIT_INVALID_INPUT: u8 = 2;

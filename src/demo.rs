@@ -13,7 +13,7 @@ use crate::auth::users::{create_user, NewUser};
 use crate::auth::Role;
 use crate::commands::UserAddArgs;
 use crate::config::{Email, RegionId, RegionsConfig};
-use crate::planner::generator::{self, GeneratorOptions, RegionSet};
+use crate::generator::{self, GeneratorOptions, RegionSet};
 use crate::state::AppState;
 use crate::store::time::{to_date_text, to_millis};
 

@@ -1,8 +1,8 @@
 //! The scenario generator: deterministic, valid, and shaped as asked.
 
 use jbt::config::RegionsConfig;
+use jbt::generator::{self, generate, GeneratorOptions, RegionSet};
 use jbt::planner::baseline::first_come_first_served;
-use jbt::planner::generator::{self, generate, GeneratorOptions, RegionSet};
 use jbt::planner::{self, Options, Plan, Scenario, ScenarioFile};
 
 fn config() -> RegionsConfig {
