@@ -128,6 +128,7 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
         regions,
         load: args.load,
         now,
+        ..generator::GeneratorOptions::default()
     };
     let file = generator::generate(&builtin()?, &options)?;
     let json = serde_json::to_string_pretty(&file)?;

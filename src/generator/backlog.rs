@@ -9,7 +9,7 @@ use chrono::{
 use chrono_tz::Tz;
 use rand::Rng;
 
-use super::{stream, working_day, GeneratorOptions, World, BACKLOG_DAYS, PIN_DAYS};
+use super::{stream, working_day, GeneratorOptions, World, PIN_DAYS};
 use crate::calendar::local_to_utc;
 use crate::config::RegionsConfig;
 use crate::planner::scenario::{
@@ -48,8 +48,8 @@ pub(super) fn referrals(
 ) -> Vec<Draft> {
     let tz = config.timezone;
     let today = now.with_timezone(&tz).date_naive();
-    let window_start = now - Duration::days(BACKLOG_DAYS);
-    let first_day = today - Days::new(BACKLOG_DAYS as u64);
+    let window_start = now - Duration::days(i64::from(options.backlog_days));
+    let first_day = today - Days::new(u64::from(options.backlog_days));
     let hour = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
     // (local start hour, local end hour, share of the day's arrivals)
     let windows = [(8, 17, 1.0 - EVENING_SHARE), (19, 23, EVENING_SHARE)];

@@ -11,9 +11,9 @@
 //!   [`crate::calendar::generate_slots`], so holidays and closures are
 //!   skipped). `synthetic:N` makes `N` regions `region-001`, ... on a grid
 //!   (2 to 5 neighbours each, symmetric, planar), 2 to 8 arrivals a week each
-//!   (times `load`), and weekly sessions of about 1.1 slots per expected
-//!   arrival, about one slot in four of 120 minutes. Synthetic sessions are wall-clock times in
-//!   the configured time zone (a 09:00 session stays at 09:00 across the
+//!   (times `load`), and weekly sessions of about `slots_per_arrival` (1.1)
+//!   slots per expected arrival, about one slot in four of 120 minutes.
+//!   Synthetic sessions are wall-clock times in the configured time zone (a 09:00 session stays at 09:00 across the
 //!   summer-time change) and skip the configured holidays. Slots cover
 //!   `weeks` weeks from the local date of `now`.
 //! - **Load.** A scale factor on every region's expected arrivals. For
@@ -22,8 +22,8 @@
 //!   up to fit its arrivals, so there `load` scales the regions' size (their
 //!   sessions grow with it) and the pressure stays about the same: it is how
 //!   the presets reach their size.
-//! - **Referrals.** The open backlog: the arrivals of the two weeks before
-//!   `now`, a Poisson process per region at `arrivals_per_week x load`, on
+//! - **Referrals.** The open backlog: the arrivals of the `backlog_days`
+//!   (14) days before `now`, a Poisson process per region at `arrivals_per_week x load`, on
 //!   working days between 08:00 and 17:00 local time, a few in the evening.
 //!   About 25% need 120 minutes (a child of 12 or older is heard separately),
 //!   30% cannot come on 1 to 3 dates of the next three weeks, 10% cannot come
@@ -38,7 +38,7 @@
 //!
 //! # Presets
 //!
-//! The benchmark (`jbt bench`) uses three sizes, all with seed 1 and `now` =
+//! The benchmark (`jbt bench`) uses four sizes, all with seed 1 and `now` =
 //! [`default_now`]; see [`preset`]:
 //!
 //! | preset | options | open referrals | pinned | slots |
@@ -46,13 +46,17 @@
 //! | `gelderland` | `--regions gelderland --weeks 8` | 66 | 20 | 268 |
 //! | `national` | `--regions synthetic:42 --weeks 26 --load 3.25` | 1,303 | 226 | 16,593 |
 //! | `stress` | `--regions synthetic:300 --weeks 26 --load 3.3` | 10,086 | 1,571 | 129,800 |
+//! | `overload` | `--regions synthetic:42 --weeks 26 --load 4.2`, `backlog_days` 84, `slots_per_arrival` 0.5 | 9,987 | 825 | 9,732 |
 //!
 //! (Counts for seed 1; other seeds give 65 to 75 open Gelderland referrals.)
 //! `national` stands for the 42 Dutch youth-care regions, each about three
 //! times the size of a synthetic region at load 1 (some 15 referrals a week);
 //! `stress` is 300 such regions. Both keep the pressure of `gelderland`:
 //! capacity about 10% over arrivals, a two-week backlog, so a sixth to a
-//! third of the families cannot be helped within the norm.
+//! third of the families cannot be helped within the norm. `overload` is
+//! the 42 regions after months of too little capacity: twelve weeks of
+//! arrivals waiting, and in the coming 26 weeks about one slot per waiting
+//! family (and none for those still to come).
 
 use std::fmt;
 use std::str::FromStr;
@@ -116,6 +120,11 @@ pub struct GeneratorOptions {
     /// Scale factor on every region's arrivals (1.0 = as configured).
     pub load: f64,
     pub now: DateTime<FixedOffset>,
+    /// Days of arrivals before `now` that are still waiting (14).
+    pub backlog_days: u32,
+    /// Synthetic regions: weekly slots per expected weekly arrival (1.1).
+    /// Gelderland's calendar is the configured one.
+    pub slots_per_arrival: f64,
 }
 
 impl Default for GeneratorOptions {
@@ -126,6 +135,8 @@ impl Default for GeneratorOptions {
             regions: RegionSet::Gelderland,
             load: 1.0,
             now: default_now(),
+            backlog_days: BACKLOG_DAYS,
+            slots_per_arrival: SLOTS_PER_ARRIVAL,
         }
     }
 }
@@ -137,10 +148,10 @@ pub fn default_now() -> DateTime<FixedOffset> {
 }
 
 /// The preset names, in benchmark order.
-pub const PRESETS: [&str; 3] = ["gelderland", "national", "stress"];
+pub const PRESETS: [&str; 4] = ["gelderland", "national", "stress", "overload"];
 
-/// The options of a benchmark preset (`gelderland`, `national`, `stress`);
-/// see the module docs for what they produce.
+/// The options of a benchmark preset (`gelderland`, `national`, `stress`,
+/// `overload`); see the module docs for what they produce.
 pub fn preset(name: &str) -> Option<GeneratorOptions> {
     let base = GeneratorOptions::default();
     match name {
@@ -161,6 +172,16 @@ pub fn preset(name: &str) -> Option<GeneratorOptions> {
             weeks: 26,
             regions: RegionSet::Synthetic(300),
             load: 3.3,
+            ..base
+        }),
+        // 42 regions x ~5 arrivals a week x 4.2 x 12 weeks = ~10,000 waiting;
+        // 42 x ~5 x 4.2 x 0.5 slots a week x 26 weeks, holidays out: as many.
+        "overload" => Some(GeneratorOptions {
+            weeks: 26,
+            regions: RegionSet::Synthetic(42),
+            load: 4.2,
+            backlog_days: 84,
+            slots_per_arrival: 0.5,
             ..base
         }),
         _ => None,
@@ -187,8 +208,15 @@ const MAX_SLOTS: f64 = 2_000_000.0;
 const MIN_YEAR: i32 = 1900;
 const MAX_YEAR: i32 = 9000;
 
-/// Days of arrivals that make up the open backlog at `now`.
-const BACKLOG_DAYS: i64 = 14;
+/// Days of arrivals that make up the open backlog at `now`, by default.
+const BACKLOG_DAYS: u32 = 14;
+/// The longest backlog asked for.
+const MAX_BACKLOG_DAYS: u32 = 366;
+/// Weekly slots per expected weekly arrival of a synthetic region, by
+/// default: capacity a tenth over demand.
+const SLOTS_PER_ARRIVAL: f64 = 1.1;
+/// The most slots per arrival asked for.
+const MAX_SLOTS_PER_ARRIVAL: f64 = 10.0;
 /// Pins are placed in slots starting within this many days after `now`.
 const PIN_DAYS: i64 = 14;
 
@@ -207,7 +235,7 @@ pub fn generate(
         RegionSet::Gelderland => gelderland(config, today, until, options.load),
         RegionSet::Synthetic(n) => {
             let mut rng = stream(options.seed, 1);
-            synthetic::synthetic(config, n, today, until, options.load, &mut rng)
+            synthetic::synthetic(config, n, today, until, options, &mut rng)
         }
     };
     let referrals = backlog::referrals(config, &world, options, now);
@@ -231,6 +259,18 @@ fn check(options: &GeneratorOptions) -> Result<(), GeneratorError> {
             options.load
         ));
     }
+    if options.backlog_days > MAX_BACKLOG_DAYS {
+        problems.push(format!(
+            "backlog_days must be from 0 to {MAX_BACKLOG_DAYS}, not {}",
+            options.backlog_days
+        ));
+    }
+    if !(options.slots_per_arrival > 0.0 && options.slots_per_arrival <= MAX_SLOTS_PER_ARRIVAL) {
+        problems.push(format!(
+            "slots_per_arrival must be above 0 and at most {MAX_SLOTS_PER_ARRIVAL}, not {}",
+            options.slots_per_arrival
+        ));
+    }
     if !(MIN_YEAR..=MAX_YEAR).contains(&options.now.year()) {
         problems.push(format!(
             "now must be in the years {MIN_YEAR} to {MAX_YEAR}, not {}",
@@ -243,8 +283,12 @@ fn check(options: &GeneratorOptions) -> Result<(), GeneratorError> {
                 "synthetic regions must number from 1 to {MAX_SYNTHETIC_REGIONS}, not {n}"
             ));
         }
-        // At most 8 x 1.1 slots a week per region and unit of load.
-        let most_slots = n as f64 * f64::from(options.weeks) * 8.8 * options.load.max(1.0);
+        // At most 8 arrivals a week per region and unit of load.
+        let most_slots = n as f64
+            * f64::from(options.weeks)
+            * 8.0
+            * options.slots_per_arrival.max(0.5)
+            * options.load.max(1.0);
         if most_slots > MAX_SLOTS {
             problems.push(format!(
                 "synthetic:{n} over {} weeks at load {} could make some {most_slots:.0} slots, \

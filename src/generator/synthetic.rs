@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{working_day, World, WorldRegion, WorldSlot};
+use super::{working_day, GeneratorOptions, World, WorldRegion, WorldSlot};
 use crate::calendar::local_to_utc;
 use crate::config::RegionsConfig;
 
@@ -120,13 +120,13 @@ fn synthetic_map(n: usize, rng: &mut ChaCha8Rng) -> Vec<BTreeSet<usize>> {
     neighbours
 }
 
-/// Weekly sessions for `arrivals` expected referrals a week: about 1.1 slots
-/// per arrival, one in four of 120 minutes; 90-minute slots in morning
+/// Weekly sessions for `arrivals` expected referrals a week: about
+/// `slots_per_arrival` slots per arrival, one in four of 120 minutes; 90-minute slots in morning
 /// sessions of up to three, 120-minute slots in afternoon sessions of up to
 /// two, each session on its own weekday, and a second table once all five
 /// weekdays are taken.
-fn synthetic_sessions(arrivals: f64, rng: &mut ChaCha8Rng) -> Vec<Session> {
-    let total = ((arrivals * 1.1).round() as u32).max(2);
+fn synthetic_sessions(arrivals: f64, slots_per_arrival: f64, rng: &mut ChaCha8Rng) -> Vec<Session> {
+    let total = ((arrivals * slots_per_arrival).round() as u32).max(2);
     let long = ((f64::from(total) / 4.0).round() as u32).max(1);
     let short = total - long;
     let mut days = [
@@ -167,7 +167,7 @@ pub(super) fn synthetic(
     n: usize,
     from: NaiveDate,
     until: NaiveDate,
-    load: f64,
+    options: &GeneratorOptions,
     rng: &mut ChaCha8Rng,
 ) -> World {
     let tz = config.timezone;
@@ -176,8 +176,8 @@ pub(super) fn synthetic(
     let mut sessions = Vec::with_capacity(n);
     for (i, neighbours) in map.into_iter().enumerate() {
         let base = (rng.random_range(2.0..=8.0_f64) * 10.0).round() / 10.0;
-        let arrivals = base * load;
-        sessions.push(synthetic_sessions(arrivals, rng));
+        let arrivals = base * options.load;
+        sessions.push(synthetic_sessions(arrivals, options.slots_per_arrival, rng));
         regions.push(WorldRegion {
             id: format!("region-{:03}", i + 1),
             name: synthetic_name(i),
@@ -237,7 +237,7 @@ mod tests {
     fn synthetic_sessions_give_about_a_tenth_more_slots_than_arrivals() {
         let mut rng = stream(1, 1);
         for arrivals in [2.0, 4.5, 8.0] {
-            let sessions = synthetic_sessions(arrivals, &mut rng);
+            let sessions = synthetic_sessions(arrivals, 1.1, &mut rng);
             let slots: u32 = sessions.iter().map(|s| s.slots).sum();
             let long: u32 = sessions
                 .iter()
