@@ -1,6 +1,6 @@
 //! `jbt bench`: how fast and how good the planner is on generated scenarios.
 //!
-//! For each preset of [`crate::planner::generator::preset`] (seed 1) the
+//! For each preset of [`crate::generator::preset`] (seed 1) the
 //! report gives the wall-clock time of [`planner::plan`] (median and maximum
 //! of a few runs), the solver's figures, the peak memory of a fresh process
 //! that generates and plans the scenario once, and the plan's score next to
@@ -21,8 +21,8 @@ use anyhow::{anyhow, bail, Context};
 use serde::{Deserialize, Serialize};
 
 use crate::config::RegionsConfig;
+use crate::generator;
 use crate::planner::baseline::first_come_first_served;
-use crate::planner::generator;
 use crate::planner::{self, Options, Plan, Scenario, Score, SolveStats};
 
 /// What to run.

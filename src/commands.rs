@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::RegionsConfig;
-use crate::planner::{self, generator, Scenario};
+use crate::generator;
+use crate::planner::{self, Scenario};
 
 /// Exit status for input that is not valid (scenario, configuration).
 pub const EXIT_INVALID_INPUT: u8 = 2;
@@ -127,6 +128,7 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
         regions,
         load: args.load,
         now,
+        ..generator::GeneratorOptions::default()
     };
     let file = generator::generate(&builtin()?, &options)?;
     let json = serde_json::to_string_pretty(&file)?;

@@ -13,7 +13,7 @@ use crate::auth::users::{create_user, NewUser};
 use crate::auth::Role;
 use crate::commands::UserAddArgs;
 use crate::config::{Email, RegionId, RegionsConfig};
-use crate::planner::generator::{self, GeneratorOptions, RegionSet};
+use crate::generator::{self, GeneratorOptions, RegionSet};
 use crate::state::AppState;
 use crate::store::time::{to_date_text, to_millis};
 
@@ -123,6 +123,7 @@ async fn seed_referrals(state: &AppState, creator: i64) -> anyhow::Result<()> {
         regions: RegionSet::Gelderland,
         load: 1.0,
         now: now.with_timezone(&tz).fixed_offset(),
+        ..GeneratorOptions::default()
     };
     let scenario = generator::generate(&state.regions, &options)?;
     let mut rng = ChaCha8Rng::seed_from_u64(2026);

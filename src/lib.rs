@@ -2,6 +2,7 @@
 //!
 //! The library holds everything; the `jbt` binary only parses the command
 //! line and calls into it. Modules follow the domain: `planner` (pure),
+//! `generator` (what-if scenarios for the planner),
 //! `calendar`, `config`, `referrals`, `slots`, `planning` (the service's
 //! plan runs), `auth`, `ui` (the browser pages), `web`, `store`.
 pub mod alerts;
@@ -14,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod generator;
 pub mod mail;
 pub mod offers;
 pub mod placement;

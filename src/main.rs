@@ -58,8 +58,8 @@ enum Command {
     },
     /// Measure the planner on generated scenarios (see BENCHMARKS.md).
     Bench {
-        /// Presets to run: gelderland, national, stress.
-        #[arg(long = "preset", default_values_t = ["gelderland".to_string(), "national".to_string(), "stress".to_string()])]
+        /// Presets to run: gelderland, national, stress, overload.
+        #[arg(long = "preset", default_values_t = jbt::generator::PRESETS.map(String::from))]
         presets: Vec<String>,
         #[arg(long, default_value_t = 5)]
         repeats: u32,

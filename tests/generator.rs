@@ -1,8 +1,8 @@
 //! The scenario generator: deterministic, valid, and shaped as asked.
 
 use jbt::config::RegionsConfig;
+use jbt::generator::{self, generate, GeneratorOptions, RegionSet};
 use jbt::planner::baseline::first_come_first_served;
-use jbt::planner::generator::{self, generate, GeneratorOptions, RegionSet};
 use jbt::planner::{self, Options, Plan, Scenario, ScenarioFile};
 
 fn config() -> RegionsConfig {
@@ -16,6 +16,7 @@ fn options(seed: u64, regions: RegionSet, weeks: u32, load: f64) -> GeneratorOpt
         regions,
         load,
         now: generator::default_now(),
+        ..GeneratorOptions::default()
     }
 }
 
@@ -241,6 +242,18 @@ fn bad_options_are_refused_with_a_reason() {
         err.to_string().contains("fewer regions, weeks or load"),
         "{err}"
     );
+    let long = GeneratorOptions {
+        backlog_days: 400,
+        ..options(1, RegionSet::Gelderland, 8, 1.0)
+    };
+    let err = generate(&config(), &long).expect_err("too long a backlog");
+    assert!(err.to_string().contains("backlog_days"), "{err}");
+    let none = GeneratorOptions {
+        slots_per_arrival: 0.0,
+        ..options(1, RegionSet::Synthetic(3), 8, 1.0)
+    };
+    let err = generate(&config(), &none).expect_err("no slots");
+    assert!(err.to_string().contains("slots_per_arrival"), "{err}");
     let err = "synthetic:0"
         .parse::<RegionSet>()
         .expect_err("zero regions");
@@ -260,6 +273,52 @@ fn presets_exist_for_the_benchmark_sizes() {
         Some(RegionSet::Synthetic(42))
     );
     assert!(generator::preset("galaxy").is_none());
+}
+
+#[test]
+fn a_longer_backlog_keeps_earlier_arrivals_waiting() {
+    let two_weeks = generated(&options(2, RegionSet::Synthetic(10), 4, 1.0));
+    let twelve_weeks = generated(&GeneratorOptions {
+        backlog_days: 84,
+        ..options(2, RegionSet::Synthetic(10), 4, 1.0)
+    });
+    let ratio = twelve_weeks.referrals.len() as f64 / two_weeks.referrals.len() as f64;
+    assert!((4.8..=7.2).contains(&ratio), "{ratio}");
+    let scenario = validated(&twelve_weeks);
+    let oldest = scenario
+        .referrals
+        .iter()
+        .map(|r| r.registered)
+        .min()
+        .expect("referrals");
+    assert!(scenario.now - oldest > chrono::Duration::days(70));
+    assert!(scenario.now - oldest <= chrono::Duration::days(84));
+}
+
+#[test]
+fn slots_per_arrival_sets_the_synthetic_capacity() {
+    let slots = |per_arrival| {
+        generated(&GeneratorOptions {
+            slots_per_arrival: per_arrival,
+            ..options(1, RegionSet::Synthetic(42), 4, 3.0)
+        })
+        .slots
+        .len() as f64
+    };
+    let ratio = slots(0.55) / slots(1.1);
+    assert!((0.4..=0.6).contains(&ratio), "{ratio}");
+}
+
+#[test]
+fn the_overload_preset_has_about_one_slot_per_waiting_referral() {
+    let file = generated(&generator::preset("overload").expect("preset"));
+    let (referrals, slots) = (file.referrals.len() as f64, file.slots.len() as f64);
+    assert_eq!(file.regions.len(), 42);
+    assert!((9_000.0..=11_000.0).contains(&referrals), "{referrals}");
+    assert!(
+        (0.85..=1.15).contains(&(slots / referrals)),
+        "{slots} / {referrals}"
+    );
 }
 
 #[test]

@@ -5,7 +5,6 @@
 
 pub mod baseline;
 pub mod explain;
-pub mod generator;
 mod master;
 pub mod model;
 pub mod plan;
