@@ -274,7 +274,7 @@ pub fn demo(args: ServiceArgs) -> anyhow::Result<ExitCode> {
         };
         crate::slots::sync_horizon(&state).await?;
         let users = crate::demo::seed(&state).await?;
-        let run = crate::planning::replan_now(&state, "demo start").await?;
+        let run = crate::jobs::replan_now(&state, "demo start").await?;
         println!(
             "jbt demo: {} referrals planned ({} at a neighbouring table, {} over the norm), {} without a slot",
             run.planned, run.cross_region, run.late, run.unplanned

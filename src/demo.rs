@@ -220,7 +220,7 @@ async fn seed_history(state: &AppState, creator: i64) -> anyhow::Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(1812);
     let mut tx = state.store.write().await?;
     for (n, slot) in slots.iter().enumerate() {
-        crate::slots::insert(&mut tx, slot, "template", now).await?;
+        crate::slots::horizon::insert(&mut tx, slot, "template", now).await?;
         if !rng.random_bool(0.85) {
             continue;
         }

@@ -1,10 +1,12 @@
 //! jbt-planner: plans the Jeugdbeschermingstafels of the Gelderland regions.
 //!
 //! The library holds everything; the `jbt` binary only parses the command
-//! line and calls into it. Modules follow the domain: `planner` (pure),
-//! `generator` (what-if scenarios for the planner),
-//! `calendar`, `config`, `referrals`, `slots`, `planning` (the service's
-//! plan runs), `auth`, `ui` (the browser pages), `web`, `store`.
+//! line and calls into it. Dependencies run one way, from the top down
+//! (`ARCHITECTURE.md`): the composition root (`startup`, `routes`,
+//! `commands`), the JSON API (`api`) and the pages (`ui`), the background
+//! jobs (`jobs`), HTTP plumbing (`web`), the domains (`referrals`, `slots`,
+//! `offers`, `alerts`, `mail`, `auth`), the pure planner (`planner`), and
+//! the ground floor (`calendar`, `config`, `settings`, `store`, `state`).
 pub mod alerts;
 pub mod api;
 pub mod auth;
@@ -16,11 +18,11 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod generator;
+pub mod jobs;
 pub mod mail;
 pub mod offers;
 pub mod placement;
 pub mod planner;
-pub mod planning;
 pub mod referrals;
 pub mod replan;
 pub mod request_id;

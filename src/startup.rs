@@ -11,7 +11,8 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::RegionsConfig;
-use crate::planning::{self, Replanner};
+use crate::jobs;
+use crate::replan::Replanner;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
@@ -96,13 +97,9 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (shutdown, watch_rx) = watch::channel(false);
     let jobs = vec![
-        tokio::spawn(planning::run_loop(
-            state.clone(),
-            requests,
-            watch_rx.clone(),
-        )),
-        tokio::spawn(planning::daily_jobs(state.clone(), watch_rx.clone())),
-        tokio::spawn(planning::minute_jobs(state.clone(), watch_rx.clone())),
+        tokio::spawn(jobs::run_loop(state.clone(), requests, watch_rx.clone())),
+        tokio::spawn(jobs::daily_jobs(state.clone(), watch_rx.clone())),
+        tokio::spawn(jobs::minute_jobs(state.clone(), watch_rx.clone())),
         tokio::spawn(crate::mail::worker::run(state.clone(), watch_rx.clone())),
     ];
     let app = crate::routes::app(state.clone());

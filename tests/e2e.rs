@@ -130,7 +130,7 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
 async fn demo_app() -> (TestApp, String) {
     let app = spawn_app(Db::Sqlite).await;
     jbt::demo::seed(&app.state).await.expect("demo data");
-    jbt::planning::replan_now(&app.state, "e2e")
+    jbt::jobs::replan_now(&app.state, "e2e")
         .await
         .expect("plan");
     let base = app.address.replace("127.0.0.1", "localhost");

@@ -9,7 +9,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::audit::{record_now, AuditEntry};
 use crate::auth::{CurrentUser, Role};
-use crate::planning::{self as planning, RunSummary};
+use crate::jobs::{self as planning, RunSummary};
 use crate::state::AppState;
 use crate::store::time::from_millis;
 use crate::web::{AppError, Result};

@@ -245,8 +245,8 @@ impl TestApp {
     }
 
     /// Runs a plan now and waits for it (instead of the debounced loop).
-    pub async fn replan(&self) -> jbt::planning::RunSummary {
-        jbt::planning::replan_now(&self.state, "test")
+    pub async fn replan(&self) -> jbt::jobs::RunSummary {
+        jbt::jobs::replan_now(&self.state, "test")
             .await
             .expect("plan run")
     }

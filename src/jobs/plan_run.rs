@@ -1,27 +1,18 @@
-//! Plan runs of the service: build a scenario from the database, call the
-//! pure planner, write the result back in one transaction.
+//! One plan run: read the scenario from the database, call the pure
+//! planner, write the tentative placements and explanations back, and let
+//! offers and alerts act on the result, all in one transaction.
 //!
-//! - Every change that affects the plan asks for a run through
-//!   [`Replanner::request`]; requests within the debounce window are
-//!   planned together by [`run_loop`].
-//! - [`daily_jobs`] extends the slot horizon and re-plans each morning.
-//! - Two runs never interleave: on PostgreSQL a transaction-scoped advisory
-//!   lock serialises runs across instances; on SQLite the store's single
-//!   writer does. The run reads, plans and writes inside that one
-//!   transaction, so it never applies a plan made from stale data.
-
-mod scenario;
-
-use std::time::Duration;
+//! Two runs never interleave: the run takes the plan lock (an advisory lock
+//! on PostgreSQL; SQLite's single writer does it there) and reads, plans
+//! and writes inside that one transaction, so it never applies a plan made
+//! from stale data.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
-use tokio::sync::{mpsc, watch};
 
-pub use crate::placement::{Placement, PlanContext};
-pub use crate::replan::Replanner;
+use crate::placement::{Placement, PlanContext};
 use utoipa::ToSchema;
 
 use crate::planner::{self, Plan, Score};
@@ -29,7 +20,7 @@ use crate::state::AppState;
 use crate::store::time::to_millis;
 use crate::store::WriteTx;
 
-pub use scenario::scenario_from_db;
+use super::scenario::{self, scenario_from_db};
 
 /// Any number that is the same on every instance will do; it names the lock.
 const PLAN_LOCK_KEY: i64 = 0x4a42_5450; // "JBTP"
@@ -200,45 +191,16 @@ async fn apply(
         .filter(|f| target.get(&f.id).cloned().flatten() != f.planned_slot)
         .map(|f| f.id)
         .collect();
-    let at = to_millis(now);
-    // Clear the moved ones first: the unique index on planned_slot_id is
+    // Clear the moved ones first: the unique index on planned slots is
     // checked per statement, and two referrals may swap slots.
-    for id in &moved {
-        sqlx::query("UPDATE referrals SET planned_slot_id = NULL WHERE id = $1 AND status IN ('registered', 'planned')")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-    }
+    crate::referrals::store::clear_tentative(tx, &moved).await?;
     for id in &moved {
         let slot = target.get(id).cloned().flatten();
-        let status = if slot.is_some() {
-            "planned"
-        } else {
-            "registered"
-        };
-        // A booking may have committed on PostgreSQL since this run read
-        // the slots (bookings do not take the plan lock): never plan a
-        // referral into a slot that is booked by now; the booking asked for
-        // a new run anyway.
-        sqlx::query(
-            "UPDATE referrals SET planned_slot_id = $1, status = $2, updated_at = $3
-             WHERE id = $4 AND status IN ('registered', 'planned')
-               AND NOT EXISTS (SELECT 1 FROM referrals b WHERE b.booked_slot_id = $1)",
-        )
-        .bind(slot.clone())
-        .bind(status)
-        .bind(at)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        crate::referrals::store::set_tentative(tx, *id, slot.as_deref(), now).await?;
     }
     annotate(built, &mut explanations)?;
     for (id, text) in explanations {
-        sqlx::query("UPDATE referrals SET plan_explanation = $1 WHERE id = $2")
-            .bind(text)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        crate::referrals::store::set_explanation(tx, id, &text).await?;
     }
     Ok(moved)
 }
@@ -328,112 +290,4 @@ async fn record_run(
         solve_millis: outcome.stats.millis,
         moved,
     })
-}
-
-/// Waits for requests, lets a burst settle for the debounce window, then
-/// runs once for the whole burst. Ends on shutdown after the current run.
-pub async fn run_loop(
-    state: AppState,
-    mut requests: mpsc::UnboundedReceiver<String>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let debounce = Duration::from_millis(state.settings.debounce_millis);
-    // After a failed run (typically the database gone for a while) the
-    // changes that asked for it are still unplanned: try again after a
-    // pause that doubles while runs keep failing, up to a minute.
-    let mut retry_after = RETRY_FIRST;
-    loop {
-        let first = tokio::select! {
-            r = requests.recv() => r,
-            _ = shutdown.wait_for(|&s| s) => None,
-        };
-        let Some(first) = first else { return };
-        let mut reasons = vec![first];
-        let deadline = tokio::time::sleep(debounce);
-        tokio::pin!(deadline);
-        loop {
-            tokio::select! {
-                () = &mut deadline => break,
-                r = requests.recv() => match r {
-                    Some(r) => reasons.push(r),
-                    None => break,
-                },
-            }
-        }
-        reasons.dedup();
-        let reason = reasons.join(", ");
-        match replan_now(&state, &reason).await {
-            Ok(_) => retry_after = RETRY_FIRST,
-            Err(err) => {
-                tracing::error!(error = ?err, retry_in = ?retry_after, "plan run failed");
-                tokio::select! {
-                    () = tokio::time::sleep(retry_after) => {
-                        state.replan.request("retry after a failed run");
-                    },
-                    _ = shutdown.wait_for(|&s| s) => return,
-                }
-                retry_after = (retry_after * 2).min(RETRY_MAX);
-            }
-        }
-    }
-}
-
-/// First pause before a failed plan run is tried again, and the longest.
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(60);
-
-/// Once a day at `planning.morning_replan` (local time): extend the slot
-/// horizon, forget old idempotency keys, and re-plan (dates move on even
-/// when nothing else changed). Also runs once at start-up.
-pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        if let Err(err) = crate::slots::sync_horizon(&state).await {
-            tracing::error!(error = ?err, "extending the slot horizon failed");
-        }
-        if let Err(err) = crate::web::idempotency::purge(&state).await {
-            tracing::warn!(error = ?err, "purging idempotency keys failed");
-        }
-        state.replan.request("daily");
-        match crate::alerts::forecast_digest(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(digests = n, "forecast digests enqueued"),
-            Err(err) => tracing::error!(error = ?err, "forecast digest failed"),
-        }
-        let wait = until_next(&state, state.settings.morning_replan);
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {},
-            _ = shutdown.wait_for(|&s| s) => return,
-        }
-    }
-}
-
-/// Every minute: expire unanswered offers (each expiry asks for a re-plan).
-pub async fn minute_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        match crate::offers::expire_due(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "offers expired"),
-            Err(err) => tracing::error!(error = ?err, "expiring offers failed"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(60)) => {},
-            _ = shutdown.wait_for(|&s| s) => return,
-        }
-    }
-}
-
-/// Real time until the next local `at` (at least a minute, to never spin).
-fn until_next(state: &AppState, at: chrono::NaiveTime) -> Duration {
-    let tz = state.regions.timezone;
-    let now = state.now().with_timezone(&tz);
-    let today = now.date_naive();
-    let now = now.with_timezone(&Utc);
-    [Some(today), today.succ_opt()]
-        .into_iter()
-        .flatten()
-        .map(|day| crate::calendar::local_to_utc(tz, day.and_time(at)))
-        .find(|next| *next > now)
-        .map_or(Duration::from_secs(24 * 3600), |next| {
-            Duration::from_secs((next - now).num_seconds().max(60).unsigned_abs())
-        })
 }
