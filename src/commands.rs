@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::RegionsConfig;
+use crate::auth::users::NewUser;
+use crate::auth::Role;
+use crate::config::{Email, RegionId, RegionsConfig};
 use crate::generator;
 use crate::planner::{self, Scenario};
 
@@ -323,7 +325,7 @@ pub fn user_add(args: ServiceArgs, user: &UserAddArgs) -> anyhow::Result<ExitCod
             Ok(built) => built,
             Err(code) => return Ok(code),
         };
-        match crate::demo::parse_new_user(&state.regions, user) {
+        match parse_new_user(&state.regions, user) {
             Ok(new) => {
                 let created =
                     crate::auth::users::create_user(&state.store, new, state.now()).await?;
@@ -340,4 +342,54 @@ pub fn user_add(args: ServiceArgs, user: &UserAddArgs) -> anyhow::Result<ExitCod
             }
         }
     })
+}
+
+/// `jbt user add` arguments to a new user, or every problem with them.
+pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<NewUser, Vec<String>> {
+    let mut problems = Vec::new();
+    let role = Role::parse(&args.role);
+    if role.is_none() {
+        problems.push(format!(
+            "--role: unknown role {:?} (coordinator, chair, referrer, municipal_contact, admin)",
+            args.role
+        ));
+    }
+    let email = Email::parse(&args.email)
+        .map_err(|e| problems.push(format!("EMAIL: {e}")))
+        .ok();
+    let region = args.region.as_deref().and_then(|r| {
+        let id = RegionId::parse(r)
+            .ok()
+            .filter(|id| regions.region(id).is_some());
+        if id.is_none() {
+            problems.push(format!("--region: unknown region {r:?}"));
+        }
+        id
+    });
+    let municipality = args.municipality.as_deref().and_then(|m| {
+        let found = regions.municipality(m).map(|(_, m)| m.cbs.clone());
+        if found.is_none() {
+            problems.push(format!("--municipality: unknown municipality {m:?}"));
+        }
+        found
+    });
+    match (role, email, problems.is_empty()) {
+        (Some(role), Some(email), true) => {
+            let user = NewUser {
+                email,
+                role,
+                region,
+                organisation: args.organisation.clone(),
+                municipality,
+            };
+            user.validate(regions).map_err(|fields| {
+                fields
+                    .into_iter()
+                    .map(|f| format!("--{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+            })?;
+            Ok(user)
+        }
+        _ => Err(problems),
+    }
 }

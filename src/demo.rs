@@ -11,11 +11,12 @@ use sqlx::Row;
 
 use crate::auth::users::{create_user, NewUser};
 use crate::auth::Role;
-use crate::commands::UserAddArgs;
-use crate::config::{Email, RegionId, RegionsConfig};
+use crate::config::{Email, ReferralKind, RegionId};
 use crate::generator::{self, GeneratorOptions, RegionSet};
+use crate::referrals::domain::{CaseRef, ReferrerKind};
+use crate::referrals::lifecycle::{Event, Status};
+use crate::referrals::store::{self, NewReferral};
 use crate::state::AppState;
-use crate::store::time::{to_date_text, to_millis};
 
 /// A demo user as printed at start-up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,42 +164,51 @@ async fn seed_referrals(state: &AppState, creator: i64) -> anyhow::Result<()> {
         ][rng.random_range(0..7)];
         let complete = rng.random_bool(0.93);
         let booked = pinned.get(r.id.as_str()).copied();
-        let status = match (complete, booked) {
-            (_, Some(_)) => "booked",
-            (false, None) => "incomplete",
-            (true, None) => "registered",
+        let minutes = r.minutes.unwrap_or(90);
+        let new = NewReferral {
+            case_ref: CaseRef::parse(&format!(
+                "JBT-{}-{:04}",
+                now.with_timezone(&tz).format("%y"),
+                n + 1
+            ))?,
+            municipality: municipality.cbs.clone(),
+            region: region_id.clone(),
+            kind: ReferralKind::parse(kind).context("demo kind")?,
+            referrer_kind: ReferrerKind::parse(referrer_kind).context("demo referrer kind")?,
+            referrer_org: format!("Sociaal Team {}", municipality.name),
+            referrer_email: Email::parse(&format!(
+                "professional@sociaalteam-{}.example.org",
+                slug(&municipality.name)
+            ))?,
+            safety_plan: complete || booked.is_some(),
+            parents_informed: complete || booked.is_some() || rng.random_bool(0.5),
+            child_12_plus: minutes >= 120,
+            unavailable: r
+                .unavailable
+                .iter()
+                .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+                .collect::<Result<_, _>>()?,
+            earliest: r
+                .earliest
+                .as_deref()
+                .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+                .transpose()?,
+            cross_region: r.cross_region.unwrap_or(true),
+            due,
+            parent_referral_id: None,
         };
-        let minutes = i64::from(r.minutes.unwrap_or(90));
-        sqlx::query(
-            "INSERT INTO referrals (case_ref, municipality_cbs, region_id, kind, referrer_kind, referrer_org, referrer_email,
-                safety_plan, parents_informed, child_12_plus, minutes, unavailable, earliest_date, cross_region, status,
-                registered_at, due_date, booked_slot_id, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-        )
-        .bind(format!("JBT-{}-{:04}", now.with_timezone(&tz).format("%y"), n + 1))
-        .bind(municipality.cbs.as_str())
-        .bind(region_id.as_str())
-        .bind(kind)
-        .bind(referrer_kind)
-        .bind(format!("Sociaal Team {}", municipality.name))
-        .bind(format!("professional@sociaalteam-{}.example.org", slug(&municipality.name)))
-        .bind(complete || booked.is_some())
-        .bind(complete || booked.is_some() || rng.random_bool(0.5))
-        .bind(minutes >= 120)
-        .bind(minutes)
-        .bind(serde_json::to_string(&r.unavailable)?)
-        .bind(r.earliest.clone())
-        .bind(r.cross_region.unwrap_or(true))
-        .bind(status)
-        .bind(to_millis(registered))
-        .bind(to_date_text(due))
-        .bind(booked)
-        .bind(creator)
-        .bind(to_millis(registered))
-        .bind(to_millis(now))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("seeding referral {}", r.id))?;
+        // Through the referrals store and its lifecycle, as any referral:
+        // registered back then, booked where the generator pinned it.
+        let id = store::insert(&mut tx, &new, creator, registered)
+            .await
+            .with_context(|| format!("seeding referral {}", r.id))?;
+        if let Some(slot) = booked {
+            anyhow::ensure!(
+                store::confirm(&mut tx, id, slot, registered).await?,
+                "seeding the booking of {} in {slot}",
+                r.id
+            );
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -241,28 +251,40 @@ async fn seed_history(state: &AppState, creator: i64) -> anyhow::Result<()> {
         );
         let due = registered_on + chrono::Days::new(u64::from(state.regions.norm_days));
         let municipality = &region.municipalities[rng.random_range(0..region.municipalities.len())];
-        sqlx::query(
-            "INSERT INTO referrals (case_ref, municipality_cbs, region_id, kind, referrer_kind, referrer_org, referrer_email,
-                safety_plan, parents_informed, child_12_plus, minutes, unavailable, earliest_date, cross_region, status,
-                registered_at, due_date, booked_slot_id, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, 'vtb', 'local_team', $4, $5, $6, $6, $7, $8, '[]', NULL, $6, 'held', $9, $10, $11, $12, $9, $13)",
-        )
-        .bind(format!("JBT-H-{:04}", n + 1))
-        .bind(municipality.cbs.as_str())
-        .bind(region.id.as_str())
-        .bind(format!("Sociaal Team {}", municipality.name))
-        .bind(format!("professional@sociaalteam-{}.example.org", slug(&municipality.name)))
-        .bind(true)
-        .bind(slot.minutes >= 120)
-        .bind(i64::from(slot.minutes))
-        .bind(to_millis(registered))
-        .bind(to_date_text(due))
-        .bind(&slot.id)
-        .bind(creator)
-        .bind(to_millis(slot.start))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("seeding past conversation in {}", slot.id))?;
+        let new = NewReferral {
+            case_ref: CaseRef::parse(&format!("JBT-H-{:04}", n + 1))?,
+            municipality: municipality.cbs.clone(),
+            region: region.id.clone(),
+            kind: ReferralKind::Vtb,
+            referrer_kind: ReferrerKind::LocalTeam,
+            referrer_org: format!("Sociaal Team {}", municipality.name),
+            referrer_email: Email::parse(&format!(
+                "professional@sociaalteam-{}.example.org",
+                slug(&municipality.name)
+            ))?,
+            safety_plan: true,
+            parents_informed: true,
+            child_12_plus: slot.minutes >= 120,
+            unavailable: Vec::new(),
+            earliest: None,
+            cross_region: true,
+            due,
+            parent_referral_id: None,
+        };
+        // Registered, booked and held, each step through the lifecycle.
+        let id = store::insert(&mut tx, &new, creator, registered)
+            .await
+            .with_context(|| format!("seeding past conversation in {}", slot.id))?;
+        anyhow::ensure!(
+            store::confirm(&mut tx, id, &slot.id, registered).await?,
+            "seeding the booking of past conversation {}",
+            slot.id
+        );
+        anyhow::ensure!(
+            store::transition(&mut tx, id, Status::Held, Event::Hold, slot.start).await?,
+            "marking past conversation {} held",
+            slot.id
+        );
     }
     tx.commit().await?;
     Ok(())
@@ -273,54 +295,4 @@ fn slug(name: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
-}
-
-/// `jbt user add` arguments to a new user, or every problem with them.
-pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<NewUser, Vec<String>> {
-    let mut problems = Vec::new();
-    let role = Role::parse(&args.role);
-    if role.is_none() {
-        problems.push(format!(
-            "--role: unknown role {:?} (coordinator, chair, referrer, municipal_contact, admin)",
-            args.role
-        ));
-    }
-    let email = Email::parse(&args.email)
-        .map_err(|e| problems.push(format!("EMAIL: {e}")))
-        .ok();
-    let region = args.region.as_deref().and_then(|r| {
-        let id = RegionId::parse(r)
-            .ok()
-            .filter(|id| regions.region(id).is_some());
-        if id.is_none() {
-            problems.push(format!("--region: unknown region {r:?}"));
-        }
-        id
-    });
-    let municipality = args.municipality.as_deref().and_then(|m| {
-        let found = regions.municipality(m).map(|(_, m)| m.cbs.clone());
-        if found.is_none() {
-            problems.push(format!("--municipality: unknown municipality {m:?}"));
-        }
-        found
-    });
-    match (role, email, problems.is_empty()) {
-        (Some(role), Some(email), true) => {
-            let user = NewUser {
-                email,
-                role,
-                region,
-                organisation: args.organisation.clone(),
-                municipality,
-            };
-            user.validate(regions).map_err(|fields| {
-                fields
-                    .into_iter()
-                    .map(|f| format!("--{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-            })?;
-            Ok(user)
-        }
-        _ => Err(problems),
-    }
 }
