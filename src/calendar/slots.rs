@@ -4,9 +4,9 @@ use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::holidays::{Blocking, Holiday};
 use super::session::{overlap, session_slots, InGap};
 use super::slot::CalendarSlot;
+use crate::config::holidays::{Blocking, Holiday};
 use crate::config::{RegionConfig, RegionId, RegionsConfig, SoftHolidayPolicy};
 
 /// Whether a region's table can sit on a date.

@@ -8,6 +8,7 @@
 //! program also works when started outside the project directory.
 
 mod error;
+pub mod holidays;
 mod ids;
 pub(crate) mod raw;
 mod session;
@@ -18,7 +19,7 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::calendar::HolidayRules;
+use holidays::HolidayRules;
 
 pub use error::{ConfigErrors, ConfigProblem};
 pub use ids::{CbsCode, Email, InvalidValue, RegionId};

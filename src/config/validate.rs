@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveTime};
 
 use super::error::Problems;
+use super::holidays::{Blocking, HolidayDate, HolidayPeriod, HolidayRule, HolidayRules, MonthDay};
 use super::raw::{
     self, RawClosure, RawConfig, RawHolidayPeriod, RawHolidayRule, RawHolidays, RawMonthDay,
     RawMunicipality, RawRegion, RawSession,
@@ -17,7 +18,6 @@ use super::{
     parse_weekday, weekday_name, CbsCode, Closure, ConfigErrors, Email, Municipality, ReferralKind,
     RegionConfig, RegionId, RegionsConfig, SessionTemplate, SoftHolidayPolicy,
 };
-use crate::calendar::{Blocking, HolidayDate, HolidayPeriod, HolidayRule, HolidayRules, MonthDay};
 
 /// Largest Easter or Sunday offset accepted, in days; keeps every rule's date
 /// within a year of the year it is computed for.
