@@ -11,7 +11,6 @@
 
 pub mod admin;
 pub mod audit;
-mod extract;
 mod secrets;
 pub mod session;
 pub mod tokens;
@@ -23,7 +22,6 @@ use utoipa::ToSchema;
 use crate::config::{CbsCode, RegionId};
 use crate::error::Error;
 
-pub use extract::{browser_session, resolve};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -16,7 +16,7 @@ use super::{secrets, CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::store::time::{from_millis, to_millis};
 use crate::store::{is_unique_violation, Store};
-use crate::web::FieldError;
+use crate::error::FieldError;
 
 /// The label of the token made together with the user.
 pub const INITIAL_TOKEN_LABEL: &str = "initial";

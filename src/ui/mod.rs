@@ -29,7 +29,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::auth::{browser_session, CurrentUser, Role};
+use crate::auth::{CurrentUser, Role};
+use crate::web::extract::browser_session;
 use crate::state::AppState;
 use crate::web::AppError;
 

@@ -4,6 +4,7 @@
 //! at the top, in `routes`.
 
 pub mod error;
+pub mod extract;
 pub mod idempotency;
 pub mod middleware;
 

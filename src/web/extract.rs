@@ -6,10 +6,10 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 
-use super::session::{self, Session};
-use super::{users, CurrentUser};
+use super::{AppError, Result};
+use crate::auth::session::{self, Session};
+use crate::auth::{users, CurrentUser};
 use crate::state::AppState;
-use crate::web::{AppError, Result};
 
 impl<S> FromRequestParts<S> for CurrentUser
 where
@@ -35,7 +35,7 @@ where
 /// The one place credentials are read. The session is a second source,
 /// tried only when there is no `Authorization` header: a request that names
 /// a token stands or falls by that token. (Cross-site use of the session
-/// cookie is stopped before this: see `web::same_origin`.)
+/// cookie is stopped before this: see `web::middleware::same_origin`.)
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<CurrentUser> {
     if let Some(token) = bearer_token(&parts.headers)? {
         return users::user_by_token(&state.store, token)
