@@ -22,7 +22,6 @@ use utoipa::ToSchema;
 use crate::config::{CbsCode, RegionId};
 use crate::error::Error;
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -14,9 +14,9 @@ use utoipa::ToSchema;
 use super::audit::{self, AuditEntry};
 use super::{secrets, CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
+use crate::error::FieldError;
 use crate::store::time::{from_millis, to_millis};
 use crate::store::{is_unique_violation, Store};
-use crate::error::FieldError;
 
 /// The label of the token made together with the user.
 pub const INITIAL_TOKEN_LABEL: &str = "initial";

@@ -30,8 +30,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::auth::{CurrentUser, Role};
-use crate::web::extract::browser_session;
 use crate::state::AppState;
+use crate::web::extract::browser_session;
 use crate::web::AppError;
 
 pub fn router() -> Router<AppState> {
