@@ -1,6 +1,6 @@
 //! The filters of a referral list, parsed.
 
-use super::*;
+use super::{parse_date, ListParams, Problems, DEFAULT_LIMIT, MAX_LIMIT};
 use crate::config::{CbsCode, ReferralKind, RegionId, RegionsConfig};
 use crate::error::Error;
 use crate::referrals::lifecycle::Status;

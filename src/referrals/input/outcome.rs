@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::*;
+use super::{coming_date, Problems, RecordOutcome, MAX_TEXT};
 use crate::error::Error;
 use crate::referrals::domain::OutcomeKind;
 use crate::referrals::store::NewOutcome;

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::*;
+use super::{coming_date, dates, email, CreateReferral, Problems, UpdateReferral, MAX_ORG};
 use crate::config::{ReferralKind, RegionConfig, RegionId, RegionsConfig};
 use crate::error::{Error, FieldError};
 use crate::referrals::access::Scope;

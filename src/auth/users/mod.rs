@@ -4,6 +4,9 @@
 //! for the command line and the demo seed) and write the audit row in the
 //! same transaction as the change, so no change goes unrecorded.
 
+mod credentials;
+mod roles;
+
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,12 +14,16 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use super::audit::{self, AuditEntry};
-use super::{secrets, CurrentUser, Role};
+use crate::auth::audit::{self, AuditEntry};
+use crate::auth::{secrets, CurrentUser, Role};
 use crate::config::{CbsCode, Email, RegionId, RegionsConfig};
 use crate::error::FieldError;
 use crate::store::time::{from_millis, to_millis};
 use crate::store::{is_unique_violation, Store};
+
+pub use credentials::{create_token, revoke_token, user_by_token, verify_password, IssuedToken};
+use credentials::{hash_off_thread, insert_token};
+pub use roles::{update_user, UpdateRefused, UserChange};
 
 /// The label of the token made together with the user.
 pub const INITIAL_TOKEN_LABEL: &str = "initial";
@@ -122,13 +129,6 @@ pub struct CreatedUser {
 pub struct BootstrapUser {
     pub id: i64,
     pub password: String,
-    pub token: String,
-}
-
-/// A new API token, shown once.
-#[derive(Debug)]
-pub struct IssuedToken {
-    pub id: i64,
     pub token: String,
 }
 
@@ -241,12 +241,6 @@ fn changed<'a>(
     }
 }
 
-async fn hash_off_thread(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .context("the password hashing task failed")?
-}
-
 async fn insert_user(
     conn: &mut sqlx::AnyConnection,
     user: &NewUser,
@@ -270,87 +264,6 @@ async fn insert_user(
     .try_get("id")
 }
 
-async fn insert_token(
-    conn: &mut sqlx::AnyConnection,
-    user_id: i64,
-    label: &str,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(user_id)
-    .bind(secrets::token_hash(token))
-    .bind(label)
-    .bind(to_millis(now))
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("id")
-}
-
-/// Gives `user_id` another API token. The caller checks that the user
-/// exists and that `actor` may do this.
-#[tracing::instrument(skip(store, actor, label, now))]
-pub async fn create_token(
-    store: &Store,
-    actor: Option<&CurrentUser>,
-    user_id: i64,
-    label: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<IssuedToken> {
-    let token = secrets::new_token()?;
-    let mut tx = store.write().await.context("starting the transaction")?;
-    let id = insert_token(&mut tx, user_id, label, &token, now)
-        .await
-        .context("inserting the token")?;
-    let detail = format!("token {id} ({label}) for user {user_id}");
-    audit::record(&mut tx, changed(now, actor, "token.create", detail))
-        .await
-        .context("writing the audit row")?;
-    tx.commit().await.context("committing the token")?;
-    Ok(IssuedToken { id, token })
-}
-
-/// Revokes token `token_id` of `user_id`; false when there is no such
-/// live token (unknown, someone else's, or already revoked).
-#[tracing::instrument(skip(store, actor, now))]
-pub async fn revoke_token(
-    store: &Store,
-    actor: Option<&CurrentUser>,
-    user_id: i64,
-    token_id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = store.write().await?;
-    let revoked = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(to_millis(now))
-    .bind(token_id)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if revoked {
-        let detail = format!("token {token_id} of user {user_id}");
-        audit::record(&mut tx, changed(now, actor, "token.revoke", detail)).await?;
-    }
-    tx.commit().await?;
-    Ok(revoked)
-}
-
-/// A change to a user (admins only; the caller checks that).
-#[derive(Debug, Clone, Default)]
-pub struct UserChange {
-    /// `Some(false)` deactivates, `Some(true)` reactivates.
-    pub active: Option<bool>,
-    /// A new role with its scope, validated as at creation
-    /// ([`NewUser::validate`]).
-    pub role: Option<RoleScope>,
-}
-
 /// A role and the scope that goes with it.
 #[derive(Debug, Clone)]
 pub struct RoleScope {
@@ -358,190 +271,6 @@ pub struct RoleScope {
     pub region: Option<RegionId>,
     pub organisation: Option<String>,
     pub municipality: Option<CbsCode>,
-}
-
-/// Why [`update_user`] made no change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateRefused {
-    NotFound,
-    /// The acting user is no longer an active admin.
-    NotAdmin,
-    /// The user's role is no longer the one the change was checked against.
-    ChangedMeanwhile,
-    /// The change would leave no active admin.
-    LastAdmin,
-}
-
-/// Applies `change` to user `id`, whose role the caller read as
-/// `expected_role` (and checked the change against).
-///
-/// Changes to users are serialised (SQLite has one writer; PostgreSQL takes
-/// a transaction-scoped advisory lock), so two admins cannot demote each
-/// other at the same moment and leave none: inside the lock the actor must
-/// still be an active admin, and one active admin must remain afterwards.
-///
-/// Deactivating ends the user's sessions and revokes their API tokens in
-/// the same transaction, so a later reactivation brings neither back.
-#[tracing::instrument(skip(store, actor, change, now))]
-pub async fn update_user(
-    store: &Store,
-    actor: &CurrentUser,
-    id: i64,
-    expected_role: Role,
-    change: &UserChange,
-    now: DateTime<Utc>,
-) -> Result<Result<UserRecord, UpdateRefused>, sqlx::Error> {
-    let mut tx = store.write().await?;
-    tx.lock(USER_ADMIN_LOCK).await?;
-    let active_admin =
-        sqlx::query("SELECT id FROM users WHERE id = $1 AND role = $2 AND active = $3")
-            .bind(actor.id)
-            .bind(Role::Admin.as_str())
-            .bind(true)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if active_admin.is_none() {
-        return Ok(Err(UpdateRefused::NotAdmin));
-    }
-    let Some(before) = user_by_id(&mut tx, id).await? else {
-        return Ok(Err(UpdateRefused::NotFound));
-    };
-    if before.role != expected_role {
-        return Ok(Err(UpdateRefused::ChangedMeanwhile));
-    }
-    let mut said = Vec::new();
-    if let Some(scope) = &change.role {
-        sqlx::query(
-            "UPDATE users SET role = $1, region_id = $2, organisation = $3, municipality_cbs = $4 WHERE id = $5",
-        )
-        .bind(scope.role.as_str())
-        .bind(scope.region.as_ref().map(RegionId::as_str))
-        .bind(scope.organisation.as_deref().map(str::trim))
-        .bind(scope.municipality.as_ref().map(CbsCode::as_str))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        said.push(describe_scope(scope));
-    }
-    if let Some(active) = change.active.filter(|&a| a != before.active) {
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
-            .bind(active)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if !active {
-            end_access(&mut tx, id, now).await?;
-        }
-        said.push(if active { "reactivated" } else { "deactivated" }.to_string());
-    }
-    let admins: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = $1 AND active = $2")
-            .bind(Role::Admin.as_str())
-            .bind(true)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-    if admins == 0 {
-        return Ok(Err(UpdateRefused::LastAdmin));
-    }
-    let record = user_by_id(&mut tx, id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    if said.is_empty() {
-        // Nothing changed (e.g. reactivating an active user): no audit row
-        // claims a change that did not happen.
-        return Ok(Ok(record));
-    }
-    let detail = format!("user {id}: {}", said.join(", "));
-    audit::record(&mut tx, changed(now, Some(actor), "user.update", detail)).await?;
-    tx.commit().await?;
-    Ok(Ok(record))
-}
-
-/// The key of the PostgreSQL advisory lock that serialises user changes.
-const USER_ADMIN_LOCK: i64 = 0x006a_6274_7573_6572; // "jbtuser"
-
-/// A deactivated user's sessions end and their tokens are revoked.
-async fn end_access(
-    conn: &mut sqlx::AnyConnection,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
-        .bind(to_millis(now))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(to_millis(now))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-fn describe_scope(scope: &RoleScope) -> String {
-    let within = scope
-        .region
-        .as_ref()
-        .map(|r| format!(" in {r}"))
-        .or_else(|| scope.municipality.as_ref().map(|m| format!(" for {m}")))
-        .or_else(|| {
-            scope
-                .organisation
-                .as_ref()
-                .map(|o| format!(" at {}", o.trim()))
-        })
-        .unwrap_or_default();
-    format!("role {}{within}", scope.role)
-}
-
-/// The active user with this e-mail address and password, or `None`.
-///
-/// Takes about as long for an unknown address as for a wrong password
-/// (see [`secrets::dummy_hash`]). Returns an error only when the database
-/// or the hashing task fails.
-#[tracing::instrument(skip_all)]
-pub async fn verify_password(
-    store: &Store,
-    email: &Email,
-    password: &str,
-) -> anyhow::Result<Option<CurrentUser>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"
-    ))
-    .bind(email.as_str())
-    .fetch_optional(&store.pool)
-    .await?;
-    let (user, stored) = match &row {
-        Some(row) => {
-            let user = is_active(row)?.then(|| current_user(row)).transpose()?;
-            (user, row.try_get::<String, _>("password_hash")?)
-        }
-        None => (None, secrets::dummy_hash().to_string()),
-    };
-    let password = password.to_string();
-    let matches =
-        tokio::task::spawn_blocking(move || secrets::password_matches(&stored, &password))
-            .await
-            .context("the password check task failed")?;
-    Ok(user.filter(|_| matches))
-}
-
-/// The active user owning this live token, or `None`.
-pub async fn user_by_token(store: &Store, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
-    if !token.starts_with(secrets::TOKEN_PREFIX) {
-        return Ok(None);
-    }
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2"
-    ))
-    .bind(secrets::token_hash(token))
-    .bind(true)
-    .fetch_optional(&store.pool)
-    .await?;
-    row.as_ref().map(current_user).transpose()
 }
 
 pub async fn find_user(store: &Store, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
