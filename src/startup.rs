@@ -16,6 +16,7 @@ use crate::replan::Replanner;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::web::serve::{self as http, Limits};
 
 /// The process-wide metrics recorder (installed once, shared by every app
 /// built in this process, which matters for tests).
@@ -103,12 +104,14 @@ pub async fn start(
         tokio::spawn(crate::mail::worker::run(state.clone(), watch_rx.clone())),
     ];
     let app = crate::routes::app(state.clone());
-    let mut stop = watch_rx.clone();
+    let limits = Limits {
+        header_read_timeout: state.settings.server.header_read_timeout,
+        per_client: state.settings.server.max_connections_per_client,
+        total: state.settings.server.max_connections,
+    };
+    let stop = watch_rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|&s| s).await;
-            })
+        http::serve(listener, app, limits, stop)
             .await
             .context("serving HTTP")
     });

@@ -18,6 +18,8 @@ pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// Connection limits and which proxies may name the client.
+    pub server: ServerSettings,
     /// The address users reach the service at (links in mails).
     pub public_url: String,
     pub database_url: DatabaseUrl,
@@ -51,6 +53,65 @@ impl Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+/// How the HTTP server holds its connections, and whom it believes about
+/// the client's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// A request's headers must arrive within this long; an idle
+    /// keep-alive connection closes after it too.
+    pub header_read_timeout: std::time::Duration,
+    /// Open connections in all at most.
+    pub max_connections: usize,
+    /// Open connections from one client address at most.
+    pub max_connections_per_client: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// login throttle); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// The server settings, checked; problems go to `problem`.
+fn server_settings(raw: &RawServer, problem: &mut impl FnMut(&str, String)) -> ServerSettings {
+    if !(1..=300).contains(&raw.header_read_timeout_seconds) {
+        problem(
+            "server.header_read_timeout_seconds",
+            format!("must be 1 to 300, not {}", raw.header_read_timeout_seconds),
+        );
+    }
+    if raw.max_connections == 0 {
+        problem("server.max_connections", "must be at least 1".into());
+    }
+    if raw.max_connections_per_client == 0 || raw.max_connections_per_client > raw.max_connections {
+        problem(
+            "server.max_connections_per_client",
+            format!(
+                "must be 1 to server.max_connections ({})",
+                raw.max_connections
+            ),
+        );
+    }
+    let trusted_proxies = raw
+        .trusted_proxies
+        .iter()
+        .filter(|text| !text.trim().is_empty())
+        .filter_map(|text| match text.trim().parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                problem(
+                    "server.trusted_proxies",
+                    format!("not an IP address: {text:?}"),
+                );
+                None
+            }
+        })
+        .collect();
+    ServerSettings {
+        header_read_timeout: std::time::Duration::from_secs(raw.header_read_timeout_seconds),
+        max_connections: raw.max_connections,
+        max_connections_per_client: raw.max_connections_per_client,
+        trusted_proxies,
     }
 }
 
@@ -116,6 +177,11 @@ struct RawServer {
     listen: String,
     public_url: String,
     data_dir: String,
+    header_read_timeout_seconds: u64,
+    max_connections: usize,
+    max_connections_per_client: usize,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +223,8 @@ impl Settings {
             Environment::with_prefix("JBT")
                 .prefix_separator("__")
                 .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies")
                 .try_parsing(true),
         );
         if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -299,9 +367,11 @@ impl Settings {
         if raw.planning.at_risk_days < 0 {
             problem("planning.at_risk_days", "must not be negative".into());
         }
+        let server = server_settings(&raw.server, &mut problem);
         match (listen, database_url, morning_replan, problems.is_empty()) {
             (Some(listen), Some(database_url), Some(morning_replan), true) => Ok(Settings {
                 listen,
+                server,
                 public_url: raw.server.public_url.trim_end_matches('/').to_string(),
                 database_url,
                 max_connections: raw.database.max_connections,

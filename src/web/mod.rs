@@ -7,5 +7,6 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod middleware;
+pub mod serve;
 
 pub use error::{AppError, AppJson, FieldError, Refusal, Result};

@@ -21,4 +21,5 @@ mod planning;
 mod races;
 mod referrals;
 mod service;
+mod slow_clients;
 mod ui;
