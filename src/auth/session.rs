@@ -27,9 +27,14 @@ use crate::store::Store;
 /// `Domain`, so no other site or subdomain can plant or read it.
 pub const COOKIE_NAME: &str = "__Host-jbt_session";
 
-/// A session is touched at most this often: the idle clock needs minutes,
-/// not a write per request.
-const TOUCH_EVERY_SECONDS: i64 = 60;
+/// How often a session's last-seen time is written: a tenth of the idle
+/// timeout, at most a minute (the idle clock needs no write per request),
+/// at least a second. Writing it more rarely than the idle timeout allows
+/// would end sessions that are in use.
+fn touch_every(policy: &WebSettings) -> Duration {
+    let tenth = i64::from(policy.session_idle_minutes) * 60 / 10;
+    Duration::seconds(tenth.clamp(1, 60))
+}
 
 /// A live browser session and its user.
 #[derive(Debug, Clone)]
@@ -105,7 +110,7 @@ pub async fn lookup(
         return Ok(None);
     };
     let last_seen: i64 = row.try_get("last_seen_at")?;
-    if to_millis(now) - last_seen >= TOUCH_EVERY_SECONDS * 1000 {
+    if to_millis(now) - last_seen >= touch_every(policy).num_milliseconds() {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(to_millis(now))
             .bind(&id_hash)
@@ -194,6 +199,24 @@ pub const LOGIN_FAILED: &str = "refused";
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
+
+    fn policy(idle_minutes: u32) -> WebSettings {
+        WebSettings {
+            session_idle_minutes: idle_minutes,
+            session_absolute_hours: 10,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
+    }
+
+    #[test]
+    fn the_last_seen_time_is_written_well_within_the_idle_timeout() {
+        assert_eq!(touch_every(&policy(30)), Duration::seconds(60));
+        assert_eq!(touch_every(&policy(1)), Duration::seconds(6));
+        for idle in [1, 2, 5, 10, 30, 120] {
+            assert!(touch_every(&policy(idle)) * 5 <= Duration::minutes(i64::from(idle)));
+        }
+    }
 
     use super::*;
 

@@ -556,3 +556,20 @@ story!(
         assert_eq!(record["municipality"], Value::Null);
     }
 );
+
+crate::on_both_backends!(a_short_idle_timeout_does_not_end_a_session_in_use, |db| {
+    // One minute idle limit; a request every 50 seconds for five minutes.
+    let app = spawn_app_with(db, &[("web.session_idle_minutes", "1".to_string())]).await;
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    for step in 0..6 {
+        let page = browser.get("/board").await;
+        assert_eq!(page.status(), StatusCode::OK, "request {step}, in use");
+        app.clock.advance(Duration::seconds(50));
+    }
+    // And a minute and more without one still ends it.
+    app.clock.advance(Duration::seconds(70));
+    assert_eq!(browser.get("/board").await.status(), StatusCode::SEE_OTHER);
+    app.stop().await;
+});
