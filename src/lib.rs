@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod generator;

@@ -38,6 +38,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub offers: OfferSettings,
     pub web: WebSettings,
+    /// Encryption at rest.
+    pub security: SecuritySettings,
 }
 
 /// A secret from configuration; `Debug` never shows it.
@@ -154,10 +156,35 @@ pub struct WebSettings {
     pub session_idle_minutes: u32,
     /// A session ends this many hours after login, whatever happens.
     pub session_absolute_hours: u32,
-    /// Failed logins for one address within the window before further
-    /// attempts are refused for the rest of the window.
+    /// Failed logins for one account within the window before each next
+    /// attempt for it must wait: a delay that doubles with every further
+    /// failure, up to `login_max_delay_seconds` (a delay, never a lockout:
+    /// nobody can lock another user out).
     pub login_max_failures: u32,
+    /// The window failed logins are counted in, in minutes.
     pub login_window_minutes: u32,
+    /// The longest delay between attempts for one account, in seconds.
+    pub login_max_delay_seconds: u32,
+    /// Failed logins from one client address (any account) within the
+    /// window before further attempts from it are refused until the window
+    /// has passed (against password spraying).
+    pub login_client_max_failures: u32,
+    /// API tokens expire this many days after they are made.
+    pub token_days: u32,
+    /// Roles that must use a second factor (TOTP) to sign in in the
+    /// browser, e.g. `["admin", "coordinator"]`; other users may.
+    #[serde(default)]
+    pub totp_required_roles: Vec<String>,
+}
+
+/// Encryption at rest of case text and second-factor secrets.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecuritySettings {
+    /// AES-256-GCM key, 32 bytes in base64 (`openssl rand -base64 32`).
+    /// Unset: the service runs, but refuses to store case text or second
+    /// factors, and does not start when the database holds encrypted data.
+    /// `jbt demo` makes its own under the data directory.
+    pub encryption_key: Option<Secret>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +197,8 @@ struct Raw {
     mail: MailSettings,
     offers: OfferSettings,
     web: WebSettings,
+    #[serde(default)]
+    security: SecuritySettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,6 +254,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.trusted_proxies")
+                .with_list_parse_key("web.totp_required_roles")
                 .try_parsing(true),
         );
         if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -359,6 +389,9 @@ impl Settings {
             ("web.session_absolute_hours", raw.web.session_absolute_hours),
             ("web.login_max_failures", raw.web.login_max_failures),
             ("web.login_window_minutes", raw.web.login_window_minutes),
+            ("web.login_max_delay_seconds", raw.web.login_max_delay_seconds),
+            ("web.login_client_max_failures", raw.web.login_client_max_failures),
+            ("web.token_days", raw.web.token_days),
         ] {
             if value == 0 {
                 problem(key, "must be at least 1".into());
@@ -366,6 +399,22 @@ impl Settings {
         }
         if raw.planning.at_risk_days < 0 {
             problem("planning.at_risk_days", "must not be negative".into());
+        }
+        for role in &raw.web.totp_required_roles {
+            if crate::auth::Role::parse(role.trim()).is_none() {
+                problem(
+                    "web.totp_required_roles",
+                    format!("unknown role {role:?} (coordinator, chair, referrer, municipal_contact, admin)"),
+                );
+            }
+        }
+        if let Some(key) = &raw.security.encryption_key {
+            if crate::crypto::Cipher::from_base64(key.expose()).is_err() {
+                problem(
+                    "security.encryption_key",
+                    "must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)".into(),
+                );
+            }
         }
         let server = server_settings(&raw.server, &mut problem);
         match (listen, database_url, morning_replan, problems.is_empty()) {
@@ -387,6 +436,7 @@ impl Settings {
                 mail: raw.mail,
                 offers: raw.offers,
                 web: raw.web,
+                security: raw.security,
             }),
             _ => Err(ConfigErrors(problems)),
         }

@@ -15,6 +15,7 @@ pub(super) const OPTIONAL_KEYS: &[&str] = &[
     "mail.smtp_url",
     "mail.username",
     "mail.password",
+    "security.encryption_key",
 ];
 
 /// One problem per unknown leaf key among `ignored` (the paths serde left
