@@ -228,6 +228,7 @@ fn load_settings(
 
 async fn state_for(
     args: &ServiceArgs,
+    demo: bool,
 ) -> anyhow::Result<
     Result<
         (
@@ -237,14 +238,21 @@ async fn state_for(
         ExitCode,
     >,
 > {
-    let (settings, regions) = match load_settings(args) {
+    let (mut settings, regions) = match load_settings(args) {
         Ok(loaded) => loaded,
         Err(code) => return Ok(Err(code)),
     };
     // The data directory holds the SQLite file, the mail files and the demo
-    // credentials; it is made whichever database is used.
+    // credentials; it is made whichever database is used, private to this
+    // user like everything in it.
+    crate::files::create_private();
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    crate::files::tighten(&settings.data_dir)
+        .with_context(|| format!("restricting access to {}", settings.data_dir.display()))?;
+    if demo && settings.security.encryption_key.is_none() {
+        settings.security.encryption_key = Some(crate::crypto::demo_key(&settings.data_dir)?);
+    }
     let built =
         crate::startup::build_state(settings, regions, crate::startup::system_clock()).await?;
     Ok(Ok(built))
@@ -254,7 +262,7 @@ async fn state_for(
 pub fn serve(args: ServiceArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
-        let (state, requests) = match state_for(&args).await? {
+        let (state, requests) = match state_for(&args, false).await? {
             Ok(built) => built,
             Err(code) => return Ok(code),
         };
@@ -270,7 +278,7 @@ pub fn serve(args: ServiceArgs) -> anyhow::Result<ExitCode> {
 pub fn demo(args: ServiceArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
-        let (state, requests) = match state_for(&args).await? {
+        let (state, requests) = match state_for(&args, true).await? {
             Ok(built) => built,
             Err(code) => return Ok(code),
         };
@@ -300,7 +308,7 @@ pub fn demo(args: ServiceArgs) -> anyhow::Result<ExitCode> {
 pub fn migrate(args: ServiceArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
-        match state_for(&args).await? {
+        match state_for(&args, false).await? {
             Ok(_) => {
                 println!("migrations applied");
                 Ok(ExitCode::SUCCESS)
@@ -321,16 +329,25 @@ pub struct UserAddArgs {
 /// `jbt user add`: prints the one-time password and an API token.
 pub fn user_add(args: ServiceArgs, user: &UserAddArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (state, _requests) = match state_for(&args).await? {
+        let (state, _requests) = match state_for(&args, false).await? {
             Ok(built) => built,
             Err(code) => return Ok(code),
         };
         match parse_new_user(&state.regions, user) {
             Ok(new) => {
-                let created =
-                    crate::auth::users::create_user(&state.store, new, state.now()).await?;
+                let created = crate::auth::users::create_user(
+                    &state.store,
+                    new,
+                    state.settings.web.token_days,
+                    state.now(),
+                )
+                .await?;
+                crate::auth::users::require_password_change(&state.store, created.id).await?;
                 println!("created user {} ({})", user.email, user.role);
-                println!("password: {}", created.password);
+                println!(
+                    "password (to be changed at the first login): {}",
+                    created.password
+                );
                 println!("api token: {}", created.token);
                 Ok(ExitCode::SUCCESS)
             }

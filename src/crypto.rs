@@ -139,6 +139,29 @@ impl Cipher {
     }
 }
 
+/// The demo's own key: read from `<data_dir>/encryption.key`, or made and
+/// written there (0600) on the first start. Production gives its key in
+/// the settings instead (`security.encryption_key`).
+///
+/// # Errors
+/// The file cannot be read or written, or holds no valid key.
+pub fn demo_key(data_dir: &std::path::Path) -> anyhow::Result<crate::settings::Secret> {
+    use anyhow::Context;
+    let path = data_dir.join("encryption.key");
+    let key = match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = Cipher::new_key().context("making the demo's encryption key")?;
+            std::fs::write(&path, format!("{key}\n"))
+                .with_context(|| format!("writing {}", path.display()))?;
+            key
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Cipher::from_base64(&key).with_context(|| format!("the key in {}", path.display()))?;
+    Ok(crate::settings::Secret::new(key))
+}
+
 /// Whether `stored` looks like a value of this format (for the start-up
 /// check that a key is there when encrypted data is).
 pub fn is_sealed(stored: &str) -> bool {
@@ -156,13 +179,21 @@ mod tests {
     #[test]
     fn a_value_opens_only_in_its_place_and_with_its_key() {
         let cipher = cipher();
-        let sealed = cipher.seal("Zoë's veiligheidsplan", "reports.text:42").expect("seal");
+        let sealed = cipher
+            .seal("Zoë's veiligheidsplan", "reports.text:42")
+            .expect("seal");
         assert!(is_sealed(&sealed));
         assert!(!sealed.contains("Zoë"));
         let opened = cipher.open(&sealed, "reports.text:42").expect("open");
         assert_eq!(opened.as_str(), "Zoë's veiligheidsplan");
-        assert_eq!(cipher.open(&sealed, "reports.text:43"), Err(CryptoError::Decrypt));
-        assert_eq!(super::tests::cipher().open(&sealed, "reports.text:42"), Err(CryptoError::Decrypt));
+        assert_eq!(
+            cipher.open(&sealed, "reports.text:43"),
+            Err(CryptoError::Decrypt)
+        );
+        assert_eq!(
+            super::tests::cipher().open(&sealed, "reports.text:42"),
+            Err(CryptoError::Decrypt)
+        );
         assert_eq!(cipher.open("plain text", "x"), Err(CryptoError::Format));
     }
 
@@ -178,7 +209,10 @@ mod tests {
             Cipher::from_base64("c2hvcnQ=").map(|_| ()),
             Err(CryptoError::BadKey)
         );
-        assert_eq!(Cipher::from_base64("%%%").map(|_| ()), Err(CryptoError::BadKey));
+        assert_eq!(
+            Cipher::from_base64("%%%").map(|_| ()),
+            Err(CryptoError::BadKey)
+        );
         assert_eq!(format!("{:?}", cipher()), "Cipher(<key hidden>)");
     }
 }

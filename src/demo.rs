@@ -103,7 +103,13 @@ async fn create_demo_users(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
     let mut out = Vec::new();
     for new in wanted {
         let (role, email) = (new.role, new.email.as_str().to_string());
-        let created = create_user(&state.store, new, state.now()).await?;
+        let created = create_user(
+            &state.store,
+            new,
+            state.settings.web.token_days,
+            state.now(),
+        )
+        .await?;
         out.push(DemoUser {
             role: role.as_str().into(),
             email,

@@ -18,6 +18,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod generator;
 pub mod jobs;
 pub mod mail;

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sqlx::Row;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -74,8 +75,18 @@ pub async fn build_state(
         settings.acquire_timeout,
     )
     .await?;
+    let cipher = match &settings.security.encryption_key {
+        Some(key) => Some(Arc::new(
+            crate::crypto::Cipher::from_base64(key.expose()).context("security.encryption_key")?,
+        )),
+        None => None,
+    };
+    if cipher.is_none() {
+        refuse_sealed_data_without_key(&store).await?;
+    }
     let (replan, requests) = Replanner::channel();
     let state = AppState {
+        cipher,
         store,
         regions: Arc::new(regions),
         settings: Arc::new(settings),
@@ -85,6 +96,24 @@ pub async fn build_state(
         metrics: metrics_handle(),
     };
     Ok((state, requests))
+}
+
+/// Sealed data (second-factor secrets, case text) cannot be read without
+/// the key it was sealed with: starting without any key would lock users
+/// out and lose case text in silence, so the service does not start.
+async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
+    let sealed: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE totp_secret IS NOT NULL")
+        .fetch_one(&store.pool)
+        .await?
+        .try_get("n")?;
+    if sealed > 0 {
+        anyhow::bail!(
+            "the database holds encrypted data ({sealed} second-factor secrets) but no \
+             security.encryption_key is set: set the key it was encrypted with \
+             (JBT__SECURITY__ENCRYPTION_KEY)"
+        );
+    }
+    Ok(())
 }
 
 /// Starts the HTTP server and the background jobs on an already built state.

@@ -27,6 +27,9 @@ pub struct AppState {
     pub replan: Replanner,
     /// What a change of a referral means for holds at other tables.
     pub holds: Arc<dyn ReferralHolds>,
+    /// Encryption at rest of case text and second-factor secrets; `None`
+    /// without `security.encryption_key` (then nothing is sealed).
+    pub cipher: Option<Arc<crate::crypto::Cipher>>,
     /// The Prometheus recorder, when installed.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -35,6 +38,19 @@ impl AppState {
     /// The current instant, from [`AppState::clock`].
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// The at-rest cipher, or a refusal naming the missing setting.
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Refused`] when no key is configured.
+    pub fn cipher(&self) -> crate::error::Result<&crate::crypto::Cipher> {
+        self.cipher.as_deref().ok_or_else(|| {
+            crate::error::Error::refused(
+                "no encryption key is configured (security.encryption_key)",
+                "Versleuteling is niet ingesteld; vraag de beheerder om security.encryption_key.",
+            )
+        })
     }
 }
 

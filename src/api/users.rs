@@ -18,6 +18,7 @@ use utoipa::{OpenApi, ToSchema};
 use crate::auth::admin::{self, AuditQuery, CreateUser, UpdateUser};
 use crate::auth::audit::AuditRow;
 use crate::auth::tokens::{self, CreateToken, IssuedTokenView};
+use crate::auth::users::TokenRecord;
 use crate::auth::users::UserRecord;
 use crate::auth::{CurrentUser, Role};
 use crate::state::AppState;
@@ -26,7 +27,7 @@ use crate::web::{AppError, AppJson, Result};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(me, list_users, create_user, update_user, create_token, revoke_token, audit_log),
+    paths(me, list_users, create_user, update_user, create_token, list_tokens, revoke_token, audit_log),
     components(schemas(
         CurrentUser,
         Role,
@@ -35,6 +36,7 @@ use crate::web::{AppError, AppJson, Result};
         UpdateUser,
         CreatedUserView,
         CreateToken,
+        TokenRecord,
         IssuedTokenView,
         AuditRow,
         AuditPage
@@ -49,7 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", patch(update_user))
-        .route("/users/{id}/tokens", post(create_token))
+        .route("/users/{id}/tokens", post(create_token).get(list_tokens))
         .route("/users/{id}/tokens/{token_id}", delete(revoke_token))
         .route("/audit", get(audit_log))
 }
@@ -163,6 +165,27 @@ pub async fn create_token(
     let Path(target) = id.map_err(|_| AppError::NotFound)?;
     let view = tokens::create_own(&state, &user, target, &body).await?;
     Ok((StatusCode::CREATED, NO_STORE, AppJson(view)).into_response())
+}
+
+/// Lists the signed-in user's own API tokens (never the tokens themselves):
+/// label, made, expires, last used, revoked.
+#[utoipa::path(get, path = "/users/{id}/tokens", tag = "auth",
+    params(("id" = i64, Path, description = "User id; must be the caller's own")),
+    responses(
+        (status = 200, body = Vec<TokenRecord>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+))]
+#[tracing::instrument(skip_all, name = "GET /api/v1/users/{id}/tokens")]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+) -> Result<Response> {
+    let Path(target) = id.map_err(|_| AppError::NotFound)?;
+    let tokens = tokens::list_own(&state, &user, target).await?;
+    Ok((NO_STORE, AppJson(tokens)).into_response())
 }
 
 /// Revokes one of a user's API tokens (admins, or the user themself).

@@ -11,8 +11,11 @@
 
 pub mod admin;
 pub mod audit;
+pub mod password;
+pub mod second_factor;
 mod secrets;
 pub mod session;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 

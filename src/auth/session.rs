@@ -42,6 +42,8 @@ pub struct Session {
     pub user: CurrentUser,
     /// The synchroniser token every form of this session carries.
     pub csrf: String,
+    /// The step still to take; `None` when fully signed in.
+    pub stage: Option<Stage>,
     id_hash: String,
 }
 
@@ -51,23 +53,25 @@ pub struct Started {
     pub session: Session,
 }
 
-/// Starts a session for `user`.
+/// Starts a session for `user`, at `stage` (`None`: fully signed in).
 pub async fn start(
     store: &Store,
     user: CurrentUser,
+    stage: Option<Stage>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Started> {
     let id = secrets::new_token()?;
     let csrf = secrets::new_password()?;
     let id_hash = secrets::token_hash(&id);
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, stage)
+         VALUES ($1, $2, $3, $4, $4, $5)",
     )
     .bind(&id_hash)
     .bind(user.id)
     .bind(&csrf)
     .bind(to_millis(now))
+    .bind(stage.map(Stage::as_str))
     .execute(&store.pool)
     .await?;
     Ok(Started {
@@ -75,6 +79,7 @@ pub async fn start(
         session: Session {
             user,
             csrf,
+            stage,
             id_hash,
         },
     })
@@ -95,7 +100,7 @@ pub async fn lookup(
     let idle_since = now - Duration::minutes(i64::from(policy.session_idle_minutes));
     let born_after = now - Duration::hours(i64::from(policy.session_absolute_hours));
     let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS}, s.csrf_token, s.last_seen_at
+        "SELECT {USER_COLUMNS}, s.csrf_token, s.last_seen_at, s.stage
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = $1 AND s.ended_at IS NULL AND u.active = $2
            AND s.last_seen_at > $3 AND s.created_at > $4"
@@ -117,9 +122,13 @@ pub async fn lookup(
             .execute(&store.pool)
             .await?;
     }
+    let stage: Option<String> = row.try_get("stage")?;
     Ok(Some(Session {
         user: current_user(&row)?,
         csrf: row.try_get("csrf_token")?,
+        // An unknown stage was not written by this code: treat it as the
+        // strictest step rather than as a full session.
+        stage: stage.map(|s| Stage::parse(&s).unwrap_or(Stage::SecondFactor)),
         id_hash,
     }))
 }
@@ -171,30 +180,81 @@ pub fn clear_cookie() -> String {
     format!("{COOKIE_NAME}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// How many logins for `email` failed within the window before `now`.
-pub async fn recent_failures(
-    store: &Store,
-    email: &str,
-    now: DateTime<Utc>,
-    policy: &WebSettings,
-) -> Result<i64, sqlx::Error> {
-    let since = now - Duration::minutes(i64::from(policy.login_window_minutes));
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM audit_log
-         WHERE action = $1 AND result = $2 AND detail = $3 AND at > $4",
-    )
-    .bind(LOGIN_ACTION)
-    .bind(LOGIN_FAILED)
-    .bind(email)
-    .bind(to_millis(since))
-    .fetch_one(&store.pool)
-    .await?;
-    row.try_get("n")
-}
-
 /// Audit action of a login attempt; a failure's detail is the address tried.
 pub const LOGIN_ACTION: &str = "session.login";
 pub const LOGIN_FAILED: &str = "refused";
+
+/// A signed-in session that still has a step to take before it may do
+/// anything else: the pages of that step are all it can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The second factor (a TOTP code) is still to be given.
+    SecondFactor,
+    /// The password was made by an admin and must be changed first.
+    PasswordChange,
+    /// The role requires a second factor and the user has none yet.
+    Enrol,
+}
+
+impl Stage {
+    /// The name stored in `sessions.stage`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::SecondFactor => "second_factor",
+            Stage::PasswordChange => "password_change",
+            Stage::Enrol => "enrol",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Stage> {
+        [Stage::SecondFactor, Stage::PasswordChange, Stage::Enrol]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The step a login goes to after `done` (`None`: just after the password):
+/// the code first if the user has a second factor, then a required
+/// password change, then enrolment if the role requires a second factor
+/// the user does not have yet; `None` once nothing is left.
+pub fn next_stage(
+    done: Option<Stage>,
+    flags: super::users::LoginFlags,
+    role: super::Role,
+    policy: &WebSettings,
+) -> Option<Stage> {
+    let required = policy
+        .totp_required_roles
+        .iter()
+        .any(|r| r.trim() == role.as_str());
+    let steps = [
+        (Stage::SecondFactor, flags.has_second_factor),
+        (Stage::PasswordChange, flags.must_change_password),
+        (Stage::Enrol, required && !flags.has_second_factor),
+    ];
+    let start = match done {
+        None => 0,
+        Some(done) => steps
+            .iter()
+            .position(|(s, _)| *s == done)
+            .map_or(steps.len(), |i| i + 1),
+    };
+    steps[start..].iter().find(|(_, due)| *due).map(|(s, _)| *s)
+}
+
+/// Moves the session to its next step (`None`: fully signed in).
+pub async fn set_stage(
+    store: &Store,
+    session: &Session,
+    stage: Option<Stage>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2")
+        .bind(stage.map(Stage::as_str))
+        .bind(&session.id_hash)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {
@@ -206,6 +266,10 @@ mod tests {
             session_absolute_hours: 10,
             login_max_failures: 5,
             login_window_minutes: 15,
+            login_max_delay_seconds: 60,
+            login_client_max_failures: 20,
+            token_days: 90,
+            totp_required_roles: Vec::new(),
         }
     }
 
@@ -219,6 +283,41 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn login_steps_come_in_order_and_only_when_due() {
+        use crate::auth::users::LoginFlags;
+        use crate::auth::Role;
+        let mut policy = policy(30);
+        let all = LoginFlags {
+            must_change_password: true,
+            has_second_factor: true,
+        };
+        assert_eq!(
+            next_stage(None, all, Role::Chair, &policy),
+            Some(Stage::SecondFactor)
+        );
+        assert_eq!(
+            next_stage(Some(Stage::SecondFactor), all, Role::Chair, &policy),
+            Some(Stage::PasswordChange)
+        );
+        assert_eq!(
+            next_stage(Some(Stage::PasswordChange), all, Role::Chair, &policy),
+            None
+        );
+        let plain = LoginFlags::default();
+        assert_eq!(next_stage(None, plain, Role::Admin, &policy), None);
+        policy.totp_required_roles = vec!["admin".into()];
+        assert_eq!(
+            next_stage(None, plain, Role::Admin, &policy),
+            Some(Stage::Enrol)
+        );
+        assert_eq!(next_stage(None, plain, Role::Chair, &policy), None);
+        assert_eq!(
+            next_stage(Some(Stage::Enrol), plain, Role::Admin, &policy),
+            None
+        );
+    }
 
     #[test]
     fn finds_the_session_cookie_among_others() {

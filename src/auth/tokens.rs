@@ -20,6 +20,9 @@ pub const MAX_LABEL_CHARS: usize = 100;
 pub struct CreateToken {
     /// What the token is for, e.g. `planning export`; 1 to 100 characters.
     pub label: String,
+    /// The owner's password: a credential that outlives a session is only
+    /// made after the password is entered again (ASVS 5.0 7.5.1).
+    pub password: String,
 }
 
 /// A new token, shown once.
@@ -31,13 +34,15 @@ pub struct IssuedTokenView {
     pub label: String,
     /// The token itself; only its hash is kept.
     pub token: String,
+    /// When it stops working (`web.token_days` after it was made).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Gives `user` (who must be `target`) another API token.
 ///
 /// # Errors
-/// Someone else's (not allowed, audited); an empty or too long label; a
-/// deactivated user (refused); storage errors.
+/// Someone else's (not allowed, audited); an empty or too long label or a
+/// wrong password (invalid); a deactivated user (refused); storage errors.
 pub async fn create_own(
     state: &AppState,
     user: &CurrentUser,
@@ -55,6 +60,17 @@ pub async fn create_own(
             format!("1 to {MAX_LABEL_CHARS} characters"),
         ));
     }
+    let email = crate::config::Email::parse(&user.email).map_err(|e| Error::Internal(e.into()))?;
+    let confirmed = users::verify_password(&state.store, &email, &body.password)
+        .await?
+        .is_some_and(|found| found.id == user.id);
+    if !confirmed {
+        return Err(Error::Invalid(vec![crate::error::FieldError::both(
+            "password",
+            "wrong password",
+            "Uw wachtwoord klopt niet.",
+        )]));
+    }
     let owner = users::find_user(&state.store, target)
         .await?
         .ok_or(Error::NotFound)?;
@@ -64,12 +80,32 @@ pub async fn create_own(
             "Deze gebruiker is gedeactiveerd.",
         ));
     }
-    let issued = users::create_token(&state.store, Some(user), target, label, state.now()).await?;
+    let now = state.now();
+    let expires_at = now + chrono::Duration::days(i64::from(state.settings.web.token_days));
+    let issued =
+        users::create_token(&state.store, Some(user), target, label, now, expires_at).await?;
     Ok(IssuedTokenView {
         id: issued.id,
         label: label.to_string(),
         token: issued.token,
+        expires_at,
     })
+}
+
+/// `target`'s API tokens, newest first, for their owner only.
+///
+/// # Errors
+/// Someone else's (not allowed, audited); storage errors.
+pub async fn list_own(
+    state: &AppState,
+    user: &CurrentUser,
+    target: i64,
+) -> Result<Vec<users::TokenRecord>> {
+    if user.id != target {
+        let refusal = Error::NotAllowed("tokens are listed to their owner only".into());
+        return Err(refused(state, user, "token.list", refusal).await);
+    }
+    Ok(users::list_tokens(&state.store, target).await?)
 }
 
 /// Revokes one of `target`'s live API tokens (the user themself, or an

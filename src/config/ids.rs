@@ -93,9 +93,9 @@ impl CbsCode {
 }
 
 /// An e-mail address, checked only for sane shape: exactly one `@`, a
-/// non-empty local part and domain, no whitespace or control characters, and
-/// no empty domain labels. The domain is stored in lowercase; the local part
-/// is kept as written.
+/// non-empty local part and domain, no whitespace or control characters, no
+/// empty domain labels, ASCII only (no look-alike letters from other
+/// scripts), and what the mailer (lettre) accepts. Stored in lowercase.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -108,6 +108,16 @@ impl Email {
                 WHAT,
                 s,
                 "must not contain whitespace or control characters",
+            ));
+        }
+        // Letters from other scripts can look exactly like Latin ones
+        // (Cyrillic "а" for "a"): an address that looks like a colleague's
+        // but is not. Work addresses here are ASCII, so only ASCII is taken.
+        if !s.is_ascii() {
+            return Err(InvalidValue::new(
+                WHAT,
+                s,
+                "only plain letters, digits and . _ % + - are allowed (no accents or letters from other scripts)",
             ));
         }
         let mut parts = s.split('@');
@@ -127,7 +137,25 @@ impl Email {
                 "the domain has an empty part (leading, trailing or double dot)",
             ));
         }
-        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        // What the mailer accepts, and nothing HTML or a header would read
+        // as markup: no quotes, angle brackets or slashes.
+        if lettre::Address::new(local, domain).is_err()
+            || !local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+            || !domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+        {
+            return Err(InvalidValue::new(
+                WHAT,
+                s,
+                "not an address a mail server accepts (letters, digits and . _ % + - before the @, a domain after it)",
+            ));
+        }
+        // Case-folded: "J.Jansen@" and "j.jansen@" are one mailbox in
+        // practice, and logins compare in lowercase.
+        Ok(Self(s.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -227,10 +255,30 @@ mod tests {
     }
 
     #[test]
-    fn email_lowercases_the_domain_only() {
+    fn email_is_case_folded() {
         let e = Email::parse("Info@Ede.Example.ORG").expect("valid");
-        assert_eq!(e.as_str(), "Info@ede.example.org");
+        assert_eq!(e.as_str(), "info@ede.example.org");
         assert_eq!(e.domain(), "ede.example.org");
+        assert_eq!(
+            Email::parse("J.Jansen@ede.nl"),
+            Email::parse("j.jansen@ede.nl")
+        );
+        assert!(Email::parse("j.jansen+jbt@sociaal-team.ede.nl").is_ok());
+    }
+
+    #[test]
+    fn email_refuses_markup_and_look_alike_letters() {
+        for bad in [
+            "x\"><svg/onload=alert(1)>@example.org",
+            "x\"@example.org",
+            "<a>@example.org",
+            // Cyrillic "а" (U+0430) in place of the Latin "a".
+            "j.j\u{430}nsen@ede.nl",
+            "jansen@\u{435}de.nl",
+            "jansen@ede_nl.example",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
     }
 
     #[test]
@@ -246,6 +294,7 @@ mod tests {
             "someone@example..org",
             "someone@.example.org",
             "someone@example.org.",
+            "someone@exa mple.org",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -21,9 +21,9 @@ use super::input::{self, CreateReferral, ListParams, RecordOutcome, UpdateReferr
 use super::lifecycle::{self, Event, Status};
 use super::norm;
 use super::store::{self, ListFilter, NewReferral, Referral};
-use crate::auth::CurrentUser;
-use crate::config::ReferralKind;
-use crate::error::{Error, Result};
+use crate::auth::{CurrentUser, Role};
+use crate::config::{Email, ReferralKind};
+use crate::error::{Error, FieldError, Result};
 use crate::state::{AppState, ReferralChange};
 use crate::store::is_unique_violation;
 
@@ -95,10 +95,22 @@ pub async fn register(
         let scope = authorize(user, action)?;
         let now = state.now();
         let due = norm::due_date(now, state.regions.timezone, state.regions.norm_days);
+        // A referrer registers as themself: the address may be left out.
+        let own;
+        let body = if user.is(Role::Referrer) && body.referrer_email.is_none() {
+            own = CreateReferral {
+                referrer_email: Some(user.email.clone()),
+                ..body.clone()
+            };
+            &own
+        } else {
+            body
+        };
         let new = input::parse_create(body, &scope, &state.regions, today(state), due)?;
+        let on_behalf = referrer_address(user, &new.referrer_email)?;
         let mut tx = state.store.write().await?;
         let id = insert(&mut tx, &new, user, state).await?;
-        audit::ok(&mut tx, state, user, action, id, None).await?;
+        audit::ok(&mut tx, state, user, action, id, on_behalf).await?;
         let referral = reload(&mut tx, id).await?;
         tx.commit().await.map_err(stored)?;
         Ok(referral)
@@ -106,6 +118,26 @@ pub async fn register(
     .await?;
     state.replan.request("referral registered");
     Ok(referral)
+}
+
+/// Calendar invitations and offers go to the referrer's address, so a
+/// referrer may only name their own (no outside address receives case
+/// dates). Coordinators and chairs registering for a professional may name
+/// another work address: the audit row says so (without the address).
+///
+/// # Errors
+/// A referrer naming another address (invalid, on `referrer_email`).
+fn referrer_address(user: &CurrentUser, email: &Email) -> Result<Option<String>> {
+    let own = email.as_str().eq_ignore_ascii_case(&user.email);
+    match (user.role, own) {
+        (_, true) => Ok(None),
+        (Role::Referrer, false) => Err(Error::Invalid(vec![FieldError::both(
+            "referrer_email",
+            "a referrer can only give their own address",
+            "U kunt alleen uw eigen e-mailadres opgeven.",
+        )])),
+        (_, false) => Ok(Some("on behalf of another professional".into())),
+    }
 }
 
 async fn insert(
@@ -213,6 +245,9 @@ pub async fn update(
         }
         lifecycle::check_editable(current.status)?;
         let patch = input::parse_update(body, &state.regions, &current.region, current.kind, today(state))?;
+        if let Some(email) = &patch.referrer_email {
+            referrer_address(user, email)?;
+        }
         // Once registered, the conditions for planning cannot be taken back
         // by an edit: that is what withdrawing is for.
         let allowed = if patch.makes_incomplete() {

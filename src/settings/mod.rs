@@ -47,6 +47,12 @@ pub struct Settings {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret made in code (the demo's own key).
+    pub fn new(text: String) -> Secret {
+        Secret(text)
+    }
+
+    /// The secret itself, for the one place that uses it.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -173,7 +179,7 @@ pub struct WebSettings {
     pub token_days: u32,
     /// Roles that must use a second factor (TOTP) to sign in in the
     /// browser, e.g. `["admin", "coordinator"]`; other users may.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_list")]
     pub totp_required_roles: Vec<String>,
 }
 
@@ -209,7 +215,7 @@ struct RawServer {
     header_read_timeout_seconds: u64,
     max_connections: usize,
     max_connections_per_client: usize,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_list")]
     trusted_proxies: Vec<String>,
 }
 
@@ -389,8 +395,14 @@ impl Settings {
             ("web.session_absolute_hours", raw.web.session_absolute_hours),
             ("web.login_max_failures", raw.web.login_max_failures),
             ("web.login_window_minutes", raw.web.login_window_minutes),
-            ("web.login_max_delay_seconds", raw.web.login_max_delay_seconds),
-            ("web.login_client_max_failures", raw.web.login_client_max_failures),
+            (
+                "web.login_max_delay_seconds",
+                raw.web.login_max_delay_seconds,
+            ),
+            (
+                "web.login_client_max_failures",
+                raw.web.login_client_max_failures,
+            ),
             ("web.token_days", raw.web.token_days),
         ] {
             if value == 0 {
@@ -495,4 +507,27 @@ mod tests {
             "{problem}"
         );
     }
+}
+
+/// A list setting given as a list (TOML) or as one comma-separated string
+/// (an environment variable or a `--set` override).
+fn string_or_list<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        Either::Many(list) => list,
+    })
 }

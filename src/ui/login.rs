@@ -2,9 +2,10 @@
 //!
 //! A login starts a new session (a new id, whatever cookie came in) and
 //! ends the one the browser had. Failed logins are audited with the address
-//! tried; past `web.login_max_failures` within the window, further attempts
-//! for that address are refused without checking the password, so guessing
-//! costs an attacker the window each few tries.
+//! tried and counted by `auth::throttle`: per account a growing delay, per
+//! client address a limit (429 with a Dutch message saying how long to
+//! wait). After the password a session may still have steps to take (a
+//! code, a password change, enrolling a second factor: `ui::account`).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -17,16 +18,18 @@ use serde::Deserialize;
 use super::{landing, render, PageError, Viewer};
 use crate::auth::audit::{record_now, AuditEntry};
 use crate::auth::session::{self, LOGIN_ACTION, LOGIN_FAILED};
+use crate::auth::throttle::{self, Verdict};
 use crate::auth::users;
 use crate::config::Email;
 use crate::state::AppState;
+use crate::web::client::ClientAddr;
 
 #[derive(Template)]
 #[template(path = "pages/login.html")]
 struct LoginPage {
     email: String,
     next: String,
-    error: Option<&'static str>,
+    error: Option<String>,
     notice: Option<&'static str>,
 }
 
@@ -100,13 +103,14 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let now = state.now();
     let address = form.email.trim().to_lowercase();
     let next = safe_next(Some(&form.next));
-    let again = |status: StatusCode, error: &'static str| -> Result<Response, PageError> {
+    let again = |status: StatusCode, error: String| -> Result<Response, PageError> {
         let mut response = render(&LoginPage {
             email: address.clone(),
             next: next.clone().unwrap_or_default(),
@@ -119,29 +123,48 @@ pub async fn submit(
     let Ok(email) = Email::parse(&address) else {
         return again(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Vul een geldig e-mailadres in.",
+            "Vul een geldig e-mailadres in.".into(),
         );
     };
     let policy = &state.settings.web;
-    let failures = session::recent_failures(&state.store, email.as_str(), now, policy).await?;
-    if failures >= i64::from(policy.login_max_failures) {
-        audit_failure(&state, email.as_str(), "rate_limited").await?;
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Te veel mislukte pogingen voor dit adres. Probeer het later opnieuw.",
-        );
+    let client = client.key();
+    match throttle::check(&state.store, email.as_str(), &client, now, policy).await? {
+        Verdict::Go => {}
+        Verdict::WaitAccount(seconds) => {
+            audit_failure(&state, email.as_str(), "rate_limited").await?;
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Er is voor dit adres te vaak een verkeerd wachtwoord ingevuld. Wacht {} en probeer het opnieuw.",
+                    seconds_nl(seconds)
+                ),
+            );
+        }
+        Verdict::ClientBlocked(seconds) => {
+            audit_failure(&state, email.as_str(), "rate_limited").await?;
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Vanaf deze verbinding is te vaak verkeerd ingelogd. Probeer het over {} opnieuw.",
+                    seconds_nl(seconds)
+                ),
+            );
+        }
     }
     let Some(user) = users::verify_password(&state.store, &email, &form.password).await? else {
+        throttle::record_failure(&state.store, email.as_str(), &client, now, policy).await?;
         audit_failure(&state, email.as_str(), LOGIN_FAILED).await?;
         return again(
             StatusCode::UNAUTHORIZED,
-            "E-mailadres of wachtwoord klopt niet.",
+            "E-mailadres of wachtwoord klopt niet.".into(),
         );
     };
     if let Some(old) = session::cookie_value(&headers) {
         session::end_cookie(&state.store, old, now).await?;
     }
-    let started = session::start(&state.store, user.clone(), now).await?;
+    let flags = users::login_flags(&state.store, user.id).await?;
+    let stage = session::next_stage(None, flags, user.role, policy);
+    let started = session::start(&state.store, user.clone(), stage, now).await?;
     record_now(
         &state.store,
         AuditEntry {
@@ -149,19 +172,33 @@ pub async fn submit(
             user: Some(&user),
             action: LOGIN_ACTION,
             referral_id: None,
-            result: "ok",
+            result: if stage.is_some() { "password_ok" } else { "ok" },
             detail: None,
         },
     )
     .await?;
-    let target = next.unwrap_or_else(|| landing(user.role).to_string());
+    let target = match stage {
+        Some(stage) => super::account::stage_page(stage).to_string(),
+        None => next.unwrap_or_else(|| landing(user.role).to_string()),
+    };
     Ok(see_other(
         &target,
         Some(session::set_cookie(&started.cookie_value)),
     ))
 }
 
-/// A refused login, with the address tried: what the rate limit counts.
+/// "45 seconden", "1 minuut", "12 minuten": a wait, rounded up.
+fn seconds_nl(seconds: i64) -> String {
+    match seconds {
+        ..=1 => "1 seconde".into(),
+        2..=59 => format!("{seconds} seconden"),
+        60..=119 => "1 minuut".into(),
+        _ => format!("{} minuten", (seconds + 59) / 60),
+    }
+}
+
+/// A refused login, with the address tried (the audit trail; the throttle
+/// counts in its own table).
 async fn audit_failure(state: &AppState, email: &str, result: &str) -> Result<(), PageError> {
     record_now(
         &state.store,
@@ -187,7 +224,7 @@ pub struct LogoutForm {
 
 pub async fn logout(
     State(state): State<AppState>,
-    viewer: Viewer,
+    viewer: super::account::StepViewer,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, PageError> {
@@ -199,7 +236,7 @@ pub async fn logout(
         &state.store,
         AuditEntry {
             at: state.now(),
-            user: Some(&viewer.user),
+            user: Some(&viewer.session.user),
             action: "session.logout",
             referral_id: None,
             result: "ok",
@@ -233,6 +270,14 @@ mod tests {
         ] {
             assert_eq!(safe_next(Some(bad)), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn waits_are_said_in_dutch_and_rounded_up() {
+        assert_eq!(seconds_nl(1), "1 seconde");
+        assert_eq!(seconds_nl(32), "32 seconden");
+        assert_eq!(seconds_nl(60), "1 minuut");
+        assert_eq!(seconds_nl(601), "11 minuten");
     }
 
     #[test]

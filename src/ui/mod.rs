@@ -12,6 +12,7 @@
 //! synchroniser token ([`Viewer::check_csrf`]). `web::same_origin` also
 //! refuses cross-site writes before any handler runs. No GET changes state.
 
+mod account;
 mod admin;
 mod board;
 mod dashboard;
@@ -39,6 +40,21 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route(
+            "/login/code",
+            get(account::code_form).post(account::code_submit),
+        )
+        .route("/account", get(account::page))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::password_submit),
+        )
+        .route(
+            "/account/second-factor",
+            get(account::enrol_form).post(account::enrol_submit),
+        )
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/board", get(board::page))
         .route("/board/fragment", get(board::fragment))
         .route("/board/stamp", get(board::stamp))
@@ -160,6 +176,7 @@ impl Viewer {
         Chrome {
             items: items
                 .iter()
+                .chain(&[("/account", "Mijn account")])
                 .map(|(href, label)| NavItem {
                     href,
                     label,
@@ -177,10 +194,17 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer, Response> {
         match browser_session(parts, state).await {
-            Ok(Some(session)) => {
+            Ok(Some(session)) if session.stage.is_none() => {
                 parts.extensions.insert(session.user.clone());
                 Ok(Viewer::new(session, state))
             }
+            // Signed in with a step left: that step first.
+            Ok(Some(session)) => Err(Redirect::to(account::stage_page(
+                session
+                    .stage
+                    .unwrap_or(crate::auth::session::Stage::SecondFactor),
+            ))
+            .into_response()),
             Ok(None) => {
                 let target = OriginalUri::from_request_parts(parts, state)
                     .await
@@ -200,7 +224,9 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Viewer {
         state: &AppState,
     ) -> Result<Option<Viewer>, Response> {
         match browser_session(parts, state).await {
-            Ok(found) => Ok(found.map(|session| Viewer::new(session, state))),
+            Ok(found) => Ok(found
+                .filter(|session| session.stage.is_none())
+                .map(|session| Viewer::new(session, state))),
             Err(err) => Err(PageError::from(err).into_response()),
         }
     }

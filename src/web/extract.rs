@@ -38,17 +38,20 @@ where
 /// cookie is stopped before this: see `web::middleware::same_origin`.)
 pub async fn resolve(parts: &Parts, state: &AppState) -> Result<CurrentUser> {
     if let Some(token) = bearer_token(&parts.headers)? {
-        return users::user_by_token(&state.store, token)
+        return users::user_by_token(&state.store, token, state.now())
             .await?
             .ok_or(AppError::Unauthenticated);
     }
     match browser_session(parts, state).await? {
-        Some(found) => Ok(found.user),
-        None => Err(AppError::Unauthenticated),
+        // A session with a step left (second factor, password change) is
+        // not signed in yet, for the API as for the pages.
+        Some(found) if found.stage.is_none() => Ok(found.user),
+        _ => Err(AppError::Unauthenticated),
     }
 }
 
-/// The live browser session named by this request's cookie, if any.
+/// The live browser session named by this request's cookie, if any, at
+/// whatever stage (callers check [`Session::stage`]).
 /// (Callers keep the user in the request's extensions: `CurrentUser` and
 /// the pages' `Viewer` both do, so one request looks it up once.)
 pub async fn browser_session(parts: &Parts, state: &AppState) -> Result<Option<Session>> {

@@ -3,6 +3,7 @@
 //! The handlers themselves are in `api` and `ui`; the router is assembled
 //! at the top, in `routes`.
 
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

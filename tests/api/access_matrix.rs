@@ -550,11 +550,12 @@ impl Ctx<'_> {
                     Side::A => ("Ede", ORG_A),
                     Side::B => ("Winterswijk", ORG_B),
                 };
-                body(referral_of(
-                    &format!("ACM-NEW-{}", self.next()),
-                    municipality,
-                    org,
-                ))
+                let mut new = referral_of(&format!("ACM-NEW-{}", self.next()), municipality, org);
+                // A referrer names their own address (or none).
+                if who == Who::Referrer {
+                    new.as_object_mut().map(|b| b.remove("referrer_email"));
+                }
+                body(new)
             }
             Object::Referral => {
                 let id = self.register(side, false).await;
@@ -595,9 +596,14 @@ impl Ctx<'_> {
             }
             Object::User => {
                 let id = self.owner(side, who);
+                // The caller's own password: minting a token needs it.
+                let password = self
+                    .users
+                    .get(&who)
+                    .map_or_else(String::new, |u| u.password.clone());
                 Target {
                     vars: vec![("id", id.to_string())],
-                    body: Some(json!({ "label": "matrix" })),
+                    body: Some(json!({ "label": "matrix", "password": password })),
                 }
             }
             Object::UserChange => Target {
@@ -612,6 +618,7 @@ impl Ctx<'_> {
                     owner,
                     "matrix",
                     self.app.clock.now(),
+                    self.app.clock.now() + chrono::Duration::days(90),
                 )
                 .await
                 .expect("token");

@@ -332,7 +332,10 @@ story!(
         let mut browser = Browser::new(&app);
         browser.login(&chair).await;
         let issued = browser
-            .post_json(&format!("{path}/tokens"), &json!({"label": "terug"}))
+            .post_json(
+                &format!("{path}/tokens"),
+                &json!({"label": "terug", "password": chair.password}),
+            )
             .await;
         assert_eq!(issued.status(), StatusCode::CREATED);
         let token = json(issued).await["token"]
@@ -496,7 +499,11 @@ story!(users_manage_their_own_tokens_and_only_theirs, |app| {
     let own_tokens = format!("/api/v1/users/{}/tokens", referrer.id);
 
     let response = app
-        .post(&referrer, &own_tokens, &json!({"label": "export"}))
+        .post(
+            &referrer,
+            &own_tokens,
+            &json!({"label": "export", "password": referrer.password}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let issued = json(response).await;
@@ -509,11 +516,19 @@ story!(users_manage_their_own_tokens_and_only_theirs, |app| {
     );
 
     let foreign = app
-        .post(&other, &own_tokens, &json!({"label": "mine now"}))
+        .post(
+            &other,
+            &own_tokens,
+            &json!({"label": "mine now", "password": other.password}),
+        )
         .await;
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
     let blank = app
-        .post(&referrer, &own_tokens, &json!({"label": "  "}))
+        .post(
+            &referrer,
+            &own_tokens,
+            &json!({"label": "  ", "password": referrer.password}),
+        )
         .await;
     assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(fields(&json(blank).await), ["label"]);
@@ -551,7 +566,7 @@ story!(tokens_are_issued_to_their_owner_only, |app| {
         .post(
             &admin,
             &format!("/api/v1/users/{}/tokens", chair.id),
-            &json!({"label": "by admin"}),
+            &json!({"label": "by admin", "password": admin.password}),
         )
         .await;
     assert_eq!(for_chair.status(), StatusCode::FORBIDDEN);
@@ -575,7 +590,7 @@ story!(tokens_are_issued_to_their_owner_only, |app| {
         .post(
             &chair,
             &format!("/api/v1/users/{}/tokens", chair.id),
-            &json!({"label": "eigen"}),
+            &json!({"label": "eigen", "password": chair.password}),
         )
         .await;
     assert_eq!(own.status(), StatusCode::CREATED);
@@ -588,7 +603,11 @@ story!(tokens_are_issued_to_their_owner_only, |app| {
         chair.id
     );
     let not_an_id = app
-        .post(&admin, "/api/v1/users/abc/tokens", &json!({"label": "x"}))
+        .post(
+            &admin,
+            "/api/v1/users/abc/tokens",
+            &json!({"label": "x", "password": admin.password}),
+        )
         .await;
     assert_eq!(not_an_id.status(), StatusCode::NOT_FOUND);
 });

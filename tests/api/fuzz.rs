@@ -174,7 +174,7 @@ const ADD_SESSION_KEYS: &[&str] = &["region", "date", "start", "slots", "minutes
 const CANCEL_SESSION_KEYS: &[&str] = &["region", "date", "reason"];
 const USER_KEYS: &[&str] = &["email", "role", "region", "organisation", "municipality"];
 const USER_CHANGE_KEYS: &[&str] = &["active", "role", "region", "organisation", "municipality"];
-const TOKEN_KEYS: &[&str] = &["label"];
+const TOKEN_KEYS: &[&str] = &["label", "password"];
 
 fn valid_referral() -> Value {
     let mut body = referral_body("FUZZ-1", "Ede");
@@ -327,7 +327,7 @@ story!(
             &admin,
             Method::POST,
             &tokens,
-            json!({ "label": "export" }),
+            json!({ "label": "export", "password": admin.password }),
             TOKEN_KEYS,
         )
         .await;

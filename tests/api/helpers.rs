@@ -133,6 +133,11 @@ pub async fn spawn_app_with(db: Db, extra: &[(&str, String)]) -> TestApp {
         ("server.data_dir", dir.path().display().to_string()),
         ("database.url", url),
         ("planning.debounce_millis", "20".to_string()),
+        // A fixed test key: case text and second factors are sealed with it.
+        (
+            "security.encryption_key",
+            "dGVzdC1rZXktZm9yLWpidC1wbGFubmVyLXRlc3RzISE=".to_string(),
+        ),
     ];
     let overrides: Vec<(&str, String)> = overrides
         .iter()
@@ -194,9 +199,14 @@ impl TestApp {
             }
             _ => {}
         }
-        let created = create_user(&self.state.store, new, self.state.now())
-            .await
-            .expect("create user");
+        let created = create_user(
+            &self.state.store,
+            new,
+            self.state.settings.web.token_days,
+            self.state.now(),
+        )
+        .await
+        .expect("create user");
         TestUser {
             id: created.id,
             email,

@@ -13,6 +13,7 @@ mod alerts;
 mod audit_privacy;
 mod auth;
 mod browser;
+mod credentials;
 mod fuzz;
 mod mail;
 mod mail_outage;

@@ -115,47 +115,6 @@ story!(sessions_end_when_idle_and_after_the_absolute_limit, |app| {
     );
 });
 
-story!(
-    failed_logins_are_rate_limited_per_address_and_audited,
-    |app| {
-        let admin = app.user(Role::Admin, None).await;
-        let browser = Browser::new(&app);
-        for _ in 0..5 {
-            let wrong = browser
-                .post_form(
-                    "/login",
-                    &[("email", &admin.email), ("password", "guess")],
-                    &[],
-                )
-                .await;
-            assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-        }
-        // Even the right password is refused now, without being checked.
-        let mut right = Browser::new(&app);
-        let blocked = right.login(&admin).await;
-        assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(right.cookie.is_none());
-        // Another address is not affected.
-        let other = app.user(Role::Coordinator, None).await;
-        assert_eq!(
-            Browser::new(&app).login(&other).await.status(),
-            StatusCode::SEE_OTHER
-        );
-        // After the window it works again.
-        app.clock.advance(Duration::minutes(16));
-        assert_eq!(right.login(&admin).await.status(), StatusCode::SEE_OTHER);
-
-        let log = json(app.get(&admin, "/api/v1/audit?limit=50").await).await;
-        let refused = log["entries"]
-            .as_array()
-            .expect("entries")
-            .iter()
-            .filter(|e| e["action"] == "session.login" && e["result"] == "refused")
-            .count();
-        assert_eq!(refused, 5);
-    }
-);
-
 story!(cross_site_writes_are_refused_before_any_handler, |app| {
     let coordinator = app.user(Role::Coordinator, None).await;
     let mut browser = Browser::new(&app);

@@ -31,21 +31,24 @@ pub(super) async fn insert_token(
     label: &str,
     token: &str,
     now: DateTime<Utc>,
+    expires: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO api_tokens (user_id, token_hash, label, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(user_id)
     .bind(secrets::token_hash(token))
     .bind(label)
     .bind(to_millis(now))
+    .bind(to_millis(expires))
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")
 }
 
-/// Gives `user_id` another API token. The caller checks that the user
-/// exists and that `actor` may do this.
+/// Gives `user_id` another API token, valid until `expires`. The caller
+/// checks that the user exists and that `actor` may do this.
 #[tracing::instrument(skip(store, actor, label, now))]
 pub async fn create_token(
     store: &Store,
@@ -53,10 +56,11 @@ pub async fn create_token(
     user_id: i64,
     label: &str,
     now: DateTime<Utc>,
+    expires: DateTime<Utc>,
 ) -> anyhow::Result<IssuedToken> {
     let token = secrets::new_token()?;
     let mut tx = store.write().await.context("starting the transaction")?;
-    let id = insert_token(&mut tx, user_id, label, &token, now)
+    let id = insert_token(&mut tx, user_id, label, &token, now, expires)
         .await
         .context("inserting the token")?;
     let detail = format!("token {id} ({label}) for user {user_id}");
@@ -128,18 +132,143 @@ pub async fn verify_password(
     Ok(user.filter(|_| matches))
 }
 
-/// The active user owning this live token, or `None`.
-pub async fn user_by_token(store: &Store, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
+/// The active user owning this live token at `now` (not revoked, not
+/// expired), or `None`. Records the token's use, at most once a minute.
+pub async fn user_by_token(
+    store: &Store,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<CurrentUser>, sqlx::Error> {
     if !token.starts_with(secrets::TOKEN_PREFIX) {
         return Ok(None);
     }
+    let hash = secrets::token_hash(token);
     let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2"
+        "SELECT {USER_COLUMNS}, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = $2
+           AND (t.expires_at IS NULL OR t.expires_at > $3)"
     ))
-    .bind(secrets::token_hash(token))
+    .bind(&hash)
     .bind(true)
+    .bind(to_millis(now))
     .fetch_optional(&store.pool)
     .await?;
-    row.as_ref().map(current_user).transpose()
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let last_used: Option<i64> = row.try_get("last_used_at")?;
+    if last_used.is_none_or(|at| to_millis(now) - at >= 60_000) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(to_millis(now))
+            .bind(&hash)
+            .execute(&store.pool)
+            .await?;
+    }
+    current_user(&row).map(Some)
+}
+
+/// An API token as its owner sees it: never the token itself.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenRecord {
+    /// For revoking it.
+    pub id: i64,
+    /// What it is for.
+    pub label: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working (`None` only for tokens older than expiry).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used (to the minute), if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// User `user_id`'s tokens, newest first.
+pub async fn list_tokens(store: &Store, user_id: i64) -> Result<Vec<TokenRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, label, created_at, expires_at, last_used_at, revoked_at
+         FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&store.pool)
+    .await?;
+    let at =
+        |row: &sqlx::any::AnyRow, column: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+            Ok(row
+                .try_get::<Option<i64>, _>(column)?
+                .map(crate::store::time::from_millis))
+        };
+    rows.iter()
+        .map(|row| {
+            Ok(TokenRecord {
+                id: row.try_get("id")?,
+                label: row.try_get("label")?,
+                created_at: crate::store::time::from_millis(row.try_get("created_at")?),
+                expires_at: at(row, "expires_at")?,
+                last_used_at: at(row, "last_used_at")?,
+                revoked_at: at(row, "revoked_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What a login needs to know beyond the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFlags {
+    /// The password was made by an admin and must be changed first.
+    pub must_change_password: bool,
+    /// The user has a second factor (a TOTP secret).
+    pub has_second_factor: bool,
+}
+
+/// The [`LoginFlags`] of user `id` (all false for an unknown id).
+pub async fn login_flags(store: &Store, id: i64) -> Result<LoginFlags, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT CASE WHEN must_change_password THEN 1 ELSE 0 END AS must_change,
+                CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS has_totp
+         FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&store.pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(LoginFlags::default());
+    };
+    Ok(LoginFlags {
+        must_change_password: row.try_get::<i64, _>("must_change")? == 1,
+        has_second_factor: row.try_get::<i64, _>("has_totp")? == 1,
+    })
+}
+
+/// Sets user `id`'s password and ends the duty to change it; returns the
+/// open transaction so the caller writes its audit row in it.
+///
+/// # Errors
+/// Hashing or database errors.
+pub async fn set_password(
+    store: &Store,
+    id: i64,
+    password: &str,
+) -> anyhow::Result<crate::store::WriteTx> {
+    let hash = hash_off_thread(password.to_string()).await?;
+    let mut tx = store.write().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(false)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Makes user `id` change their password at the next login (a password
+/// the operator handed over is known to two people).
+pub async fn require_password_change(store: &Store, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET must_change_password = $1 WHERE id = $2")
+        .bind(true)
+        .bind(id)
+        .execute(&store.pool)
+        .await?;
+    Ok(())
 }

@@ -21,7 +21,10 @@ use crate::error::FieldError;
 use crate::store::time::{from_millis, to_millis};
 use crate::store::{is_unique_violation, Store};
 
-pub use credentials::{create_token, revoke_token, user_by_token, verify_password, IssuedToken};
+pub use credentials::{
+    create_token, list_tokens, login_flags, require_password_change, revoke_token, set_password,
+    user_by_token, verify_password, IssuedToken, LoginFlags, TokenRecord,
+};
 use credentials::{hash_off_thread, insert_token};
 pub use roles::{update_user, UpdateRefused, UserChange};
 
@@ -162,9 +165,10 @@ pub struct UserRecord {
 pub async fn create_user(
     store: &Store,
     user: NewUser,
+    token_days: u32,
     now: DateTime<Utc>,
 ) -> anyhow::Result<BootstrapUser> {
-    let (created, token) = create(store, None, user, now).await?;
+    let (created, token) = create(store, None, user, token_days, now).await?;
     let token = token.context("an operator's new user has a token")?;
     Ok(BootstrapUser {
         id: created.id,
@@ -185,15 +189,17 @@ pub async fn create_user_by(
     user: NewUser,
     now: DateTime<Utc>,
 ) -> anyhow::Result<CreatedUser> {
-    Ok(create(store, Some(actor), user, now).await?.0)
+    Ok(create(store, Some(actor), user, 0, now).await?.0)
 }
 
-/// With no `actor` (the operator) the user also gets an initial token.
+/// With no `actor` (the operator) the user also gets an initial token,
+/// valid for `token_days`.
 #[tracing::instrument(skip_all, fields(role = %user.role))]
 async fn create(
     store: &Store,
     actor: Option<&CurrentUser>,
     user: NewUser,
+    token_days: u32,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(CreatedUser, Option<String>)> {
     let password = secrets::new_password()?;
@@ -204,7 +210,10 @@ async fn create(
     // Hash before taking the write lock: it is the slow part.
     let password_hash = hash_off_thread(password.clone()).await?;
     let mut tx = store.write().await.context("starting the transaction")?;
-    let id = match insert_user(&mut tx, &user, &password_hash, now).await {
+    // A password an admin made is known to two people: it must be changed
+    // at the first login. The operator's (command line, demo) is not.
+    let must_change = actor.is_some();
+    let id = match insert_user(&mut tx, &user, &password_hash, must_change, now).await {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
             return Err(DuplicateEmail(user.email.to_string()).into())
@@ -212,7 +221,8 @@ async fn create(
         Err(e) => return Err(anyhow::Error::new(e).context("inserting the user")),
     };
     if let Some(token) = &token {
-        insert_token(&mut tx, id, INITIAL_TOKEN_LABEL, token, now)
+        let expires = now + chrono::Duration::days(i64::from(token_days));
+        insert_token(&mut tx, id, INITIAL_TOKEN_LABEL, token, now, expires)
             .await
             .context("inserting the initial token")?;
     }
@@ -245,11 +255,12 @@ async fn insert_user(
     conn: &mut sqlx::AnyConnection,
     user: &NewUser,
     password_hash: &str,
+    must_change_password: bool,
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (email, role, region_id, organisation, municipality_cbs, password_hash, active, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO users (email, role, region_id, organisation, municipality_cbs, password_hash, active, created_at, must_change_password)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(user.email.as_str())
     .bind(user.role.as_str())
@@ -259,6 +270,7 @@ async fn insert_user(
     .bind(password_hash)
     .bind(true)
     .bind(to_millis(now))
+    .bind(must_change_password)
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")
