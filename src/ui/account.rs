@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{format, landing, render, PageError, Said, Viewer};

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
+use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{field_list, format, render, Chrome, PageError, Said, Viewer};

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
-use axum::Form;
+use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};

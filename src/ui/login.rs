@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
+use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{landing, render, PageError, Viewer};

@@ -16,6 +16,7 @@ mod account;
 mod admin;
 mod board;
 mod dashboard;
+mod form;
 mod format;
 mod inbox;
 mod login;

@@ -532,3 +532,46 @@ crate::on_both_backends!(a_short_idle_timeout_does_not_end_a_session_in_use, |db
     assert_eq!(browser.get("/board").await.status(), StatusCode::SEE_OTHER);
     app.stop().await;
 });
+
+story!(page_forms_refuse_what_the_api_refuses, |app| {
+    let admin = app.user(Role::Admin, None).await;
+    let mut boss = Browser::new(&app);
+    boss.login(&admin).await;
+    let token = boss.csrf("/admin").await;
+    let raw = |body: String| {
+        boss.client
+            .post(app.url("/admin/users"))
+            .header(COOKIE, boss.cookie.clone().expect("cookie"))
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    // A NUL, bytes that are not UTF-8, an escape character: 422, naming
+    // the field, and nothing stored.
+    for (value, field) in [
+        ("Team%00Ede", "organisation"),
+        ("%FF%FE", "organisation"),
+        ("Team%1B[31m", "organisation"),
+    ] {
+        let response = raw(format!(
+            "csrf={token}&email=vorm@example.org&role=referrer&region=&organisation={value}&municipality="
+        ))
+        .await
+        .expect("request");
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{value}");
+        let page = response.text().await.expect("page");
+        assert!(page.contains(&format!("'{field}'")), "{page}");
+    }
+    let users = json(app.get(&admin, "/api/v1/users").await).await;
+    assert!(!users.to_string().contains("vorm@example.org"));
+    // The same through the API: refused as well.
+    let api = app
+        .post(
+            &admin,
+            "/api/v1/users",
+            &json!({"email": "vorm@example.org", "role": "referrer", "organisation": "Team\u{0}Ede"}),
+        )
+        .await;
+    assert_eq!(api.status(), StatusCode::UNPROCESSABLE_ENTITY);
+});
