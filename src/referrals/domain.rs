@@ -37,9 +37,12 @@ pub fn missing(safety_plan: bool, parents_informed: bool) -> Vec<&'static str> {
     missing
 }
 
-/// A pseudonymous case reference, e.g. `ST-EDE-0042`: 3 to 40 characters
-/// A-Z, a-z, 0-9 and `-`, with at least one letter, and nothing that looks
-/// like personal data (a valid BSN, a date).
+/// A pseudonymous case reference, e.g. `JBT-26-0815` (issued by jbt, the
+/// default) or `ST-EDE-0042` (typed by the referrer): 3 to 40 characters
+/// A-Z, a-z, 0-9 and `-`, with at least one letter and one digit (a name is
+/// not a reference), and nothing that looks like personal data (a valid
+/// BSN, a date). Stored in capitals, so references compare
+/// case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CaseRef(String);
@@ -53,6 +56,10 @@ pub enum InvalidCaseRef {
     Alphabet,
     #[error("must contain at least one letter")]
     NoLetter,
+    #[error("must contain at least one digit; a name is not a case reference (leave it empty and jbt issues one)")]
+    NoDigit,
+    #[error("references starting with JBT- are issued by jbt; leave it empty to get one")]
+    Reserved,
     #[error("looks like a citizen service number (BSN); use a pseudonymous case reference, never personal data")]
     LooksLikeBsn,
     #[error("looks like a date; use a pseudonymous case reference, never a birth date")]
@@ -73,13 +80,42 @@ impl CaseRef {
         if !text.bytes().any(|b| b.is_ascii_alphabetic()) {
             return Err(InvalidCaseRef::NoLetter);
         }
+        if !text.bytes().any(|b| b.is_ascii_digit()) {
+            return Err(InvalidCaseRef::NoDigit);
+        }
         if contains_bsn(text) {
             return Err(InvalidCaseRef::LooksLikeBsn);
         }
         if contains_date(text) {
             return Err(InvalidCaseRef::LooksLikeDate);
         }
-        Ok(CaseRef(text.to_string()))
+        Ok(CaseRef(text.to_ascii_uppercase()))
+    }
+
+    /// A reference typed by a person: [`CaseRef::parse`], and not in the
+    /// range jbt issues (`JBT-...`).
+    ///
+    /// # Errors
+    /// As [`CaseRef::parse`]; [`InvalidCaseRef::Reserved`] for `JBT-...`.
+    pub fn parse_typed(text: &str) -> Result<CaseRef, InvalidCaseRef> {
+        let parsed = Self::parse(text)?;
+        if parsed.0.starts_with(Self::ISSUED_PREFIX) {
+            return Err(InvalidCaseRef::Reserved);
+        }
+        Ok(parsed)
+    }
+
+    /// What every issued reference starts with.
+    pub const ISSUED_PREFIX: &'static str = "JBT-";
+
+    /// The `seq`-th reference jbt issues in `year`: `JBT-26-0815` (at
+    /// least four digits; more after 9,999 in a year).
+    pub fn issued(year: i32, seq: i64) -> CaseRef {
+        CaseRef(format!(
+            "{}{:02}-{seq:04}",
+            Self::ISSUED_PREFIX,
+            year.rem_euclid(100)
+        ))
     }
 
     /// The reference of the `n`-th evaluation of this case (`ABC-12-EVAL1`).
@@ -355,12 +391,37 @@ mod tests {
     fn shape_rules_are_enforced() {
         assert_eq!(CaseRef::parse("ab"), Err(InvalidCaseRef::Length));
         assert_eq!(CaseRef::parse(&"a".repeat(41)), Err(InvalidCaseRef::Length));
-        assert!(CaseRef::parse(&"a".repeat(40)).is_ok());
+        assert!(CaseRef::parse(&format!("{}1", "a".repeat(39))).is_ok());
         assert_eq!(CaseRef::parse("ab c"), Err(InvalidCaseRef::Alphabet));
         assert_eq!(CaseRef::parse("ab_c"), Err(InvalidCaseRef::Alphabet));
         assert_eq!(CaseRef::parse("Zoë-1"), Err(InvalidCaseRef::Alphabet));
         assert_eq!(CaseRef::parse("1234"), Err(InvalidCaseRef::NoLetter));
         assert_eq!(CaseRef::parse("12-34"), Err(InvalidCaseRef::NoLetter));
+    }
+
+    #[test]
+    fn names_are_not_references_and_case_does_not_matter() {
+        for name in ["Jan-Jansen", "Anna-de-Vries", "JANSEN", "familie-Bakker"] {
+            assert_eq!(CaseRef::parse(name), Err(InvalidCaseRef::NoDigit), "{name}");
+        }
+        assert_eq!(CaseRef::parse("jbt-26-0004"), CaseRef::parse("JBT-26-0004"));
+        assert_eq!(
+            CaseRef::parse("st-ede-0042").map(|r| r.to_string()),
+            Ok("ST-EDE-0042".into())
+        );
+        assert_eq!(
+            CaseRef::parse_typed("jbt-26-0004"),
+            Err(InvalidCaseRef::Reserved)
+        );
+        assert!(CaseRef::parse_typed("ST-EDE-0042").is_ok());
+    }
+
+    #[test]
+    fn issued_references_count_per_year_and_parse() {
+        assert_eq!(CaseRef::issued(2026, 815).as_str(), "JBT-26-0815");
+        assert_eq!(CaseRef::issued(2031, 12_345).as_str(), "JBT-31-12345");
+        let issued = CaseRef::issued(2026, 1);
+        assert_eq!(CaseRef::parse(issued.as_str()), Ok(issued));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use sqlx::AnyConnection;
 
 use super::access::{authorize, Action, Scope};
@@ -106,9 +106,17 @@ pub async fn register(
         } else {
             body
         };
-        let new = input::parse_create(body, &scope, &state.regions, today(state), due)?;
+        let mut new = input::parse_create(body, &scope, &state.regions, today(state), due)?;
         let on_behalf = referrer_address(user, &new.referrer_email)?;
         let mut tx = state.store.write().await?;
+        let typed = body
+            .case_ref
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        if !typed {
+            let year = today(state).year();
+            new.case_ref = store::issue_case_ref(&mut tx, year).await.map_err(stored)?;
+        }
         let id = insert(&mut tx, &new, user, state).await?;
         audit::ok(&mut tx, state, user, action, id, on_behalf).await?;
         let referral = reload(&mut tx, id).await?;
@@ -150,13 +158,13 @@ async fn insert(
         .await
         .map_err(|err| {
             if is_unique_violation(&err) {
-                Error::refused(
-                    format!(
-                        "a referral with case reference {} is already registered",
-                        new.case_ref
-                    ),
-                    format!("Aanmelding {} is al geregistreerd.", new.case_ref),
-                )
+                // Says nothing about the other referral, which may lie
+                // outside the caller's scope: no probing of references.
+                Error::Invalid(vec![FieldError::both(
+                    "case_ref",
+                    "this case reference cannot be used; leave it empty and jbt issues one",
+                    "Dit kenmerk kan niet worden gebruikt. Laat het leeg, dan geeft jbt een kenmerk.",
+                )])
             } else {
                 stored(err)
             }

@@ -11,12 +11,12 @@
 //! A session with a step left reaches only that step's page and `/logout`
 //! ([`StepViewer`]); every other page sends it to its step.
 
+use super::form::PageForm as Form;
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{format, landing, render, PageError, Said, Viewer};

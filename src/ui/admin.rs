@@ -1,11 +1,11 @@
 //! Administration: users and roles, and the audit log. Admins only; no
 //! case data here beyond the referral ids the audit log names.
 
+use super::form::PageForm as Form;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{field_list, format, render, Chrome, PageError, Said, Viewer};

@@ -80,7 +80,10 @@ pub fn check(body: &[u8]) -> Result<(), String> {
 }
 
 fn decode(raw: &[u8]) -> Option<String> {
-    let plus_as_space: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
     percent_decode(&plus_as_space)
         .decode_utf8()
         .ok()
@@ -107,7 +110,10 @@ mod tests {
 
     #[test]
     fn ordinary_text_with_accents_and_line_breaks_passes() {
-        assert_eq!(check(b"reason=Moeder+ziek%0D%0Avolgende+week&x=caf%C3%A9"), Ok(()));
+        assert_eq!(
+            check(b"reason=Moeder+ziek%0D%0Avolgende+week&x=caf%C3%A9"),
+            Ok(())
+        );
         assert_eq!(check(b""), Ok(()));
     }
 }

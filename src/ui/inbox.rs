@@ -2,11 +2,11 @@
 //! needed to decide, and the answer buttons. A coordinator sees all offers
 //! (read only: only the receiving table's chair answers).
 
+use super::form::PageForm as Form;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
-use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};

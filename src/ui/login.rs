@@ -7,12 +7,12 @@
 //! wait). After the password a session may still have steps to take (a
 //! code, a password change, enrolling a second factor: `ui::account`).
 
+use super::form::PageForm as Form;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{landing, render, PageError, Viewer};

@@ -7,11 +7,11 @@
 
 use std::future::Future;
 
+use super::form::PageForm as Form;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
-use super::form::PageForm as Form;
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};

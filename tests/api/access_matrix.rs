@@ -785,7 +785,7 @@ story!(lists_show_each_role_only_its_scope, |app| {
     let mut ids = HashMap::new();
     for (side, municipality, org) in [(Side::A, "Ede", ORG_A), (Side::B, "Winterswijk", ORG_B)] {
         let body = json!({
-            "case_ref": format!("SCOPE-{side:?}"),
+            "case_ref": format!("SCOPE-{side:?}1"),
             "municipality": municipality,
             "kind": "vtb",
             "referrer_kind": "local_team",
@@ -808,15 +808,21 @@ story!(lists_show_each_role_only_its_scope, |app| {
     ] {
         let seen = text(&app, &chair_b, path).await;
         assert!(
-            !seen.contains("SCOPE-A"),
+            !seen.contains("SCOPE-A1"),
             "chair B sees region A's case in {path}: {seen}"
         );
     }
     assert!(text(&app, &chair_b, "/api/v1/referrals")
         .await
-        .contains("SCOPE-B"));
+        .contains("SCOPE-B1"));
     let own = text(&app, &referrer, "/api/v1/referrals").await;
-    assert!(own.contains("SCOPE-A") && !own.contains("SCOPE-B"), "{own}");
+    assert!(
+        own.contains("SCOPE-A1") && !own.contains("SCOPE-B1"),
+        "{own}"
+    );
     let all = text(&app, &coordinator, "/api/v1/plan").await;
-    assert!(all.contains("SCOPE-A") && all.contains("SCOPE-B"), "{all}");
+    assert!(
+        all.contains("SCOPE-A1") && all.contains("SCOPE-B1"),
+        "{all}"
+    );
 });

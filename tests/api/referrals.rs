@@ -120,7 +120,11 @@ story!(
         body["child_12_plus"] = json!(true);
 
         let response = app
-            .post(&referrer, "/api/v1/referrals", &as_sent_by(&referrer, &body))
+            .post(
+                &referrer,
+                "/api/v1/referrals",
+                &as_sent_by(&referrer, &body),
+            )
             .await;
 
         assert_eq!(response.status(), StatusCode::CREATED);
@@ -819,5 +823,57 @@ story!(
             "{after}"
         );
         assert_eq!(after["booked_slot"], Value::Null);
+    }
+);
+
+story!(
+    references_are_issued_by_jbt_and_typed_ones_cannot_be_probed,
+    |app| {
+        let ede = app.user(Role::Referrer, Some(EDE_TEAM)).await;
+        let tiel = app.user(Role::Referrer, Some(TIEL_TEAM)).await;
+        // Left out: jbt issues the next reference of the year.
+        let mut body = registration("x", "Ede", EDE_TEAM);
+        body.as_object_mut().map(|b| b.remove("case_ref"));
+        let first = register(&app, &ede, &body).await;
+        let second = register(&app, &ede, &body).await;
+        let year = app.state.now().format("%y").to_string();
+        assert_eq!(first["case_ref"], format!("JBT-{year}-0001"));
+        assert_eq!(second["case_ref"], format!("JBT-{year}-0002"));
+
+        // A typed reference is the referrer's own; in capitals.
+        let typed = register(&app, &ede, &registration("st-ede-0042", "Ede", EDE_TEAM)).await;
+        assert_eq!(typed["case_ref"], "ST-EDE-0042");
+        // Another organisation typing it (in any case) learns nothing.
+        for probe in ["ST-EDE-0042", "st-ede-0042"] {
+            let response = app
+                .post(
+                    &tiel,
+                    "/api/v1/referrals",
+                    &as_sent_by(&tiel, &registration(probe, "Tiel", TIEL_TEAM)),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let text = json(response).await.to_string();
+            assert!(text.contains("cannot be used"), "{text}");
+            assert!(
+                !text.contains("registered") && !text.contains(&id_of(&typed).to_string()),
+                "{text}"
+            );
+        }
+        // Names and the issued range are refused, saying why.
+        for (bad, why) in [
+            ("Jan-Jansen", "a name is not a case reference"),
+            ("JBT-26-0815", "issued by jbt"),
+        ] {
+            let response = app
+                .post(
+                    &ede,
+                    "/api/v1/referrals",
+                    &as_sent_by(&ede, &registration(bad, "Ede", EDE_TEAM)),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(json(response).await.to_string().contains(why), "{bad}");
+        }
     }
 );

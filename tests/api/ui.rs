@@ -559,7 +559,11 @@ story!(page_forms_refuse_what_the_api_refuses, |app| {
         ))
         .await
         .expect("request");
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{value}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{value}"
+        );
         let page = response.text().await.expect("page");
         assert!(page.contains(&format!("'{field}'")), "{page}");
     }

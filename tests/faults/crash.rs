@@ -400,7 +400,7 @@ async fn crash_mid_flight(db: Db) {
     check_after_restart(&instance, &api, &writes, &seen).await;
 
     // And it goes on serving, planning included.
-    api.post_ok("/api/v1/referrals", &registration("CRASH-AFTER", "Ede"))
+    api.post_ok("/api/v1/referrals", &registration("CRASH-AFTER-1", "Ede"))
         .await;
     api.post_ok("/api/v1/plan/run", &json!({})).await;
     logs.extend(server.logs());

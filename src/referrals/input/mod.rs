@@ -41,9 +41,12 @@ pub const MAX_LIMIT: i64 = 500;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReferral {
-    /// Pseudonymous case reference: 3-40 characters A-Z, a-z, 0-9 and '-',
-    /// at least one letter; never a name, BSN or birth date.
-    #[schema(required = true, example = "ST-EDE-0042")]
+    /// Leave it out and jbt issues a reference (`JBT-26-0815`), the
+    /// default. A typed one (the referrer's own, e.g. `ST-EDE-0042`): 3-40
+    /// characters A-Z, a-z, 0-9 and '-', at least one letter and one digit,
+    /// compared case-insensitively; never a name, BSN or birth date, and
+    /// not starting with `JBT-`.
+    #[schema(example = "ST-EDE-0042")]
     pub case_ref: Option<String>,
     /// CBS code (`GM0228`) or name (`Ede`) of the child's municipality; it
     /// decides the home region.

@@ -57,13 +57,19 @@ pub fn parse_create(
     due: NaiveDate,
 ) -> Result<NewReferral, Error> {
     let mut p = Problems::default();
-    let case_ref = p
-        .required("case_ref", body.case_ref.as_deref())
-        .and_then(|text| {
-            CaseRef::parse(text.trim())
-                .map_err(|e| p.add("case_ref", e.to_string()))
-                .ok()
-        });
+    // Left out (or blank): jbt issues one when it stores the referral; a
+    // valid stand-in keeps the parsing in one piece until then.
+    let case_ref = match body
+        .case_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => Some(CaseRef::issued(0, 0)),
+        Some(text) => CaseRef::parse_typed(text)
+            .map_err(|e| p.add("case_ref", e.to_string()))
+            .ok(),
+    };
     let home = p.required("municipality", body.municipality.as_deref()).and_then(|text| {
         let found = regions.municipality(text);
         if found.is_none() {

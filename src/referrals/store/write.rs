@@ -6,9 +6,31 @@ use sqlx::{AnyConnection, Row};
 
 use super::rows::{dates_to_json, status_list, Arg, Args};
 use super::{NewOutcome, NewReferral, Patch};
-use crate::referrals::domain::minutes_needed;
+use crate::referrals::domain::{minutes_needed, CaseRef};
 use crate::referrals::lifecycle::{Event, Status};
 use crate::store::time::{to_date_text, to_millis};
+
+/// The next reference jbt issues in `year` (`JBT-26-0815`), counted in
+/// `case_ref_counters` inside the caller's write transaction, so two
+/// registrations never draw the same number.
+///
+/// # Errors
+/// Database errors.
+pub async fn issue_case_ref(conn: &mut AnyConnection, year: i32) -> Result<CaseRef, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO case_ref_counters (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+    )
+    .bind(i64::from(year))
+    .execute(&mut *conn)
+    .await?;
+    let seq: i64 =
+        sqlx::query("UPDATE case_ref_counters SET last = last + 1 WHERE year = $1 RETURNING last")
+            .bind(i64::from(year))
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("last")?;
+    Ok(CaseRef::issued(year, seq))
+}
 
 /// Registers a referral; returns its id. A taken `case_ref` is a unique
 /// violation (`crate::store::is_unique_violation`).
