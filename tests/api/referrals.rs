@@ -877,3 +877,50 @@ story!(
         }
     }
 );
+
+story!(
+    a_list_read_is_one_audit_row_naming_every_referral_shown,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let admin = app.user(Role::Admin, None).await;
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let referral = register(
+                &app,
+                &coordinator,
+                &registration(&format!("ST-EDE-07{n}0"), "Ede", EDE_TEAM),
+            )
+            .await;
+            ids.push(id_of(&referral));
+        }
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("count");
+        let list = app.get(&coordinator, "/api/v1/referrals?limit=50").await;
+        assert_eq!(list.status(), StatusCode::OK);
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("count");
+        assert_eq!(after - before, 1, "one row for the whole list");
+        // Each referral's history still shows that it was read, and by whom.
+        for id in &ids {
+            let log = json(
+                app.get(&admin, &format!("/api/v1/audit?referral_id={id}"))
+                    .await,
+            )
+            .await;
+            let read = log["entries"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .find(|e| e["action"] == "referral.read")
+                .unwrap_or_else(|| panic!("no read of {id} in {log}"));
+            assert_eq!(read["user_id"], coordinator.id);
+            let shown: Vec<i64> =
+                serde_json::from_value(read["referral_ids"].clone()).expect("ids");
+            assert!(ids.iter().all(|i| shown.contains(i)), "{shown:?}");
+        }
+    }
+);
