@@ -21,9 +21,13 @@ use crate::state::AppState;
 /// A demo user as printed at start-up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoUser {
+    /// The role's name (`coordinator`, `chair`, ...).
     pub role: String,
+    /// The login address, under `example.org`.
     pub email: String,
+    /// The generated password, in plain text (demo only).
     pub password: String,
+    /// The user's initial API token (bearer), in plain text (demo only).
     pub token: String,
 }
 

@@ -15,6 +15,7 @@ use crate::store::time::{from_date_text, to_date_text, to_millis};
 /// The wait at one table for a referral registered today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionForecast {
+    /// The region's id.
     pub region: String,
     /// The first free slot of a standard conversation, from tomorrow on.
     pub first_free: Option<NaiveDate>,

@@ -16,12 +16,16 @@ use crate::state::AppState;
 
 /// One logical message, to be sent to several people.
 pub struct Notice {
+    /// The mail kind (`offer`, `offer_accepted`, ...; see [`mail::Mail::kind`]).
     pub kind: &'static str,
+    /// The subject line, in Dutch.
     pub subject: String,
+    /// The body's paragraphs, in Dutch.
     pub paragraphs: Vec<String>,
     /// Stable per event: a repeat (a second plan run, a retried request)
     /// finds the mail already in the outbox and sends nothing.
     pub key: String,
+    /// The referral the message is about.
     pub referral_id: i64,
 }
 
@@ -73,6 +77,8 @@ pub async fn home(conn: &mut AnyConnection, offer: &Offer) -> Result<Vec<String>
     Ok(to)
 }
 
+/// The display name of the region with id `id`; the id itself if no such
+/// region is configured.
 pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
     RegionId::parse(id)
         .ok()
@@ -80,6 +86,8 @@ pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
         .map_or_else(|| id.to_string(), |r| r.name.clone())
 }
 
+/// The name of the municipality with CBS code `cbs`; the code itself if no
+/// such municipality is configured.
 pub fn municipality_name(regions: &RegionsConfig, cbs: &str) -> String {
     regions
         .municipality(cbs)

@@ -15,35 +15,54 @@ use crate::store::time::{from_date_text, from_millis, to_millis};
 /// An offer with what its receiving chair needs to decide on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {
+    /// The offer's id.
     pub id: i64,
+    /// The referral offered.
     pub referral_id: i64,
+    /// The slot held for it at the receiving table.
     pub slot_id: String,
     /// The referral's home region.
     pub from_region: String,
     /// The region whose table is asked.
     pub to_region: String,
+    /// Where the offer is in its life.
     pub status: OfferStatus,
+    /// When the offer was made.
     pub created_at: DateTime<Utc>,
+    /// The answer deadline; an open offer expires at this instant.
     pub expires_at: DateTime<Utc>,
+    /// When it was answered, expired or withdrawn; `None` while open.
     pub answered_at: Option<DateTime<Utc>>,
+    /// The user id of the chair who answered; `None` unless answered.
     pub answered_by: Option<i64>,
+    /// Why the table declined; only for a declined offer.
     pub decline_reason: Option<String>,
+    /// The referral's case reference.
     pub case_ref: String,
+    /// The referral's kind: `vtb`, `ots_end` or `evaluation`.
     pub kind: String,
+    /// CBS code of the referral's municipality (`GM0202`).
     pub municipality_cbs: String,
+    /// Local dates the family cannot come.
     pub unavailable: Vec<NaiveDate>,
+    /// Local date before which the referral cannot be discussed, if any.
     pub earliest: Option<NaiveDate>,
+    /// Local due date under the norm.
     pub due: NaiveDate,
     /// Slot length the referral needs.
     pub minutes: u32,
+    /// The offered slot's local date.
     pub slot_date: NaiveDate,
+    /// The instant the offered slot starts.
     pub slot_start: DateTime<Utc>,
+    /// The offered slot's length in minutes.
     pub slot_minutes: u32,
 }
 
 /// Who may see which offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OfferScope {
+    /// Every offer (coordinators).
     All,
     /// Offers to this region's table.
     ToRegion(String),
@@ -145,10 +164,15 @@ pub async fn list(
 /// An offer to create.
 #[derive(Debug, Clone)]
 pub struct NewOffer<'a> {
+    /// The referral offered.
     pub referral_id: i64,
+    /// The slot to hold at the receiving table.
     pub slot_id: &'a str,
+    /// The referral's home region.
     pub from_region: &'a str,
+    /// The region whose table is asked.
     pub to_region: &'a str,
+    /// The answer deadline.
     pub expires_at: DateTime<Utc>,
 }
 
@@ -207,10 +231,15 @@ pub async fn answer(
 /// An offer that was closed without an answer (expired or withdrawn).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
+    /// The offer's id.
     pub id: i64,
+    /// The referral it offered.
     pub referral_id: i64,
+    /// The slot it held.
     pub slot_id: String,
+    /// The referral's home region.
     pub from_region: String,
+    /// The region whose table was asked.
     pub to_region: String,
 }
 

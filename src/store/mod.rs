@@ -22,11 +22,15 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// How instants and dates are stored.
 pub mod time;
 
+/// Which database the store talks to, from the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// SQLite (`sqlite:`): embedded, one instance only.
     Sqlite,
+    /// PostgreSQL (`postgres://`, `postgresql://`).
     Postgres,
 }
 
@@ -35,6 +39,11 @@ pub enum Backend {
 pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
+    /// Accepts a URL starting with `sqlite:`, `postgres://` or
+    /// `postgresql://`; the rest is checked when connecting.
+    ///
+    /// # Errors
+    /// Any other scheme, with a message saying what is expected.
     pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
         if url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -46,6 +55,7 @@ impl DatabaseUrl {
         }
     }
 
+    /// The backend the URL names.
     pub fn backend(&self) -> Backend {
         if self.0.starts_with("sqlite:") {
             Backend::Sqlite
@@ -54,6 +64,7 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL as given, password included: only for connecting.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -81,9 +92,13 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The database handle: the connection pool and, on SQLite, the process's
+/// write lock. Cheap to clone (all clones share the pool and the lock).
 #[derive(Clone)]
 pub struct Store {
+    /// The connection pool; write transactions go through [`Store::write`].
     pub pool: AnyPool,
+    /// Which database it is.
     pub backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -203,6 +218,11 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs the migrations of the backend (`migrations/sqlite` or
+    /// `migrations/postgres`) not yet applied.
+    ///
+    /// # Errors
+    /// A migration fails or the applied ones do not match the files.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrator = match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),

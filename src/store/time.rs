@@ -7,10 +7,13 @@ pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// The instant `ms` milliseconds after the Unix epoch; out of range gives
+/// the earliest representable instant.
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// A local date as stored: `YYYY-MM-DD`.
 pub fn to_date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
