@@ -37,6 +37,11 @@ fn credentials_file(state: &AppState) -> PathBuf {
 
 /// Seeds users and referrals when the database has none; returns the demo
 /// users (read back from the data directory on later starts).
+///
+/// # Errors
+/// Storage errors, a demo user or referral that cannot be created, a
+/// scenario that cannot be generated, or the credentials file cannot be
+/// written.
 pub async fn seed(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
     let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
         .fetch_one(&state.store.pool)

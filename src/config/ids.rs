@@ -40,6 +40,10 @@ pub struct RegionId(String);
 
 impl RegionId {
     /// Parses a region id; see the type documentation for the rules.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] when `s` is empty or has a character other than
+    /// `a-z`, `0-9` and `-`.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         const WHAT: &str = "region id";
         if s.is_empty() {

@@ -226,6 +226,11 @@ const PIN_DAYS: i64 = 14;
 
 /// Builds a scenario; see the module docs. The result always passes
 /// [`Scenario::from_file`].
+///
+/// # Errors
+/// [`GeneratorError::Options`] for options out of range (every problem
+/// named); [`GeneratorError::Invalid`] if the result does not validate,
+/// which would be a bug.
 pub fn generate(
     config: &RegionsConfig,
     options: &GeneratorOptions,

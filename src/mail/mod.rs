@@ -117,6 +117,9 @@ pub fn compose(
 /// Writes `mail` to the outbox, due now. Call it with the transaction of
 /// the change that causes the mail. Returns `false` when a mail with the
 /// same key is already there (then nothing changes).
+///
+/// # Errors
+/// Storage errors; a duplicate key is not an error.
 pub async fn enqueue(
     conn: &mut sqlx::AnyConnection,
     mail: &Mail,

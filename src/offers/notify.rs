@@ -30,6 +30,9 @@ pub struct Notice {
 }
 
 /// Writes one mail per recipient to the outbox (each recipient once).
+///
+/// # Errors
+/// Storage errors from the outbox.
 pub async fn send(
     conn: &mut AnyConnection,
     state: &AppState,
@@ -60,17 +63,26 @@ pub async fn send(
 }
 
 /// The chairs of `region`.
+///
+/// # Errors
+/// Storage errors.
 pub async fn chairs(conn: &mut AnyConnection, region: &str) -> Result<Vec<String>, sqlx::Error> {
     store::user_emails(conn, "chair", Some(region)).await
 }
 
 /// Every coordinator.
+///
+/// # Errors
+/// Storage errors.
 pub async fn coordinators(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     store::user_emails(conn, "coordinator", None).await
 }
 
 /// The chairs of the referral's home region and the coordinators: those
 /// who plan again when a neighbouring table cannot help.
+///
+/// # Errors
+/// Storage errors.
 pub async fn home(conn: &mut AnyConnection, offer: &Offer) -> Result<Vec<String>, sqlx::Error> {
     let mut to = chairs(conn, &offer.from_region).await?;
     to.extend(coordinators(conn).await?);

@@ -123,6 +123,10 @@ fn offer_from_row(row: &AnyRow) -> Result<Offer, sqlx::Error> {
 }
 
 /// One offer, whoever it is for (the caller checks the scope).
+///
+/// # Errors
+/// Storage errors, or a row that cannot be decoded (an unknown status, a
+/// bad date).
 #[tracing::instrument(skip(conn))]
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Offer>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE o.id = $1");
@@ -137,6 +141,9 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Offer>, sql
 pub const LIST_LIMIT: i64 = 500;
 
 /// Offers in `scope`, newest first, optionally of one status.
+///
+/// # Errors
+/// Storage errors, or a row that cannot be decoded.
 #[tracing::instrument(skip(conn))]
 pub async fn list(
     conn: &mut AnyConnection,
@@ -178,6 +185,9 @@ pub struct NewOffer<'a> {
 
 /// Creates an open offer unless the referral or the slot already has one
 /// (the partial unique indexes); returns the new id.
+///
+/// # Errors
+/// Storage errors; a conflict with an open offer is `Ok(None)`.
 #[tracing::instrument(skip(conn))]
 pub async fn insert_open(
     conn: &mut AnyConnection,
@@ -205,6 +215,9 @@ pub async fn insert_open(
 
 /// Records the answer to an open offer; `false` if it was not open (any
 /// more): someone else answered, or it expired or was withdrawn.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn, reason))]
 pub async fn answer(
     conn: &mut AnyConnection,
@@ -261,6 +274,9 @@ fn closed_from_rows(rows: &[AnyRow]) -> Result<Vec<Closed>, sqlx::Error> {
 }
 
 /// Open offers whose time is up become `expired`; returns them.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn expire_due(
     conn: &mut AnyConnection,
@@ -280,6 +296,9 @@ pub async fn expire_due(
 /// Open offers whose referral is no longer tentatively planned in the
 /// offered slot (moved by the planner, booked elsewhere or there, withdrawn,
 /// cancelled) become `withdrawn`; returns them.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn withdraw_stale(
     conn: &mut AnyConnection,
@@ -302,6 +321,9 @@ pub async fn withdraw_stale(
 /// Open offers whose slot another referral's booking took (a booking made
 /// directly, not through the offer) become `withdrawn`; returns them. Such
 /// an offer would pin two referrals to one slot in the next plan run.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn withdraw_taken(
     conn: &mut AnyConnection,
@@ -322,6 +344,9 @@ pub async fn withdraw_taken(
 
 /// Withdraws one offer if it is still open (its slot was booked for
 /// another referral); `false` if it was not open.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn withdraw(
     conn: &mut AnyConnection,
@@ -337,6 +362,9 @@ pub async fn withdraw(
 }
 
 /// Per referral, how many of its offers were declined or expired.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn refused_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     let rows = sqlx::query(
@@ -351,6 +379,9 @@ pub async fn refused_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>,
 }
 
 /// E-mail addresses of the active users with `role`, optionally of one region.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn user_emails(
     conn: &mut AnyConnection,

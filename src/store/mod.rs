@@ -159,6 +159,9 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
     /// Connects (creating a SQLite file when needed) and runs the migrations.
+    ///
+    /// # Errors
+    /// As [`Store::connect_with`].
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Store> {
         Store::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
     }
@@ -166,6 +169,11 @@ impl Store {
     /// [`Store::connect`] with the pool's acquire timeout. While PostgreSQL
     /// refuses connections, sqlx keeps trying to connect until this runs
     /// out and then reports `PoolTimedOut`, which the API answers with 503.
+    ///
+    /// # Errors
+    /// The URL cannot be parsed, the database cannot be reached within
+    /// `acquire_timeout`, a SQLite setting cannot be applied, or a migration
+    /// fails.
     pub async fn connect_with(
         url: &DatabaseUrl,
         max_connections: u32,
@@ -235,6 +243,9 @@ impl Store {
     }
 
     /// Starts a write transaction (see the module docs for SQLite).
+    ///
+    /// # Errors
+    /// Storage errors beginning the transaction.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
         let lock = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
@@ -264,6 +275,9 @@ impl Store {
 /// Reads a BOOLEAN column. The Any driver cannot decode SQLite's booleans,
 /// so queries select them as `CAST(col AS INTEGER)`, which both backends
 /// understand, and this turns the integer back into a bool.
+///
+/// # Errors
+/// The column is missing or not an integer.
 pub fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;
     row.try_get::<i64, _>(column).map(|v| v != 0)

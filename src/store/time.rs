@@ -20,6 +20,9 @@ pub fn to_date_text(d: NaiveDate) -> String {
 
 /// Dates in the database were written by `to_date_text`; anything else is
 /// corrupt data and reported as such.
+///
+/// # Errors
+/// [`sqlx::Error::Decode`] when `s` is not `YYYY-MM-DD`.
 pub fn from_date_text(s: &str) -> Result<NaiveDate, sqlx::Error> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| sqlx::Error::Decode(format!("bad date {s:?} in the database: {e}").into()))
