@@ -21,9 +21,13 @@ use crate::state::AppState;
 /// A demo user as printed at start-up.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoUser {
+    /// The role's name (`coordinator`, `chair`, ...).
     pub role: String,
+    /// The login address, under `example.org`.
     pub email: String,
+    /// The generated password, in plain text (demo only).
     pub password: String,
+    /// The user's initial API token (bearer), in plain text (demo only).
     pub token: String,
 }
 
@@ -33,6 +37,11 @@ fn credentials_file(state: &AppState) -> PathBuf {
 
 /// Seeds users and referrals when the database has none; returns the demo
 /// users (read back from the data directory on later starts).
+///
+/// # Errors
+/// Storage errors, a demo user or referral that cannot be created, a
+/// scenario that cannot be generated, or the credentials file cannot be
+/// written.
 pub async fn seed(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
     let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
         .fetch_one(&state.store.pool)

@@ -84,7 +84,7 @@ pub enum Error {
     /// change made by someone else meanwhile), in English and Dutch.
     #[error("{}", .0.message)]
     Refused(Refusal),
-    /// The database failed; `crate::store::is_unavailable` tells an outage
+    /// The database failed; `crate::web::error::is_unavailable` tells an outage
     /// (try again later) from a fault.
     #[error(transparent)]
     Store(#[from] sqlx::Error),

@@ -12,6 +12,8 @@ pub struct Replanner {
 }
 
 impl Replanner {
+    /// A handle and the receiving end of its queue, on which each request
+    /// arrives as its reason; the plan-run loop (`jobs`) owns the receiver.
     pub fn channel() -> (Replanner, mpsc::UnboundedReceiver<String>) {
         let (tx, rx) = mpsc::unbounded_channel();
         (Replanner { tx }, rx)

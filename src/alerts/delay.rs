@@ -83,6 +83,10 @@ fn foreseen_delay(p: &Placement) -> Option<i64> {
 
 /// Tells municipal contacts about foreseen delays; runs inside the plan
 /// run's transaction, so the mails exist exactly when the plan does.
+///
+/// # Errors
+/// Storage errors reading or writing the alert state or the outbox; the
+/// caller then rolls the plan run back.
 pub async fn after_plan(tx: &mut WriteTx, context: &PlanContext<'_>) -> anyhow::Result<()> {
     let state = context.state;
     let now = context.now;

@@ -15,6 +15,7 @@ use crate::store::time::{from_date_text, to_date_text, to_millis};
 /// The wait at one table for a referral registered today.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionForecast {
+    /// The region's id.
     pub region: String,
     /// The first free slot of a standard conversation, from tomorrow on.
     pub first_free: Option<NaiveDate>,
@@ -32,6 +33,9 @@ pub struct RegionForecast {
 /// Forecasts one region's wait from the slots and referrals tables: the
 /// first slot long enough for a standard conversation that is not
 /// cancelled, not planned or booked, and not held for an open offer.
+///
+/// # Errors
+/// Storage errors, or a date in the database that is not `YYYY-MM-DD`.
 pub async fn region_forecast(
     conn: &mut AnyConnection,
     region: &RegionConfig,
@@ -93,6 +97,9 @@ pub async fn region_forecast(
 /// as often as wanted and from several instances: the `forecast_digests`
 /// row is inserted first, in the transaction that enqueues the mails, and
 /// only the one that inserts it sends. Returns the number of digests.
+///
+/// # Errors
+/// Storage errors; digests already committed for other regions stay sent.
 pub async fn forecast_digest(state: &AppState) -> anyhow::Result<usize> {
     let now = state.now();
     let tz = state.regions.timezone;

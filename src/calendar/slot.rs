@@ -15,10 +15,13 @@ pub struct CalendarSlot {
     /// `food-valley-20261202-0900` (see [`super::slot_id`]). Regenerating the
     /// calendar gives the same id for the same slot.
     pub id: String,
+    /// The region whose table holds it.
     pub region: RegionId,
     /// Local date (in the configured time zone).
     pub date: NaiveDate,
+    /// The instant it starts.
     pub start: DateTime<Utc>,
+    /// Its length in minutes.
     pub minutes: u32,
 }
 

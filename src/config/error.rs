@@ -10,8 +10,11 @@ use std::fmt;
 /// carries the line and column).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigProblem {
+    /// The file, as given to the loader (`config/regions.toml`).
     pub file: String,
+    /// The path of the offending value; empty when there is none.
     pub key: String,
+    /// What is wrong, in English.
     pub message: String,
 }
 
@@ -32,18 +35,22 @@ impl fmt::Display for ConfigProblem {
 pub struct ConfigErrors(pub Vec<ConfigProblem>);
 
 impl ConfigErrors {
+    /// The problems, in the order found.
     pub fn problems(&self) -> &[ConfigProblem] {
         &self.0
     }
 
+    /// How many problems there are.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The problems, in the order found.
     pub fn iter(&self) -> std::slice::Iter<'_, ConfigProblem> {
         self.0.iter()
     }

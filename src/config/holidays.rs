@@ -47,6 +47,7 @@ pub enum Blocking {
 }
 
 impl Blocking {
+    /// Parses the configuration value (`hard`, `soft`).
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "hard" => Some(Self::Hard),
@@ -59,19 +60,25 @@ impl Blocking {
 /// A holiday that falls on some date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holiday {
+    /// The id of the rule or period it comes from (`koningsdag`).
     pub id: String,
+    /// Display name, in Dutch (`Koningsdag`).
     pub name: String,
+    /// Whether tables may still sit on it.
     pub blocking: Blocking,
 }
 
 /// A day of the year, without the year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct MonthDay {
+    /// 1 to 12.
     pub month: u32,
+    /// 1 to 31.
     pub day: u32,
 }
 
 impl MonthDay {
+    /// The month and day of `date`.
     pub fn of(date: NaiveDate) -> Self {
         Self {
             month: date.month(),
@@ -86,14 +93,25 @@ impl MonthDay {
 pub enum HolidayDate {
     /// Same day every year (in years where it exists: 29 February only in
     /// leap years).
-    Fixed { month: u32, day: u32 },
+    Fixed {
+        /// 1 to 12.
+        month: u32,
+        /// 1 to 31.
+        day: u32,
+    },
     /// `offset_days` after Easter Sunday (negative: before).
-    EasterOffset { offset_days: i32 },
+    EasterOffset {
+        /// Days after Easter Sunday; negative for before.
+        offset_days: i32,
+    },
     /// `month`/`day`, moved by `if_sunday_offset_days` when that is a Sunday
     /// (Koningsdag: 27 April, or 26 April when the 27th is a Sunday).
     FixedUnlessSunday {
+        /// 1 to 12.
         month: u32,
+        /// 1 to 31.
         day: u32,
+        /// Days to move the date by when it is a Sunday (negative: earlier).
         if_sunday_offset_days: i32,
     },
 }
@@ -101,9 +119,13 @@ pub enum HolidayDate {
 /// A holiday occurring once a year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HolidayRule {
+    /// Stable identifier (`koningsdag`).
     pub id: String,
+    /// Display name, in Dutch.
     pub name: String,
+    /// When it falls.
     pub date: HolidayDate,
+    /// Whether tables may still sit on it.
     pub blocking: Blocking,
 }
 
@@ -153,14 +175,20 @@ impl HolidayRule {
 /// comes before `start` the period runs over New Year (e.g. 20 Dec - 3 Jan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HolidayPeriod {
+    /// Stable identifier.
     pub id: String,
+    /// Display name, in Dutch.
     pub name: String,
+    /// First day, inclusive.
     pub start: MonthDay,
+    /// Last day, inclusive.
     pub end: MonthDay,
+    /// Whether tables may still sit in it.
     pub blocking: Blocking,
 }
 
 impl HolidayPeriod {
+    /// Whether `date` lies in the period (in any year).
     pub fn contains(&self, date: NaiveDate) -> bool {
         let d = MonthDay::of(date);
         if self.start <= self.end {
@@ -182,7 +210,9 @@ impl HolidayPeriod {
 /// All holiday rules and periods of the configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HolidayRules {
+    /// Single days (`[[holidays.rule]]`), in file order.
     pub rules: Vec<HolidayRule>,
+    /// Stretches of days (`[[holidays.period]]`), in file order.
     pub periods: Vec<HolidayPeriod>,
 }
 

@@ -40,6 +40,10 @@ pub struct RegionId(String);
 
 impl RegionId {
     /// Parses a region id; see the type documentation for the rules.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] when `s` is empty or has a character other than
+    /// `a-z`, `0-9` and `-`.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         const WHAT: &str = "region id";
         if s.is_empty() {
@@ -58,6 +62,7 @@ impl RegionId {
         Ok(Self(s.to_owned()))
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -71,6 +76,10 @@ impl RegionId {
 pub struct CbsCode(String);
 
 impl CbsCode {
+    /// Parses a CBS code; see the type documentation for the rules.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] unless the input is `GM` (any case) and four digits.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let bytes = s.as_bytes();
         let ok = bytes.len() == 6
@@ -87,6 +96,7 @@ impl CbsCode {
         }
     }
 
+    /// The code as text, uppercase (`GM0228`).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -101,6 +111,11 @@ impl CbsCode {
 pub struct Email(String);
 
 impl Email {
+    /// Parses an e-mail address; see the type documentation for the rules.
+    ///
+    /// # Errors
+    /// [`InvalidValue`] on whitespace or control characters, not exactly one
+    /// `@`, an empty local part or domain, or an empty domain label.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         const WHAT: &str = "e-mail address";
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -158,6 +173,7 @@ impl Email {
         Ok(Self(s.to_ascii_lowercase()))
     }
 
+    /// The address as text, domain in lowercase.
     pub fn as_str(&self) -> &str {
         &self.0
     }

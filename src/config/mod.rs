@@ -39,17 +39,23 @@ pub struct RegionsConfig {
     pub timezone: chrono_tz::Tz,
     /// Days within which a referral should be discussed.
     pub norm_days: u32,
+    /// Whether tables sit on soft holidays (`soft_holidays`).
     pub soft_holidays: SoftHolidayPolicy,
     /// In file order.
     pub regions: Vec<RegionConfig>,
+    /// Dates on which one region's table does not sit (`[[closure]]`), in
+    /// file order.
     pub closures: Vec<Closure>,
+    /// The holiday rules and periods (`[holidays]`), shared by all regions.
     pub holidays: HolidayRules,
 }
 
 /// One region and its table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegionConfig {
+    /// Stable identifier (`achterhoek`).
     pub id: RegionId,
+    /// Display name (`Achterhoek`).
     pub name: String,
     /// Symmetric: if A lists B, B lists A.
     pub neighbours: Vec<RegionId>,
@@ -57,6 +63,7 @@ pub struct RegionConfig {
     pub arrivals_per_week: f64,
     /// Referral kinds this table handles.
     pub kinds: Vec<ReferralKind>,
+    /// The member municipalities.
     pub municipalities: Vec<Municipality>,
     /// Weekly sessions; never overlapping on the same weekday.
     pub sessions: Vec<SessionTemplate>,
@@ -68,6 +75,7 @@ impl RegionConfig {
         self.kinds.contains(&kind)
     }
 
+    /// Whether `other` is listed as a neighbour of this region.
     pub fn is_neighbour(&self, other: &RegionId) -> bool {
         self.neighbours.contains(other)
     }
@@ -91,7 +99,9 @@ impl RegionConfig {
 /// A municipality taking part in a region's table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Municipality {
+    /// Display name (`Doetinchem`).
     pub name: String,
+    /// CBS municipality code (`GM0222`).
     pub cbs: CbsCode,
     /// Where mail about this municipality's referrals goes.
     pub contact: Email,
@@ -102,11 +112,15 @@ pub struct Municipality {
 /// `start + i * slot_minutes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SessionTemplate {
+    /// The day of the week the session is held.
     #[serde(serialize_with = "serialize_weekday")]
     pub weekday: Weekday,
+    /// Local start time of the first slot (Europe/Amsterdam wall clock).
     #[serde(serialize_with = "serialize_hhmm")]
     pub start: NaiveTime,
+    /// Number of consecutive slots.
     pub slots: u32,
+    /// Length of each slot in minutes.
     pub slot_minutes: u32,
 }
 
@@ -129,9 +143,11 @@ impl SessionTemplate {
 /// A date on which a region's table does not sit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Closure {
+    /// The region whose table is closed.
     pub region: RegionId,
     /// Local date.
     pub date: NaiveDate,
+    /// Why, as written in the configuration.
     pub reason: String,
 }
 
@@ -148,6 +164,7 @@ pub enum ReferralKind {
 }
 
 impl ReferralKind {
+    /// Every kind, in configuration order.
     pub const ALL: [ReferralKind; 3] = [Self::Vtb, Self::OtsEnd, Self::Evaluation];
 
     /// Parses the configuration name (`vtb`, `ots_end`, `evaluation`).
@@ -155,6 +172,8 @@ impl ReferralKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The configuration name (`vtb`, `ots_end`, `evaluation`), also used in
+    /// the database and the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Vtb => "vtb",
@@ -191,6 +210,7 @@ pub enum SoftHolidayPolicy {
 }
 
 impl SoftHolidayPolicy {
+    /// Parses the configuration value (`avoid`, `allow`).
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "avoid" => Some(Self::Avoid),
@@ -236,6 +256,10 @@ fn serialize_hhmm<S: Serializer>(time: &NaiveTime, s: S) -> Result<S::Ok, S::Err
 
 impl RegionsConfig {
     /// Reads and validates a configuration file.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not valid TOML, or breaks any rule of the
+    /// configuration; every problem is listed.
     pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
         let file = path.display().to_string();
         match std::fs::read_to_string(path) {
@@ -249,21 +273,32 @@ impl RegionsConfig {
     }
 
     /// Loads [`DEFAULT_REGIONS_PATH`] relative to the current directory.
+    ///
+    /// # Errors
+    /// As [`RegionsConfig::load`].
     pub fn load_default() -> Result<Self, ConfigErrors> {
         Self::load(Path::new(DEFAULT_REGIONS_PATH))
     }
 
     /// The compiled-in copy of the shipped `config/regions.toml`.
+    ///
+    /// # Errors
+    /// Only if the shipped file is invalid (a test checks it is not).
     pub fn builtin() -> Result<Self, ConfigErrors> {
         Self::from_toml_str(DEFAULT_REGIONS_TOML, "config/regions.toml (built in)")
     }
 
     /// Parses and validates configuration text; `file` is only used to label
     /// problems.
+    ///
+    /// # Errors
+    /// The text is not valid TOML or breaks any rule of the configuration;
+    /// every problem is listed, each with its key.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Self, ConfigErrors> {
         validate::from_toml_str(text, file)
     }
 
+    /// The region with this id, if configured.
     pub fn region(&self, id: &RegionId) -> Option<&RegionConfig> {
         self.regions.iter().find(|r| &r.id == id)
     }

@@ -16,8 +16,11 @@ pub const SLOT_MINUTES: RangeInclusive<u32> = 30..=240;
 /// slot length in minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionShape {
+    /// Local start time of the first slot (Europe/Amsterdam wall clock).
     pub start: NaiveTime,
+    /// Number of consecutive slots.
     pub slots: u32,
+    /// Length of each slot in minutes.
     pub slot_minutes: u32,
 }
 
@@ -25,8 +28,11 @@ pub struct SessionShape {
 /// `minutes`, `date`), in English (API, configuration) and Dutch (pages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionProblem {
+    /// The field it concerns (`start`, `slots`, `minutes`, `date`).
     pub field: &'static str,
+    /// What is wrong, in English.
     pub message: String,
+    /// The same in Dutch.
     pub dutch: String,
 }
 

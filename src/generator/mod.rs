@@ -113,12 +113,16 @@ impl fmt::Display for RegionSet {
 /// What to generate; see the module docs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratorOptions {
+    /// Seed of every random stream; the same options give the same file.
     pub seed: u64,
     /// Weeks of slots from the local date of `now`.
     pub weeks: u32,
+    /// Which regions: the configured ones or a synthetic map.
     pub regions: RegionSet,
     /// Scale factor on every region's arrivals (1.0 = as configured).
     pub load: f64,
+    /// The scenario's present: the backlog is waiting at this instant and
+    /// slots start from its local date ([`default_now`] by default).
     pub now: DateTime<FixedOffset>,
     /// Days of arrivals before `now` that are still waiting (14).
     pub backlog_days: u32,
@@ -222,6 +226,11 @@ const PIN_DAYS: i64 = 14;
 
 /// Builds a scenario; see the module docs. The result always passes
 /// [`Scenario::from_file`].
+///
+/// # Errors
+/// [`GeneratorError::Options`] for options out of range (every problem
+/// named); [`GeneratorError::Invalid`] if the result does not validate,
+/// which would be a bug.
 pub fn generate(
     config: &RegionsConfig,
     options: &GeneratorOptions,

@@ -4,6 +4,7 @@
 //! the mail module's own.
 
 pub mod plan_run;
+/// The scenario of a plan run, read from the database.
 pub mod scenario;
 
 use std::time::Duration;

@@ -15,7 +15,9 @@ use crate::store::time::{from_millis, to_millis};
 /// A referral the run may move, with its current tentative slot.
 #[derive(Debug, Clone)]
 pub struct FreeReferral {
+    /// The referral's database id.
     pub id: i64,
+    /// The slot id the last run planned it in (tentative); `None` when unplanned.
     pub planned_slot: Option<String>,
     /// The slot held for its open offer to a neighbouring table: pinned in
     /// the scenario, but not a confirmed booking.
@@ -26,9 +28,15 @@ pub struct FreeReferral {
     pub own_table_note: Option<String>,
 }
 
+/// A scenario read from the database, in both forms, with the referrals the
+/// run may move.
 pub struct Built {
+    /// The scenario in file form, as `jbt plan --scenario` would read it.
     pub file: ScenarioFile,
+    /// The same, checked and indexed for the planner.
     pub scenario: Scenario,
+    /// The referrals the run may move (registered or planned, including
+    /// those holding an offered slot), in registration order.
     pub free: Vec<FreeReferral>,
 }
 
@@ -38,10 +46,22 @@ pub fn scenario_id(id: i64) -> String {
     format!("r{id}")
 }
 
+/// The database id in a scenario id (`r42` gives 42); `None` for any other
+/// shape.
 pub fn referral_id(scenario_id: &str) -> Option<i64> {
     scenario_id.strip_prefix('r')?.parse().ok()
 }
 
+/// Reads the scenario of a plan run at `now` from the database: the regions
+/// and norm from `regions`, the open slots starting from `now` on, the
+/// referrals waiting for a conversation (registered, planned) and the
+/// bookings still to come (pinned). Slots held for open offers are pinned
+/// too. A slot too close for a neighbouring table to answer an offer in time
+/// (see `offers`) is its own region's only.
+///
+/// # Errors
+/// A query fails or a row cannot be read, or the rows make an invalid
+/// scenario (the message lists the problems).
 pub async fn scenario_from_db(
     conn: &mut AnyConnection,
     regions: &RegionsConfig,

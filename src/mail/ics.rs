@@ -176,6 +176,10 @@ fn utc_offset(seconds: i32) -> String {
 /// stored for `Confirmed` and `Moved`, and *before* the slot is taken off the
 /// referral for `Cancelled` (the slot says which event to cancel). A
 /// `Cancelled` for a referral without a booked slot does nothing.
+///
+/// # Errors
+/// `Confirmed` or `Moved` for a referral without a booked slot; storage
+/// errors reading the booking or the chairs, or writing the outbox.
 pub async fn booking_invites(
     conn: &mut AnyConnection,
     state: &AppState,

@@ -31,12 +31,17 @@ pub struct Mail {
     /// What kind of mail (`delay_alert`, `delay_all_clear`, `forecast_digest`,
     /// `invitation`, ...): for the outbox list and metrics, not for the reader.
     pub kind: &'static str,
+    /// The recipient's address.
     pub to: String,
+    /// The subject line, in Dutch.
     pub subject: String,
+    /// The plain-text body, footer included.
     pub text: String,
+    /// The HTML body; empty if rendering failed (the text then goes alone).
     pub html: String,
     /// An iCalendar object (METHOD:REQUEST or CANCEL) sent along.
     pub ics: Option<String>,
+    /// The referral the mail is about, if any (kept in the outbox row).
     pub referral_id: Option<i64>,
     /// Stable per logical mail; see the module docs.
     pub key: String,
@@ -112,6 +117,9 @@ pub fn compose(
 /// Writes `mail` to the outbox, due now. Call it with the transaction of
 /// the change that causes the mail. Returns `false` when a mail with the
 /// same key is already there (then nothing changes).
+///
+/// # Errors
+/// Storage errors; a duplicate key is not an error.
 pub async fn enqueue(
     conn: &mut sqlx::AnyConnection,
     mail: &Mail,

@@ -70,6 +70,11 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 
 /// Sends every mail due now (by the app's clock) once; returns how many
 /// attempts were made. For tests and one-off runs; the loop does the same.
+///
+/// # Errors
+/// The mail transport cannot be built from the settings (a bad
+/// `mail.from` or SMTP URL), or storage errors while claiming or marking
+/// mails. A failed delivery is not an error: it is recorded on the mail.
 pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     let sender = Sender::from_settings(&state.settings)?;
     deliver_due(state, &sender, None).await

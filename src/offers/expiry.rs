@@ -15,6 +15,10 @@ use crate::store::chain_is_retryable_conflict;
 /// It also withdraws open offers whose slot was booked directly for another
 /// referral: left open, they would pin two referrals to one slot and every
 /// plan run would fail on the scenario.
+///
+/// # Errors
+/// Storage errors; nothing is changed then. A collision with another
+/// transaction (PostgreSQL) is tried again first, three tries in all.
 pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
     // PostgreSQL may pick this run as the victim of a deadlock with a plan
     // run touching the same offers and referrals; the work is all in one

@@ -66,6 +66,7 @@ pub enum OfferStatus {
 }
 
 impl OfferStatus {
+    /// Every status, open first.
     pub const ALL: [OfferStatus; 5] = [
         OfferStatus::Open,
         OfferStatus::Accepted,
@@ -85,6 +86,8 @@ impl OfferStatus {
         }
     }
 
+    /// The status stored as `text` (see [`OfferStatus::as_str`]); `None`
+    /// for any other text.
     pub fn parse(text: &str) -> Option<OfferStatus> {
         OfferStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }

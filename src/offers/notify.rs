@@ -16,16 +16,23 @@ use crate::state::AppState;
 
 /// One logical message, to be sent to several people.
 pub struct Notice {
+    /// The mail kind (`offer`, `offer_accepted`, ...; see [`mail::Mail::kind`]).
     pub kind: &'static str,
+    /// The subject line, in Dutch.
     pub subject: String,
+    /// The body's paragraphs, in Dutch.
     pub paragraphs: Vec<String>,
     /// Stable per event: a repeat (a second plan run, a retried request)
     /// finds the mail already in the outbox and sends nothing.
     pub key: String,
+    /// The referral the message is about.
     pub referral_id: i64,
 }
 
 /// Writes one mail per recipient to the outbox (each recipient once).
+///
+/// # Errors
+/// Storage errors from the outbox.
 pub async fn send(
     conn: &mut AnyConnection,
     state: &AppState,
@@ -56,23 +63,34 @@ pub async fn send(
 }
 
 /// The chairs of `region`.
+///
+/// # Errors
+/// Storage errors.
 pub async fn chairs(conn: &mut AnyConnection, region: &str) -> Result<Vec<String>, sqlx::Error> {
     store::user_emails(conn, "chair", Some(region)).await
 }
 
 /// Every coordinator.
+///
+/// # Errors
+/// Storage errors.
 pub async fn coordinators(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     store::user_emails(conn, "coordinator", None).await
 }
 
 /// The chairs of the referral's home region and the coordinators: those
 /// who plan again when a neighbouring table cannot help.
+///
+/// # Errors
+/// Storage errors.
 pub async fn home(conn: &mut AnyConnection, offer: &Offer) -> Result<Vec<String>, sqlx::Error> {
     let mut to = chairs(conn, &offer.from_region).await?;
     to.extend(coordinators(conn).await?);
     Ok(to)
 }
 
+/// The display name of the region with id `id`; the id itself if no such
+/// region is configured.
 pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
     RegionId::parse(id)
         .ok()
@@ -80,6 +98,8 @@ pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
         .map_or_else(|| id.to_string(), |r| r.name.clone())
 }
 
+/// The name of the municipality with CBS code `cbs`; the code itself if no
+/// such municipality is configured.
 pub fn municipality_name(regions: &RegionsConfig, cbs: &str) -> String {
     regions
         .municipality(cbs)

@@ -14,6 +14,9 @@ use crate::store::WriteTx;
 /// longer needs, offers new cross-region placements to the receiving
 /// table, and tells the coordinators and the municipal contact about
 /// referrals that no table took.
+///
+/// # Errors
+/// Storage errors; the caller then rolls the plan run back.
 pub async fn after_plan(tx: &mut WriteTx, context: &PlanContext<'_>) -> anyhow::Result<()> {
     let (state, now) = (context.state, context.now);
     let regions = &state.regions;

@@ -15,35 +15,54 @@ use crate::store::time::{from_date_text, from_millis, to_millis};
 /// An offer with what its receiving chair needs to decide on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {
+    /// The offer's id.
     pub id: i64,
+    /// The referral offered.
     pub referral_id: i64,
+    /// The slot held for it at the receiving table.
     pub slot_id: String,
     /// The referral's home region.
     pub from_region: String,
     /// The region whose table is asked.
     pub to_region: String,
+    /// Where the offer is in its life.
     pub status: OfferStatus,
+    /// When the offer was made.
     pub created_at: DateTime<Utc>,
+    /// The answer deadline; an open offer expires at this instant.
     pub expires_at: DateTime<Utc>,
+    /// When it was answered, expired or withdrawn; `None` while open.
     pub answered_at: Option<DateTime<Utc>>,
+    /// The user id of the chair who answered; `None` unless answered.
     pub answered_by: Option<i64>,
+    /// Why the table declined; only for a declined offer.
     pub decline_reason: Option<String>,
+    /// The referral's case reference.
     pub case_ref: String,
+    /// The referral's kind: `vtb`, `ots_end` or `evaluation`.
     pub kind: String,
+    /// CBS code of the referral's municipality (`GM0202`).
     pub municipality_cbs: String,
+    /// Local dates the family cannot come.
     pub unavailable: Vec<NaiveDate>,
+    /// Local date before which the referral cannot be discussed, if any.
     pub earliest: Option<NaiveDate>,
+    /// Local due date under the norm.
     pub due: NaiveDate,
     /// Slot length the referral needs.
     pub minutes: u32,
+    /// The offered slot's local date.
     pub slot_date: NaiveDate,
+    /// The instant the offered slot starts.
     pub slot_start: DateTime<Utc>,
+    /// The offered slot's length in minutes.
     pub slot_minutes: u32,
 }
 
 /// Who may see which offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OfferScope {
+    /// Every offer (coordinators).
     All,
     /// Offers to this region's table.
     ToRegion(String),
@@ -104,6 +123,10 @@ fn offer_from_row(row: &AnyRow) -> Result<Offer, sqlx::Error> {
 }
 
 /// One offer, whoever it is for (the caller checks the scope).
+///
+/// # Errors
+/// Storage errors, or a row that cannot be decoded (an unknown status, a
+/// bad date).
 #[tracing::instrument(skip(conn))]
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Offer>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE o.id = $1");
@@ -118,6 +141,9 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Offer>, sql
 pub const LIST_LIMIT: i64 = 500;
 
 /// Offers in `scope`, newest first, optionally of one status.
+///
+/// # Errors
+/// Storage errors, or a row that cannot be decoded.
 #[tracing::instrument(skip(conn))]
 pub async fn list(
     conn: &mut AnyConnection,
@@ -145,15 +171,23 @@ pub async fn list(
 /// An offer to create.
 #[derive(Debug, Clone)]
 pub struct NewOffer<'a> {
+    /// The referral offered.
     pub referral_id: i64,
+    /// The slot to hold at the receiving table.
     pub slot_id: &'a str,
+    /// The referral's home region.
     pub from_region: &'a str,
+    /// The region whose table is asked.
     pub to_region: &'a str,
+    /// The answer deadline.
     pub expires_at: DateTime<Utc>,
 }
 
 /// Creates an open offer unless the referral or the slot already has one
 /// (the partial unique indexes); returns the new id.
+///
+/// # Errors
+/// Storage errors; a conflict with an open offer is `Ok(None)`.
 #[tracing::instrument(skip(conn))]
 pub async fn insert_open(
     conn: &mut AnyConnection,
@@ -181,6 +215,9 @@ pub async fn insert_open(
 
 /// Records the answer to an open offer; `false` if it was not open (any
 /// more): someone else answered, or it expired or was withdrawn.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn, reason))]
 pub async fn answer(
     conn: &mut AnyConnection,
@@ -207,10 +244,15 @@ pub async fn answer(
 /// An offer that was closed without an answer (expired or withdrawn).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
+    /// The offer's id.
     pub id: i64,
+    /// The referral it offered.
     pub referral_id: i64,
+    /// The slot it held.
     pub slot_id: String,
+    /// The referral's home region.
     pub from_region: String,
+    /// The region whose table was asked.
     pub to_region: String,
 }
 
@@ -232,6 +274,9 @@ fn closed_from_rows(rows: &[AnyRow]) -> Result<Vec<Closed>, sqlx::Error> {
 }
 
 /// Open offers whose time is up become `expired`; returns them.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn expire_due(
     conn: &mut AnyConnection,
@@ -251,6 +296,9 @@ pub async fn expire_due(
 /// Open offers whose referral is no longer tentatively planned in the
 /// offered slot (moved by the planner, booked elsewhere or there, withdrawn,
 /// cancelled) become `withdrawn`; returns them.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn withdraw_stale(
     conn: &mut AnyConnection,
@@ -273,6 +321,9 @@ pub async fn withdraw_stale(
 /// Open offers whose slot another referral's booking took (a booking made
 /// directly, not through the offer) become `withdrawn`; returns them. Such
 /// an offer would pin two referrals to one slot in the next plan run.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn withdraw_taken(
     conn: &mut AnyConnection,
@@ -293,6 +344,9 @@ pub async fn withdraw_taken(
 
 /// Withdraws one offer if it is still open (its slot was booked for
 /// another referral); `false` if it was not open.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn withdraw(
     conn: &mut AnyConnection,
@@ -308,6 +362,9 @@ pub async fn withdraw(
 }
 
 /// Per referral, how many of its offers were declined or expired.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn refused_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     let rows = sqlx::query(
@@ -322,6 +379,9 @@ pub async fn refused_counts(conn: &mut AnyConnection) -> Result<Vec<(i64, i64)>,
 }
 
 /// E-mail addresses of the active users with `role`, optionally of one region.
+///
+/// # Errors
+/// Storage errors.
 #[tracing::instrument(skip(conn))]
 pub async fn user_emails(
     conn: &mut AnyConnection,

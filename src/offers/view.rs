@@ -12,11 +12,16 @@ use super::OfferStatus;
 use crate::config::RegionsConfig;
 use crate::referrals::view::{MunicipalityView, RegionView, SlotView};
 
+/// An offer as its receiving chair (or a coordinator) sees it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OfferView {
+    /// The offer's id.
     pub id: i64,
+    /// Where the offer is in its life.
     pub status: OfferStatus,
+    /// The referral offered.
     pub referral_id: i64,
+    /// The referral's case reference.
     #[schema(example = "ST-ARN-0042")]
     pub case_ref: String,
     /// `vtb`, `ots_end` or `evaluation`.
@@ -24,6 +29,7 @@ pub struct OfferView {
     pub kind: String,
     /// The referral's own region.
     pub home_region: RegionView,
+    /// The municipality the referral comes from.
     pub municipality: MunicipalityView,
     /// The table that is asked.
     pub to_region: RegionView,
@@ -43,7 +49,10 @@ pub struct OfferView {
     /// expires and counts as declined.
     #[schema(example = "2026-12-02T08:00:00+01:00")]
     pub deadline: String,
+    /// When it was answered, expired or withdrawn (RFC 3339, local offset);
+    /// `None` while open.
     pub answered_at: Option<String>,
+    /// Why the table declined; only for a declined offer.
     pub decline_reason: Option<String>,
 }
 
@@ -52,6 +61,8 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 impl OfferView {
+    /// The view of `offer`, with region and municipality names from
+    /// `regions` and times in its time zone.
     pub fn new(offer: &Offer, regions: &RegionsConfig) -> OfferView {
         let tz = regions.timezone;
         let region = |id: &str| RegionView {
@@ -92,5 +103,6 @@ impl OfferView {
 /// `GET /offers`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OfferList {
+    /// The offers listed.
     pub items: Vec<OfferView>,
 }

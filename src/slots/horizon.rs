@@ -11,6 +11,10 @@ use crate::store::time::{to_date_text, to_millis};
 /// Writes the slots of the configured weekly sessions from today to the
 /// end of the horizon. Existing slots are left alone, so a cancelled
 /// session stays cancelled and an id never changes meaning.
+///
+/// # Errors
+/// The horizon end is out of the date range, or storage errors (then no
+/// slot is added).
 pub async fn sync_horizon(state: &AppState) -> anyhow::Result<usize> {
     let tz = state.regions.timezone;
     let today = state.now().with_timezone(&tz).date_naive();

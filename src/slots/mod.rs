@@ -22,19 +22,27 @@ pub use horizon::sync_horizon;
 /// A slot with what occupies it, for lists and the board.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SlotView {
+    /// The slot's stable id (`food-valley-20261202-0900`).
     pub id: String,
+    /// The region whose table holds it.
     pub region: String,
+    /// Local date, YYYY-MM-DD.
     pub date: String,
+    /// Start, RFC 3339 with the local (Europe/Amsterdam) offset.
     pub start: String,
+    /// Length in minutes.
     pub minutes: i64,
     /// `free`, `tentative` (planned, not confirmed), `offered` (held for an
     /// open offer to this table), `booked`, `held` (the conversation took
     /// place) or `cancelled`.
     pub state: String,
+    /// `template` (a weekly session) or `extra` (an added session).
     pub origin: String,
     /// The referral planned or booked here, when the viewer may see it.
     pub referral_id: Option<i64>,
+    /// The referral's case reference, with the referral.
     pub case_ref: Option<String>,
+    /// The referral's own region, with the referral.
     pub referral_region: Option<String>,
     /// `vtb`, `ots_end` or `evaluation`, with the referral.
     pub kind: Option<String>,
@@ -71,7 +79,11 @@ pub fn sees_case(user: &crate::auth::CurrentUser, slot: &SlotView) -> bool {
 }
 
 /// Slots of some regions between two local dates (inclusive), with the
-/// referral planned or booked on each.
+/// referral planned or booked on each, ordered by start. The referral of
+/// a cancelled slot is hidden; scope checks are the caller's.
+///
+/// # Errors
+/// Storage errors.
 pub async fn list(
     state: &AppState,
     regions: &[String],

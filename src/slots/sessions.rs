@@ -17,7 +17,12 @@ use crate::store::time::{from_millis, to_date_text, to_millis};
 
 /// Cancels a region's session on a date (e.g. the chair is ill): its slots
 /// are cancelled and the referrals on them go back to the planner.
-/// Returns the referral ids that lost their slot.
+/// Returns the number of slots cancelled and the referral ids that lost
+/// their slot.
+///
+/// # Errors
+/// Storage errors (through [`Error::Store`] or [`Error::Internal`]);
+/// nothing is cancelled then.
 pub async fn cancel_session(
     state: &AppState,
     user: &crate::auth::CurrentUser,

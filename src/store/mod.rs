@@ -22,11 +22,15 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// How instants and dates are stored.
 pub mod time;
 
+/// Which database the store talks to, from the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// SQLite (`sqlite:`): embedded, one instance only.
     Sqlite,
+    /// PostgreSQL (`postgres://`, `postgresql://`).
     Postgres,
 }
 
@@ -35,6 +39,11 @@ pub enum Backend {
 pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
+    /// Accepts a URL starting with `sqlite:`, `postgres://` or
+    /// `postgresql://`; the rest is checked when connecting.
+    ///
+    /// # Errors
+    /// Any other scheme, with a message saying what is expected.
     pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
         if url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -46,6 +55,7 @@ impl DatabaseUrl {
         }
     }
 
+    /// The backend the URL names.
     pub fn backend(&self) -> Backend {
         if self.0.starts_with("sqlite:") {
             Backend::Sqlite
@@ -54,6 +64,7 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL as given, password included: only for connecting.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -81,9 +92,13 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
+/// The database handle: the connection pool and, on SQLite, the process's
+/// write lock. Cheap to clone (all clones share the pool and the lock).
 #[derive(Clone)]
 pub struct Store {
+    /// The connection pool; write transactions go through [`Store::write`].
     pub pool: AnyPool,
+    /// Which database it is.
     pub backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -144,6 +159,9 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Store {
     /// Connects (creating a SQLite file when needed) and runs the migrations.
+    ///
+    /// # Errors
+    /// As [`Store::connect_with`].
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Store> {
         Store::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
     }
@@ -151,6 +169,11 @@ impl Store {
     /// [`Store::connect`] with the pool's acquire timeout. While PostgreSQL
     /// refuses connections, sqlx keeps trying to connect until this runs
     /// out and then reports `PoolTimedOut`, which the API answers with 503.
+    ///
+    /// # Errors
+    /// The URL cannot be parsed, the database cannot be reached within
+    /// `acquire_timeout`, a SQLite setting cannot be applied, or a migration
+    /// fails.
     pub async fn connect_with(
         url: &DatabaseUrl,
         max_connections: u32,
@@ -203,6 +226,11 @@ impl Store {
         Ok(store)
     }
 
+    /// Runs the migrations of the backend (`migrations/sqlite` or
+    /// `migrations/postgres`) not yet applied.
+    ///
+    /// # Errors
+    /// A migration fails or the applied ones do not match the files.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let migrator = match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
@@ -215,6 +243,9 @@ impl Store {
     }
 
     /// Starts a write transaction (see the module docs for SQLite).
+    ///
+    /// # Errors
+    /// Storage errors beginning the transaction.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
         let lock = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
@@ -244,6 +275,9 @@ impl Store {
 /// Reads a BOOLEAN column. The Any driver cannot decode SQLite's booleans,
 /// so queries select them as `CAST(col AS INTEGER)`, which both backends
 /// understand, and this turns the integer back into a bool.
+///
+/// # Errors
+/// The column is missing or not an integer.
 pub fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;
     row.try_get::<i64, _>(column).map(|v| v != 0)

@@ -7,16 +7,22 @@ pub fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// The instant `ms` milliseconds after the Unix epoch; out of range gives
+/// the earliest representable instant.
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// A local date as stored: `YYYY-MM-DD`.
 pub fn to_date_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
 /// Dates in the database were written by `to_date_text`; anything else is
 /// corrupt data and reported as such.
+///
+/// # Errors
+/// [`sqlx::Error::Decode`] when `s` is not `YYYY-MM-DD`.
 pub fn from_date_text(s: &str) -> Result<NaiveDate, sqlx::Error> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|e| sqlx::Error::Decode(format!("bad date {s:?} in the database: {e}").into()))
