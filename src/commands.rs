@@ -410,3 +410,43 @@ pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<New
         _ => Err(problems),
     }
 }
+
+/// `jbt audit archive`: audit rows older than the retention period to a
+/// file in the data directory, then out of the database.
+pub fn audit_archive(
+    args: ServiceArgs,
+    before: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let (state, _requests) = match state_for(&args, false).await? {
+            Ok(built) => built,
+            Err(code) => return Ok(code),
+        };
+        let now = state.now();
+        let result = crate::auth::audit_archive::archive(
+            &state.store,
+            &state.settings.data_dir,
+            before,
+            now.date_naive(),
+            state.settings.audit.retention_days,
+            now,
+        )
+        .await;
+        match result {
+            Ok(done) => {
+                match &done.file {
+                    Some(file) => {
+                        println!("archived {} audit rows to {}", done.rows, file.display())
+                    }
+                    None => println!("no audit rows to archive"),
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(err) if err.is::<crate::auth::audit_archive::ArchiveRefused>() => {
+                eprintln!("jbt: {err}");
+                Ok(ExitCode::from(EXIT_INVALID_INPUT))
+            }
+            Err(err) => Err(err),
+        }
+    })
+}

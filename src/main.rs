@@ -94,6 +94,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The audit log's retention.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Check the region configuration and print a summary.
     CheckConfig {
         /// Default: the built-in `config/regions.toml`.
@@ -141,6 +146,21 @@ enum UserCommand {
         #[arg(long)]
         municipality: Option<String>,
         email: String,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write audit rows older than the retention period to a file in the
+    /// data directory, then remove them from the database (recorded in the
+    /// log itself).
+    Archive {
+        /// Archive rows written before this date (YYYY-MM-DD, UTC midnight);
+        /// default and latest allowed: today minus audit.retention_days.
+        #[arg(long)]
+        before: Option<chrono::NaiveDate>,
         #[command(flatten)]
         service: ServiceArgs,
     },
@@ -214,6 +234,9 @@ fn main() -> ExitCode {
                 email,
             },
         ),
+        Command::Audit {
+            command: AuditCommand::Archive { before, service },
+        } => commands::audit_archive(service.into(), before),
     };
     result.unwrap_or_else(|err| {
         eprintln!("jbt: {err:#}");

@@ -173,9 +173,7 @@ enum Value {
 
 /// Matching rows, newest first.
 pub async fn list(store: &Store, filter: AuditFilter) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let mut sql = String::from(
-        "SELECT id, at, user_id, role, action, referral_id, result, detail, request_id, referral_ids FROM audit_log",
-    );
+    let mut sql = String::from(&format!("SELECT {ROW_COLUMNS} FROM audit_log"));
     let mut values: Vec<Value> = Vec::new();
     let mut conditions: Vec<String> = Vec::new();
     if let Some(id) = filter.referral_id {
@@ -212,7 +210,12 @@ pub async fn list(store: &Store, filter: AuditFilter) -> Result<Vec<AuditRow>, s
         .collect()
 }
 
-fn audit_row(row: &AnyRow) -> Result<AuditRow, sqlx::Error> {
+/// The columns [`audit_row`] reads.
+pub(crate) const ROW_COLUMNS: &str =
+    "id, at, user_id, role, action, referral_id, result, detail, request_id, referral_ids";
+
+/// One stored row, decoded.
+pub(crate) fn audit_row(row: &AnyRow) -> Result<AuditRow, sqlx::Error> {
     Ok(AuditRow {
         id: row.try_get("id")?,
         at: from_millis(row.try_get("at")?),

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod audit_archive;
 pub mod password;
 pub mod second_factor;
 mod secrets;

@@ -40,6 +40,16 @@ pub struct Settings {
     pub web: WebSettings,
     /// Encryption at rest.
     pub security: SecuritySettings,
+    /// Retention of the audit log.
+    pub audit: AuditSettings,
+}
+
+/// How long audit rows stay in the database.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// Rows younger than this many days are never archived (removed from
+    /// the database by `jbt audit archive`); at least 365.
+    pub retention_days: u32,
 }
 
 /// A secret from configuration; `Debug` never shows it.
@@ -205,6 +215,7 @@ struct Raw {
     web: WebSettings,
     #[serde(default)]
     security: SecuritySettings,
+    audit: AuditSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,6 +431,15 @@ impl Settings {
                 );
             }
         }
+        if raw.audit.retention_days < 365 {
+            problem(
+                "audit.retention_days",
+                format!(
+                    "must be at least 365 (a year of history), not {}",
+                    raw.audit.retention_days
+                ),
+            );
+        }
         if let Some(key) = &raw.security.encryption_key {
             if crate::crypto::Cipher::from_base64(key.expose()).is_err() {
                 problem(
@@ -449,6 +469,7 @@ impl Settings {
                 offers: raw.offers,
                 web: raw.web,
                 security: raw.security,
+                audit: raw.audit,
             }),
             _ => Err(ConfigErrors(problems)),
         }

@@ -23,6 +23,7 @@ use sqlx::{AnyPool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// How instants and dates are stored.
+mod archive;
 pub mod time;
 
 /// Which database the store talks to, from the URL's scheme.

@@ -10,6 +10,7 @@ mod smtp_sink;
 
 mod access_matrix;
 mod alerts;
+mod audit_archive;
 mod audit_privacy;
 mod auth;
 mod browser;
