@@ -15,6 +15,7 @@ mod net;
 mod tcp_proxy;
 
 mod crash;
+mod files;
 mod outage;
 mod pii;
 mod scan;
