@@ -461,3 +461,86 @@ async fn a_coordinator_and_a_chair_work_through_the_browser() {
     client.close().await.expect("close");
     app.stop().await;
 }
+
+/// Types `value` into the field with id `id` and submits its form.
+async fn fill_and_submit(client: &Client, id: &str, value: &str) {
+    let field = client.find(Locator::Id(id)).await.expect("field");
+    field.send_keys(value).await.expect("type");
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chair_enrols_a_second_factor_and_signs_in_with_a_code() {
+    if !tools_present() {
+        return;
+    }
+    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
+    let app = spawn_app(Db::Sqlite).await;
+    let base = app.address.replace("127.0.0.1", "localhost");
+    let driver = start_driver().await;
+    let profiles = tempfile::tempdir().expect("profiles");
+    let chair = app.user(Role::Chair, Some("food-valley")).await;
+    let client = browser(&driver, &profiles.path().join("chair")).await;
+    login(&client, &base, &chair.email, &chair.password).await;
+
+    // Mijn account -> Instellen: a QR code and the key to type over.
+    client
+        .goto(&format!("{base}/account"))
+        .await
+        .expect("account");
+    assert!(text(&client).await.contains("niet ingesteld"));
+    assert_accessible(&client, &axe, "account").await;
+    client
+        .find(Locator::LinkText("Instellen"))
+        .await
+        .expect("the enrol link")
+        .click()
+        .await
+        .expect("click");
+    wait_for_path_not(&client, "/account").await;
+    assert_accessible(&client, &axe, "second factor").await;
+    let secret = client
+        .find(Locator::Id("totp-secret"))
+        .await
+        .expect("the key")
+        .text()
+        .await
+        .expect("text");
+    let code_now = |app: &TestApp| {
+        let now = u64::try_from(app.state.now().timestamp()).expect("after 1970");
+        jbt::auth::second_factor::code_at(&secret, now).expect("a code")
+    };
+    fill_and_submit(&client, "code", &code_now(&app)).await;
+    assert!(text_with(&client, "ingesteld")
+        .await
+        .contains("De tweede factor is ingesteld"));
+
+    // Logged out and in again: the password alone is not enough.
+    client
+        .find(Locator::Css("form.logout button"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("logout");
+    wait_for_path_not(&client, "/account").await;
+    app.clock.advance(chrono::Duration::seconds(30));
+    login(&client, &base, &chair.email, &chair.password).await;
+    assert_eq!(
+        client.current_url().await.expect("url").path(),
+        "/login/code"
+    );
+    assert_accessible(&client, &axe, "code").await;
+    fill_and_submit(&client, "code", &code_now(&app)).await;
+    wait_for_path_not(&client, "/login/code").await;
+    assert_eq!(client.current_url().await.expect("url").path(), "/board");
+
+    client.close().await.expect("close");
+    app.stop().await;
+}
