@@ -251,7 +251,9 @@ async fn state_for(
     crate::files::tighten(&settings.data_dir)
         .with_context(|| format!("restricting access to {}", settings.data_dir.display()))?;
     if demo && settings.security.encryption_key.is_none() {
-        settings.security.encryption_key = Some(crate::crypto::demo_key(&settings.data_dir)?);
+        settings.security.encryption_key = Some(crate::settings::Secret::new(
+            crate::crypto::demo_key(&settings.data_dir)?,
+        ));
     }
     let built =
         crate::startup::build_state(settings, regions, crate::startup::system_clock()).await?;

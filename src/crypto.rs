@@ -145,7 +145,7 @@ impl Cipher {
 ///
 /// # Errors
 /// The file cannot be read or written, or holds no valid key.
-pub fn demo_key(data_dir: &std::path::Path) -> anyhow::Result<crate::settings::Secret> {
+pub fn demo_key(data_dir: &std::path::Path) -> anyhow::Result<String> {
     use anyhow::Context;
     let path = data_dir.join("encryption.key");
     let key = match std::fs::read_to_string(&path) {
@@ -159,7 +159,7 @@ pub fn demo_key(data_dir: &std::path::Path) -> anyhow::Result<crate::settings::S
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     Cipher::from_base64(&key).with_context(|| format!("the key in {}", path.display()))?;
-    Ok(crate::settings::Secret::new(key))
+    Ok(key)
 }
 
 /// Whether `stored` looks like a value of this format (for the start-up
