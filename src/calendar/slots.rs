@@ -66,8 +66,9 @@ fn status_with(
 ///
 /// No two slots of one table overlap in real time: on the spring-forward
 /// day, when a session's run takes an hour longer by the clock, a slot of a
-/// later session that would overlap it is left out, as is a slot that would
-/// run past midnight.
+/// later session that would overlap it is left out. A session whose slots
+/// would then run past midnight (only one that fills nearly the whole day)
+/// gets no slots that day at all: [`session_slots`] refuses it whole.
 pub fn generate_slots(config: &RegionsConfig, from: NaiveDate, to: NaiveDate) -> Vec<CalendarSlot> {
     let mut slots = Vec::new();
     for date in from.iter_days().take_while(|d| *d <= to) {

@@ -42,10 +42,7 @@ pub async fn send(
 ) -> Result<(), sqlx::Error> {
     recipients.sort();
     recipients.dedup();
-    let link = Some((
-        "Openstaande aanbiedingen",
-        format!("{}/api/v1/offers?status=open", state.settings.public_url),
-    ));
+    let link = Some(link_for(notice, &state.settings.public_url));
     for to in recipients {
         let key = format!("{}-{}", notice.key, mail::recipient_tag(&to));
         let mail = mail::compose(
@@ -60,6 +57,23 @@ pub async fn send(
         mail::enqueue(conn, &mail, now).await?;
     }
     Ok(())
+}
+
+/// The page a mail points to: the receiving chairs' inbox for an offer and
+/// its end; the referral's page for the home table and the referrer; the
+/// dashboard for a message that also reaches municipal contacts, who see
+/// no case pages. Never the JSON API.
+fn link_for(notice: &Notice, base: &str) -> (&'static str, String) {
+    match notice.kind {
+        "offer" | "offer_withdrawn" | "offer_expired" => {
+            ("Aanbiedingen in uw inbox", format!("{base}/inbox"))
+        }
+        "offers_exhausted" => ("Het dashboard", format!("{base}/dashboard")),
+        _ => (
+            "De aanmelding bekijken",
+            format!("{base}/referrals/{}", notice.referral_id),
+        ),
+    }
 }
 
 /// The chairs of `region`.

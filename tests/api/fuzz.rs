@@ -205,7 +205,7 @@ story!(referral_bodies_never_cause_a_server_error, |app| {
         REFERRAL_KEYS,
     )
     .await;
-    let id = register(&app, &coordinator, "FUZZ-PATCH", "Ede").await;
+    let id = register(&app, &coordinator, "FUZZ-PATCH-1", "Ede").await;
     let patch = json!({
         "referrer_email": "other@sociaalteam-ede.example.org",
         "unavailable": ["2026-12-10"],
@@ -244,7 +244,7 @@ story!(lifecycle_bodies_never_cause_a_server_error, |app| {
             OUTCOME_KEYS,
         ),
     ] {
-        let id = register(&app, &coordinator, &format!("FUZZ-{action}"), "Ede").await;
+        let id = register(&app, &coordinator, &format!("FUZZ-{action}-1"), "Ede").await;
         let path = format!("/api/v1/referrals/{id}/{action}");
         fuzz(
             &app,
@@ -257,7 +257,7 @@ story!(lifecycle_bodies_never_cause_a_server_error, |app| {
         .await;
         fuzz(&app, &chair, Method::POST, &path, template, keys).await;
     }
-    let id = register(&app, &coordinator, "FUZZ-BOOK", "Ede").await;
+    let id = register(&app, &coordinator, "FUZZ-BOOK-1", "Ede").await;
     let slot = json(
         app.get(&coordinator, "/api/v1/slots?region=food-valley&weeks=2")
             .await,

@@ -491,6 +491,26 @@ story!(
             bodies.iter().all(|b| !b.contains("Geen voorzitter")),
             "{bodies:?}"
         );
+        // Mails point to pages, never to the JSON API: the home table to
+        // the referral, the receiving chairs to their inbox.
+        assert!(
+            bodies
+                .iter()
+                .all(|b| b.contains(&format!("/referrals/{id}")) && !b.contains("/api/")),
+            "{bodies:?}"
+        );
+        let offer_mails: Vec<String> =
+            sqlx::query("SELECT body_text AS body FROM outbox WHERE kind = 'offer'")
+                .fetch_all(&app.state.store.pool)
+                .await
+                .expect("outbox")
+                .iter()
+                .map(|r| r.try_get("body").expect("body"))
+                .collect();
+        assert!(
+            !offer_mails.is_empty() && offer_mails.iter().all(|b| b.contains("/inbox")),
+            "{offer_mails:?}"
+        );
     }
 );
 
@@ -833,7 +853,7 @@ story!(
     cancelling_the_session_of_an_offered_slot_withdraws_the_offer,
     |app| {
         let cast = Cast::new(&app).await;
-        let (id, offer) = overflowing_referral(&app, &cast, "STUCK-S").await;
+        let (id, offer) = overflowing_referral(&app, &cast, "STUCK-S-1").await;
         let to = text(&offer["to_region"]["id"]).to_string();
         let date = text(&offer["slot"]["date"]).to_string();
         cancel_session(&app, &cast.coordinator, &to, &date).await;

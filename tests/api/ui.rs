@@ -181,8 +181,8 @@ story!(
     |app| {
         let coordinator = app.user(Role::Coordinator, None).await;
         let chair = app.user(Role::Chair, Some("achterhoek")).await;
-        let ede = register(&app, &coordinator, "CASE-UI-EDE", "Ede").await;
-        register(&app, &coordinator, "CASE-UI-ARN", "Arnhem").await;
+        let ede = register(&app, &coordinator, "CASE-UI-EDE-1", "Ede").await;
+        register(&app, &coordinator, "CASE-UI-ARN-1", "Arnhem").await;
         app.replan().await;
 
         let mut coord = Browser::new(&app);
@@ -199,7 +199,7 @@ story!(
         );
         assert!(page.contains("FoodValley") && page.contains("Achterhoek"));
         assert!(
-            page.contains("CASE-UI-EDE"),
+            page.contains("CASE-UI-EDE-1"),
             "the coordinator sees the case"
         );
         assert!(page.contains(&format!("/referrals/{ede}")));
@@ -233,7 +233,7 @@ story!(
         let other_row = theirs.find("FoodValley").expect("other row");
         assert!(own_row < other_row, "own region first");
         assert!(
-            !theirs.contains("CASE-UI-EDE"),
+            !theirs.contains("CASE-UI-EDE-1"),
             "another region's case stays hidden"
         );
         let other = achterhoek.get(&format!("/referrals/{ede}")).await;
@@ -241,7 +241,7 @@ story!(
 
         // The refresh stamp changes when the board does.
         let before = coord.get("/board/stamp").await.text().await.expect("stamp");
-        register(&app, &coordinator, "CASE-UI-NEW", "Ede").await;
+        register(&app, &coordinator, "CASE-UI-NEW-1", "Ede").await;
         let after = coord.get("/board/stamp").await.text().await.expect("stamp");
         assert_ne!(before, after);
         let fragment = coord
@@ -250,7 +250,7 @@ story!(
             .text()
             .await
             .expect("fragment");
-        assert!(fragment.contains("CASE-UI-NEW") && !fragment.contains("<html"));
+        assert!(fragment.contains("CASE-UI-NEW-1") && !fragment.contains("<html"));
     }
 );
 
@@ -258,7 +258,7 @@ story!(
     a_referral_page_confirms_the_planned_slot_through_a_form,
     |app| {
         let coordinator = app.user(Role::Coordinator, None).await;
-        let id = register(&app, &coordinator, "CASE-UI-CONF", "Ede").await;
+        let id = register(&app, &coordinator, "CASE-UI-CONF-1", "Ede").await;
         app.replan().await;
         let mut browser = Browser::new(&app);
         browser.login(&coordinator).await;

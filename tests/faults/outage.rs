@@ -124,7 +124,7 @@ async fn postgres_cut_off_means_fast_503s_and_the_service_recovers_by_itself() {
         before.push(json(response).await);
     }
     app.replan().await;
-    let response = register(&app, &coordinator, "OUT-LAST", "last").await;
+    let response = register(&app, &coordinator, "OUT-LAST-1", "last").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let last = json(response).await["id"].as_i64().expect("id");
 
@@ -185,7 +185,7 @@ async fn postgres_cut_off_means_fast_503s_and_the_service_recovers_by_itself() {
     assert!(read_took < FAST, "a read took {read_took:?}");
     assert_unavailable(read, "read").await;
     let started = Instant::now();
-    let write = register(&app, &coordinator, "OUT-DURING", "during").await;
+    let write = register(&app, &coordinator, "OUT-DURING-1", "during").await;
     assert!(
         started.elapsed() < FAST,
         "a write took {:?}",
@@ -286,9 +286,9 @@ async fn postgres_cut_off_means_fast_503s_and_the_service_recovers_by_itself() {
         }
     }
     // The registration refused meanwhile goes through on a retry, once.
-    let retry = register(&app, &coordinator, "OUT-DURING", "during").await;
+    let retry = register(&app, &coordinator, "OUT-DURING-1", "during").await;
     assert_eq!(retry.status(), StatusCode::CREATED);
-    assert_eq!(case_refs(&app, "OUT-DURING").await, 1);
+    assert_eq!(case_refs(&app, "OUT-DURING-1").await, 1);
     // Writes cut off mid-flight: retried with their key once the key's
     // interrupted first attempt counts as abandoned, each exists once.
     app.clock.advance(Span::minutes(3));
