@@ -504,6 +504,7 @@ mod tests {
                 let value = match *key {
                     "database.url" => "sqlite://x.sqlite",
                     "mail.smtp_url" => "smtp://127.0.0.1:2525",
+                    "security.encryption_key" => "dGVzdC1rZXktZm9yLWpidC1wbGFubmVyLXRlc3RzISE=",
                     _ => "x",
                 };
                 (*key, value.to_string())

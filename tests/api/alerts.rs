@@ -75,7 +75,7 @@ crate::on_both_backends!(
         let sink = SmtpSink::start().await;
         let app = spawn_app_with(db, &[sink.setting()]).await;
         let coordinator = app.user(Role::Coordinator, None).await;
-        let id = register_arnhem(&app, &coordinator, "JBT-26-0012", None).await;
+        let id = register_arnhem(&app, &coordinator, "ARN-26-0012", None).await;
         replan_and_send(&app).await;
         assert!(sink.messages().is_empty(), "within the norm: no alert");
 
@@ -100,12 +100,12 @@ crate::on_both_backends!(
         assert_eq!(alert.rcpt_to(), ARNHEM_CONTACT);
         assert_eq!(
             alert.subject(),
-            "Verwachte wachttijd boven de norm: JBT-26-0012 (Centraal Gelderland)"
+            "Verwachte wachttijd boven de norm: ARN-26-0012 (Centraal Gelderland)"
         );
         assert_eq!(alert.message_id(), format!("<delay-{id}-1-2@127.0.0.1>"));
         let body = &alert.body;
         assert!(
-            body.contains("Zaak JBT-26-0012 (gemeente Arnhem)"),
+            body.contains("Zaak ARN-26-0012 (gemeente Arnhem)"),
             "{body}"
         );
         assert!(body.contains("met 2 dagen overschreden"), "{body}");
@@ -130,7 +130,7 @@ crate::on_both_backends!(
         let app = spawn_app_with(db, &[sink.setting()]).await;
         let coordinator = app.user(Role::Coordinator, None).await;
         // Due 14 December; not before Monday 21 December: 7 days late.
-        let id = register_arnhem(&app, &coordinator, "JBT-26-0020", Some("2026-12-21")).await;
+        let id = register_arnhem(&app, &coordinator, "ARN-26-0020", Some("2026-12-21")).await;
         replan_and_send(&app).await;
         let received = sink.wait_for(1).await;
         assert_eq!(received.len(), 1);
@@ -155,7 +155,7 @@ crate::on_both_backends!(
             .expect("update");
         assert_eq!(
             worse.subject(),
-            "Verwachte wachttijd verder opgelopen: JBT-26-0020 (Centraal Gelderland)"
+            "Verwachte wachttijd verder opgelopen: ARN-26-0020 (Centraal Gelderland)"
         );
         assert!(
             worse
@@ -175,7 +175,7 @@ crate::on_both_backends!(
             .expect("all-clear");
         assert_eq!(
             clear.subject(),
-            "Weer binnen de norm: JBT-26-0020 (Centraal Gelderland)"
+            "Weer binnen de norm: ARN-26-0020 (Centraal Gelderland)"
         );
         assert_eq!(clear.rcpt_to(), ARNHEM_CONTACT);
 
@@ -197,7 +197,7 @@ crate::on_both_backends!(
         let sink = SmtpSink::start().await;
         let app = spawn_app_with(db, &[sink.setting()]).await;
         let coordinator = app.user(Role::Coordinator, None).await;
-        let id = register_arnhem(&app, &coordinator, "JBT-26-0031", Some("2026-12-21")).await;
+        let id = register_arnhem(&app, &coordinator, "ARN-26-0031", Some("2026-12-21")).await;
         // The planner cannot yet run on an empty model ("ModelEmpty"): keep
         // one other referral waiting so the run after the withdrawal plans.
         crate::planning::register(&app, &coordinator, "ST-EDE-0031", "Ede").await;
@@ -221,7 +221,7 @@ crate::on_both_backends!(
             .expect("all-clear");
         assert_eq!(
             ended.subject(),
-            "Melding vervallen: JBT-26-0031 (Centraal Gelderland)"
+            "Melding vervallen: ARN-26-0031 (Centraal Gelderland)"
         );
         assert!(ended.body.contains("is ingetrokken"), "{}", ended.body);
         replan_and_send(&app).await;

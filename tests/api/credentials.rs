@@ -255,7 +255,8 @@ story!(api_tokens_need_the_password_expire_and_are_listed, |app| {
     let token = issued["token"].as_str().expect("token").to_string();
     let expires: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(issued["expires_at"].clone()).expect("expiry");
-    assert_eq!(expires, app.state.now() + Duration::days(90));
+    let days = i64::from(app.state.settings.web.token_days);
+    assert_eq!(expires, app.state.now() + Duration::days(days));
 
     let me = |token: String| {
         let app = &app;
@@ -283,7 +284,7 @@ story!(api_tokens_need_the_password_expire_and_are_listed, |app| {
     let admin = app.user(Role::Admin, None).await;
     assert_eq!(app.get(&admin, &path).await.status(), StatusCode::FORBIDDEN);
 
-    app.clock.advance(Duration::days(90));
+    app.clock.advance(Duration::days(days));
     assert_eq!(me(token).await, StatusCode::UNAUTHORIZED);
 });
 

@@ -133,6 +133,9 @@ pub async fn spawn_app_with(db: Db, extra: &[(&str, String)]) -> TestApp {
         ("server.data_dir", dir.path().display().to_string()),
         ("database.url", url),
         ("planning.debounce_millis", "20".to_string()),
+        // Stories move the clock years ahead (DST rules of 2028): their
+        // users' tokens outlive that; expiry has its own story.
+        ("web.token_days", "3650".to_string()),
         // A fixed test key: case text and second factors are sealed with it.
         (
             "security.encryption_key",
@@ -179,6 +182,12 @@ impl TestApp {
     pub async fn user(&self, role: Role, scope: Option<&str>) -> TestUser {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let email = format!("{}-{n}@example.org", role.as_str().replace('_', "-"));
+        self.user_named(role, scope, &email).await
+    }
+
+    /// [`TestApp::user`] with a chosen e-mail address.
+    pub async fn user_named(&self, role: Role, scope: Option<&str>, email: &str) -> TestUser {
+        let email = email.to_string();
         let mut new = NewUser {
             email: Email::parse(&email).expect("email"),
             role,

@@ -181,7 +181,9 @@ async fn drain(app: &TestApp) {
 crate::story!(logs_and_mails_of_a_busy_day_carry_no_personal_data, |app| {
     let logs = captured();
     let coordinator = app.user(Role::Coordinator, None).await;
-    let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
+    let referrer = app
+        .user_named(Role::Referrer, Some("Sociaal Team Ede"), REFERRER_EMAIL)
+        .await;
     let mut chairs = std::collections::HashMap::new();
     for region in &app.state.regions.regions {
         let id = region.id.as_str().to_string();
