@@ -492,6 +492,29 @@ fn one(source: &str, key: &str, err: config::ConfigError) -> ConfigErrors {
     }])
 }
 
+/// A list setting given as a list (TOML) or as one comma-separated string
+/// (an environment variable or a `--set` override).
+fn string_or_list<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        Either::Many(list) => list,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,27 +552,4 @@ mod tests {
             "{problem}"
         );
     }
-}
-
-/// A list setting given as a list (TOML) or as one comma-separated string
-/// (an environment variable or a `--set` override).
-fn string_or_list<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Either::deserialize(deserializer)? {
-        Either::One(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
-        Either::Many(list) => list,
-    })
 }

@@ -57,12 +57,12 @@ impl StepViewer {
 
     /// 303 to the step this session is at, unless that is `page` or the
     /// session has no step left and `page` allows that.
-    fn must_be_at(&self, stage: Stage, full_allowed: bool) -> Result<(), Response> {
+    fn must_be_at(&self, stage: Stage, full_allowed: bool) -> Result<(), Redirect> {
         match self.session.stage {
             Some(at) if at == stage => Ok(()),
             None if full_allowed => Ok(()),
-            Some(at) => Err(Redirect::to(stage_page(at)).into_response()),
-            None => Err(Redirect::to(landing(self.session.user.role)).into_response()),
+            Some(at) => Err(Redirect::to(stage_page(at))),
+            None => Err(Redirect::to(landing(self.session.user.role))),
         }
     }
 }
@@ -127,7 +127,7 @@ struct CodePage {
 /// `GET /login/code`.
 pub async fn code_form(viewer: StepViewer) -> Result<Response, PageError> {
     if let Err(redirect) = viewer.must_be_at(Stage::SecondFactor, false) {
-        return Ok(redirect);
+        return Ok(redirect.into_response());
     }
     render(&CodePage {
         csrf: viewer.session.csrf.clone(),
@@ -156,7 +156,7 @@ pub async fn code_submit(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     if let Err(redirect) = viewer.must_be_at(Stage::SecondFactor, false) {
-        return Ok(redirect);
+        return Ok(redirect.into_response());
     }
     let user = &viewer.session.user;
     let policy = &state.settings.web;
@@ -205,7 +205,7 @@ struct PasswordPage {
 /// `GET /account/password`.
 pub async fn password_form(viewer: StepViewer) -> Result<Response, PageError> {
     if let Err(redirect) = viewer.must_be_at(Stage::PasswordChange, true) {
-        return Ok(redirect);
+        return Ok(redirect.into_response());
     }
     render(&PasswordPage {
         csrf: viewer.session.csrf.clone(),
@@ -237,7 +237,7 @@ pub async fn password_submit(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     if let Err(redirect) = viewer.must_be_at(Stage::PasswordChange, true) {
-        return Ok(redirect);
+        return Ok(redirect.into_response());
     }
     let change = PasswordChange {
         current: form.current,
@@ -294,7 +294,7 @@ pub async fn enrol_form(
     viewer: StepViewer,
 ) -> Result<Response, PageError> {
     if let Err(redirect) = viewer.must_be_at(Stage::Enrol, true) {
-        return Ok(redirect);
+        return Ok(redirect.into_response());
     }
     enrol_page(&state, &viewer, Vec::new())
 }
@@ -307,7 +307,7 @@ pub async fn enrol_submit(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf)?;
     if let Err(redirect) = viewer.must_be_at(Stage::Enrol, true) {
-        return Ok(redirect);
+        return Ok(redirect.into_response());
     }
     match second_factor::finish_enrolment(&state, &viewer.session.user, &form.sealed, &form.code)
         .await
