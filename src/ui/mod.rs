@@ -20,7 +20,9 @@ mod form;
 mod format;
 mod inbox;
 mod login;
+mod mine;
 mod referral;
+mod register;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, OriginalUri};
@@ -64,6 +66,10 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/cancel", post(referral::cancel))
         .route("/referrals/{id}/held", post(referral::held))
         .route("/referrals/{id}/outcome", post(referral::outcome))
+        .route("/aanmelden", get(register::form).post(register::submit))
+        .route("/mijn-aanmeldingen", get(mine::page))
+        .route("/referrals/{id}/change", post(referral::change))
+        .route("/referrals/{id}/withdraw", post(referral::withdraw))
         .route("/inbox", get(inbox::page))
         .route("/inbox/{id}/accept", post(inbox::accept))
         .route("/inbox/{id}/decline", post(inbox::decline))
@@ -89,7 +95,8 @@ pub fn landing(role: Role) -> &'static str {
     match role {
         Role::Coordinator | Role::Chair => "/board",
         Role::Admin => "/admin",
-        Role::Referrer | Role::MunicipalContact => "/dashboard",
+        Role::Referrer => "/mijn-aanmeldingen",
+        Role::MunicipalContact => "/dashboard",
     }
 }
 
@@ -160,6 +167,7 @@ impl Viewer {
             Role::Coordinator => &[
                 ("/board", "Planbord"),
                 ("/inbox", "Aanbiedingen"),
+                ("/aanmelden", "Aanmelden"),
                 ("/dashboard", "Dashboard"),
             ],
             Role::Chair => &[
@@ -172,7 +180,12 @@ impl Viewer {
                 ("/admin/audit", "Auditlog"),
                 ("/dashboard", "Dashboard"),
             ],
-            Role::Referrer | Role::MunicipalContact => &[("/dashboard", "Dashboard")],
+            Role::Referrer => &[
+                ("/mijn-aanmeldingen", "Mijn aanmeldingen"),
+                ("/aanmelden", "Aanmelden"),
+                ("/dashboard", "Dashboard"),
+            ],
+            Role::MunicipalContact => &[("/dashboard", "Dashboard")],
         };
         Chrome {
             items: items

@@ -56,6 +56,11 @@ struct Facts {
     cross_region: bool,
     missing: Vec<&'static str>,
     unavailable: Vec<String>,
+    /// The same dates as `YYYY-MM-DD`, padded to the change form's four fields.
+    unavailable_iso: Vec<String>,
+    earliest_iso: String,
+    missing_safety_plan: bool,
+    missing_parents: bool,
     planned: Option<String>,
     booked: Option<String>,
 }
@@ -72,6 +77,10 @@ struct Actions {
     cancel: bool,
     held: bool,
     outcome: bool,
+    /// The professional (or a coordinator) changes dates or completes it.
+    change: bool,
+    /// The professional (or a coordinator) withdraws it.
+    withdraw: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +96,11 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         "geannuleerd" => Some("De aanmelding is geannuleerd; de plek is vrijgegeven."),
         "gehouden" => Some("Het gesprek is als gehouden vastgelegd."),
         "uitkomst" => Some("De uitkomst is vastgelegd."),
+        "aangemeld" => Some(
+            "De aanmelding is ontvangen. De planner zoekt een plek; die staat hieronder zodra er een is.",
+        ),
+        "gewijzigd" => Some("De wijziging is opgeslagen; de planner kijkt opnieuw naar de plek."),
+        "ingetrokken" => Some("De aanmelding is ingetrokken."),
         _ => None,
     }
 }
@@ -155,6 +169,14 @@ fn facts(state: &AppState, view: &ReferralView) -> Facts {
             })
             .collect(),
         unavailable: view.unavailable.iter().map(|d| format::date(*d)).collect(),
+        unavailable_iso: {
+            let mut dates: Vec<String> = view.unavailable.iter().map(ToString::to_string).collect();
+            dates.resize(dates.len().max(4), String::new());
+            dates
+        },
+        earliest_iso: view.earliest.map(|d| d.to_string()).unwrap_or_default(),
+        missing_safety_plan: !view.safety_plan,
+        missing_parents: !view.parents_informed,
         planned: view.planned_slot.as_ref().map(slot_text),
         booked: view.booked_slot.as_ref().map(slot_text),
     }
@@ -218,6 +240,7 @@ fn explanation(view: &ReferralView) -> (Option<String>, Vec<String>) {
 fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
     use crate::referrals::lifecycle::Status;
     let table = matches!(viewer.user.role, Role::Coordinator | Role::Chair);
+    let professional = matches!(viewer.user.role, Role::Coordinator | Role::Referrer);
     let own_slot = |slot: &crate::referrals::view::SlotView| {
         viewer.user.role == Role::Coordinator
             || viewer
@@ -240,6 +263,12 @@ fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
             ),
         held: table && view.status == Status::Booked && started,
         outcome: table && view.status == Status::Held,
+        change: professional && crate::referrals::lifecycle::EDITABLE.contains(&view.status),
+        withdraw: professional
+            && matches!(
+                view.status,
+                Status::Registered | Status::Incomplete | Status::Planned | Status::Booked
+            ),
     }
 }
 
@@ -352,6 +381,69 @@ pub async fn outcome(
     let user = viewer.user.clone();
     act(&viewer, &form.csrf, id, "uitkomst", |id| async move {
         service::record_outcome(&state, &user, id, &body).await
+    })
+    .await
+}
+
+/// The professional's change form: dates the family cannot come, the
+/// earliest date, and what was missing.
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    earliest: String,
+    #[serde(default)]
+    safety_plan: Option<String>,
+    #[serde(default)]
+    parents_informed: Option<String>,
+    /// `unavailable_1`, `unavailable_2`, ...: as many as the page showed
+    /// (at least four, and one per date already given), so none is lost.
+    #[serde(flatten)]
+    dates: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /referrals/{id}/change`: through the same service as `PATCH
+/// /api/v1/referrals/{id}`; a re-plan follows.
+pub async fn change(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<ChangeForm>,
+) -> Result<Redirect, PageError> {
+    let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    let body = crate::referrals::input::UpdateReferral {
+        unavailable: Some(
+            form.dates
+                .iter()
+                .filter(|(name, _)| name.starts_with("unavailable_"))
+                .filter_map(|(_, d)| given(d))
+                .collect(),
+        ),
+        earliest: Some(given(&form.earliest)),
+        // A checked box completes the referral; an unchecked one changes
+        // nothing (taking it back is what withdrawing is for).
+        safety_plan: form.safety_plan.as_ref().map(|_| true),
+        parents_informed: form.parents_informed.as_ref().map(|_| true),
+        ..Default::default()
+    };
+    let user = viewer.user.clone();
+    act(&viewer, &form.csrf, id, "gewijzigd", |id| async move {
+        service::update(&state, &user, id, &body).await
+    })
+    .await
+}
+
+/// `POST /referrals/{id}/withdraw`.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<CancelForm>,
+) -> Result<Redirect, PageError> {
+    let user = viewer.user.clone();
+    act(&viewer, &form.csrf, id, "ingetrokken", |id| async move {
+        service::withdraw(&state, &user, id, Some(&form.reason)).await
     })
     .await
 }

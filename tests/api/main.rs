@@ -20,6 +20,7 @@ mod mail;
 mod mail_outage;
 mod offers;
 mod planning;
+mod professional;
 mod races;
 mod referrals;
 mod service;
