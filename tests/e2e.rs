@@ -544,3 +544,81 @@ async fn a_chair_enrols_a_second_factor_and_signs_in_with_a_code() {
     client.close().await.expect("close");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referrer_registers_a_family_through_the_form() {
+    if !tools_present() {
+        return;
+    }
+    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
+    let app = spawn_app(Db::Sqlite).await;
+    let base = app.address.replace("127.0.0.1", "localhost");
+    let driver = start_driver().await;
+    let profiles = tempfile::tempdir().expect("profiles");
+    let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
+    let client = browser(&driver, &profiles.path().join("referrer")).await;
+    login(&client, &base, &referrer.email, &referrer.password).await;
+    assert_eq!(
+        client.current_url().await.expect("url").path(),
+        "/mijn-aanmeldingen"
+    );
+    assert_accessible(&client, &axe, "mine (empty)").await;
+
+    client
+        .goto(&format!("{base}/aanmelden"))
+        .await
+        .expect("form");
+    assert_accessible(&client, &axe, "register").await;
+    screenshot(&client, "register").await;
+    // Submitted without a municipality: the summary says what to fix.
+    client
+        .find(Locator::Css("form.register button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    let refused = text_with(&client, "Controleer de invoer").await;
+    assert!(refused.contains("Gemeente"), "{refused}");
+    assert_accessible(&client, &axe, "register with problems").await;
+    client
+        .find(Locator::Css("#municipality option[value='GM0228']"))
+        .await
+        .expect("Ede")
+        .click()
+        .await
+        .expect("choose");
+    for box_id in ["safety_plan", "parents_informed"] {
+        client
+            .find(Locator::Id(box_id))
+            .await
+            .expect("box")
+            .click()
+            .await
+            .expect("check");
+    }
+    client
+        .find(Locator::Css("form.register button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    let page = text_with(&client, "De aanmelding is ontvangen").await;
+    assert!(page.contains("JBT-"), "{page}");
+    assert!(client
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .starts_with("/referrals/"));
+    assert_accessible(&client, &axe, "referral for the referrer").await;
+    client
+        .goto(&format!("{base}/mijn-aanmeldingen"))
+        .await
+        .expect("mine");
+    assert!(text(&client).await.contains("JBT-"));
+    assert_accessible(&client, &axe, "mine").await;
+    client.close().await.expect("close");
+    app.stop().await;
+}
