@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(api::users::router())
         .merge(api::referrals::router())
+        .merge(api::info::router())
         .merge(api::slots::router())
         .merge(api::plan::router())
         .merge(api::offers::router())
@@ -84,6 +85,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for mut part in [
         api::users::Api::openapi(),
         api::referrals::Api::openapi(),
+        api::info::Api::openapi(),
         api::slots::Api::openapi(),
         api::plan::Api::openapi(),
         api::offers::Api::openapi(),

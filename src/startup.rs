@@ -102,13 +102,16 @@ pub async fn build_state(
 /// the key it was sealed with: starting without any key would lock users
 /// out and lose case text in silence, so the service does not start.
 async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
-    let sealed: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE totp_secret IS NOT NULL")
-        .fetch_one(&store.pool)
-        .await?
-        .try_get("n")?;
+    let sealed: i64 = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL)
+              + (SELECT COUNT(*) FROM info_requests) AS n",
+    )
+    .fetch_one(&store.pool)
+    .await?
+    .try_get("n")?;
     if sealed > 0 {
         anyhow::bail!(
-            "the database holds encrypted data ({sealed} second-factor secrets) but no \
+            "the database holds encrypted data ({sealed} second-factor secrets and information requests) but no \
              security.encryption_key is set: set the key it was encrypted with \
              (JBT__SECURITY__ENCRYPTION_KEY)"
         );

@@ -4,6 +4,7 @@
 //! pages (`ui`) get the same rules by calling the same services.
 
 pub mod health;
+pub mod info;
 pub mod mail;
 pub mod offers;
 pub mod plan;

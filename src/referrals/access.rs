@@ -32,6 +32,10 @@ pub enum Action {
     Confirm,
     Hold,
     RecordOutcome,
+    /// The table asks the professional for missing information.
+    AskInfo,
+    /// The professional answers the table's request.
+    AnswerInfo,
 }
 
 impl Action {
@@ -39,6 +43,8 @@ impl Action {
     pub fn audit_name(self) -> &'static str {
         match self {
             Action::Read => "referral.read",
+            Action::AskInfo => "referral.info_request",
+            Action::AnswerInfo => "referral.info_answer",
             Action::Create => "referral.create",
             Action::Update => "referral.update",
             Action::Withdraw => "referral.withdraw",
@@ -53,8 +59,11 @@ impl Action {
         use Action::*;
         match role {
             Role::Coordinator => true,
-            Role::Chair => matches!(self, Read | Cancel | Confirm | Hold | RecordOutcome),
-            Role::Referrer => matches!(self, Read | Create | Update | Withdraw),
+            Role::Chair => matches!(
+                self,
+                Read | Cancel | Confirm | Hold | RecordOutcome | AskInfo
+            ),
+            Role::Referrer => matches!(self, Read | Create | Update | Withdraw | AnswerInfo),
             Role::MunicipalContact | Role::Admin => false,
         }
     }
@@ -71,6 +80,8 @@ impl Action {
     fn described(self) -> &'static str {
         match self {
             Action::Read => "read referrals",
+            Action::AskInfo => "ask for information",
+            Action::AnswerInfo => "answer the table's questions",
             Action::Create => "register referrals",
             Action::Update => "change referrals",
             Action::Withdraw => "withdraw referrals",

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod booking;
 pub mod bookings;
 pub mod domain;
+pub mod info;
 pub mod input;
 pub mod lifecycle;
 pub mod norm;

@@ -30,6 +30,8 @@ struct Row {
     norm_label: &'static str,
     norm_class: &'static str,
     missing: String,
+    /// Unanswered questions of the table.
+    questions: i64,
 }
 
 #[derive(Template)]
@@ -62,6 +64,8 @@ pub async fn page(
     };
     let (referrals, _) = service::list(&state, &viewer.user, &params).await?;
     let total = referrals.len();
+    let ids: Vec<i64> = referrals.iter().map(|r| r.id).collect();
+    let questions = crate::referrals::info::open_counts(&state, &ids).await?;
     let wanted = query.q.trim().to_ascii_uppercase();
     let tz = state.regions.timezone;
     let rows = referrals
@@ -103,6 +107,7 @@ pub async fn page(
                     })
                     .collect::<Vec<_>>()
                     .join(", "),
+                questions: questions.get(&r.id).copied().unwrap_or(0),
             }
         })
         .collect();

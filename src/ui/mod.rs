@@ -70,6 +70,11 @@ pub fn router() -> Router<AppState> {
         .route("/mijn-aanmeldingen", get(mine::page))
         .route("/referrals/{id}/change", post(referral::change))
         .route("/referrals/{id}/withdraw", post(referral::withdraw))
+        .route("/referrals/{id}/info", post(referral::ask))
+        .route(
+            "/referrals/{id}/info/{request_id}/answer",
+            post(referral::answer),
+        )
         .route("/inbox", get(inbox::page))
         .route("/inbox/{id}/accept", post(inbox::accept))
         .route("/inbox/{id}/decline", post(inbox::decline))

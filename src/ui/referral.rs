@@ -36,6 +36,17 @@ struct ReferralPage {
     summary: Option<String>,
     alternatives: Vec<String>,
     actions: Actions,
+    info: Vec<InfoRow>,
+}
+
+/// A question of the table and its answer, for the page.
+struct InfoRow {
+    id: i64,
+    asked: String,
+    by: &'static str,
+    question: String,
+    answered: Option<String>,
+    answer: Option<String>,
 }
 
 /// What the page says about the referral, already in Dutch.
@@ -73,6 +84,10 @@ struct Event {
 
 /// Which forms the page offers; the handlers check again.
 struct Actions {
+    /// Ask the professional for information (chair, coordinator).
+    ask: bool,
+    /// Answer the table's open questions (referrer, coordinator).
+    answer: bool,
     confirm: bool,
     cancel: bool,
     held: bool,
@@ -101,6 +116,8 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         ),
         "gewijzigd" => Some("De wijziging is opgeslagen; de planner kijkt opnieuw naar de plek."),
         "ingetrokken" => Some("De aanmelding is ingetrokken."),
+        "gevraagd" => Some("De vraag is verstuurd; de verwijzer krijgt een bericht zonder de inhoud."),
+        "beantwoord" => Some("Het antwoord is verstuurd; de tafel krijgt een bericht zonder de inhoud."),
         _ => None,
     }
 }
@@ -121,7 +138,21 @@ pub async fn page(
     let timeline = timeline(&state, id).await?;
     let (summary, alternatives) = explanation(&view);
     let actions = actions(&viewer, &view, &state);
+    let tz = state.regions.timezone;
+    let info = crate::referrals::info::of_read_referral(&state, id)
+        .await?
+        .into_iter()
+        .map(|r| InfoRow {
+            id: r.id,
+            asked: format::moment(r.asked_at, tz),
+            by: Role::parse(&r.asked_by_role).map_or("de tafel", format::role),
+            question: r.question,
+            answered: r.answered_at.map(|at| format::moment(at, tz)),
+            answer: r.answer,
+        })
+        .collect();
     render(&ReferralPage {
+        info,
         chrome: viewer.chrome(""),
         csrf: viewer.csrf.clone(),
         done: done_message(query.gedaan.as_deref()),
@@ -252,7 +283,13 @@ fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
     let started = view.booked_slot.as_ref().is_some_and(|s| {
         chrono::DateTime::parse_from_rfc3339(&s.start).is_ok_and(|start| start <= state.now())
     });
+    let open = !matches!(
+        view.status,
+        Status::Withdrawn | Status::Cancelled | Status::OutcomeRecorded
+    );
     Actions {
+        ask: open && crate::referrals::info::may(&viewer.user, true),
+        answer: crate::referrals::info::may(&viewer.user, false),
         confirm: table
             && view.status == Status::Planned
             && view.planned_slot.as_ref().is_some_and(own_slot),
@@ -446,4 +483,42 @@ pub async fn withdraw(
         service::withdraw(&state, &user, id, Some(&form.reason)).await
     })
     .await
+}
+
+/// The ask and answer forms.
+#[derive(Debug, Deserialize)]
+pub struct InfoForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /referrals/{id}/info`: the table asks the professional.
+pub async fn ask(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<InfoForm>,
+) -> Result<Redirect, PageError> {
+    let user = viewer.user.clone();
+    let body = crate::referrals::info::InfoText { text: form.text };
+    act(&viewer, &form.csrf, id, "gevraagd", |id| async move {
+        crate::referrals::info::ask(&state, &user, id, &body).await
+    })
+    .await
+}
+
+/// `POST /referrals/{id}/info/{request_id}/answer`: the professional answers.
+pub async fn answer(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ids: Result<Path<(i64, i64)>, PathRejection>,
+    Form(form): Form<InfoForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let Path((id, request_id)) = ids.map_err(|_| PageError::NotFound)?;
+    let body = crate::referrals::info::InfoText { text: form.text };
+    crate::referrals::info::answer(&state, &viewer.user, id, request_id, &body).await?;
+    Ok(back(id, "beantwoord"))
 }

@@ -237,3 +237,150 @@ story!(a_coordinator_registers_on_a_professionals_behalf, |app| {
         StatusCode::FORBIDDEN
     );
 });
+
+story!(
+    the_table_asks_for_information_and_the_professional_answers,
+    |app| {
+        let referrer = app.user(Role::Referrer, Some(EDE_TEAM)).await;
+        let chair = app.user(Role::Chair, Some("food-valley")).await;
+        let body = serde_json::json!({
+            "municipality": "Ede", "kind": "vtb", "referrer_kind": "local_team",
+            "safety_plan": true, "parents_informed": true, "child_12_plus": false,
+        });
+        let created = app.post(&referrer, "/api/v1/referrals", &body).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let id = json(created).await["id"].as_i64().expect("id");
+        let requests = format!("/api/v1/referrals/{id}/info-requests");
+        let question = "Is het veiligheidsplan met de school besproken?";
+        let answer_text = "Ja, op 3 december met de intern begeleider.";
+
+        // Only the table asks; the question is sealed at rest.
+        assert_eq!(
+            app.post(&referrer, &requests, &serde_json::json!({"text": question}))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        let asked = app
+            .post(&chair, &requests, &serde_json::json!({"text": question}))
+            .await;
+        assert_eq!(asked.status(), StatusCode::CREATED);
+        let request_id = json(asked).await["id"].as_i64().expect("id");
+        let stored: String = sqlx::query_scalar("SELECT question FROM info_requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("row");
+        assert!(
+            stored.starts_with("v1:") && !stored.contains("veiligheidsplan"),
+            "{stored}"
+        );
+
+        // The professional sees it on the worklist and the referral.
+        let browser = signed_in(&app, &referrer).await;
+        let list = browser
+            .get("/mijn-aanmeldingen")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(list.contains("1 open"), "{list}");
+        let page = browser
+            .get(&format!("/referrals/{id}"))
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains(question), "{page}");
+
+        // Outside the scope the request does not exist.
+        let other = app.user(Role::Referrer, Some("Sociaal Team Tiel")).await;
+        let chair_elsewhere = app.user(Role::Chair, Some("achterhoek")).await;
+        assert_eq!(
+            app.get(&other, &requests).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&chair_elsewhere, &requests).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let answer_path = format!("{requests}/{request_id}/answer");
+        assert_eq!(
+            app.post(&other, &answer_path, &serde_json::json!({"text": "x"}))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let contact = app.user(Role::MunicipalContact, None).await;
+        assert_eq!(
+            app.get(&contact, &requests).await.status(),
+            StatusCode::FORBIDDEN
+        );
+
+        // The answer, once; the chair reads it with its time.
+        let empty = app
+            .post(&referrer, &answer_path, &serde_json::json!({"text": "  "}))
+            .await;
+        assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let answered = app
+            .post(
+                &referrer,
+                &answer_path,
+                &serde_json::json!({"text": answer_text}),
+            )
+            .await;
+        assert_eq!(answered.status(), StatusCode::NO_CONTENT);
+        let again = app
+            .post(
+                &referrer,
+                &answer_path,
+                &serde_json::json!({"text": "nog eens"}),
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+        let seen = json(app.get(&chair, &requests).await).await;
+        assert_eq!(seen[0]["question"], question);
+        assert_eq!(seen[0]["answer"], answer_text);
+        assert!(seen[0]["answered_at"].is_string());
+
+        // Mails say that there is a question or an answer, never what.
+        let mails: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT kind, recipient, subject || body_text || body_html FROM outbox
+         WHERE kind IN ('info_request', 'info_answer') ORDER BY id",
+        )
+        .fetch_all(&app.state.store.pool)
+        .await
+        .expect("outbox");
+        assert_eq!(
+            mails
+                .iter()
+                .map(|(k, to, _)| (k.as_str(), to.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("info_request", referrer.email.as_str()),
+                ("info_answer", chair.email.as_str())
+            ]
+        );
+        for (_, _, text) in &mails {
+            assert!(
+                !text.contains("veiligheidsplan") && !text.contains("intern begeleider"),
+                "{text}"
+            );
+            assert!(text.contains(&format!("/referrals/{id}")), "{text}");
+        }
+        // Nor does the audit log hold them.
+        let audit: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT detail FROM audit_log WHERE referral_id = $1")
+                .bind(id)
+                .fetch_all(&app.state.store.pool)
+                .await
+                .expect("audit");
+        assert!(
+            audit
+                .iter()
+                .flatten()
+                .all(|d| !d.contains("school") && !d.contains("begeleider")),
+            "{audit:?}"
+        );
+    }
+);
