@@ -30,7 +30,10 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 
 /// A running service: its address and how to stop it.
 pub struct Running {
+    /// The address the server listens on (the real port when `listen` asked
+    /// for port 0).
     pub addr: SocketAddr,
+    /// The shared state the server and the jobs run on.
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -58,6 +61,8 @@ impl Running {
         result
     }
 
+    /// The shutdown switch: sending `true` stops the server accepting and the
+    /// background jobs, as [`Running::stop`] does, without waiting for them.
     pub fn shutdown_handle(&self) -> watch::Sender<bool> {
         self.shutdown.clone()
     }

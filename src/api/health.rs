@@ -7,9 +7,12 @@ use axum::Json;
 
 use crate::state::AppState;
 
+/// The `/healthz` answer: whether the service is up and the database answers.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// `ok`, or `degraded` when the database does not answer (then with 503).
     pub status: &'static str,
+    /// `ok` or `unreachable`.
     pub database: &'static str,
 }
 

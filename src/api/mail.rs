@@ -15,16 +15,19 @@ use crate::store::time::from_millis;
 use crate::web::error::ErrorBody;
 use crate::web::{AppError, FieldError, Result};
 
+/// The OpenAPI description of `/mail`.
 #[derive(OpenApi)]
 #[openapi(paths(list_mail), components(schemas(OutboxEntry)))]
 pub struct Api;
 
+/// The routes of this module (`/mail`), relative to `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/mail", get(list_mail))
 }
 
 const STATUSES: [&str; 3] = ["pending", "sent", "dead"];
 
+/// The query string of `GET /mail`: a filter on the status and a limit.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct MailQuery {
     /// `pending`, `sent` or `dead`; default all.
@@ -36,17 +39,23 @@ pub struct MailQuery {
 /// One mail in the outbox: who, what and how it went; never the body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxEntry {
+    /// The outbox row's id; newer mails have larger ids.
     pub id: i64,
     /// `delay_alert`, `delay_all_clear`, `forecast_digest`, `invitation`.
     pub kind: String,
+    /// The e-mail address the mail is (or was) sent to.
     pub recipient: String,
+    /// The subject line.
     pub subject: String,
     /// `pending`, `sent` or `dead`.
     pub status: String,
+    /// How many times sending was tried so far.
     pub attempts: i64,
     /// The last failure (SMTP reply or connection error).
     pub last_error: Option<String>,
+    /// When the mail was put in the outbox (UTC).
     pub created_at: DateTime<Utc>,
+    /// When it was sent (UTC); `None` while pending or dead.
     pub sent_at: Option<DateTime<Utc>>,
 }
 

@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{AppError, AppJson, Result};
 
+/// The OpenAPI description of `/offers`.
 #[derive(OpenApi)]
 #[openapi(
     paths(list_offers, accept_offer, decline_offer),
@@ -25,6 +26,8 @@ use crate::web::{AppError, AppJson, Result};
 )]
 pub struct Api;
 
+/// The routes of this module (the inbox, accept, decline), relative to
+/// `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/offers", get(list_offers))
@@ -32,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/offers/{id}/decline", post(decline_offer))
 }
 
+/// The query string of `GET /offers`: an optional status filter.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OfferListParams {
     /// Only offers in this status: `open` (the inbox), `accepted`,

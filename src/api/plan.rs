@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::store::time::from_millis;
 use crate::web::{AppError, Result};
 
+/// The OpenAPI description of `/plan` and `/plan/run`.
 #[derive(OpenApi)]
 #[openapi(
     paths(current_plan, run_plan),
@@ -21,45 +22,70 @@ use crate::web::{AppError, Result};
 )]
 pub struct Api;
 
+/// The routes of this module (read the plan, run the planner), relative
+/// to `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/plan", get(current_plan))
         .route("/plan/run", post(run_plan))
 }
 
+/// The most recent planner run, from `plan_runs`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LastRun {
+    /// The run's id in `plan_runs`.
     pub id: i64,
+    /// When the run finished: an RFC 3339 UTC instant.
     pub finished_at: String,
+    /// Why it ran, e.g. `requested by coordinator`, or the reasons of the
+    /// re-plan requests it served, joined with `, `.
     pub reason: String,
+    /// How many referrals the run gave a slot.
     pub planned: i64,
+    /// How many referrals it could not place.
     pub unplanned: i64,
+    /// The planner's score as JSON: `unplanned`, `late_days_sq`,
+    /// `cross_region`, `wait_days_sq` (lower is better, compared in that order).
     #[schema(value_type = Object)]
     pub score: serde_json::Value,
+    /// How long the solver took, in milliseconds.
     pub solve_millis: f64,
 }
 
 /// One referral in the plan: its (tentative or booked) slot and why.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanEntry {
+    /// The referral's id.
     pub referral_id: i64,
+    /// The pseudonymous case reference (never personal data).
     pub case_ref: String,
+    /// The id of the referral's own region.
     pub home_region: String,
+    /// `registered`, `planned` or `booked`.
     pub status: String,
+    /// The booked slot, or else the planned one; `None` when unplanned.
     pub slot_id: Option<String>,
+    /// The id of the region whose table holds that slot.
     pub slot_region: Option<String>,
+    /// The slot's local date (Europe/Amsterdam), `YYYY-MM-DD`.
     pub slot_date: Option<String>,
+    /// The slot's start as RFC 3339 in the regions' time zone (Europe/Amsterdam).
     pub slot_start: Option<String>,
+    /// The norm's due date (local date, `YYYY-MM-DD`).
     pub due_date: String,
+    /// Whether the slot is at another region's table than the home region.
     pub cross_region: bool,
     /// The planner's explanation (Dutch), as stored by the last run.
     #[schema(value_type = Option<Object>)]
     pub explanation: Option<serde_json::Value>,
 }
 
+/// The answer of `GET /plan`: the last run and the referrals in the plan.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
+    /// The most recent run; `None` before the first.
     pub last_run: Option<LastRun>,
+    /// The referrals in the viewer's scope, earliest due date first.
     pub entries: Vec<PlanEntry>,
 }
 

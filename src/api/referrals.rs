@@ -33,6 +33,7 @@ use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{AppError, AppJson, Result};
 
+/// The OpenAPI description of `/referrals` and `/bookings`.
 #[derive(OpenApi)]
 #[openapi(
     paths(
@@ -69,6 +70,8 @@ use crate::web::{AppError, AppJson, Result};
 )]
 pub struct Api;
 
+/// The routes of this module (`/referrals`, `/bookings`), relative to
+/// `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/referrals", post(create_referral).get(list_referrals))

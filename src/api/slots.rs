@@ -14,6 +14,7 @@ use crate::slots::SlotView;
 use crate::state::AppState;
 use crate::web::{AppJson, Result};
 
+/// The OpenAPI description of `/slots`.
 #[derive(OpenApi)]
 #[openapi(
     paths(list_slots, cancel_session, add_session),

@@ -25,6 +25,7 @@ use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{AppError, AppJson, Result};
 
+/// The OpenAPI description of `/me`, `/users`, the API tokens and `/audit`.
 #[derive(OpenApi)]
 #[openapi(
     paths(me, list_users, create_user, update_user, create_token, list_tokens, revoke_token, audit_log),

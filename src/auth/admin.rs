@@ -23,6 +23,7 @@ const DEFAULT_AUDIT_LIMIT: u32 = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    /// The e-mail address the user signs in with.
     pub email: String,
     /// `coordinator`, `chair`, `referrer`, `municipal_contact` or `admin`.
     pub role: String,
@@ -294,8 +295,10 @@ async fn change_user(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Only rows about this referral: a positive whole number.
     #[param(value_type = Option<i64>)]
     pub referral_id: Option<String>,
+    /// Only rows of this user: a positive whole number.
     #[param(value_type = Option<i64>)]
     pub user_id: Option<String>,
     /// Rows older than this id: pass `next_before_id` of the previous page.

@@ -20,14 +20,17 @@ pub const MAX_LIMIT: u32 = 1000;
 /// One row to append.
 #[derive(Debug, Clone)]
 pub struct AuditEntry<'a> {
+    /// When it happened (UTC; stored as milliseconds).
     pub at: DateTime<Utc>,
     /// `None` for the system (command line, background jobs).
     pub user: Option<&'a CurrentUser>,
     /// What was done or tried, e.g. `referral.read`, `user.create`.
     pub action: &'a str,
+    /// The referral it concerns, if one.
     pub referral_id: Option<i64>,
     /// `ok`, or why not: `forbidden`, `not_found`, `conflict`, `invalid`.
     pub result: &'a str,
+    /// Free text to go with it (English), e.g. the reason of a refusal.
     pub detail: Option<String>,
 }
 
@@ -88,7 +91,10 @@ pub async fn refusal(
 /// Which rows [`list`] returns: all filters must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditFilter {
+    /// Only rows about this referral: its own, and reads that showed it
+    /// among others (`referral_ids`).
     pub referral_id: Option<i64>,
+    /// Only rows of this user.
     pub user_id: Option<i64>,
     /// Only rows older than this one: the next page after a page ending there.
     pub before_id: Option<i64>,
@@ -99,15 +105,25 @@ pub struct AuditFilter {
 /// One row as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AuditRow {
+    /// The row's id; rows are appended in id order.
     pub id: i64,
+    /// When it happened (UTC).
     pub at: DateTime<Utc>,
+    /// The user who did or tried it; `None` for the system.
     pub user_id: Option<i64>,
     /// The user's role at the time.
     pub role: Option<String>,
+    /// What was done or tried, e.g. `referral.read`, `user.create`.
     pub action: String,
+    /// The referral it concerns, if one (for a read of several, only when
+    /// there was just one).
     pub referral_id: Option<i64>,
+    /// `ok`, or why not: `forbidden`, `not_found`, `conflict`, `invalid`.
     pub result: String,
+    /// Free text to go with it, e.g. the reason of a refusal.
     pub detail: Option<String>,
+    /// The id of the HTTP request it happened in; `None` outside a request
+    /// (command line, background jobs).
     pub request_id: Option<String>,
     /// The referrals a read of several showed (board, list), in order.
     pub referral_ids: Vec<i64>,

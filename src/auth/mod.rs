@@ -26,6 +26,8 @@ use utoipa::ToSchema;
 use crate::config::{CbsCode, RegionId};
 use crate::error::Error;
 
+/// What a user is, and so what they may see and do. Stored and sent in
+/// snake case (`municipal_contact`); one role per user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -42,6 +44,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name as stored, in JSON and in configuration.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Coordinator => "coordinator",
@@ -52,6 +55,8 @@ impl Role {
         }
     }
 
+    /// The role with this name (exactly as [`Role::as_str`] writes it); `None`
+    /// for any other text.
     pub fn parse(text: &str) -> Option<Role> {
         [
             Role::Coordinator,
@@ -74,8 +79,11 @@ impl std::fmt::Display for Role {
 /// The authenticated user of a request, with the scope of the role.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CurrentUser {
+    /// The user's id.
     pub id: i64,
+    /// The user's e-mail address, which they sign in with.
     pub email: String,
+    /// The user's role.
     pub role: Role,
     /// Chairs: their region.
     #[schema(value_type = Option<String>)]
@@ -88,6 +96,7 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Whether the user has exactly this role.
     pub fn is(&self, role: Role) -> bool {
         self.role == role
     }

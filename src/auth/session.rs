@@ -39,6 +39,7 @@ fn touch_every(policy: &WebSettings) -> Duration {
 /// A live browser session and its user.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// The signed-in user.
     pub user: CurrentUser,
     /// The synchroniser token every form of this session carries.
     pub csrf: String,
@@ -49,7 +50,10 @@ pub struct Session {
 
 /// A session just started: the cookie value to set, and the session.
 pub struct Started {
+    /// The session id to set as the cookie (see [`set_cookie`]); only its
+    /// SHA-256 is stored.
     pub cookie_value: String,
+    /// The session as stored.
     pub session: Session,
 }
 
@@ -182,6 +186,7 @@ pub fn clear_cookie() -> String {
 
 /// Audit action of a login attempt; a failure's detail is the address tried.
 pub const LOGIN_ACTION: &str = "session.login";
+/// Audit result of a login with a wrong e-mail address or password.
 pub const LOGIN_FAILED: &str = "refused";
 
 /// A signed-in session that still has a step to take before it may do

@@ -24,13 +24,21 @@ pub enum Scope {
 /// What a user wants to do with referrals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// See referrals (coordinators, chairs, referrers).
     Read,
+    /// Register a referral (coordinators, referrers).
     Create,
+    /// Change a referral's details (coordinators, referrers).
     Update,
+    /// Withdraw a referral: the referrer's decision (coordinators, referrers).
     Withdraw,
+    /// Cancel a referral: the table's decision (coordinators, chairs).
     Cancel,
+    /// Confirm a booking in a slot (coordinators, chairs).
     Confirm,
+    /// Mark the conversation as held (coordinators, chairs).
     Hold,
+    /// Record the outcome of a held conversation (coordinators, chairs).
     RecordOutcome,
     /// The table asks the professional for missing information.
     AskInfo,

@@ -50,26 +50,43 @@ pub struct CaseRef(String);
 /// Why a case reference was refused (the 422 message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidCaseRef {
+    /// Shorter than 3 or longer than 40 characters.
     #[error("must be 3 to 40 characters")]
     Length,
+    /// A character other than A-Z, a-z, 0-9 or `-`.
     #[error("only letters A-Z, digits and '-' are allowed")]
     Alphabet,
+    /// No letter at all.
     #[error("must contain at least one letter")]
     NoLetter,
+    /// No digit: likely a name.
     #[error("must contain at least one digit; a name is not a case reference (leave it empty and jbt issues one)")]
     NoDigit,
+    /// Typed with the `JBT-` prefix, which only jbt issues.
     #[error("references starting with JBT- are issued by jbt; leave it empty to get one")]
     Reserved,
+    /// Nine consecutive digits pass the BSN eleven-test.
     #[error("looks like a citizen service number (BSN); use a pseudonymous case reference, never personal data")]
     LooksLikeBsn,
+    /// Contains something written like a date (a birth date).
     #[error("looks like a date; use a pseudonymous case reference, never a birth date")]
     LooksLikeDate,
 }
 
 impl CaseRef {
+    /// The shortest reference a referrer may type, in characters.
     pub const MIN_LEN: usize = 3;
+    /// The longest reference a referrer may type, in characters.
     pub const MAX_LEN: usize = 40;
 
+    /// Checks a reference and stores it in capitals. Does not refuse the
+    /// `JBT-` prefix; for text typed by a person use [`CaseRef::parse_typed`].
+    ///
+    /// # Errors
+    /// The first rule `text` breaks, checked in this order:
+    /// [`InvalidCaseRef::Alphabet`], [`InvalidCaseRef::Length`],
+    /// [`InvalidCaseRef::NoLetter`], [`InvalidCaseRef::NoDigit`],
+    /// [`InvalidCaseRef::LooksLikeBsn`], [`InvalidCaseRef::LooksLikeDate`].
     pub fn parse(text: &str) -> Result<CaseRef, InvalidCaseRef> {
         if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(InvalidCaseRef::Alphabet);
@@ -129,6 +146,7 @@ impl CaseRef {
         CaseRef(text)
     }
 
+    /// The reference as stored (capitals).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -295,6 +313,8 @@ fn contains_month_name_date(text: &str) -> bool {
 pub enum ReferrerKind {
     /// Lokaal (wijk)team of the municipality.
     LocalTeam,
+    /// Veilig Thuis, the advice and reporting centre for domestic violence and
+    /// child abuse.
     VeiligThuis,
     /// Gecertificeerde instelling.
     CertifiedInstitution,
@@ -305,6 +325,7 @@ pub enum ReferrerKind {
 }
 
 impl ReferrerKind {
+    /// Every referrer kind.
     pub const ALL: [ReferrerKind; 5] = [
         ReferrerKind::LocalTeam,
         ReferrerKind::VeiligThuis,
@@ -313,6 +334,7 @@ impl ReferrerKind {
         ReferrerKind::CareProvider,
     ];
 
+    /// The name as stored and in the API (`local_team`, `veilig_thuis`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             ReferrerKind::LocalTeam => "local_team",
@@ -323,6 +345,8 @@ impl ReferrerKind {
         }
     }
 
+    /// The kind with this name (as [`ReferrerKind::as_str`] writes it); `None`
+    /// for any other text.
     pub fn parse(text: &str) -> Option<ReferrerKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
@@ -344,6 +368,7 @@ pub enum OutcomeKind {
 }
 
 impl OutcomeKind {
+    /// Every outcome.
     pub const ALL: [OutcomeKind; 4] = [
         OutcomeKind::VoluntaryLocalTeam,
         OutcomeKind::VoluntaryBinding,
@@ -351,6 +376,7 @@ impl OutcomeKind {
         OutcomeKind::RaadInvestigation,
     ];
 
+    /// The name as stored and in the API (`voluntary_local_team`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             OutcomeKind::VoluntaryLocalTeam => "voluntary_local_team",
@@ -360,6 +386,8 @@ impl OutcomeKind {
         }
     }
 
+    /// The outcome with this name (as [`OutcomeKind::as_str`] writes it);
+    /// `None` for any other text.
     pub fn parse(text: &str) -> Option<OutcomeKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }

@@ -39,6 +39,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in lifecycle order.
     pub const ALL: [Status; 8] = [
         Status::Incomplete,
         Status::Registered,
@@ -64,6 +65,8 @@ impl Status {
         }
     }
 
+    /// The status with this name (as [`Status::as_str`] writes it); `None` for
+    /// any other text.
     pub fn parse(text: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|s| s.as_str() == text)
     }
@@ -137,6 +140,7 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every event, in lifecycle order.
     pub const ALL: [Event; 9] = [
         Event::Complete,
         Event::Plan,
@@ -240,7 +244,9 @@ impl Event {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cannot {}: the referral is {}; {}", event.verb(), from.described(), event.rule())]
 pub struct InvalidTransition {
+    /// The referral's status when the event was tried.
     pub from: Status,
+    /// The event that was tried.
     pub event: Event,
 }
 
@@ -276,6 +282,7 @@ pub const EDITABLE: [Status; 3] = [Status::Incomplete, Status::Registered, Statu
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cannot change the referral: it is {}; details can change until a slot is booked", status.described())]
 pub struct NotEditable {
+    /// The referral's status.
     pub status: Status,
 }
 
@@ -289,6 +296,12 @@ impl NotEditable {
     }
 }
 
+/// Whether a referral in `status` may still have its details changed
+/// (see [`EDITABLE`]).
+///
+/// # Errors
+/// [`NotEditable`] when `status` is booked or later, or withdrawn or
+/// cancelled.
 pub fn check_editable(status: Status) -> Result<(), NotEditable> {
     if EDITABLE.contains(&status) {
         Ok(())

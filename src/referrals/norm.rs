@@ -17,6 +17,7 @@ use super::lifecycle::Status;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NormStatus {
+    /// Neither at risk nor late.
     OnTrack,
     /// Not late yet, but not booked and either without a planned slot or
     /// close to its due date.
@@ -33,14 +34,19 @@ pub struct Norm {
     /// Calendar days since the local date of registration (until the
     /// conversation, once held).
     pub days_waiting: i64,
+    /// On track, at risk or late.
     pub status: NormStatus,
 }
 
 /// What the clock needs to know about a referral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NormInput {
+    /// When the referral was registered (UTC); the clock counts from its
+    /// local date.
     pub registered_at: DateTime<Utc>,
+    /// The local date by which it should be discussed.
     pub due: NaiveDate,
+    /// The referral's lifecycle status.
     pub status: Status,
     /// Local date of the planned or booked slot, if any.
     pub slot_date: Option<NaiveDate>,

@@ -11,18 +11,24 @@ use super::norm::{self, Norm, NormInput};
 use super::store::{Referral, SlotInfo};
 use crate::config::RegionsConfig;
 
+/// A municipality: its CBS code and its name.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MunicipalityView {
+    /// The CBS code.
     #[schema(example = "GM0228")]
     pub cbs: String,
+    /// The name, from the region configuration.
     #[schema(example = "Ede")]
     pub name: String,
 }
 
+/// A region (and so its table): its id and its name.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionView {
+    /// The region id.
     #[schema(example = "food-valley")]
     pub id: String,
+    /// The name, from the region configuration.
     #[schema(example = "FoodValley")]
     pub name: String,
 }
@@ -30,46 +36,65 @@ pub struct RegionView {
 /// A slot a referral is planned or booked in.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SlotView {
+    /// The slot's id.
     pub id: String,
+    /// The id of the region whose table holds it.
     pub region: String,
     /// Local date.
     pub date: NaiveDate,
     /// Start, RFC 3339 with the local offset.
     #[schema(example = "2026-12-02T09:00:00+01:00")]
     pub start: String,
+    /// Its length in minutes.
     pub minutes: u32,
 }
 
 /// A referral as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReferralView {
+    /// The referral's id.
     pub id: i64,
+    /// The pseudonymous case reference (capitals).
     #[schema(example = "ST-EDE-0042")]
     pub case_ref: String,
+    /// The child's municipality.
     pub municipality: MunicipalityView,
     /// Home region.
     pub region: RegionView,
     /// `vtb`, `ots_end` or `evaluation`.
     #[schema(value_type = String, example = "vtb")]
     pub kind: crate::config::ReferralKind,
+    /// Who refers the case.
     pub referrer_kind: ReferrerKind,
+    /// The referring organisation.
     pub referrer_org: String,
+    /// Work e-mail address of the referring professional.
     pub referrer_email: String,
+    /// A safety plan is in place.
     pub safety_plan: bool,
+    /// The parents know about the referral.
     pub parents_informed: bool,
+    /// The child is 12 or older and is heard separately.
     pub child_12_plus: bool,
     /// Slot length needed: 90, or 120 when the child is heard separately.
     pub minutes: u32,
+    /// Local dates on which the conversation cannot be held.
     pub unavailable: Vec<NaiveDate>,
+    /// Local date before which it cannot be held.
     pub earliest: Option<NaiveDate>,
+    /// May be held at a neighbouring region's table.
     pub cross_region: bool,
+    /// Where it is in its lifecycle.
     pub status: Status,
     /// What is missing before it can be planned (`safety_plan`, `parents_informed`).
     pub missing: Vec<String>,
     /// RFC 3339 with the local offset.
     pub registered_at: String,
+    /// The norm clock today: due date, days waiting, on track / at risk / late.
     pub norm: Norm,
+    /// The slot the planner tentatively gave it.
     pub planned_slot: Option<SlotView>,
+    /// The slot a booking confirmed.
     pub booked_slot: Option<SlotView>,
     /// Why the planner placed it where it is (or could not place it).
     #[schema(value_type = Option<Object>)]
@@ -79,6 +104,8 @@ pub struct ReferralView {
     /// Why it was withdrawn or cancelled (free text, case content: shown
     /// only to those who may see the referral).
     pub close_reason: Option<String>,
+    /// Raised by every change; send it back with a change to have the change
+    /// refused (409) if someone else changed the referral meanwhile.
     pub version: i64,
 }
 
@@ -161,14 +188,18 @@ impl ReferralView {
 /// A page of `GET /referrals`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReferralList {
+    /// The referrals of this page, earliest due date first.
     pub items: Vec<ReferralView>,
+    /// The page size used.
     pub limit: i64,
+    /// How many were skipped.
     pub offset: i64,
 }
 
 /// The answer to `POST /referrals/{id}/outcome`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutcomeRecorded {
+    /// The referral, now `outcome_recorded`.
     pub referral: ReferralView,
     /// The evaluation referral registered for `evaluation_date`, if any.
     pub evaluation: Option<ReferralView>,

@@ -13,21 +13,33 @@ use crate::store::DatabaseUrl;
 
 mod unknown_keys;
 
+/// The built-in defaults, `config/default.toml`: the first layer, and the
+/// list of keys that exist.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
+/// The service's settings, checked: every layer merged, every value in
+/// range. Made by [`Settings::load`].
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The address and port the HTTP server listens on (`server.listen`).
     pub listen: SocketAddr,
     /// Connection limits and which proxies may name the client.
     pub server: ServerSettings,
     /// The address users reach the service at (links in mails).
     pub public_url: String,
+    /// The database (`database.url` or `DATABASE_URL`); unset: SQLite at
+    /// `<data_dir>/jbt.sqlite`.
     pub database_url: DatabaseUrl,
+    /// The size of the database connection pool.
     pub max_connections: u32,
     /// How long a request waits for a database connection before 503.
     pub acquire_timeout: std::time::Duration,
+    /// The directory for the SQLite database, mails written as files and
+    /// other private files (`server.data_dir`).
     pub data_dir: PathBuf,
+    /// How many weeks ahead slots are kept (1 to 52).
     pub horizon_weeks: u32,
+    /// Changes within this many milliseconds are planned together in one run.
     pub debounce_millis: u64,
     /// Local time (Europe/Amsterdam) of the daily slot job and re-plan.
     pub morning_replan: chrono::NaiveTime,
@@ -35,8 +47,11 @@ pub struct Settings {
     pub regions_file: Option<PathBuf>,
     /// Days before the due date at which an unbooked referral is at risk.
     pub at_risk_days: i64,
+    /// Sending mail: SMTP, sender, retries, delay alerts.
     pub mail: MailSettings,
+    /// Offers to neighbouring tables: expiry and answer deadlines.
     pub offers: OfferSettings,
+    /// Browser sessions, login throttling, API tokens, second factors.
     pub web: WebSettings,
     /// Encryption at rest.
     pub security: SecuritySettings,
@@ -133,13 +148,17 @@ fn server_settings(raw: &RawServer, problem: &mut impl FnMut(&str, String)) -> S
     }
 }
 
+/// How mail is sent (`[mail]`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct MailSettings {
     /// `smtp://host:port` (STARTTLS when offered), `smtps://host:port`
     /// (TLS), or unset: mails are written as .eml files under
     /// `<data_dir>/mail`.
     pub smtp_url: Option<String>,
+    /// The SMTP user name; only with `password` set too does the service
+    /// log in to the SMTP server.
     pub username: Option<String>,
+    /// The SMTP password (with `username`).
     pub password: Option<Secret>,
     /// Sender address of every mail.
     pub from: String,
@@ -151,6 +170,7 @@ pub struct MailSettings {
     pub worsen_days: i64,
 }
 
+/// Offers of a referral to a neighbouring region's table (`[offers]`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OfferSettings {
     /// An unanswered offer expires after this many working days

@@ -47,6 +47,11 @@ struct Created {
     password: String,
 }
 
+/// `GET /admin`: the users, with forms to create one and to change a
+/// role or deactivate (admins).
+///
+/// # Errors
+/// 403 page for other roles; database errors.
 pub async fn users(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     users_page(&state, &viewer, None, None).await
 }
@@ -131,6 +136,8 @@ pub struct RoleFields {
     municipality: String,
 }
 
+/// The new-user form: the session's form token, the e-mail address, and
+/// the role with its scope.
 #[derive(Debug, Deserialize)]
 pub struct NewUserForm {
     #[serde(default)]
@@ -187,6 +194,8 @@ async fn refused_on_page(
     }
 }
 
+/// The change form of one user: the session's form token, what to change,
+/// and for `role` the new role with its scope.
 #[derive(Debug, Deserialize)]
 pub struct ChangeUserForm {
     #[serde(default)]
@@ -274,12 +283,21 @@ struct AuditLine {
     detail: String,
 }
 
+/// The audit page's filter, as text: a referral id, and `before_id` for the
+/// next page; empty means no filter.
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditForm {
     referral_id: Option<String>,
     before_id: Option<String>,
 }
 
+/// `GET /admin/audit`: the audit log, newest first, 100 rows a page,
+/// optionally only the rows about one referral (admins; a refusal is
+/// audited).
+///
+/// # Errors
+/// 403 page for other roles; 422 page for a filter that is not a positive
+/// whole number; database errors.
 pub async fn audit(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -33,6 +33,9 @@ const WEEK_CHOICES: [u32; 6] = [1, 2, 4, 6, 8, 12];
 /// The queue shows at most this many referrals (the most urgent).
 const QUEUE_LIMIT: &str = "500";
 
+/// The board's query string, as text: `region` (a region id; default all
+/// the viewer may see), `weeks` (how many weeks), `from` (a local date
+/// `YYYY-MM-DD`; its week's Monday is the first column).
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct BoardQuery {
     region: Option<String>,
@@ -115,44 +118,74 @@ fn monday_of(date: NaiveDate) -> NaiveDate {
 
 /// Everything the board shows; the page and the refresh fragment share it.
 pub struct BoardView {
+    /// The fingerprint of the data shown (see [`stamp`]), for the refresh.
     pub stamp: String,
+    /// The column heads, one per week.
     pub weeks: Vec<WeekColumn>,
+    /// One row per region shown.
     pub rows: Vec<RegionRow>,
+    /// Referrals not yet booked, most urgent first.
     pub queue: Vec<QueueEntry>,
+    /// The region filter's options, "Alle regio's" first.
     pub region_choices: Vec<Choice>,
+    /// The options for the number of weeks.
     pub week_choices: Vec<Choice>,
+    /// The first Monday shown, `YYYY-MM-DD`.
     pub from: String,
+    /// When the view was built, local time `HH:MM:SS`.
     pub updated: String,
+    /// How many slots are in each state (Dutch label, count).
     pub counts: Vec<(&'static str, usize)>,
 }
 
+/// One option of a filter's `<select>`.
 pub struct Choice {
+    /// The value sent.
     pub value: String,
+    /// The text shown (Dutch).
     pub label: String,
+    /// Whether it is the current choice.
     pub selected: bool,
 }
 
+/// The head of one week's column.
 pub struct WeekColumn {
+    /// `week 49` (ISO week number).
     pub label: String,
+    /// Monday to Sunday, `30-11 – 06-12`.
     pub dates: String,
 }
 
+/// One region's row: a cell of chips per week.
 pub struct RegionRow {
+    /// The region's name.
     pub name: String,
+    /// Whether it is the viewing chair's own region.
     pub own: bool,
+    /// Per week, the chips of that week in time order.
     pub cells: Vec<Vec<Chip>>,
 }
 
 /// One slot (or one day without a table) in a cell.
 pub struct Chip {
+    /// `free`, `tentative`, `offered`, `booked`, `held`, `cancelled`, or for a
+    /// day without a table `holiday` or `closed` (also the CSS class).
     pub state: &'static str,
+    /// The state in Dutch.
     pub state_label: &'static str,
+    /// The day, `ma 30-11`.
     pub day: String,
+    /// The start, local `HH:MM`; empty for a day without a table.
     pub time: String,
+    /// The slot's length in minutes; 0 for a day without a table.
     pub minutes: i64,
+    /// The case reference in the slot, when the viewer may see it.
     pub case_ref: Option<String>,
+    /// The referral's page, when the viewer may see it.
     pub href: Option<String>,
+    /// The referral's kind in Dutch.
     pub kind: Option<&'static str>,
+    /// Days from the referral's registration to this slot's date.
     pub waiting_days: Option<i64>,
     /// The referral's home region, when it is another table's.
     pub from_region: Option<String>,
@@ -160,16 +193,27 @@ pub struct Chip {
     pub note: Option<String>,
 }
 
+/// One referral in the queue.
 pub struct QueueEntry {
+    /// The referral's page.
     pub href: String,
+    /// The case reference.
     pub case_ref: String,
+    /// The home region's name.
     pub region: String,
+    /// The kind in Dutch.
     pub kind: &'static str,
+    /// The status in Dutch.
     pub status: &'static str,
+    /// The due date, `30-11-2026`.
     pub due: String,
+    /// Calendar days since the local date of registration.
     pub days_waiting: i64,
+    /// On track / at risk / late, in Dutch.
     pub norm_label: &'static str,
+    /// CSS class of the norm: `ok`, `risk` or `late`.
     pub norm_class: &'static str,
+    /// The planned slot's start and region, when planned.
     pub planned: Option<String>,
 }
 
@@ -186,6 +230,11 @@ struct BoardFragment {
     view: BoardView,
 }
 
+/// `GET /board`: the planning board of slots per region and week, and the
+/// queue (coordinators and chairs). Every case shown is audited as read.
+///
+/// # Errors
+/// 403 page for other roles; 422 page for a bad filter; database errors.
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -198,6 +247,11 @@ pub async fn page(
     })
 }
 
+/// `GET /board/fragment`: the board without the layout, for the refresh
+/// when [`stamp`] changes.
+///
+/// # Errors
+/// As [`page`].
 pub async fn fragment(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -55,30 +55,47 @@ struct RegionFigures {
 
 /// A horizontal bar chart.
 pub struct Chart {
+    /// The prefix of the HTML id of the SVG's `<title>`, which labels it.
     pub id: &'static str,
+    /// The chart's title (Dutch).
     pub title: String,
+    /// The SVG's height, in SVG user units.
     pub height: f64,
+    /// The SVG's width, in SVG user units.
     pub width: f64,
+    /// The room left of the bars for the region names.
     pub label_width: f64,
+    /// One bar per region, in configuration order.
     pub bars: Vec<Bar>,
     /// A vertical reference line (the norm), at this x.
     pub marker: Option<Marker>,
 }
 
+/// One region's bar, laid out.
 pub struct Bar {
+    /// The region's name.
     pub label: String,
+    /// The bar's top.
     pub y: f64,
+    /// The baseline of its label and value text.
     pub text_y: f64,
+    /// The bar's length, scaled to the chart's largest value.
     pub width: f64,
+    /// The figure as text, right of the bar.
     pub value_text: String,
+    /// Where the value text starts.
     pub value_x: f64,
     /// A second, thinner bar under the first (capacity against arrivals).
     pub second: Option<f64>,
+    /// The second bar's top.
     pub second_y: f64,
 }
 
+/// A vertical reference line in a chart.
 pub struct Marker {
+    /// Its x position, in SVG user units.
     pub x: f64,
+    /// Its text, e.g. the norm.
     pub label: String,
 }
 
@@ -89,6 +106,12 @@ struct MailFigures {
     dead: i64,
 }
 
+/// `GET /dashboard`: per region, the last 12 weeks against the norm, the
+/// expected wait for a referral registered today, capacity against
+/// arrivals; and the mail outbox. Figures only; any signed-in role.
+///
+/// # Errors
+/// Database errors (error page).
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     let tz = state.regions.timezone;
     let now = state.now();

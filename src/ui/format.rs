@@ -28,6 +28,7 @@ pub fn moment_text(rfc3339: &str, tz: Tz) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
+/// The Dutch two-letter weekday: `ma`, `di`, `wo`, `do`, `vr`, `za`, `zo`.
 pub fn weekday_short(day: Weekday) -> &'static str {
     match day {
         Weekday::Mon => "ma",
@@ -55,6 +56,8 @@ pub fn slot_state(state: &str) -> &'static str {
     }
 }
 
+/// The Dutch name of a referral kind (`vtb`, `ots_end`, `evaluation`);
+/// `onbekend` for any other text.
 pub fn kind(kind: &str) -> &'static str {
     match kind {
         "vtb" => "VTB-gesprek",
@@ -64,6 +67,8 @@ pub fn kind(kind: &str) -> &'static str {
     }
 }
 
+/// The Dutch name of a referral status (as stored); `onbekend` for any
+/// other text.
 pub fn referral_status(status: &str) -> &'static str {
     match status {
         "registered" => "aangemeld",
@@ -88,6 +93,7 @@ pub fn norm(status: crate::referrals::norm::NormStatus) -> (&'static str, &'stat
     }
 }
 
+/// The Dutch name of a role.
 pub fn role(role: Role) -> &'static str {
     match role {
         Role::Coordinator => "coördinator",
@@ -111,6 +117,8 @@ pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
     }
 }
 
+/// The name of the region with id `id`; the id itself if no such region is
+/// configured.
 pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
     crate::offers::notify::region_name(regions, id)
 }

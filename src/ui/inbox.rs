@@ -43,6 +43,8 @@ struct OfferCard {
     decline_reason: Option<String>,
 }
 
+/// The inbox's query string: `gedaan=geaccepteerd` or `gedaan=afgewezen`
+/// after an answer, to confirm it.
 #[derive(Debug, Default, Deserialize)]
 pub struct InboxQuery {
     gedaan: Option<String>,
@@ -51,6 +53,11 @@ pub struct InboxQuery {
 /// Answered offers shown under the open ones.
 const ANSWERED_SHOWN: usize = 20;
 
+/// `GET /inbox`: the offers to the chair's table (a coordinator sees all),
+/// open ones first, then the last 20 answered. Only chairs may answer.
+///
+/// # Errors
+/// 403 page for other roles; database errors.
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -104,6 +111,8 @@ pub async fn page(
     })
 }
 
+/// The form of an answer: the session's form token, and for a decline the
+/// reason.
 #[derive(Debug, Deserialize)]
 pub struct AnswerForm {
     #[serde(default)]
@@ -112,6 +121,12 @@ pub struct AnswerForm {
     reason: String,
 }
 
+/// `POST /inbox/{id}/accept`: accepts the offer (see
+/// [`crate::offers::accept`]) and goes back to the inbox.
+///
+/// # Errors
+/// 403 page for a wrong form token; the offer service's refusals (only a
+/// chair of the receiving region; 404 outside it; 409 when no longer open).
 pub async fn accept(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -124,6 +139,11 @@ pub async fn accept(
     Ok(Redirect::to("/inbox?gedaan=geaccepteerd"))
 }
 
+/// `POST /inbox/{id}/decline`: declines the offer with the form's reason
+/// (see [`crate::offers::decline`]) and goes back to the inbox.
+///
+/// # Errors
+/// As [`accept`]; 422 page when the reason is missing or too long.
 pub async fn decline(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -33,6 +33,8 @@ struct LoginPage {
     notice: Option<&'static str>,
 }
 
+/// The login page's query string: `next`, the local page to go to after
+/// signing in, and `uitgelogd`, set after a logout to say so.
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
@@ -76,6 +78,11 @@ fn safe_next(next: Option<&str>) -> Option<String> {
     local.then(|| next.to_string())
 }
 
+/// `GET /login`: the login form; a signed-in user goes to their landing
+/// page instead.
+///
+/// # Errors
+/// Only a page that fails to render (500 page).
 pub async fn form(
     viewer: Option<Viewer>,
     Query(query): Query<LoginQuery>,
@@ -91,6 +98,7 @@ pub async fn form(
     })
 }
 
+/// The login form: e-mail address, password, and the page to go to after.
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -101,6 +109,16 @@ pub struct LoginForm {
     next: String,
 }
 
+/// `POST /login`: checks the address and password, throttled per account
+/// and per client address, and audits every attempt with a well-formed
+/// address. On success a new
+/// session starts (`303` to the second step, the `next` page or the
+/// landing page); otherwise the form again with a Dutch message: 422 for an
+/// address that is not one, 429 while throttled, 401 for a wrong address
+/// or password.
+///
+/// # Errors
+/// Database errors (error page).
 pub async fn submit(
     State(state): State<AppState>,
     client: ClientAddr,
@@ -216,12 +234,18 @@ async fn audit_failure(state: &AppState, email: &str, result: &str) -> Result<()
     Ok(())
 }
 
+/// The logout form: only the session's form token.
 #[derive(Debug, Deserialize)]
 pub struct LogoutForm {
     #[serde(default)]
     csrf: String,
 }
 
+/// `POST /logout`: ends the session, audits it and goes to the login page
+/// with the cookie cleared. Works in a session with a step left too.
+///
+/// # Errors
+/// 403 page for a wrong form token; database errors.
 pub async fn logout(
     State(state): State<AppState>,
     viewer: super::account::StepViewer,

@@ -38,6 +38,8 @@ use crate::state::AppState;
 use crate::web::extract::browser_session;
 use crate::web::AppError;
 
+/// The pages' routes (login, account, board, referral, inbox, dashboard,
+/// admin) and the two static assets, at the root of the site.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
@@ -134,7 +136,9 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 /// form token. Without a live session a page redirects to `/login`.
 #[derive(Debug, Clone)]
 pub struct Viewer {
+    /// The signed-in user.
     pub user: CurrentUser,
+    /// The session's synchroniser token, for the forms of the page.
     pub csrf: String,
     /// "voorzitter FoodValley (a@example.org)", for the page header.
     who: String,
@@ -162,6 +166,11 @@ impl Viewer {
         }
     }
 
+    /// 403 page unless the user has one of `roles`.
+    ///
+    /// # Errors
+    /// [`PageError::Forbidden`], naming the roles that would do (in English),
+    /// when the user's role is not among `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
         self.user.require(roles).map_err(PageError::from)
     }
@@ -253,14 +262,21 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Viewer {
 
 /// The layout's menu.
 pub struct Chrome {
+    /// The menu entries of the viewer's role, ending with "Mijn account".
     pub items: Vec<NavItem>,
+    /// Who is signed in, e.g. "voorzitter FoodValley (a@example.org)".
     pub who: String,
+    /// The session's synchroniser token, for the logout form.
     pub csrf: String,
 }
 
+/// One menu entry.
 pub struct NavItem {
+    /// The page it links to.
     pub href: &'static str,
+    /// Its text (Dutch).
     pub label: &'static str,
+    /// Whether it is the page being shown.
     pub current: bool,
 }
 
@@ -281,11 +297,14 @@ pub fn render(page: &impl Template) -> Result<Response, PageError> {
 /// words), and a screen reader should pronounce those as English.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Said {
+    /// The text.
     pub text: String,
+    /// Its language, for the `lang` attribute: `nl` or `en`.
     pub lang: &'static str,
 }
 
 impl Said {
+    /// A Dutch text.
     pub fn nl(text: impl Into<String>) -> Said {
         Said {
             text: text.into(),
@@ -293,6 +312,7 @@ impl Said {
         }
     }
 
+    /// An English text (the API's words).
     pub fn en(text: impl Into<String>) -> Said {
         Said {
             text: text.into(),
@@ -304,13 +324,17 @@ impl Said {
 /// What can go wrong on a page, shown as a Dutch error page.
 #[derive(Debug)]
 pub enum PageError {
+    /// 403: the role may not do this, or the form's token is wrong.
     Forbidden(Said),
+    /// 404: no such page, or outside the viewer's scope.
     NotFound,
     /// The action is not possible now; the domain's explanation.
     Conflict(Said),
     /// The form is wrong; what to fix.
     Invalid(Said),
+    /// 503: the database cannot be reached right now.
     Unavailable,
+    /// 500: logged with its detail; the page shows only the request id.
     Internal(anyhow::Error),
 }
 

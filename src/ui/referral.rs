@@ -98,6 +98,8 @@ struct Actions {
     withdraw: bool,
 }
 
+/// The referral page's query string: `gedaan` names the action just done
+/// (`bevestigd`, `geannuleerd`, `gehouden`, `uitkomst`), to confirm it.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     gedaan: Option<String>,
@@ -126,6 +128,13 @@ fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, PageError> {
     id.map(|Path(id)| id).map_err(|_| PageError::NotFound)
 }
 
+/// `GET /referrals/{id}`: one referral with its slot, the planner's
+/// explanation, its timeline from the audit log, and the buttons the
+/// viewer's role and the referral's status allow.
+///
+/// # Errors
+/// 404 page for a referral outside the viewer's scope (or no number);
+/// 403 page for a role without access to referrals; database errors.
 pub async fn page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -309,6 +318,7 @@ fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
     }
 }
 
+/// A form with only the session's form token (confirm, held).
 #[derive(Debug, Deserialize)]
 pub struct TokenForm {
     #[serde(default)]
@@ -338,6 +348,11 @@ where
     Ok(back(id, done))
 }
 
+/// `POST /referrals/{id}/confirm`: books the referral in its planned slot.
+///
+/// # Errors
+/// 403 page for a wrong form token; the referral service's refusals (role,
+/// scope, lifecycle), as error pages.
 pub async fn confirm(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -351,6 +366,7 @@ pub async fn confirm(
     .await
 }
 
+/// The cancel form: the session's form token and the reason.
 #[derive(Debug, Deserialize)]
 pub struct CancelForm {
     #[serde(default)]
@@ -359,6 +375,11 @@ pub struct CancelForm {
     reason: String,
 }
 
+/// `POST /referrals/{id}/cancel`: cancels the referral (the table's
+/// decision) with the form's reason.
+///
+/// # Errors
+/// As [`confirm`]; 422 page when the reason is missing or too long.
 pub async fn cancel(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -372,6 +393,10 @@ pub async fn cancel(
     .await
 }
 
+/// `POST /referrals/{id}/held`: marks the booked conversation as held.
+///
+/// # Errors
+/// As [`confirm`].
 pub async fn held(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -385,6 +410,8 @@ pub async fn held(
     .await
 }
 
+/// The outcome form, as text; an empty outcome or evaluation date counts
+/// as not given.
 #[derive(Debug, Deserialize)]
 pub struct OutcomeForm {
     #[serde(default)]
@@ -401,6 +428,11 @@ pub struct OutcomeForm {
     evaluation_date: String,
 }
 
+/// `POST /referrals/{id}/outcome`: records the outcome of the held
+/// conversation, and with an evaluation date registers the evaluation.
+///
+/// # Errors
+/// As [`confirm`]; 422 page for invalid fields.
 pub async fn outcome(
     State(state): State<AppState>,
     viewer: Viewer,

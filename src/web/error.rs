@@ -12,6 +12,8 @@ pub use crate::error::{FieldError, Refusal};
 pub use crate::request_id::REQUEST_ID;
 
 impl AppError {
+    /// A 409 refusal with its explanation in English (`message`, for the API
+    /// and the log) and in Dutch (`dutch`, for the pages).
     pub fn refused(message: impl Into<String>, dutch: impl Into<String>) -> AppError {
         AppError::Refused(Refusal {
             message: message.into(),
@@ -20,6 +22,10 @@ impl AppError {
     }
 }
 
+/// The error of every handler, API and pages alike: each variant is one
+/// HTTP status, and the response is an [`ErrorBody`] (with `WWW-Authenticate`
+/// on 401 and `Retry-After` on 503). Domain errors ([`crate::error::Error`])
+/// and database errors convert into it.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 401: no or an unknown credential.
@@ -54,6 +60,7 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
 }
 
+/// The handlers' `Result`: the error is an [`AppError`] unless said otherwise.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// The JSON body of every error response.
@@ -63,17 +70,22 @@ pub struct ErrorBody {
     pub error: &'static str,
     /// Human-readable explanation (English; the UI translates by kind).
     pub message: String,
+    /// For `validation`: what is wrong, field by field; left out otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// The request's id (also in `X-Request-Id`), to quote when reporting an
+    /// error; left out outside a request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
 impl AppError {
+    /// A 422 for one field: `field` names it, `message` says what is wrong.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,

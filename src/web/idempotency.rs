@@ -15,6 +15,7 @@ use super::error::AppError;
 use crate::state::AppState;
 use crate::store::time::to_millis;
 
+/// The request header that carries the key (1 to 200 characters).
 pub const HEADER: &str = "idempotency-key";
 /// Longer than any request may run (the router times out at 30 s).
 const ABANDONED_AFTER: chrono::Duration = chrono::Duration::seconds(120);
@@ -25,6 +26,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The middleware. A POST with an `Idempotency-Key` runs once per key and
+/// credential (a SHA-256 of its `Authorization` and `Cookie` headers); a
+/// retry gets the stored status and JSON body back, marked
+/// `Idempotent-Replayed: true`. The same key with another method, path or
+/// body is answered 422, and a key whose first request is still running
+/// 409. Server errors, 401s and `no-store` responses are not kept, so a
+/// retry of those runs for real. Other methods, and POSTs without the
+/// header, pass through untouched.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;

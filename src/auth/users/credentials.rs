@@ -21,7 +21,10 @@ pub(super) async fn hash_off_thread(password: String) -> anyhow::Result<String> 
 /// A new API token, shown once.
 #[derive(Debug)]
 pub struct IssuedToken {
+    /// The token's id (for listing and revoking).
     pub id: i64,
+    /// The token itself (`jbt_` and 43 base64url characters); only its SHA-256
+    /// is stored, so it cannot be shown again.
     pub token: String,
 }
 

@@ -35,10 +35,15 @@ pub const INITIAL_TOKEN_LABEL: &str = "initial";
 /// and scope is left to [`NewUser::validate`].
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// The e-mail address the user signs in with.
     pub email: Email,
+    /// The user's role.
     pub role: Role,
+    /// Chairs: their region.
     pub region: Option<RegionId>,
+    /// Referrers: their organisation.
     pub organisation: Option<String>,
+    /// Municipal contacts: their municipality (CBS code).
     pub municipality: Option<CbsCode>,
 }
 
@@ -122,7 +127,10 @@ fn not_for_role(field: &str, role: Role) -> FieldError {
 /// A new user's credentials, shown once: only their hashes are stored.
 #[derive(Debug)]
 pub struct CreatedUser {
+    /// The new user's id.
     pub id: i64,
+    /// The random initial password, to hand over; only its Argon2id hash is
+    /// stored.
     pub password: String,
 }
 
@@ -130,8 +138,11 @@ pub struct CreatedUser {
 /// initial API token, which no admin-made user gets.
 #[derive(Debug)]
 pub struct BootstrapUser {
+    /// The new user's id.
     pub id: i64,
+    /// The random initial password; only its Argon2id hash is stored.
     pub password: String,
+    /// The initial API token (`jbt_...`); only its SHA-256 is stored.
     pub token: String,
 }
 
@@ -143,15 +154,23 @@ pub struct DuplicateEmail(pub String);
 /// A user as listed to admins: no credential, not even a hash.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserRecord {
+    /// The user's id.
     pub id: i64,
+    /// The e-mail address the user signs in with.
     pub email: String,
+    /// The user's role.
     pub role: Role,
+    /// Chairs: their region.
     #[schema(value_type = Option<String>)]
     pub region: Option<RegionId>,
+    /// Referrers: their organisation.
     pub organisation: Option<String>,
+    /// Municipal contacts: their municipality (CBS code).
     #[schema(value_type = Option<String>)]
     pub municipality: Option<CbsCode>,
+    /// Whether the user may sign in; deactivated users are kept, not deleted.
     pub active: bool,
+    /// When the user was created (UTC).
     pub created_at: DateTime<Utc>,
 }
 
@@ -279,12 +298,20 @@ async fn insert_user(
 /// A role and the scope that goes with it.
 #[derive(Debug, Clone)]
 pub struct RoleScope {
+    /// The role.
     pub role: Role,
+    /// The region, for a chair.
     pub region: Option<RegionId>,
+    /// The organisation, for a referrer.
     pub organisation: Option<String>,
+    /// The municipality (CBS code), for a municipal contact.
     pub municipality: Option<CbsCode>,
 }
 
+/// User `id` as listed to admins; `None` when there is no such user.
+///
+/// # Errors
+/// Any database error.
 pub async fn find_user(store: &Store, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
     user_by_id(&mut *store.pool.acquire().await?, id).await
 }

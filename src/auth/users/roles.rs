@@ -24,6 +24,7 @@ pub struct UserChange {
 /// Why [`update_user`] made no change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateRefused {
+    /// There is no user with that id.
     NotFound,
     /// The acting user is no longer an active admin.
     NotAdmin,

@@ -33,8 +33,10 @@ const MAX_UNAVAILABLE: usize = 100;
 /// How far ahead dates may lie; further is a typo (2062 for 2026).
 const MAX_DAYS_AHEAD: u64 = 366;
 
+/// How many referrals `GET /referrals` returns when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 50;
 
+/// The largest `limit` `GET /referrals` accepts.
 pub const MAX_LIMIT: i64 = 500;
 
 /// Registration of a referral (*verzoek tot bespreking*).
@@ -84,15 +86,22 @@ pub struct CreateReferral {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateReferral {
+    /// Work e-mail address of the referring professional.
     pub referrer_email: Option<String>,
+    /// A safety plan is in place.
     pub safety_plan: Option<bool>,
+    /// The parents know about the referral.
     pub parents_informed: Option<bool>,
+    /// The child is 12 or older (120 instead of 90 minutes).
     pub child_12_plus: Option<bool>,
+    /// Replaces the local dates (`YYYY-MM-DD`) on which the conversation
+    /// cannot be held.
     pub unavailable: Option<Vec<String>>,
     /// `null` removes the earliest date.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub earliest: Option<Option<String>>,
+    /// May be held at a neighbouring region's table.
     pub cross_region: Option<bool>,
     /// When given, the change is refused (409) if the referral's version differs.
     pub version: Option<i64>,
@@ -109,6 +118,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelReferral {
+    /// Required; at most 500 characters.
     #[schema(example = "the family moved out of Gelderland")]
     pub reason: String,
 }
@@ -117,6 +127,7 @@ pub struct CancelReferral {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawReferral {
+    /// At most 500 characters.
     pub reason: Option<String>,
 }
 
@@ -124,7 +135,9 @@ pub struct WithdrawReferral {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBooking {
+    /// The referral to book.
     pub referral_id: i64,
+    /// The slot to book; default the referral's planned slot.
     pub slot_id: Option<String>,
 }
 
@@ -159,6 +172,7 @@ pub struct ListParams {
     pub region: Option<String>,
     /// CBS code or name.
     pub municipality: Option<String>,
+    /// `vtb`, `ots_end` or `evaluation`.
     pub kind: Option<String>,
     /// Only referrals due before this local date.
     pub due_before: Option<String>,

@@ -34,49 +34,78 @@ pub use write::{
 /// A slot a referral is planned or booked in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotInfo {
+    /// The slot's id.
     pub id: String,
+    /// The id of the region whose table holds it.
     pub region: String,
     /// Local date.
     pub date: NaiveDate,
+    /// When it starts (UTC).
     pub start: DateTime<Utc>,
+    /// Its length in minutes.
     pub minutes: u32,
 }
 
 /// A stored referral, with its slots.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Referral {
+    /// The referral's id.
     pub id: i64,
+    /// The pseudonymous case reference.
     pub case_ref: CaseRef,
+    /// The child's municipality (CBS code).
     pub municipality: CbsCode,
     /// Home region (from the municipality at registration).
     pub region: RegionId,
+    /// VTB, end of OTS, or evaluation.
     pub kind: ReferralKind,
+    /// Who refers the case.
     pub referrer_kind: ReferrerKind,
+    /// The referring organisation.
     pub referrer_org: String,
+    /// Work e-mail address of the referring professional.
     pub referrer_email: Email,
+    /// A safety plan is in place.
     pub safety_plan: bool,
+    /// The parents know about the referral.
     pub parents_informed: bool,
+    /// The child is 12 or older and is heard separately.
     pub child_12_plus: bool,
+    /// The slot length it needs: 90 minutes, or 120 when the child is 12 or
+    /// older.
     pub minutes: u32,
+    /// Local dates on which the conversation cannot be held, sorted.
     pub unavailable: Vec<NaiveDate>,
+    /// Local date before which it cannot be held.
     pub earliest: Option<NaiveDate>,
+    /// May be held at a neighbouring region's table.
     pub cross_region: bool,
+    /// Where it is in its lifecycle.
     pub status: Status,
+    /// When it was registered (UTC).
     pub registered_at: DateTime<Utc>,
+    /// The local date by which it should be discussed (the norm).
     pub due: NaiveDate,
+    /// The slot the planner tentatively gave it.
     pub planned_slot: Option<SlotInfo>,
+    /// The slot a booking confirmed.
     pub booked_slot: Option<SlotInfo>,
     /// The planner's explanation, JSON text.
     pub plan_explanation: Option<String>,
+    /// For an evaluation: the referral whose outcome asked for it.
     pub parent_referral_id: Option<i64>,
     /// Why it was withdrawn or cancelled, in the words of who did it: case
     /// content, so kept here, scoped like the referral, never in the audit
     /// log, logs or mails.
     pub close_reason: Option<String>,
+    /// Raised by every change of its details or status; an update that
+    /// names another version is refused.
     pub version: i64,
 }
 
 impl Referral {
+    /// What it still lacks before it can be planned (API names:
+    /// `safety_plan`, `parents_informed`); empty when complete.
     pub fn missing(&self) -> Vec<&'static str> {
         missing(self.safety_plan, self.parents_informed)
     }
@@ -90,20 +119,35 @@ impl Referral {
 /// A referral to register; every field already parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReferral {
+    /// The case reference, issued or typed.
     pub case_ref: CaseRef,
+    /// The child's municipality (CBS code).
     pub municipality: CbsCode,
+    /// The home region, from the municipality.
     pub region: RegionId,
+    /// VTB, end of OTS, or evaluation.
     pub kind: ReferralKind,
+    /// Who refers the case.
     pub referrer_kind: ReferrerKind,
+    /// The referring organisation.
     pub referrer_org: String,
+    /// Work e-mail address of the referring professional.
     pub referrer_email: Email,
+    /// A safety plan is in place.
     pub safety_plan: bool,
+    /// The parents know about the referral.
     pub parents_informed: bool,
+    /// The child is 12 or older (120 instead of 90 minutes).
     pub child_12_plus: bool,
+    /// Local dates on which the conversation cannot be held.
     pub unavailable: Vec<NaiveDate>,
+    /// Local date before which it cannot be held.
     pub earliest: Option<NaiveDate>,
+    /// May be held at a neighbouring region's table.
     pub cross_region: bool,
+    /// The local date by which it should be discussed.
     pub due: NaiveDate,
+    /// For an evaluation: the referral whose outcome asked for it.
     pub parent_referral_id: Option<i64>,
 }
 
@@ -121,17 +165,24 @@ impl NewReferral {
 /// Changes to a referral's editable fields; `None` leaves a field alone.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Patch {
+    /// New work e-mail address of the referring professional.
     pub referrer_email: Option<Email>,
+    /// Whether a safety plan is in place.
     pub safety_plan: Option<bool>,
+    /// Whether the parents know about the referral.
     pub parents_informed: Option<bool>,
+    /// Whether the child is 12 or older (changes the minutes needed).
     pub child_12_plus: Option<bool>,
+    /// Replaces the local dates on which it cannot be held.
     pub unavailable: Option<Vec<NaiveDate>>,
     /// `Some(None)` clears it.
     pub earliest: Option<Option<NaiveDate>>,
+    /// Whether it may be held at a neighbouring region's table.
     pub cross_region: Option<bool>,
 }
 
 impl Patch {
+    /// Whether it changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == Patch::default()
     }
@@ -171,10 +222,16 @@ impl Patch {
 /// The outcome of a conversation, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutcome {
+    /// What the table decided.
     pub outcome: OutcomeKind,
+    /// The agreed route (at most 2000 characters; may be empty).
     pub route: String,
+    /// The help that is started or continued (at most 2000 characters).
     pub help: String,
+    /// Safety agreements (at most 2000 characters).
     pub safety_agreements: String,
+    /// Local date of an evaluation; an `evaluation` referral is registered
+    /// for it.
     pub evaluation_date: Option<NaiveDate>,
 }
 
@@ -185,21 +242,31 @@ pub struct ListFilter {
     pub statuses: Vec<Status>,
     /// Home region.
     pub region: Option<RegionId>,
+    /// The child's municipality.
     pub municipality: Option<CbsCode>,
+    /// The kind of referral.
     pub kind: Option<ReferralKind>,
     /// Due strictly before this date.
     pub due_before: Option<NaiveDate>,
+    /// At most this many rows.
     pub limit: i64,
+    /// Skip this many rows (in the list's order: due date, registration, id).
     pub offset: i64,
 }
 
 /// A slot as a booking needs to check it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookableSlot {
+    /// The slot's id.
     pub id: String,
+    /// The id of the region whose table holds it.
     pub region: String,
+    /// Its local date (Europe/Amsterdam).
     pub date: NaiveDate,
+    /// When it starts (UTC).
     pub start: DateTime<Utc>,
+    /// Its length in minutes.
     pub minutes: u32,
+    /// Whether its session was cancelled.
     pub cancelled: bool,
 }
