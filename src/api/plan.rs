@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::auth::audit::{record_now, AuditEntry};
+use crate::auth::audit::record_reads;
 use crate::auth::{CurrentUser, Role};
 use crate::jobs::{self as planning, RunSummary};
 use crate::state::AppState;
@@ -135,20 +135,9 @@ pub async fn current_plan(
             explanation: explanation.and_then(|e| serde_json::from_str(&e).ok()),
         });
     }
-    for entry in &entries {
-        record_now(
-            &state.store,
-            AuditEntry {
-                at: state.now(),
-                user: Some(&user),
-                action: "plan.read",
-                referral_id: Some(entry.referral_id),
-                result: "ok",
-                detail: None,
-            },
-        )
-        .await?;
-    }
+    // One audit row for the whole plan, naming every referral shown.
+    let shown: Vec<i64> = entries.iter().map(|e| e.referral_id).collect();
+    record_reads(&state.store, state.now(), &user, "plan.read", &shown, None).await?;
     Ok(Json(PlanView { last_run, entries }))
 }
 

@@ -28,7 +28,9 @@ pub struct AuditEntry<'a> {
     pub action: &'a str,
     /// The referral it concerns, if one.
     pub referral_id: Option<i64>,
-    /// `ok`, or why not: `forbidden`, `not_found`, `conflict`, `invalid`.
+    /// `ok`, or why not: `forbidden`, `not_found`, `conflict`, `invalid`;
+    /// logins also `refused` (wrong password or code), `rate_limited`
+    /// (throttled) and `password_ok` (a further step is due).
     pub result: &'a str,
     /// Free text to go with it (English), e.g. the reason of a refusal.
     pub detail: Option<String>,
@@ -118,7 +120,9 @@ pub struct AuditRow {
     /// The referral it concerns, if one (for a read of several, only when
     /// there was just one).
     pub referral_id: Option<i64>,
-    /// `ok`, or why not: `forbidden`, `not_found`, `conflict`, `invalid`.
+    /// `ok`, or why not: `forbidden`, `not_found`, `conflict`, `invalid`;
+    /// logins also `refused` (wrong password or code), `rate_limited`
+    /// (throttled) and `password_ok` (a further step is due).
     pub result: String,
     /// Free text to go with it, e.g. the reason of a refusal.
     pub detail: Option<String>,

@@ -210,7 +210,7 @@ fn seconds_nl(seconds: i64) -> String {
     match seconds {
         ..=1 => "1 seconde".into(),
         2..=59 => format!("{seconds} seconden"),
-        60..=119 => "1 minuut".into(),
+        60 => "1 minuut".into(),
         _ => format!("{} minuten", (seconds + 59) / 60),
     }
 }
@@ -301,6 +301,7 @@ mod tests {
         assert_eq!(seconds_nl(1), "1 seconde");
         assert_eq!(seconds_nl(32), "32 seconden");
         assert_eq!(seconds_nl(60), "1 minuut");
+        assert_eq!(seconds_nl(90), "2 minuten");
         assert_eq!(seconds_nl(601), "11 minuten");
     }
 
