@@ -11,6 +11,7 @@
 
 mod delay;
 pub mod forecast;
+pub mod municipality;
 
 pub use delay::after_plan;
 pub use forecast::{forecast_digest, region_forecast, RegionForecast};

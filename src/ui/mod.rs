@@ -21,6 +21,7 @@ mod format;
 mod inbox;
 mod login;
 mod mine;
+mod municipality;
 mod referral;
 mod register;
 
@@ -70,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/outcome", post(referral::outcome))
         .route("/aanmelden", get(register::form).post(register::submit))
         .route("/mijn-aanmeldingen", get(mine::page))
+        .route("/mijn-gemeente", get(municipality::page))
         .route("/referrals/{id}/change", post(referral::change))
         .route("/referrals/{id}/withdraw", post(referral::withdraw))
         .route("/referrals/{id}/info", post(referral::ask))
@@ -103,7 +105,7 @@ pub fn landing(role: Role) -> &'static str {
         Role::Coordinator | Role::Chair => "/board",
         Role::Admin => "/admin",
         Role::Referrer => "/mijn-aanmeldingen",
-        Role::MunicipalContact => "/dashboard",
+        Role::MunicipalContact => "/mijn-gemeente",
     }
 }
 
@@ -199,7 +201,10 @@ impl Viewer {
                 ("/aanmelden", "Aanmelden"),
                 ("/dashboard", "Dashboard"),
             ],
-            Role::MunicipalContact => &[("/dashboard", "Dashboard")],
+            Role::MunicipalContact => &[
+                ("/mijn-gemeente", "Mijn gemeente"),
+                ("/dashboard", "Dashboard"),
+            ],
         };
         Chrome {
             items: items

@@ -384,3 +384,55 @@ story!(
         );
     }
 );
+
+story!(a_municipal_contact_sees_figures_but_no_case_page, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let contact = app.user(Role::MunicipalContact, Some("GM0228")).await;
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let body = serde_json::json!({
+            "case_ref": format!("GEM-EDE-{n}1"), "municipality": "Ede", "kind": "vtb",
+            "referrer_kind": "local_team", "referrer_org": EDE_TEAM,
+            "referrer_email": "p@sociaalteam-ede.example.org",
+            "safety_plan": n == 0, "parents_informed": true, "child_12_plus": false,
+        });
+        let response = app.post(&coordinator, "/api/v1/referrals", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.push(json(response).await["id"].as_i64().expect("id"));
+    }
+    app.replan().await;
+    let browser = signed_in(&app, &contact).await;
+    assert_eq!(location(&browser.get("/").await), "/mijn-gemeente");
+    let page = browser
+        .get("/mijn-gemeente")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("Gemeente Ede aan de tafel FoodValley"),
+        "{page}"
+    );
+    // One planned within the norm, one waiting because it is incomplete.
+    assert!(
+        page.contains("Ingepland binnen de norm</th><td>1"),
+        "{page}"
+    );
+    assert!(page.contains("(waarvan 1 onvolledig)"), "{page}");
+    assert!(page.contains("Verwachte wachttijd"));
+    // Figures only: no case reference, no case page.
+    assert!(!page.contains("GEM-EDE"), "{page}");
+    assert_eq!(
+        browser
+            .get(&format!("/referrals/{}", ids[0]))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    // Another role has no such page.
+    let other = signed_in(&app, &coordinator).await;
+    assert_eq!(
+        other.get("/mijn-gemeente").await.status(),
+        StatusCode::FORBIDDEN
+    );
+});
