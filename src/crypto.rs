@@ -156,13 +156,21 @@ mod tests {
     #[test]
     fn a_value_opens_only_in_its_place_and_with_its_key() {
         let cipher = cipher();
-        let sealed = cipher.seal("Zoë's veiligheidsplan", "reports.text:42").expect("seal");
+        let sealed = cipher
+            .seal("Zoë's veiligheidsplan", "reports.text:42")
+            .expect("seal");
         assert!(is_sealed(&sealed));
         assert!(!sealed.contains("Zoë"));
         let opened = cipher.open(&sealed, "reports.text:42").expect("open");
         assert_eq!(opened.as_str(), "Zoë's veiligheidsplan");
-        assert_eq!(cipher.open(&sealed, "reports.text:43"), Err(CryptoError::Decrypt));
-        assert_eq!(super::tests::cipher().open(&sealed, "reports.text:42"), Err(CryptoError::Decrypt));
+        assert_eq!(
+            cipher.open(&sealed, "reports.text:43"),
+            Err(CryptoError::Decrypt)
+        );
+        assert_eq!(
+            super::tests::cipher().open(&sealed, "reports.text:42"),
+            Err(CryptoError::Decrypt)
+        );
         assert_eq!(cipher.open("plain text", "x"), Err(CryptoError::Format));
     }
 
@@ -178,7 +186,10 @@ mod tests {
             Cipher::from_base64("c2hvcnQ=").map(|_| ()),
             Err(CryptoError::BadKey)
         );
-        assert_eq!(Cipher::from_base64("%%%").map(|_| ()), Err(CryptoError::BadKey));
+        assert_eq!(
+            Cipher::from_base64("%%%").map(|_| ()),
+            Err(CryptoError::BadKey)
+        );
         assert_eq!(format!("{:?}", cipher()), "Cipher(<key hidden>)");
     }
 }

@@ -206,6 +206,10 @@ mod tests {
             session_absolute_hours: 10,
             login_max_failures: 5,
             login_window_minutes: 15,
+            login_max_delay_seconds: 60,
+            login_client_max_failures: 20,
+            token_days: 90,
+            totp_required_roles: Vec::new(),
         }
     }
 

@@ -389,8 +389,14 @@ impl Settings {
             ("web.session_absolute_hours", raw.web.session_absolute_hours),
             ("web.login_max_failures", raw.web.login_max_failures),
             ("web.login_window_minutes", raw.web.login_window_minutes),
-            ("web.login_max_delay_seconds", raw.web.login_max_delay_seconds),
-            ("web.login_client_max_failures", raw.web.login_client_max_failures),
+            (
+                "web.login_max_delay_seconds",
+                raw.web.login_max_delay_seconds,
+            ),
+            (
+                "web.login_client_max_failures",
+                raw.web.login_client_max_failures,
+            ),
             ("web.token_days", raw.web.token_days),
         ] {
             if value == 0 {
