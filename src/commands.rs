@@ -22,12 +22,20 @@ fn builtin() -> anyhow::Result<RegionsConfig> {
     RegionsConfig::builtin().context("the built-in config/regions.toml is not valid")
 }
 
+/// What `jbt plan` was asked.
 pub struct PlanArgs {
+    /// The scenario file; `-` is standard input.
     pub scenario: PathBuf,
+    /// Add an explanation per referral.
     pub explain: bool,
+    /// Print a table instead of JSON.
     pub table: bool,
+    /// Print the solver's figures to standard error.
     pub stats: bool,
+    /// Candidate arcs per referral in the first network, or `all`.
     pub initial_candidates: Option<String>,
+    /// Cross-check the score with the general LP formulation.
+    pub verify: bool,
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {
@@ -43,7 +51,8 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
 }
 
 /// `jbt plan`: exit 0 with the plan, 2 with one line per problem in the
-/// scenario, 1 when planning itself fails. Never a partial plan.
+/// scenario, 1 when planning itself fails (or, with `--verify`, when the
+/// LP formulation finds another score). Never a partial plan.
 pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(&args.scenario)?;
     let scenario = match Scenario::parse_json(&text, &mut |w| eprintln!("warning: {w}")) {
@@ -83,7 +92,36 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", serde_json::to_string_pretty(&outcome.plan)?);
     }
+    if args.verify && !verify(&scenario, outcome.plan.score)? {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Solves `scenario` again as a general LP and says on standard error
+/// whether its score equals the flow planner's `score`.
+fn verify(scenario: &Scenario, score: planner::Score) -> anyhow::Result<bool> {
+    let market = planner::model::Market::build(scenario);
+    let lp = planner::verify::lp_score(scenario, &market)?;
+    let show = |s: planner::Score| {
+        format!(
+            "unplanned {}, late_days_sq {}, cross_region {}, wait_days_sq {}",
+            s.unplanned, s.late_days_sq, s.cross_region, s.wait_days_sq
+        )
+    };
+    let agree = lp == score;
+    eprintln!(
+        "verify: flow {}; LP ({}) {}: {}",
+        show(score),
+        planner::verify::LP_BACKEND,
+        show(lp),
+        if agree {
+            "the scores agree"
+        } else {
+            "THE SCORES DIFFER"
+        }
+    );
+    Ok(agree)
 }
 
 pub struct ScenarioArgs {

@@ -32,10 +32,15 @@ enum Command {
         /// Print solver figures to standard error.
         #[arg(long)]
         stats: bool,
-        /// Candidates per referral in the first restricted model (`all` for
-        /// the naive full model); for measurements.
+        /// Candidate arcs per referral in the first network (`all` for the
+        /// naive full network); for measurements.
         #[arg(long, hide = true)]
         initial_candidates: Option<String>,
+        /// Also solve the scenario as a general LP (good_lp, microlp) and
+        /// say on standard error whether both scores agree; exit status 1
+        /// if not. Slow on large scenarios.
+        #[arg(long)]
+        verify: bool,
     },
     /// Write a realistic generated scenario as JSON.
     Scenario {
@@ -161,12 +166,14 @@ fn main() -> ExitCode {
             format,
             stats,
             initial_candidates,
+            verify,
         } => commands::plan(&commands::PlanArgs {
             scenario,
             explain,
             table: matches!(format, Format::Table),
             stats,
             initial_candidates,
+            verify,
         }),
         Command::Scenario {
             seed,

@@ -4,12 +4,16 @@
 //! [`Scenario`]. The command `jbt plan` and the service both call [`plan`].
 
 pub mod baseline;
+pub mod cost;
 pub mod explain;
-mod master;
+pub mod flow;
+pub mod market;
 pub mod model;
 pub mod plan;
 pub mod scenario;
 pub mod table;
+pub mod verify;
+pub mod weights;
 
 pub use model::SolveStats;
 pub use plan::{Assignment, Plan, Score, Unplanned};
