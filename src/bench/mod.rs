@@ -23,9 +23,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::RegionsConfig;
 use crate::generator;
 use crate::planner::baseline::first_come_first_served;
+use crate::planner::scenario::ScenarioFile;
 use crate::planner::{self, Options, Plan, Scenario, Score, SolveStats};
 
 mod scaling;
+mod warm;
 pub use scaling::{fit_exponent, run_scaling, ScalingPoint};
 
 /// What to run.
@@ -140,11 +142,16 @@ pub fn peak_rss_kib() -> Option<u64> {
     })
 }
 
+/// A preset's (or a `scale:N` point's) scenario file.
+fn file_of(config: &RegionsConfig, preset: &str) -> anyhow::Result<ScenarioFile> {
+    let options = options_of(preset)?;
+    generator::generate(config, &options)
+        .with_context(|| format!("generating the {preset} scenario"))
+}
+
 /// A preset's (or a `scale:N` point's) scenario, validated.
 fn scenario_of(config: &RegionsConfig, preset: &str) -> anyhow::Result<Scenario> {
-    let options = options_of(preset)?;
-    let file = generator::generate(config, &options)
-        .with_context(|| format!("generating the {preset} scenario"))?;
+    let file = file_of(config, preset)?;
     Scenario::from_file(&file).map_err(|e| anyhow!("the {preset} scenario is not valid:\n{e}"))
 }
 
@@ -233,6 +240,7 @@ struct Measured {
     ours: (Score, Totals),
     baseline: (Score, Totals),
     child: Result<ChildReport, String>,
+    warm: warm::WarmReplan,
 }
 
 fn measure(config: &RegionsConfig, preset: &str, repeats: u32) -> anyhow::Result<Measured> {
@@ -263,6 +271,8 @@ fn measure(config: &RegionsConfig, preset: &str, repeats: u32) -> anyhow::Result
         baseline: (Plan::score_of(&scenario, &fcfs), totals(&scenario, &fcfs)),
         stats: outcome.stats,
         child: measure_in_child(preset).map_err(|e| format!("{e:#}")),
+        warm: warm::measure(&file_of(config, preset)?, repeats)
+            .with_context(|| format!("the warm re-plan of {preset}"))?,
     })
 }
 
@@ -377,6 +387,30 @@ fn report(measured: &[Measured], repeats: u32) -> Result<String, std::fmt::Error
                 m.preset
             )?;
         }
+    }
+
+    writeln!(out, "\n## Warm re-plan: one new referral\n")?;
+    writeln!(
+        out,
+        "After a plan, one referral arrives; `plan_from` re-plans from the previous plan \
+         (median of {repeats}), against a cold `plan` of the same scenario.\n"
+    )?;
+    writeln!(
+        out,
+        "| preset | warm re-plan | cold plan | moves of earlier referrals | same score |"
+    )?;
+    writeln!(out, "|---|--:|--:|--:|---|")?;
+    for m in measured {
+        let w = &m.warm;
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            m.preset,
+            millis(w.warm),
+            millis(w.cold),
+            w.moves,
+            verdict(w.same_score),
+        )?;
     }
 
     writeln!(out, "\n## Model\n")?;
