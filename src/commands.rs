@@ -36,6 +36,8 @@ pub struct PlanArgs {
     pub initial_candidates: Option<String>,
     /// Cross-check the score with the general LP formulation.
     pub verify: bool,
+    /// Write the full flow network here ([`planner::export`]).
+    pub export_network: Option<PathBuf>,
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {
@@ -92,6 +94,10 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", serde_json::to_string_pretty(&outcome.plan)?);
     }
+    if let Some(path) = &args.export_network {
+        std::fs::write(path, planner::export::network_text(&scenario)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.verify && !verify(&scenario, outcome.plan.score)? {
         return Ok(ExitCode::FAILURE);
     }
@@ -124,7 +130,10 @@ fn verify(scenario: &Scenario, score: planner::Score) -> anyhow::Result<bool> {
     Ok(agree)
 }
 
+/// What `jbt scenario` was asked.
 pub struct ScenarioArgs {
+    /// A benchmark preset instead of the options below (seed aside).
+    pub preset: Option<String>,
     pub seed: u64,
     pub weeks: u32,
     pub regions: String,
@@ -162,13 +171,28 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     };
-    let options = generator::GeneratorOptions {
-        seed: args.seed,
-        weeks: args.weeks,
-        regions,
-        load: args.load,
-        now,
-        ..generator::GeneratorOptions::default()
+    let options = match args.preset.as_deref() {
+        None => generator::GeneratorOptions {
+            seed: args.seed,
+            weeks: args.weeks,
+            regions,
+            load: args.load,
+            now,
+            ..generator::GeneratorOptions::default()
+        },
+        Some(name) => match generator::preset(name) {
+            Some(preset) => generator::GeneratorOptions {
+                seed: args.seed,
+                ..preset
+            },
+            None => {
+                eprintln!(
+                    "--preset: unknown preset {name:?}; the presets are {}",
+                    generator::PRESETS.join(", ")
+                );
+                return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+            }
+        },
     };
     let file = generator::generate(&builtin()?, &options)?;
     let json = serde_json::to_string_pretty(&file)?;

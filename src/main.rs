@@ -41,6 +41,10 @@ enum Command {
         /// if not. Slow on large scenarios.
         #[arg(long)]
         verify: bool,
+        /// Also write the full min-cost flow network with its exact weights
+        /// to this file (for `benches/ortools_mcf.py`).
+        #[arg(long)]
+        export_network: Option<PathBuf>,
     },
     /// Write a realistic generated scenario as JSON.
     Scenario {
@@ -60,6 +64,10 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// A benchmark preset (gelderland, national, stress, overload)
+        /// instead of the options above (the seed still applies).
+        #[arg(long)]
+        preset: Option<String>,
     },
     /// Measure the planner on generated scenarios (see BENCHMARKS.md).
     Bench {
@@ -167,6 +175,7 @@ fn main() -> ExitCode {
             stats,
             initial_candidates,
             verify,
+            export_network,
         } => commands::plan(&commands::PlanArgs {
             scenario,
             explain,
@@ -174,6 +183,7 @@ fn main() -> ExitCode {
             stats,
             initial_candidates,
             verify,
+            export_network,
         }),
         Command::Scenario {
             seed,
@@ -182,6 +192,7 @@ fn main() -> ExitCode {
             load,
             now,
             output,
+            preset,
         } => commands::scenario(&commands::ScenarioArgs {
             seed,
             weeks,
@@ -189,6 +200,7 @@ fn main() -> ExitCode {
             load,
             now,
             output,
+            preset,
         }),
         Command::Bench {
             presets,

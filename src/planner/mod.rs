@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod cost;
 pub mod explain;
+pub mod export;
 pub mod flow;
 pub mod market;
 pub mod model;
