@@ -22,12 +22,22 @@ fn builtin() -> anyhow::Result<RegionsConfig> {
     RegionsConfig::builtin().context("the built-in config/regions.toml is not valid")
 }
 
+/// What `jbt plan` was asked.
 pub struct PlanArgs {
+    /// The scenario file; `-` is standard input.
     pub scenario: PathBuf,
+    /// Add an explanation per referral.
     pub explain: bool,
+    /// Print a table instead of JSON.
     pub table: bool,
+    /// Print the solver's figures to standard error.
     pub stats: bool,
+    /// Candidate arcs per referral in the first network, or `all`.
     pub initial_candidates: Option<String>,
+    /// Cross-check the score with the general LP formulation.
+    pub verify: bool,
+    /// Write the full flow network here ([`planner::export`]).
+    pub export_network: Option<PathBuf>,
 }
 
 fn read_input(path: &Path) -> anyhow::Result<String> {
@@ -43,7 +53,8 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
 }
 
 /// `jbt plan`: exit 0 with the plan, 2 with one line per problem in the
-/// scenario, 1 when planning itself fails. Never a partial plan.
+/// scenario, 1 when planning itself fails (or, with `--verify`, when the
+/// LP formulation finds another score). Never a partial plan.
 pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(&args.scenario)?;
     let scenario = match Scenario::parse_json(&text, &mut |w| eprintln!("warning: {w}")) {
@@ -83,10 +94,46 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", serde_json::to_string_pretty(&outcome.plan)?);
     }
+    if let Some(path) = &args.export_network {
+        std::fs::write(path, planner::export::network_text(&scenario)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.verify && !verify(&scenario, outcome.plan.score)? {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Solves `scenario` again as a general LP and says on standard error
+/// whether its score equals the flow planner's `score`.
+fn verify(scenario: &Scenario, score: planner::Score) -> anyhow::Result<bool> {
+    let market = planner::model::Market::build(scenario);
+    let lp = planner::verify::lp_score(scenario, &market)?;
+    let show = |s: planner::Score| {
+        format!(
+            "unplanned {}, late_days_sq {}, cross_region {}, wait_days_sq {}",
+            s.unplanned, s.late_days_sq, s.cross_region, s.wait_days_sq
+        )
+    };
+    let agree = lp == score;
+    eprintln!(
+        "verify: flow {}; LP ({}) {}: {}",
+        show(score),
+        planner::verify::LP_BACKEND,
+        show(lp),
+        if agree {
+            "the scores agree"
+        } else {
+            "THE SCORES DIFFER"
+        }
+    );
+    Ok(agree)
+}
+
+/// What `jbt scenario` was asked.
 pub struct ScenarioArgs {
+    /// A benchmark preset instead of the options below (seed aside).
+    pub preset: Option<String>,
     pub seed: u64,
     pub weeks: u32,
     pub regions: String,
@@ -124,13 +171,28 @@ pub fn scenario(args: &ScenarioArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(EXIT_INVALID_INPUT));
     };
-    let options = generator::GeneratorOptions {
-        seed: args.seed,
-        weeks: args.weeks,
-        regions,
-        load: args.load,
-        now,
-        ..generator::GeneratorOptions::default()
+    let options = match args.preset.as_deref() {
+        None => generator::GeneratorOptions {
+            seed: args.seed,
+            weeks: args.weeks,
+            regions,
+            load: args.load,
+            now,
+            ..generator::GeneratorOptions::default()
+        },
+        Some(name) => match generator::preset(name) {
+            Some(preset) => generator::GeneratorOptions {
+                seed: args.seed,
+                ..preset
+            },
+            None => {
+                eprintln!(
+                    "--preset: unknown preset {name:?}; the presets are {}",
+                    generator::PRESETS.join(", ")
+                );
+                return Ok(ExitCode::from(EXIT_INVALID_INPUT));
+            }
+        },
     };
     let file = generator::generate(&builtin()?, &options)?;
     let json = serde_json::to_string_pretty(&file)?;

@@ -32,10 +32,19 @@ enum Command {
         /// Print solver figures to standard error.
         #[arg(long)]
         stats: bool,
-        /// Candidates per referral in the first restricted model (`all` for
-        /// the naive full model); for measurements.
+        /// Candidate arcs per referral in the first network (`all` for the
+        /// naive full network); for measurements.
         #[arg(long, hide = true)]
         initial_candidates: Option<String>,
+        /// Also solve the scenario as a general LP (good_lp, microlp) and
+        /// say on standard error whether both scores agree; exit status 1
+        /// if not. Slow on large scenarios.
+        #[arg(long)]
+        verify: bool,
+        /// Also write the full min-cost flow network with its exact weights
+        /// to this file (for `benches/ortools_mcf.py`).
+        #[arg(long)]
+        export_network: Option<PathBuf>,
     },
     /// Write a realistic generated scenario as JSON.
     Scenario {
@@ -55,6 +64,10 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// A benchmark preset (gelderland, national, stress, overload)
+        /// instead of the options above (the seed still applies).
+        #[arg(long)]
+        preset: Option<String>,
     },
     /// Measure the planner on generated scenarios (see BENCHMARKS.md).
     Bench {
@@ -181,12 +194,16 @@ fn main() -> ExitCode {
             format,
             stats,
             initial_candidates,
+            verify,
+            export_network,
         } => commands::plan(&commands::PlanArgs {
             scenario,
             explain,
             table: matches!(format, Format::Table),
             stats,
             initial_candidates,
+            verify,
+            export_network,
         }),
         Command::Scenario {
             seed,
@@ -195,6 +212,7 @@ fn main() -> ExitCode {
             load,
             now,
             output,
+            preset,
         } => commands::scenario(&commands::ScenarioArgs {
             seed,
             weeks,
@@ -202,6 +220,7 @@ fn main() -> ExitCode {
             load,
             now,
             output,
+            preset,
         }),
         Command::Bench {
             presets,

@@ -3,15 +3,23 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, TimeZone, Utc};
-use jbt::planner::model::Settings;
+use jbt::planner::model::{Market, Settings};
 use jbt::planner::plan::{referral_cost, violations};
 use jbt::planner::scenario::{PinFile, ReferralFile, RegionFile, SlotFile};
+use jbt::planner::verify::lp_score;
 use jbt::planner::{self, Options, Plan, Scenario, ScenarioFile, Score};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const EXAMPLE: &str = include_str!("../examples/example-scenario.json");
+
+/// One candidate arc per referral and no greedy start, so pricing has to
+/// find every other place.
+const LEAN: Settings = Settings {
+    initial_candidates: 1,
+    greedy_start: false,
+};
 
 fn scenario(text: &str) -> Scenario {
     Scenario::parse_json(text, &mut |w| panic!("unexpected warning {w}")).expect("valid scenario")
@@ -316,7 +324,7 @@ proptest! {
         let file = random_scenario(seed);
         let s = Scenario::from_file(&file).expect("generated scenarios are valid");
         // Start from one candidate per referral, so pricing has to find the rest.
-        let lean = Options { explain: true, model: Settings { initial_candidates: 1 }, ..Options::default() };
+        let lean = Options { explain: true, model: LEAN, ..Options::default() };
         let out = planner::plan(&s, lean).expect("plan");
         prop_assert!(violations(&s, &out.slot_of).is_empty(), "{:?}", violations(&s, &out.slot_of));
         prop_assert_eq!(out.plan.score, brute_force(&s));
@@ -377,15 +385,32 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(60))]
 
     #[test]
-    fn column_generation_finds_the_score_of_the_full_model(seed in any::<u64>()) {
+    fn pricing_left_out_arcs_finds_the_score_of_the_full_network(seed in any::<u64>()) {
         let s = Scenario::from_file(&medium_scenario(seed)).expect("valid");
-        let lean = planner::plan(&s, Options { explain: false, model: Settings { initial_candidates: 1 }, ..Options::default() }).expect("plan");
+        let lean = planner::plan(&s, Options { explain: false, model: LEAN, ..Options::default() }).expect("plan");
         let usual = planner::plan(&s, Options::default()).expect("plan");
         let naive = planner::plan(&s, Options { explain: false, model: Settings::NAIVE, ..Options::default() }).expect("plan");
         prop_assert_eq!(lean.plan.score, naive.plan.score);
         prop_assert_eq!(usual.plan.score, naive.plan.score);
         prop_assert!(violations(&s, &lean.slot_of).is_empty());
-        prop_assert!(naive.stats.columns_in_model >= lean.stats.columns_in_model);
+        prop_assert!(naive.stats.arcs_in_model >= lean.stats.arcs_in_model);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// The flow planner and the general LP formulation (good_lp on
+    /// microlp), two independent methods, find the same score.
+    #[test]
+    fn the_flow_and_the_lp_formulation_agree(seed in any::<u64>()) {
+        for file in [random_scenario(seed), medium_scenario(seed)] {
+            let s = Scenario::from_file(&file).expect("valid");
+            let flow = planner::plan(&s, Options::default()).expect("plan");
+            let market = Market::build(&s);
+            let lp = lp_score(&s, &market).expect("LP solves");
+            prop_assert_eq!(flow.plan.score, lp);
+        }
     }
 }
 
@@ -410,9 +435,7 @@ fn pricing_adds_the_places_a_lean_start_leaves_out() {
     let s = scenario(text);
     let lean = Options {
         explain: false,
-        model: Settings {
-            initial_candidates: 1,
-        },
+        model: LEAN,
         anonymous: false,
     };
     let out = planner::plan(&s, lean).expect("plan");
@@ -424,8 +447,10 @@ fn pricing_adds_the_places_a_lean_start_leaves_out() {
         .collect();
     // Squared waiting favours the longest waiter: first come, first served.
     assert_eq!(order, vec![("R-1", "s1"), ("R-2", "s2"), ("R-3", "s3")]);
-    // 3 unplanned columns + 3 first candidates at the start; pricing added more.
-    assert!(out.stats.columns_in_model > 6, "{:?}", out.stats);
+    // One candidate arc per referral at the start, everyone unplanned;
+    // pricing added the others.
+    assert!(out.stats.arcs_in_model > 3, "{:?}", out.stats);
+    assert!(out.stats.pricing_rounds > 1, "{:?}", out.stats);
 }
 
 /// Two tables; `b-1` is the earliest slot but kept for region b's own

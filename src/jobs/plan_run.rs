@@ -52,14 +52,16 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
     let now = state.now();
     let built = scenario_from_db(&mut tx, &state.regions, &state.settings.offers, now).await?;
     let scenario = built.scenario.clone();
+    let tentative = tentative(&built);
     let outcome = tokio::task::spawn_blocking(move || {
-        planner::plan(
+        planner::plan_from(
             &scenario,
             planner::Options {
                 explain: true,
                 anonymous: true,
                 ..Default::default()
             },
+            &tentative,
         )
     })
     .await
@@ -89,6 +91,21 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
         "plan run"
     );
     Ok(summary)
+}
+
+/// The previous run's tentative placements, as the database holds them
+/// (scenario referral id -> slot id): the warm start and the stability
+/// preference of the re-plan. They are read in the same transaction, under
+/// the plan lock, as the scenario itself, so they can never be stale: a
+/// change made by another instance is in both. (Rebuilding the simplex
+/// basis from them is linear in the network's size, so there is no
+/// in-memory state to cache and check against a version.)
+fn tentative(built: &scenario::Built) -> std::collections::HashMap<String, String> {
+    built
+        .free
+        .iter()
+        .filter_map(|f| Some((scenario::scenario_id(f.id), f.planned_slot.clone()?)))
+        .collect()
 }
 
 fn placements(built: &scenario::Built, plan: &Plan) -> Vec<Placement> {

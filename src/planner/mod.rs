@@ -4,20 +4,28 @@
 //! [`Scenario`]. The command `jbt plan` and the service both call [`plan`].
 
 pub mod baseline;
+pub mod cost;
 pub mod explain;
-mod master;
+pub mod export;
+pub mod flow;
+pub mod market;
 pub mod model;
 pub mod plan;
 pub mod scenario;
 pub mod table;
+pub mod verify;
+pub mod weights;
 
 pub use model::SolveStats;
 pub use plan::{Assignment, Plan, Score, Unplanned};
 pub use scenario::{Scenario, ScenarioErrors, ScenarioFile};
 
+use std::collections::HashMap;
+
 use explain::Occupancy;
 use model::Market;
 
+/// How to plan.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// Add an explanation to every referral.
@@ -35,8 +43,12 @@ pub struct Outcome {
     pub stats: SolveStats,
     /// Slot index per referral (scenario order); `None` = unplanned.
     pub slot_of: Vec<Option<usize>>,
+    /// Referrals that had a previous tentative slot ([`plan_from`]) and
+    /// now have another one or none; 0 for [`plan`].
+    pub moves: usize,
 }
 
+/// Why no plan was produced.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(transparent)]
@@ -50,27 +62,94 @@ pub enum PlanError {
 /// Plans a validated scenario optimally: the lowest score possible, with
 /// every pinned booking kept.
 pub fn plan(scenario: &Scenario, options: Options) -> Result<Outcome, PlanError> {
+    plan_with(scenario, options, None)
+}
+
+/// Re-plans from the previous plan: `tentative` maps referral ids to the
+/// slot id each held tentatively (ids the scenario no longer knows, and
+/// slots that are gone, taken or no longer allowed, are ignored). The
+/// search starts from those placements (a warm start: the network simplex
+/// begins with their flow as its basis), and among the plans with the
+/// lowest score it returns one that moves the fewest of them (a level
+/// below waiting, see [`weights`]), keeping each in its very slot where the
+/// class is kept. The score is exactly that of [`plan`].
+pub fn plan_from(
+    scenario: &Scenario,
+    options: Options,
+    tentative: &HashMap<String, String>,
+) -> Result<Outcome, PlanError> {
+    let slot_index: HashMap<&str, usize> = scenario
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(s, slot)| (slot.id.as_str(), s))
+        .collect();
+    let previous: Vec<Option<usize>> = scenario
+        .referrals
+        .iter()
+        .map(|r| {
+            tentative
+                .get(&r.id)
+                .and_then(|slot| slot_index.get(slot.as_str()).copied())
+        })
+        .collect();
+    plan_with(scenario, options, Some(&previous))
+}
+
+/// [`plan`] or, with `previous` (slot per referral), [`plan_from`].
+fn plan_with(
+    scenario: &Scenario,
+    options: Options,
+    previous: Option<&[Option<usize>]>,
+) -> Result<Outcome, PlanError> {
     let market = Market::build(scenario);
-    let solved = model::solve(&market, options.model)?;
-    let slot_of = place_in_slots(scenario, &market, &solved.choice);
+    let previous_class = previous.map(|p| previous_classes(&market, p));
+    let solved = model::solve_from(&market, options.model, previous_class.as_deref())?;
+    let slot_of = place_in_slots(scenario, &market, &solved.choice, previous);
     let problems = plan::violations(scenario, &slot_of);
     if !problems.is_empty() {
         return Err(PlanError::Broken(problems));
     }
+    let moves = previous.map_or(0, |p| {
+        p.iter()
+            .zip(&slot_of)
+            .filter(|(before, now)| before.is_some() && before != now)
+            .count()
+    });
     let plan = assemble(scenario, &market, &solved.choice, &slot_of, options);
     Ok(Outcome {
         plan,
         stats: solved.stats,
         slot_of,
+        moves,
     })
 }
 
+/// The class of each free referral's previous slot, when that slot is
+/// still free to plan.
+fn previous_classes(market: &Market, previous: &[Option<usize>]) -> Vec<Option<usize>> {
+    let class_of_slot: HashMap<usize, usize> = market
+        .classes
+        .iter()
+        .enumerate()
+        .flat_map(|(c, class)| class.slots.iter().map(move |&s| (s, c)))
+        .collect();
+    market
+        .free
+        .iter()
+        .map(|&r| previous[r].and_then(|s| class_of_slot.get(&s).copied()))
+        .collect()
+}
+
 /// Turns a class per referral into a slot per referral. Slots of a class are
-/// equal for the score; the referral registered first gets the earliest one.
+/// equal for the score: a referral keeps its previous slot when it stays in
+/// that slot's class; the others take the remaining slots, the referral
+/// registered first the earliest one.
 fn place_in_slots(
     scenario: &Scenario,
     market: &Market,
     choice: &[Option<usize>],
+    previous: Option<&[Option<usize>]>,
 ) -> Vec<Option<usize>> {
     let mut slot_of: Vec<Option<usize>> = vec![None; scenario.referrals.len()];
     for &(r, s) in &scenario.pinned {
@@ -83,11 +162,27 @@ fn place_in_slots(
         }
     }
     for (c, mut referrals) in members.into_iter().enumerate() {
+        let slots = &market.classes[c].slots;
+        let mut taken = vec![false; slots.len()];
+        if let Some(previous) = previous {
+            referrals.retain(|&r| {
+                let kept = previous[r].and_then(|s| slots.iter().position(|&x| x == s));
+                match kept {
+                    Some(k) if !taken[k] => {
+                        taken[k] = true;
+                        slot_of[r] = Some(slots[k]);
+                        false
+                    }
+                    _ => true,
+                }
+            });
+        }
         referrals.sort_by(|&a, &b| {
             let (ra, rb) = (&scenario.referrals[a], &scenario.referrals[b]);
             (ra.registered, &ra.id).cmp(&(rb.registered, &rb.id))
         });
-        for (r, &s) in referrals.into_iter().zip(&market.classes[c].slots) {
+        let free_slots = slots.iter().zip(&taken).filter(|(_, &t)| !t);
+        for (r, (&s, _)) in referrals.into_iter().zip(free_slots) {
             slot_of[r] = Some(s);
         }
     }
@@ -102,7 +197,7 @@ fn assemble(
     options: Options,
 ) -> Plan {
     let occupancy = Occupancy::new(market, choice, options.anonymous);
-    let free_index: std::collections::HashMap<usize, usize> = market
+    let free_index: HashMap<usize, usize> = market
         .free
         .iter()
         .enumerate()

@@ -1,224 +1,80 @@
-//! The optimisation model: referrals x slot classes, solved level by level.
+//! The optimisation model: referrals x slot classes as a min-cost flow,
+//! solved exactly by the network simplex of [`super::flow`].
 //!
-//! Why it is shaped like this:
-//! - Slots of one region, local date and length are interchangeable for the
-//!   score, so they form one *class* with a capacity. A referral chooses a
-//!   class (or "unplanned"); this is a transportation problem, whose
-//!   constraint matrix is totally unimodular, so LP vertices are integral.
-//! - The score is lexicographic over four integer levels. Folding them into
-//!   one weighted objective needs weights spanning 15+ orders of magnitude,
-//!   which floating point cannot keep apart. Instead the levels are solved
-//!   one after the other, each over the *optimal face* of the ones before.
-//!   The face is described without adding a dense row `c_j x <= opt_j`
-//!   (which slows the LP and breaks total unimodularity): by complementary
-//!   slackness every optimal answer of a level avoids the columns with
-//!   positive reduced cost and fills every class with a nonzero dual. So a
-//!   finished level removes columns and turns some capacity rows into
-//!   equalities; the model stays a transportation problem, integral at
-//!   every level. (When a level's optimum equals the sum of per-referral
-//!   minima, the face is simply "each referral's cheapest options".)
-//! - Most referral x class pairs can never be useful (a slot months away for
-//!   a referral that has free slots next week). The model starts with each
-//!   referral's cheapest candidates and adds a left-out pair only when its
-//!   reduced cost (from HiGHS's duals) is negative: column generation. When
-//!   no left-out pair has reduced cost below `-EPS`, the restricted optimum is
-//!   within `EPS * referrals < 1` of the full optimum, and since both are
-//!   integers they are equal: optimality is proven, not hoped for.
-//! - A safety net: should the final LP answer be fractional anyway (numerical
-//!   trouble), the last level is solved again as an integer program.
-//! - Left-out pairs are only priced if they lie in the optimal face of the
-//!   finished levels, so the proof above holds level by level.
+//! The network (root `T`):
+//!
+//! ```text
+//! referral i  --(cost F(option), cap 1 in effect)-->  class c  --(0, cap = slots)-->  T
+//! referral i  --(cost F(unplanned))------------------------------------------------>  T
+//! ```
+//!
+//! Every referral supplies one unit and `T` takes them all, so a flow is a
+//! choice of one class (or "unplanned") per referral within the classes'
+//! capacities; with integer data the simplex's flows are integral. `F` is
+//! the score folded into one exact `i128` weight ([`super::weights`]), so
+//! a minimum-cost flow is a plan with the lowest score.
+//!
+//! **Arcs left out, optimality kept.** Most referral x class pairs are
+//! useless (a slot months away for a referral with free slots next week).
+//! The network starts with each referral's cheapest `initial_candidates`
+//! plus the arcs of its starting placement. When the simplex is optimal on
+//! those, every left-out pair is priced against the final potentials `pi`:
+//! its reduced cost is `F + pi[i] - pi[c]`. Candidates are sorted by cost,
+//! so the scan of a referral stops at the first candidate with
+//! `F + pi[i] - max_c pi[c] >= 0`: no later one can be negative. Pairs with
+//! a negative reduced cost are added and the simplex continues from its
+//! basis. When none is negative, the potentials are dual feasible for the
+//! *full* network and complementary slackness holds, so the flow is
+//! optimal for the full network: proven, not hoped for.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::master::{LpAnswer, Master};
-use super::scenario::Scenario;
+use super::flow::{FlowError, Network, UNBOUNDED};
+use super::weights::{TooLarge, Weight, Weights};
 
-/// Reduced costs above `-EPS` count as non-negative. With at most 10^5
-/// referrals, `EPS * referrals < 1`, which keeps the optimality proof sound.
-const EPS: f64 = 1e-6;
-/// Columns added per referral per pricing round (most negative first). Two
-/// beat 1, 3, 4 and 8 on national and stress (BENCHMARKS.md): fewer means
-/// more warm re-solves, more means a bigger model.
-const ADD_PER_ROUND: usize = 2;
-/// The referral count up to which the optimality argument above holds.
-pub const MAX_REFERRALS: usize = 100_000;
+pub use super::cost::{cost, Cost};
+pub use super::market::{Candidate, Class, Market};
 
-/// One referral's cost for one placement; compared lexicographically in the
-/// order of the fields, which is the order of the score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
-pub struct Cost {
-    pub unplanned: i64,
-    pub late_sq: i64,
-    pub cross: i64,
-    pub wait_sq: i64,
-}
+/// The referral count the planner accepts (node indexes are 32-bit and
+/// [`super::weights`] needs the network size for its overflow bound).
+pub const MAX_REFERRALS: usize = 1_000_000;
 
-impl Cost {
-    pub const LEVELS: usize = 4;
+/// Left-out arcs added per referral in one pricing round, cheapest first.
+const ADD_PER_ROUND: usize = 4;
 
-    pub fn level(&self, k: usize) -> i64 {
-        match k {
-            0 => self.unplanned,
-            1 => self.late_sq,
-            2 => self.cross,
-            _ => self.wait_sq,
-        }
-    }
-}
+/// "No arc yet" in [`FlowModel`]'s candidate table.
+const NO_ARC: u32 = u32::MAX;
 
-/// Cost of holding referral `r` on local `date` in region `region`, or of
-/// leaving it unplanned (`region == None`, date = the day after the horizon).
-pub fn cost(scenario: &Scenario, r: usize, date: NaiveDate, region: Option<usize>) -> Cost {
-    let referral = &scenario.referrals[r];
-    let wait = (date - referral.registered_date).num_days();
-    let late = (date - referral.due).num_days().max(0);
-    Cost {
-        unplanned: i64::from(region.is_none()),
-        late_sq: late * late,
-        cross: i64::from(region.is_some_and(|g| g != referral.region)),
-        wait_sq: wait * wait,
-    }
-}
-
-/// Slots of one region, date and length that are free to plan (and alike
-/// in `own_region_only`).
-#[derive(Debug, Clone)]
-pub struct Class {
-    pub region: usize,
-    pub date: NaiveDate,
-    pub minutes: u32,
-    /// Only referrals of `region` may use these slots.
-    pub own_region_only: bool,
-    /// Slot indexes, earliest start first.
-    pub slots: Vec<usize>,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Candidate {
-    pub class: usize,
-    pub cost: Cost,
-}
-
-/// What the model needs: the free classes and, per referral to plan, every
-/// class it may use with its cost, cheapest first.
-pub struct Market {
-    pub classes: Vec<Class>,
-    /// Referral indexes still to plan (not pinned).
-    pub free: Vec<usize>,
-    /// `candidates[i]` belongs to `free[i]`.
-    pub candidates: Vec<Vec<Candidate>>,
-    pub unplanned_cost: Vec<Cost>,
-}
-
-impl Market {
-    pub fn build(scenario: &Scenario) -> Market {
-        let pinned_slots: Vec<bool> = {
-            let mut v = vec![false; scenario.slots.len()];
-            for &(_, s) in &scenario.pinned {
-                v[s] = true;
-            }
-            v
-        };
-        let mut by_key: HashMap<(usize, NaiveDate, u32, bool), usize> = HashMap::new();
-        let mut classes: Vec<Class> = Vec::new();
-        let mut order: Vec<usize> = (0..scenario.slots.len()).collect();
-        order.sort_by_key(|&s| (scenario.slots[s].start, s));
-        for s in order {
-            let slot = &scenario.slots[s];
-            if pinned_slots[s] || slot.start < scenario.now {
-                continue;
-            }
-            let key = (slot.region, slot.date, slot.minutes, slot.own_region_only);
-            let c = *by_key.entry(key).or_insert_with(|| {
-                classes.push(Class {
-                    region: slot.region,
-                    date: slot.date,
-                    minutes: slot.minutes,
-                    own_region_only: slot.own_region_only,
-                    slots: Vec::new(),
-                });
-                classes.len() - 1
-            });
-            classes[c].slots.push(s);
-        }
-        let mut per_region: Vec<Vec<usize>> = vec![Vec::new(); scenario.regions.len()];
-        for (c, class) in classes.iter().enumerate() {
-            per_region[class.region].push(c);
-        }
-        let pinned_referrals: Vec<bool> = {
-            let mut v = vec![false; scenario.referrals.len()];
-            for &(r, _) in &scenario.pinned {
-                v[r] = true;
-            }
-            v
-        };
-        let free: Vec<usize> = (0..scenario.referrals.len())
-            .filter(|&r| !pinned_referrals[r])
-            .collect();
-        let candidates = free
-            .iter()
-            .map(|&r| {
-                let referral = &scenario.referrals[r];
-                let mut list: Vec<Candidate> = scenario
-                    .allowed_regions(r)
-                    .into_iter()
-                    .flat_map(|g| per_region[g].iter().copied())
-                    .filter(|&c| {
-                        let class = &classes[c];
-                        class.minutes >= referral.minutes
-                            && !(class.own_region_only && class.region != referral.region)
-                            && referral.earliest.is_none_or(|e| class.date >= e)
-                            && !referral.unavailable.contains(&class.date)
-                    })
-                    .map(|c| Candidate {
-                        class: c,
-                        cost: cost(scenario, r, classes[c].date, Some(classes[c].region)),
-                    })
-                    .collect();
-                list.sort_by_key(|cand| (cand.cost, cand.class));
-                list
-            })
-            .collect();
-        let unplanned_cost = free
-            .iter()
-            .map(|&r| cost(scenario, r, scenario.unplanned_date, None))
-            .collect();
-        Market {
-            classes,
-            free,
-            candidates,
-            unplanned_cost,
-        }
-    }
-}
-
-/// How the model is built. The default is what the service uses; the others
-/// exist to compare against (benchmark) and to exercise pricing (tests).
+/// How the network is built. The default is what the service uses; the
+/// others exist to compare against (benchmark) and to exercise pricing
+/// (tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
-    /// Candidates per referral in the first restricted model, cheapest
-    /// first; `usize::MAX` puts every candidate in (the naive model).
+    /// Candidate arcs per referral in the first network, cheapest first;
+    /// `usize::MAX` puts every candidate in (the naive model).
     pub initial_candidates: usize,
+    /// Start from a greedy placement (most urgent referral first, cheapest
+    /// class with room) rather than from everyone unplanned.
+    pub greedy_start: bool,
 }
 
 impl Settings {
+    /// Every referral x class pair in the network from the start.
     pub const NAIVE: Settings = Settings {
         initial_candidates: usize::MAX,
+        greedy_start: true,
     };
 }
 
 impl Default for Settings {
-    /// Two candidates per referral (plus the greedy seed): measured faster
-    /// than 3 or 6 on every preset, because pricing adds what is missing
-    /// and smaller LPs solve faster (BENCHMARKS.md).
+    /// Three candidates per referral and a greedy start: pricing adds the
+    /// few other arcs that matter (BENCHMARKS.md).
     fn default() -> Self {
         Settings {
-            initial_candidates: 2,
+            initial_candidates: 3,
+            greedy_start: true,
         }
     }
 }
@@ -226,45 +82,74 @@ impl Default for Settings {
 /// Figures about one solve, for benchmarks and curiosity.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SolveStats {
+    /// Referrals without a confirmed booking.
     pub referrals_to_plan: usize,
+    /// Classes of interchangeable free slots.
     pub slot_classes: usize,
+    /// Referral x class pairs allowed by the placement rules.
     pub candidate_pairs: usize,
-    /// The most columns the restricted model had at once.
-    pub columns_in_model: usize,
-    pub lp_solves: usize,
-    pub integer_fallback: bool,
+    /// Referral x class arcs in the network at the end (the rest were
+    /// proven useless by pricing).
+    pub arcs_in_model: usize,
+    /// Network simplex pivots, degenerate ones included.
+    pub pivots: u64,
+    /// Times the left-out arcs were priced (the last one finds none).
+    pub pricing_rounds: usize,
+    /// Referrals that started in their previous class (warm, stable runs).
+    pub started_in_place: usize,
+    /// Wall-clock time of the solve, in milliseconds.
     pub millis: f64,
 }
 
+/// Why no optimum was found.
 #[derive(Debug, thiserror::Error)]
 pub enum SolveError {
-    #[error("the LP solver failed: {0}")]
-    Solver(String),
-    #[error("the LP solver returned an answer that breaks the model: {0}")]
+    /// The network simplex refused its input (a planner bug).
+    #[error("the flow solver failed: {0}")]
+    Flow(#[from] FlowError),
+    /// The flow broke the model (a planner bug).
+    #[error("the flow breaks the model: {0}")]
     Inconsistent(String),
+    /// More referrals than [`MAX_REFERRALS`].
     #[error("too many referrals to plan: {0} (at most {MAX_REFERRALS})")]
     TooLarge(usize),
+    /// The score's levels cannot be folded into 128 bits exactly.
+    #[error(transparent)]
+    Weights(#[from] TooLarge),
 }
 
 /// The chosen class per free referral (`None` = unplanned).
 pub struct Solved {
+    /// `choice[i]` belongs to `market.free[i]`.
     pub choice: Vec<Option<usize>>,
     pub stats: SolveStats,
 }
 
-/// A column of the restricted model: referral `i` (index into `free`) takes
-/// candidate `cand` (`None` = unplanned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct Column {
-    pub i: usize,
-    pub cand: Option<usize>,
+/// Solves the market optimally from a greedy start.
+pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> {
+    solve_from(market, settings, None)
 }
 
-pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> {
+/// Solves the market optimally. With `previous` (the class each free
+/// referral held before, `None` = unplanned or new), the search starts from
+/// those placements and, among plans of the lowest score, returns one that
+/// moves the fewest referrals out of their previous class (a fifth level
+/// below waiting, see [`super::weights`]); the score is the same as
+/// without it.
+pub fn solve_from(
+    market: &Market,
+    settings: Settings,
+    previous: Option<&[Option<usize>]>,
+) -> Result<Solved, SolveError> {
     let started = Instant::now();
     let n = market.free.len();
     if n > MAX_REFERRALS {
         return Err(SolveError::TooLarge(n));
+    }
+    if previous.is_some_and(|p| p.len() != n) {
+        return Err(SolveError::Inconsistent(
+            "previous placements do not match the referrals".into(),
+        ));
     }
     let mut stats = SolveStats {
         referrals_to_plan: n,
@@ -272,350 +157,261 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
         candidate_pairs: market.candidates.iter().map(Vec::len).sum(),
         ..SolveStats::default()
     };
-    if n == 0 {
-        stats.millis = started.elapsed().as_secs_f64() * 1e3;
-        return Ok(Solved {
-            choice: Vec::new(),
-            stats,
-        });
-    }
-    let (columns, mut in_model) = initial_columns(market, settings);
-    let mut run = Run {
-        master: Master::new(market, &columns, 0)?,
-        columns,
-        live: Vec::new(),
-        faces: Faces {
-            levels: Vec::new(),
-            tight: vec![false; market.classes.len()],
-        },
+    let nodes = n + market.classes.len() + 1;
+    let weights = Weights::new(market, previous.is_some(), nodes)?;
+    let mut flow = FlowModel::new(market, weights, previous);
+    let start = flow.start(settings);
+    stats.started_in_place = match previous {
+        Some(p) => p
+            .iter()
+            .zip(&start)
+            .filter(|(p, s)| p.is_some() && p == s)
+            .count(),
+        None => 0,
     };
-    run.live = vec![true; run.columns.len()];
-    stats.columns_in_model = run.columns.len();
-    let mut last: Vec<f64> = Vec::new();
-    for level in 0..Cost::LEVELS {
-        if level > 0 {
-            run.master.set_level(market, level, &run.live)?;
-        }
-        let minima = run.faces.minima(market, level);
-        let lower_bound: i64 = minima.iter().sum();
-        loop {
-            let lp = run.master.solve(market)?;
-            stats.lp_solves += 1;
-            let value = integral_objective(&lp, level)?;
-            if value <= lower_bound {
-                // Every referral has one of its cheapest admissible options:
-                // that is optimal, and the optimal face is exactly "cheapest
-                // options only", whatever the duals say.
-                run.faces.levels.push(Face::Minima(minima));
-                last = lp.values;
-                break;
-            }
-            let new_columns = price(market, &run.faces, &mut in_model, level, &lp);
-            if new_columns.is_empty() {
-                // No admissible column can improve: `lp`'s duals are optimal
-                // for the full problem, and by complementary slackness every
-                // optimal answer avoids columns with positive reduced cost
-                // and fills classes with a nonzero dual.
-                for (c, y) in lp.class_duals.iter().enumerate() {
-                    if y.abs() > EPS && !run.faces.tight[c] {
-                        run.faces.tight[c] = true;
-                        run.master.tighten(c)?;
-                    }
-                }
-                run.faces.levels.push(Face::Duals {
-                    referral: lp.referral_duals,
-                    class: lp.class_duals,
-                });
-                last = lp.values;
-                break;
-            }
-            run.master.add(market, &new_columns)?;
-            run.columns.extend(new_columns);
-            run.live.resize(run.columns.len(), true);
-            let live = run.live.iter().filter(|&&l| l).count();
-            stats.columns_in_model = stats.columns_in_model.max(live);
-        }
-        run.leave_the_face(market)?;
-    }
-    for (v, &alive) in last.iter_mut().zip(&run.live) {
-        if !alive {
-            *v = 0.0;
+    flow.set_basis(&start)?;
+    loop {
+        flow.net.optimise()?;
+        stats.pricing_rounds += 1;
+        if flow.price_left_out() == 0 {
+            break;
         }
     }
-    let choice = match integral_choice(market, &run.columns, &last) {
-        Some(choice) => choice,
-        None => {
-            stats.integer_fallback = true;
-            let kept: Vec<Column> = run
-                .columns
-                .iter()
-                .zip(&run.live)
-                .filter(|(_, &alive)| alive)
-                .map(|(&col, _)| col)
-                .collect();
-            let values = solve_integer(market, &kept, &run.faces.tight)?;
-            stats.lp_solves += 1;
-            integral_choice(market, &kept, &values).ok_or_else(|| {
-                SolveError::Inconsistent("the integer program returned a fractional answer".into())
-            })?
-        }
-    };
+    let choice = flow.choice()?;
+    stats.arcs_in_model = flow.arc_of.len();
+    stats.pivots = flow.net.pivots;
     stats.millis = started.elapsed().as_secs_f64() * 1e3;
     Ok(Solved { choice, stats })
 }
 
-/// The last level as an integer program over the optimal face of the
-/// earlier ones (`columns` are the live ones, `tight` the classes every
-/// optimum fills), solved once through good_lp on HiGHS. The safety net
-/// for an LP optimum that is not integral; it needs no duals and no warm
-/// start, so the plain modelling layer is the right tool.
-pub(super) fn solve_integer(
-    market: &Market,
-    columns: &[Column],
-    tight: &[bool],
-) -> Result<Vec<f64>, SolveError> {
-    use good_lp::solvers::highs::{highs, HighsParallelType};
-    use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel};
-
-    let mut vars = ProblemVariables::new();
-    let x: Vec<good_lp::Variable> = columns
-        .iter()
-        .map(|_| vars.add(variable().binary()))
-        .collect();
-    let level = Cost::LEVELS - 1;
-    let objective: Expression = columns
-        .iter()
-        .zip(&x)
-        .map(|(&col, &v)| column_cost(market, col).level(level) as f64 * v)
-        .sum();
-    let mut referral_rows = vec![Expression::from(0.0); market.free.len()];
-    let mut class_rows: Vec<Option<Expression>> = vec![None; market.classes.len()];
-    for (&col, &v) in columns.iter().zip(&x) {
-        referral_rows[col.i] += v;
-        if let Some(k) = col.cand {
-            let class = market.candidates[col.i][k].class;
-            *class_rows[class].get_or_insert_with(|| Expression::from(0.0)) += v;
-        }
-    }
-    let mut problem = vars
-        .minimise(objective)
-        .using(highs)
-        .set_parallel(HighsParallelType::Off)
-        .set_threads(1);
-    for row in referral_rows {
-        problem = problem.with(row.eq(1.0));
-    }
-    for (c, row) in class_rows.into_iter().enumerate() {
-        let capacity = market.classes[c].slots.len() as f64;
-        match (row, tight.get(c).copied().unwrap_or(false)) {
-            (Some(load), true) => problem = problem.with(load.eq(capacity)),
-            (Some(load), false) => problem = problem.with(load.leq(capacity)),
-            (None, true) if capacity > 0.0 => {
-                return Err(SolveError::Inconsistent(format!(
-                    "class {c} must be full but no live column fills it"
-                )))
-            }
-            (None, _) => {}
-        }
-    }
-    let solution = problem
-        .solve()
-        .map_err(|e| SolveError::Solver(format!("the integer program: {e}")))?;
-    Ok(x.iter().map(|&v| solution.value(v)).collect())
+/// The network of one market and which candidate each arc stands for.
+struct FlowModel<'a> {
+    market: &'a Market,
+    weights: Weights,
+    previous: Option<&'a [Option<usize>]>,
+    net: Network,
+    /// Node of the sink `T`; referrals are `0..n`, classes `n..n + m`.
+    root: usize,
+    /// `(referral, candidate)` of arc `first_candidate_arc + j`.
+    arc_of: Vec<(u32, u32)>,
+    /// `arc_at[offset[i] + k]`: the arc of candidate `k` of referral `i`,
+    /// [`NO_ARC`] while it is left out.
+    arc_at: Vec<u32>,
+    offset: Vec<usize>,
 }
 
-/// The columns of the first restricted model: every referral's unplanned
-/// column, its cheapest `initial_candidates` and the greedy seed; with the
-/// marks of which candidates are in.
-fn initial_columns(market: &Market, settings: Settings) -> (Vec<Column>, Vec<Vec<bool>>) {
-    let mut columns: Vec<Column> = Vec::new();
-    let mut in_model: Vec<Vec<bool>> = market
-        .candidates
-        .iter()
-        .map(|c| vec![false; c.len()])
-        .collect();
-    for (i, marks) in in_model.iter_mut().enumerate() {
-        columns.push(Column { i, cand: None });
-        for (k, mark) in marks
-            .iter_mut()
-            .enumerate()
-            .take(settings.initial_candidates)
-        {
-            columns.push(Column { i, cand: Some(k) });
-            *mark = true;
+impl<'a> FlowModel<'a> {
+    /// Unplanned arcs (`0..n`) and class arcs (`n..n + m`); candidate arcs
+    /// come with [`FlowModel::start`].
+    fn new(market: &'a Market, weights: Weights, previous: Option<&'a [Option<usize>]>) -> Self {
+        let (n, m) = (market.free.len(), market.classes.len());
+        let root = n + m;
+        let mut net = Network::new(n + m + 1);
+        for (i, &cost) in market.unplanned_cost.iter().enumerate() {
+            let moved = previous.is_some_and(|p| p[i].is_some());
+            net.add_arc(i, root, weights.fold(cost, moved), UNBOUNDED);
+        }
+        for (c, class) in market.classes.iter().enumerate() {
+            let capacity = u32::try_from(class.slots.len()).unwrap_or(u32::MAX - 1);
+            net.add_arc(n + c, root, 0, capacity);
+        }
+        let mut offset = Vec::with_capacity(n + 1);
+        let mut total = 0;
+        for list in &market.candidates {
+            offset.push(total);
+            total += list.len();
+        }
+        offset.push(total);
+        FlowModel {
+            market,
+            weights,
+            previous,
+            net,
+            root,
+            arc_of: Vec::new(),
+            arc_at: vec![NO_ARC; total],
+            offset,
         }
     }
-    for (i, k) in greedy_seed(market) {
-        if !in_model[i][k] {
-            in_model[i][k] = true;
-            columns.push(Column { i, cand: Some(k) });
-        }
+
+    fn first_candidate_arc(&self) -> usize {
+        self.market.free.len() + self.market.classes.len()
     }
-    (columns, in_model)
-}
 
-/// The state of one solve: the master LP, every column it was given (in
-/// order) and which of them may still be used.
-struct Run {
-    master: Master,
-    columns: Vec<Column>,
-    /// `live[j]`: column `j` lies in the optimal face of the levels done.
-    live: Vec<bool>,
-    faces: Faces,
-}
+    /// The weight of candidate `k` of referral `i`.
+    fn weight(&self, i: usize, k: usize) -> Weight {
+        let cand = &self.market.candidates[i][k];
+        let moved = self
+            .previous
+            .is_some_and(|p| p[i].is_some_and(|c| c != cand.class));
+        self.weights.fold(cand.cost, moved)
+    }
 
-impl Run {
-    /// After a level: columns outside its optimal face can never be used
-    /// again, so they are fixed at zero (they are zero in the optimum
-    /// already, by complementary slackness).
-    fn leave_the_face(&mut self, market: &Market) -> Result<(), SolveError> {
-        for (j, &col) in self.columns.iter().enumerate() {
-            if self.live[j] && !self.faces.admits(market, col) {
-                self.live[j] = false;
-                self.master.fix_at_zero(j)?;
+    /// The arc of candidate `k` of referral `i`, added if it is not in.
+    fn arc(&mut self, i: usize, k: usize) -> usize {
+        let at = self.offset[i] + k;
+        if self.arc_at[at] != NO_ARC {
+            return self.arc_at[at] as usize;
+        }
+        let n = self.market.free.len();
+        let class = self.market.candidates[i][k].class;
+        let weight = self.weight(i, k);
+        self.arc_of.push((i as u32, k as u32));
+        let arc = self.net.add_arc(i, n + class, weight, UNBOUNDED);
+        self.arc_at[at] = arc as u32;
+        arc
+    }
+
+    /// Adds the first candidate arcs and returns the starting placement
+    /// (candidate index per referral): the previous class where it is
+    /// still a candidate with room, otherwise, most urgent referral first,
+    /// its cheapest candidate with room left.
+    fn start(&mut self, settings: Settings) -> Vec<Option<usize>> {
+        let market = self.market;
+        for (i, list) in market.candidates.iter().enumerate() {
+            for k in 0..list.len().min(settings.initial_candidates) {
+                self.arc(i, k);
             }
         }
-        Ok(())
-    }
-}
-
-/// A feasible answer to start from: the most urgent referral first takes
-/// its cheapest option with room left. Its columns make the first
-/// restricted model nearly as good as the full one, which saves pricing
-/// rounds (each a re-solve of the master).
-fn greedy_seed(market: &Market) -> Vec<(usize, usize)> {
-    let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
-    let mut order: Vec<usize> = (0..market.free.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(market.unplanned_cost[i]));
-    let mut seed = Vec::new();
-    for i in order {
-        if let Some((k, cand)) = market.candidates[i]
-            .iter()
-            .enumerate()
-            .find(|(_, c)| room[c.class] > 0)
-        {
-            room[cand.class] -= 1;
-            seed.push((i, k));
-        }
-    }
-    seed
-}
-
-fn integral_objective(lp: &LpAnswer, level: usize) -> Result<i64, SolveError> {
-    let value = lp.objective.round();
-    if (lp.objective - value).abs() > 1e-4 {
-        return Err(SolveError::Inconsistent(format!(
-            "level {level} optimum {} is not an integer",
-            lp.objective
-        )));
-    }
-    Ok(value as i64)
-}
-
-/// The optimal face of a finished level, described without a dense row
-/// (which would slow the LP down and break total unimodularity).
-enum Face {
-    /// Only each referral's cheapest admissible options (per referral).
-    Minima(Vec<i64>),
-    /// Only columns with zero reduced cost under these optimal duals.
-    Duals { referral: Vec<f64>, class: Vec<f64> },
-}
-
-struct Faces {
-    levels: Vec<Face>,
-    /// Classes that every optimal answer so far fills completely.
-    tight: Vec<bool>,
-}
-
-impl Faces {
-    /// May this column still be part of an optimal answer of the levels done?
-    fn admits(&self, market: &Market, col: Column) -> bool {
-        self.levels.iter().enumerate().all(|(level, face)| {
-            let cost = column_cost(market, col).level(level);
-            match face {
-                Face::Minima(min) => cost == min[col.i],
-                Face::Duals { referral, class } => {
-                    let class_dual = col
-                        .cand
-                        .map_or(0.0, |k| class[market.candidates[col.i][k].class]);
-                    (cost as f64 - referral[col.i] - class_dual).abs() <= EPS
+        let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
+        let mut start: Vec<Option<usize>> = vec![None; market.free.len()];
+        if let Some(previous) = self.previous {
+            for (i, prev) in previous.iter().enumerate() {
+                let Some(c) = *prev else { continue };
+                if room[c] == 0 {
+                    continue;
+                }
+                if let Some(k) = market.candidates[i].iter().position(|x| x.class == c) {
+                    room[c] -= 1;
+                    start[i] = Some(k);
                 }
             }
-        })
+        }
+        if !settings.greedy_start {
+            return start;
+        }
+        let mut order: Vec<usize> = (0..market.free.len())
+            .filter(|&i| start[i].is_none())
+            .collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(market.unplanned_cost[i]));
+        for i in order {
+            let found = market.candidates[i]
+                .iter()
+                .position(|cand| room[cand.class] > 0);
+            if let Some(k) = found {
+                room[market.candidates[i][k].class] -= 1;
+                start[i] = Some(k);
+            }
+        }
+        start
     }
 
-    /// Per referral, the cheapest admissible option at `level`.
-    fn minima(&self, market: &Market, level: usize) -> Vec<i64> {
-        (0..market.free.len())
-            .map(|i| {
-                std::iter::once(Column { i, cand: None })
-                    .chain((0..market.candidates[i].len()).map(|k| Column { i, cand: Some(k) }))
-                    .filter(|&col| self.admits(market, col))
-                    .map(|col| column_cost(market, col).level(level))
-                    .min()
-                    .unwrap_or(0)
+    /// Sets flows and a strongly feasible spanning tree for the placement
+    /// `start` (candidate index per referral; see the module docs of
+    /// [`super::flow`]). Each referral hangs under its class (or under `T`
+    /// by its unplanned arc); each class hangs under `T` by its capacity
+    /// arc, except a full class: its capacity arc rests at its upper bound,
+    /// and the class hangs under one of its referrals, which itself hangs
+    /// under `T` by its (empty) unplanned arc. From every node flow can
+    /// then still be pushed to `T` along the tree.
+    fn set_basis(&mut self, start: &[Option<usize>]) -> Result<(), SolveError> {
+        let (n, m) = (self.market.free.len(), self.market.classes.len());
+        let mut pred: Vec<Option<usize>> = vec![None; n + m + 1];
+        let mut members: Vec<Vec<(usize, usize)>> = vec![Vec::new(); m];
+        for (i, k) in start.iter().enumerate() {
+            match *k {
+                Some(k) => {
+                    let arc = self.arc(i, k);
+                    self.net.set_flow(arc, 1);
+                    members[self.market.candidates[i][k].class].push((i, arc));
+                    pred[i] = Some(arc);
+                }
+                None => {
+                    self.net.set_flow(i, 1);
+                    pred[i] = Some(i);
+                }
+            }
+        }
+        for (c, list) in members.iter().enumerate() {
+            let class_arc = n + c;
+            let load = list.len();
+            self.net.set_flow(class_arc, load as u32);
+            match list.first() {
+                Some(&(i, arc)) if load == self.market.classes[c].slots.len() => {
+                    pred[n + c] = Some(arc);
+                    pred[i] = Some(i); // its unplanned arc, empty
+                }
+                _ => pred[n + c] = Some(class_arc),
+            }
+        }
+        self.net.set_basis(self.root, &pred)?;
+        Ok(())
+    }
+
+    /// Adds left-out candidate arcs with a negative reduced cost (at most
+    /// [`ADD_PER_ROUND`] per referral) and returns how many.
+    fn price_left_out(&mut self) -> usize {
+        let market = self.market;
+        let n = market.free.len();
+        let pi_max = (n..n + market.classes.len())
+            .map(|v| self.net.potential(v))
+            .max()
+            .unwrap_or(0);
+        let mut added = 0;
+        for i in 0..n {
+            let pi_i = self.net.potential(i);
+            let mut here = 0;
+            for (k, cand) in market.candidates[i].iter().enumerate() {
+                // A lower bound of this and every later candidate's
+                // reduced cost (candidates are sorted by cost).
+                if self.weights.fold_score(cand.cost) + pi_i - pi_max >= 0 {
+                    break;
+                }
+                if self.arc_at[self.offset[i] + k] != NO_ARC {
+                    continue;
+                }
+                let rc = self.net.reduced_cost(i, n + cand.class, self.weight(i, k));
+                if rc < 0 {
+                    self.arc(i, k);
+                    here += 1;
+                    if here == ADD_PER_ROUND {
+                        break;
+                    }
+                }
+            }
+            added += here;
+        }
+        added
+    }
+
+    /// Reads the class per referral off the optimal flow.
+    fn choice(&self) -> Result<Vec<Option<usize>>, SolveError> {
+        let n = self.market.free.len();
+        let mut choice: Vec<Option<Option<usize>>> = vec![None; n];
+        for (i, slot) in choice.iter_mut().enumerate() {
+            if self.net.flow(i) == 1 {
+                *slot = Some(None);
+            }
+        }
+        let first = self.first_candidate_arc();
+        for (j, &(i, k)) in self.arc_of.iter().enumerate() {
+            if self.net.flow(first + j) == 0 {
+                continue;
+            }
+            let i = i as usize;
+            if choice[i].is_some() || self.net.flow(first + j) != 1 {
+                return Err(SolveError::Inconsistent(format!(
+                    "referral {i} does not have exactly one place"
+                )));
+            }
+            choice[i] = Some(Some(self.market.candidates[i][k as usize].class));
+        }
+        choice
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.ok_or_else(|| SolveError::Inconsistent(format!("referral {i} has no place")))
             })
             .collect()
     }
-}
-
-pub(super) fn column_cost(market: &Market, col: Column) -> Cost {
-    match col.cand {
-        Some(k) => market.candidates[col.i][k].cost,
-        None => market.unplanned_cost[col.i],
-    }
-}
-
-/// The admissible left-out candidates with negative reduced cost, at most
-/// `ADD_PER_ROUND` per referral, most negative first; they are marked in
-/// `in_model`. HiGHS reports row duals `y` such that the reduced cost of a
-/// column of a minimisation is `d = c - A^T y`.
-fn price(
-    market: &Market,
-    faces: &Faces,
-    in_model: &mut [Vec<bool>],
-    level: usize,
-    lp: &LpAnswer,
-) -> Vec<Column> {
-    let mut added = Vec::new();
-    let mut improving: Vec<(f64, usize)> = Vec::new();
-    for (i, cands) in market.candidates.iter().enumerate() {
-        improving.clear();
-        for (k, cand) in cands.iter().enumerate() {
-            if in_model[i][k] {
-                continue;
-            }
-            let d =
-                cand.cost.level(level) as f64 - lp.referral_duals[i] - lp.class_duals[cand.class];
-            if d < -EPS && faces.admits(market, Column { i, cand: Some(k) }) {
-                improving.push((d, k));
-            }
-        }
-        improving.sort_by(|a, b| a.0.total_cmp(&b.0));
-        for &(_, k) in improving.iter().take(ADD_PER_ROUND) {
-            in_model[i][k] = true;
-            added.push(Column { i, cand: Some(k) });
-        }
-    }
-    added
-}
-
-/// Reads one class (or unplanned) per referral off an integral answer;
-/// `None` when any value is fractional.
-fn integral_choice(
-    market: &Market,
-    columns: &[Column],
-    values: &[f64],
-) -> Option<Vec<Option<usize>>> {
-    let mut choice: Vec<Option<Option<usize>>> = vec![None; market.free.len()];
-    for (col, &v) in columns.iter().zip(values) {
-        if v.abs() <= 1e-6 {
-            continue;
-        }
-        if (v - 1.0).abs() > 1e-6 || choice[col.i].is_some() {
-            return None;
-        }
-        choice[col.i] = Some(col.cand.map(|k| market.candidates[col.i][k].class));
-    }
-    choice.into_iter().collect()
 }

@@ -1,0 +1,43 @@
+//! The score of one referral in one place: the four levels of the format.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::scenario::Scenario;
+
+/// One referral's cost for one placement; compared lexicographically in the
+/// order of the fields, which is the order of the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+pub struct Cost {
+    pub unplanned: i64,
+    pub late_sq: i64,
+    pub cross: i64,
+    pub wait_sq: i64,
+}
+
+impl Cost {
+    pub const LEVELS: usize = 4;
+
+    pub fn level(&self, k: usize) -> i64 {
+        match k {
+            0 => self.unplanned,
+            1 => self.late_sq,
+            2 => self.cross,
+            _ => self.wait_sq,
+        }
+    }
+}
+
+/// Cost of holding referral `r` on local `date` in region `region`, or of
+/// leaving it unplanned (`region == None`, date = the day after the horizon).
+pub fn cost(scenario: &Scenario, r: usize, date: NaiveDate, region: Option<usize>) -> Cost {
+    let referral = &scenario.referrals[r];
+    let wait = (date - referral.registered_date).num_days();
+    let late = (date - referral.due).num_days().max(0);
+    Cost {
+        unplanned: i64::from(region.is_none()),
+        late_sq: late * late,
+        cross: i64::from(region.is_some_and(|g| g != referral.region)),
+        wait_sq: wait * wait,
+    }
+}
