@@ -56,6 +56,8 @@ def solve_once(nodes, supplies, arcs, shift):
     started = time.perf_counter()
     status = smcf.solve()
     seconds = time.perf_counter() - started
+    if status == smcf.BAD_COST_RANGE:
+        return None
     if status != smcf.OPTIMAL:
         sys.exit(f"OR-Tools did not find an optimum: status {status}")
     flows = [smcf.flow(a) for a in range(len(arcs))]
@@ -74,8 +76,14 @@ def main():
     while (largest >> shift) > limit:
         shift += 1
     times, flows = [], None
-    for _ in range(args.repeats):
-        seconds, flows = solve_once(nodes, supplies, arcs, shift)
+    while len(times) < args.repeats:
+        solved = solve_once(nodes, supplies, arcs, shift)
+        if solved is None:
+            # OR-Tools' own range check is stricter than the bound above.
+            shift += 1
+            times = []
+            continue
+        seconds, flows = solved
         times.append(seconds)
     times.sort()
     total = sum(f * w for f, (_, _, _, w) in zip(flows, arcs))

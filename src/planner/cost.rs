@@ -9,15 +9,22 @@ use super::scenario::Scenario;
 /// order of the fields, which is the order of the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
 pub struct Cost {
+    /// 1 when the referral gets no slot, else 0.
     pub unplanned: i64,
+    /// Days past the due date, squared.
     pub late_sq: i64,
+    /// 1 when held at another region's table, else 0.
     pub cross: i64,
+    /// Days from registration to the date, squared.
     pub wait_sq: i64,
 }
 
 impl Cost {
+    /// Number of score levels.
     pub const LEVELS: usize = 4;
 
+    /// Level `k` of the score (0 = unplanned ... 3 = waiting; any larger
+    /// `k` is waiting too).
     pub fn level(&self, k: usize) -> i64 {
         match k {
             0 => self.unplanned,

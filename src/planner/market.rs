@@ -17,8 +17,11 @@ use super::scenario::Scenario;
 /// in `own_region_only`).
 #[derive(Debug, Clone)]
 pub struct Class {
+    /// Region index in the scenario.
     pub region: usize,
+    /// Local date of the slots.
     pub date: NaiveDate,
+    /// Length of the slots, in minutes.
     pub minutes: u32,
     /// Only referrals of `region` may use these slots.
     pub own_region_only: bool,
@@ -26,8 +29,10 @@ pub struct Class {
     pub slots: Vec<usize>,
 }
 
+/// A class a referral may use, and what it costs there.
 #[derive(Debug, Clone, Copy)]
 pub struct Candidate {
+    /// Index into [`Market::classes`].
     pub class: usize,
     pub cost: Cost,
 }
@@ -40,10 +45,14 @@ pub struct Market {
     pub free: Vec<usize>,
     /// `candidates[i]` belongs to `free[i]`.
     pub candidates: Vec<Vec<Candidate>>,
+    /// `unplanned_cost[i]`: the cost of leaving `free[i]` without a slot.
     pub unplanned_cost: Vec<Cost>,
 }
 
 impl Market {
+    /// The market of a validated scenario: free slots (not pinned, not
+    /// before `now`) grouped into classes, and every placement the rules
+    /// allow for every unpinned referral, cheapest first (ties by class).
     pub fn build(scenario: &Scenario) -> Market {
         let pinned_slots: Vec<bool> = {
             let mut v = vec![false; scenario.slots.len()];

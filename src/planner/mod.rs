@@ -1,7 +1,13 @@
 //! The planner: a pure function from a scenario to the best plan.
 //!
 //! No I/O, no database, no clock: everything it needs is in the
-//! [`Scenario`]. The command `jbt plan` and the service both call [`plan`].
+//! [`Scenario`]. The command `jbt plan` and the service both call [`plan`]
+//! (the service through [`plan_from`], which starts from the previous plan).
+//!
+//! The path: [`market`] (classes and candidates, costs from [`cost`]) ->
+//! [`model`] (the min-cost flow network, weights from [`weights`], solved
+//! by [`flow`]) -> slots and explanations ([`explain`]) -> [`Plan`].
+//! [`verify`] solves the same market as a general LP, independently.
 
 pub mod baseline;
 pub mod cost;
@@ -30,7 +36,7 @@ use model::Market;
 pub struct Options {
     /// Add an explanation to every referral.
     pub explain: bool,
-    /// How the optimisation model is built; the default is right for use.
+    /// How the flow network is built; the default is right for use.
     pub model: model::Settings,
     /// Explanations do not name the referrals holding other places.
     pub anonymous: bool,
@@ -39,7 +45,9 @@ pub struct Options {
 /// A plan and how it was found.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The plan in the format's terms (JSON output).
     pub plan: Plan,
+    /// Figures about the solve.
     pub stats: SolveStats,
     /// Slot index per referral (scenario order); `None` = unplanned.
     pub slot_of: Vec<Option<usize>>,
@@ -51,6 +59,7 @@ pub struct Outcome {
 /// Why no plan was produced.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The optimisation failed (see [`model::SolveError`]).
     #[error(transparent)]
     Solve(#[from] model::SolveError),
     /// The planner would have produced a plan that breaks a rule. Never
