@@ -134,11 +134,17 @@ fn verify(scenario: &Scenario, score: planner::Score) -> anyhow::Result<bool> {
 pub struct ScenarioArgs {
     /// A benchmark preset instead of the options below (seed aside).
     pub preset: Option<String>,
+    /// Seed of the random generator: the same seed, the same scenario.
     pub seed: u64,
+    /// Weeks of slots to generate.
     pub weeks: u32,
+    /// `gelderland` (the seven regions) or `national` (42 regions).
     pub regions: String,
+    /// Arrivals as a share of capacity (1.0: as many referrals as slots).
     pub load: f64,
+    /// The scenario's `now` (RFC 3339); default: the generator's own.
     pub now: Option<String>,
+    /// Write here instead of to standard output.
     pub output: Option<PathBuf>,
 }
 
@@ -251,8 +257,11 @@ pub fn check_config(path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 
 /// Flags shared by the service commands.
 pub struct ServiceArgs {
+    /// A settings file layered over `config/default.toml`.
     pub config: Option<PathBuf>,
+    /// Address to listen on (`127.0.0.1:8080`), over the settings.
     pub listen: Option<String>,
+    /// Directory for the SQLite file, mails and demo files, over the settings.
     pub data_dir: Option<PathBuf>,
 }
 
@@ -382,11 +391,17 @@ pub fn migrate(args: ServiceArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// What `jbt user add` was asked.
 pub struct UserAddArgs {
+    /// `coordinator`, `chair`, `referrer`, `municipal_contact` or `admin`.
     pub role: String,
+    /// Chairs: their region's id.
     pub region: Option<String>,
+    /// Referrers: their organisation.
     pub organisation: Option<String>,
+    /// Municipal contacts: their municipality (CBS code or name).
     pub municipality: Option<String>,
+    /// The user's work address.
     pub email: String,
 }
 

@@ -23,6 +23,7 @@ use crate::web::{AppError, AppJson, Result};
     components(schemas(InfoRequest, InfoText)),
     tags((name = "information requests", description = "The table asks the professional for missing information"))
 )]
+/// The OpenAPI part of this module.
 pub struct Api;
 
 /// The routes of this module, relative to `/api/v1`.

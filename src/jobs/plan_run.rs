@@ -28,15 +28,24 @@ const PLAN_LOCK_KEY: i64 = 0x4a42_5450; // "JBTP"
 /// What a run did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RunSummary {
+    /// The run's row in `plan_runs`.
     pub run_id: i64,
+    /// Why it ran (`referral registered`, `morning`, ...).
     pub reason: String,
+    /// Referrals in the scenario.
     pub referrals: usize,
+    /// Referrals with a slot (tentative, offered or booked).
     pub planned: usize,
+    /// Referrals without a slot.
     pub unplanned: usize,
+    /// Referrals at a neighbouring region's table.
     pub cross_region: usize,
+    /// Referrals whose slot is after their due date.
     pub late: usize,
+    /// The plan's score (the four lexicographic levels).
     #[schema(value_type = Object)]
     pub score: Score,
+    /// Wall-clock time of the planner call, in milliseconds.
     pub solve_millis: f64,
     /// Referral ids whose tentative slot changed in this run.
     pub moved: Vec<i64>,
