@@ -180,3 +180,12 @@ mod tests {
         assert_eq!(super::date(date), "30-11-2026");
     }
 }
+
+/// What a referral still lacks, in Dutch (`safety_plan` -> veiligheidsplan).
+pub fn missing(what: &str) -> &'static str {
+    match what {
+        "safety_plan" => "veiligheidsplan",
+        "parents_informed" => "ouders geïnformeerd",
+        _ => "gegevens",
+    }
+}

@@ -100,11 +100,7 @@ pub async fn page(
                 missing: v
                     .missing
                     .iter()
-                    .map(|m| match m.as_str() {
-                        "safety_plan" => "veiligheidsplan",
-                        "parents_informed" => "ouders geïnformeerd",
-                        _ => "gegevens",
-                    })
+                    .map(|m| format::missing(m))
                     .collect::<Vec<_>>()
                     .join(", "),
                 questions: questions.get(&r.id).copied().unwrap_or(0),

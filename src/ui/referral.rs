@@ -199,15 +199,7 @@ fn facts(state: &AppState, view: &ReferralView) -> Facts {
         minutes: view.minutes,
         child_12_plus: view.child_12_plus,
         cross_region: view.cross_region,
-        missing: view
-            .missing
-            .iter()
-            .map(|m| match m.as_str() {
-                "safety_plan" => "veiligheidsplan",
-                "parents_informed" => "ouders geïnformeerd",
-                _ => "onbekend",
-            })
-            .collect(),
+        missing: view.missing.iter().map(|m| format::missing(m)).collect(),
         unavailable: view.unavailable.iter().map(|d| format::date(*d)).collect(),
         unavailable_iso: {
             let mut dates: Vec<String> = view.unavailable.iter().map(ToString::to_string).collect();
