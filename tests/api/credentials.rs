@@ -424,3 +424,54 @@ async fn a_required_second_factor_is_enrolled_at_the_first_login_postgres() {
         required_for_admins(db).await;
     }
 }
+
+story!(
+    addresses_are_validated_as_the_mailer_does_and_compared_case_folded,
+    |app| {
+        let admin = app.user(Role::Admin, None).await;
+        let create = |email: &'static str| {
+            let app = &app;
+            let admin = &admin;
+            async move {
+                app.post(
+                    admin,
+                    "/api/v1/users",
+                    &json!({"email": email, "role": "coordinator"}),
+                )
+                .await
+                .status()
+            }
+        };
+        assert_eq!(
+            create("j.jansen@gemeente-ede.example.org").await,
+            StatusCode::CREATED
+        );
+        // An upper-case copy is the same mailbox: taken.
+        assert_eq!(
+            create("J.Jansen@Gemeente-Ede.example.org").await,
+            StatusCode::CONFLICT
+        );
+        // Markup and a Cyrillic look-alike of the same address are refused.
+        assert_eq!(
+            create("x\"><svg/onload=alert(1)>@example.org").await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            create("j.j\u{430}nsen@gemeente-ede.example.org").await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // And the upper-case spelling signs in as the one user.
+        let users = json(app.get(&admin, "/api/v1/users").await).await;
+        let count = users
+            .as_array()
+            .expect("users")
+            .iter()
+            .filter(|u| {
+                u["email"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("j.jansen@gemeente-ede.example.org"))
+            })
+            .count();
+        assert_eq!(count, 1);
+    }
+);
