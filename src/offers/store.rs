@@ -137,6 +137,22 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Offer>, sql
     row.as_ref().map(offer_from_row).transpose()
 }
 
+/// The open offer of referral `referral_id`, if any (at most one is open).
+///
+/// # Errors
+/// Storage errors, or a row that cannot be decoded.
+pub async fn open_for_referral(
+    conn: &mut AnyConnection,
+    referral_id: i64,
+) -> Result<Option<Offer>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE o.referral_id = $1 AND o.status = 'open'");
+    let row = sqlx::query(&sql)
+        .bind(referral_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(offer_from_row).transpose()
+}
+
 /// The most offers a list returns.
 pub const LIST_LIMIT: i64 = 500;
 

@@ -209,3 +209,16 @@ pub fn of(state: &crate::state::AppState, referral: &Referral) -> ReferralView {
     let today = super::norm::local_date(state.now(), state.regions.timezone);
     ReferralView::new(referral, &state.regions, today, state.settings.at_risk_days)
 }
+
+/// The recorded outcome of a referral the caller has just read through
+/// `service::get` (scope checked, read audited), for its page.
+///
+/// # Errors
+/// Storage errors.
+pub async fn outcome(
+    state: &crate::state::AppState,
+    referral_id: i64,
+) -> Result<Option<super::store::OutcomeRecord>, sqlx::Error> {
+    let mut conn = state.store.pool.acquire().await?;
+    super::store::outcome(&mut conn, referral_id).await
+}

@@ -144,6 +144,8 @@ pub fn event(action: &str, result: &str) -> String {
         "offer.withdraw" => "aanbieding ingetrokken",
         "plan.place" => "ingepland door de planner",
         "plan.read" => "in het plan ingezien",
+        "referral.info_request" => "vraag van de tafel gesteld",
+        "referral.info_answer" => "vraag van de tafel beantwoord",
         other => other,
     };
     if result == "ok" {
@@ -187,5 +189,16 @@ pub fn missing(what: &str) -> &'static str {
         "safety_plan" => "veiligheidsplan",
         "parents_informed" => "ouders geïnformeerd",
         _ => "gegevens",
+    }
+}
+
+/// An outcome of the conversation, in Dutch.
+pub fn outcome(outcome: &str) -> &'static str {
+    match outcome {
+        "voluntary_local_team" => "vrijwillig, lokaal team",
+        "voluntary_binding" => "vrijwillig met bindende afspraken",
+        "voluntary_binding_raad" => "vrijwillig bindend, met de Raad",
+        "raad_investigation" => "verzoek tot onderzoek door de Raad",
+        _ => "onbekend",
     }
 }

@@ -23,6 +23,7 @@ mod login;
 mod mine;
 mod municipality;
 mod referral;
+mod referral_forms;
 mod register;
 
 use askama::Template;
@@ -72,12 +73,12 @@ pub fn router() -> Router<AppState> {
         .route("/aanmelden", get(register::form).post(register::submit))
         .route("/mijn-aanmeldingen", get(mine::page))
         .route("/mijn-gemeente", get(municipality::page))
-        .route("/referrals/{id}/change", post(referral::change))
-        .route("/referrals/{id}/withdraw", post(referral::withdraw))
-        .route("/referrals/{id}/info", post(referral::ask))
+        .route("/referrals/{id}/change", post(referral_forms::change))
+        .route("/referrals/{id}/withdraw", post(referral_forms::withdraw))
+        .route("/referrals/{id}/info", post(referral_forms::ask))
         .route(
             "/referrals/{id}/info/{request_id}/answer",
-            post(referral::answer),
+            post(referral_forms::answer),
         )
         .route("/inbox", get(inbox::page))
         .route("/inbox/{id}/accept", post(inbox::accept))

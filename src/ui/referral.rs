@@ -37,6 +37,18 @@ struct ReferralPage {
     alternatives: Vec<String>,
     actions: Actions,
     info: Vec<InfoRow>,
+    outcome: Option<OutcomeShown>,
+}
+
+/// The recorded outcome, in Dutch.
+struct OutcomeShown {
+    outcome: &'static str,
+    route: String,
+    help: String,
+    safety_agreements: String,
+    evaluation: Option<String>,
+    evaluation_referral: Option<(i64, String)>,
+    recorded: String,
 }
 
 /// A question of the table and its answer, for the page.
@@ -145,7 +157,10 @@ pub async fn page(
     let referral = service::get(&state, &viewer.user, id).await?;
     let view = referral_view::of(&state, &referral);
     let timeline = timeline(&state, id).await?;
-    let (summary, alternatives) = explanation(&view);
+    let mut conn = state.store.pool.acquire().await?;
+    let offer = crate::offers::store::open_for_referral(&mut conn, id).await?;
+    drop(conn);
+    let (summary, alternatives) = why(&state, &view, offer.as_ref());
     let actions = actions(&viewer, &view, &state);
     let tz = state.regions.timezone;
     let info = crate::referrals::info::of_read_referral(&state, id)
@@ -160,7 +175,19 @@ pub async fn page(
             answer: r.answer,
         })
         .collect();
+    let outcome = referral_view::outcome(&state, id)
+        .await?
+        .map(|o| OutcomeShown {
+            outcome: format::outcome(&o.outcome),
+            route: o.route,
+            help: o.help,
+            safety_agreements: o.safety_agreements,
+            evaluation: o.evaluation_date.map(format::date),
+            evaluation_referral: o.evaluation,
+            recorded: format::moment(o.recorded_at, tz),
+        });
     render(&ReferralPage {
+        outcome,
         info,
         chrome: viewer.chrome(""),
         csrf: viewer.csrf.clone(),
@@ -230,7 +257,10 @@ async fn timeline(state: &AppState, id: i64) -> Result<Vec<Event>, PageError> {
     let tz = state.regions.timezone;
     Ok(rows
         .into_iter()
-        .filter(|row| !row.action.ends_with(".read"))
+        // Reads are for the administrator; a refused form (invalid input)
+        // changed nothing and is no event in the referral's life (the
+        // audit log keeps both).
+        .filter(|row| !row.action.ends_with(".read") && row.result != "invalid")
         .map(|row| Event {
             at: format::moment(row.at, tz),
             what: format::event(&row.action, &row.result),
@@ -242,6 +272,37 @@ async fn timeline(state: &AppState, id: i64) -> Result<Vec<Event>, PageError> {
                 .to_string(),
         })
         .collect())
+}
+
+/// "Waarom deze plek", matching the referral's state: the planner's words
+/// only while the planner decides (registered, planned); an open offer, a
+/// booking, a held conversation or a closed referral say so instead.
+fn why(
+    state: &AppState,
+    view: &ReferralView,
+    offer: Option<&crate::offers::store::Offer>,
+) -> (Option<String>, Vec<String>) {
+    use crate::referrals::lifecycle::Status;
+    let tz = state.regions.timezone;
+    let said = |text: String| (Some(text), Vec::new());
+    match view.status {
+        Status::Withdrawn => said("De aanmelding is ingetrokken; er wordt niet meer voor gepland.".into()),
+        Status::Cancelled => said("De aanmelding is geannuleerd; er wordt niet meer voor gepland.".into()),
+        Status::Held | Status::OutcomeRecorded => said("Het gesprek is gehouden.".into()),
+        Status::Booked => said("De afspraak is bevestigd en blijft staan zoals geboekt.".into()),
+        Status::Incomplete => said(format!(
+            "De planner deelt deze aanmelding pas in als dit er is: {}.",
+            view.missing.iter().map(|m| format::missing(m)).collect::<Vec<_>>().join(", ")
+        )),
+        Status::Planned | Status::Registered => match offer {
+            Some(offer) => said(format!(
+                "Aangeboden aan de tafel {}: de voorzitter daar beslist uiterlijk {}. Tot dan is de plek voor dit gezin vastgehouden.",
+                format::region_name(&state.regions, &offer.to_region),
+                format::moment(offer.expires_at, tz)
+            )),
+            None => explanation(view),
+        },
+    }
 }
 
 /// The planner's summary and its next best alternatives, as stored with
@@ -317,14 +378,14 @@ pub struct TokenForm {
     csrf: String,
 }
 
-fn back(id: i64, done: &str) -> Redirect {
+pub(super) fn back(id: i64, done: &str) -> Redirect {
     Redirect::to(&format!("/referrals/{id}?gedaan={done}"))
 }
 
 /// A button on the referral page: checks the form token, has the referral
 /// service do the work for referral `id` (same checks, same audit rows as
 /// the API), and goes back to the page saying what was `done`.
-async fn act<T, Work>(
+pub(super) async fn act<T, Work>(
     viewer: &Viewer,
     csrf: &str,
     id: Result<Path<i64>, PathRejection>,
@@ -362,9 +423,9 @@ pub async fn confirm(
 #[derive(Debug, Deserialize)]
 pub struct CancelForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    reason: String,
+    pub(super) reason: String,
 }
 
 /// `POST /referrals/{id}/cancel`: cancels the referral (the table's
@@ -444,105 +505,4 @@ pub async fn outcome(
         service::record_outcome(&state, &user, id, &body).await
     })
     .await
-}
-
-/// The professional's change form: dates the family cannot come, the
-/// earliest date, and what was missing.
-#[derive(Debug, Deserialize)]
-pub struct ChangeForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    earliest: String,
-    #[serde(default)]
-    safety_plan: Option<String>,
-    #[serde(default)]
-    parents_informed: Option<String>,
-    /// `unavailable_1`, `unavailable_2`, ...: as many as the page showed
-    /// (at least four, and one per date already given), so none is lost.
-    #[serde(flatten)]
-    dates: std::collections::BTreeMap<String, String>,
-}
-
-/// `POST /referrals/{id}/change`: through the same service as `PATCH
-/// /api/v1/referrals/{id}`; a re-plan follows.
-pub async fn change(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    id: Result<Path<i64>, PathRejection>,
-    Form(form): Form<ChangeForm>,
-) -> Result<Redirect, PageError> {
-    let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
-    let body = crate::referrals::input::UpdateReferral {
-        unavailable: Some(
-            form.dates
-                .iter()
-                .filter(|(name, _)| name.starts_with("unavailable_"))
-                .filter_map(|(_, d)| given(d))
-                .collect(),
-        ),
-        earliest: Some(given(&form.earliest)),
-        // A checked box completes the referral; an unchecked one changes
-        // nothing (taking it back is what withdrawing is for).
-        safety_plan: form.safety_plan.as_ref().map(|_| true),
-        parents_informed: form.parents_informed.as_ref().map(|_| true),
-        ..Default::default()
-    };
-    let user = viewer.user.clone();
-    act(&viewer, &form.csrf, id, "gewijzigd", |id| async move {
-        service::update(&state, &user, id, &body).await
-    })
-    .await
-}
-
-/// `POST /referrals/{id}/withdraw`.
-pub async fn withdraw(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    id: Result<Path<i64>, PathRejection>,
-    Form(form): Form<CancelForm>,
-) -> Result<Redirect, PageError> {
-    let user = viewer.user.clone();
-    act(&viewer, &form.csrf, id, "ingetrokken", |id| async move {
-        service::withdraw(&state, &user, id, Some(&form.reason)).await
-    })
-    .await
-}
-
-/// The ask and answer forms.
-#[derive(Debug, Deserialize)]
-pub struct InfoForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    text: String,
-}
-
-/// `POST /referrals/{id}/info`: the table asks the professional.
-pub async fn ask(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    id: Result<Path<i64>, PathRejection>,
-    Form(form): Form<InfoForm>,
-) -> Result<Redirect, PageError> {
-    let user = viewer.user.clone();
-    let body = crate::referrals::info::InfoText { text: form.text };
-    act(&viewer, &form.csrf, id, "gevraagd", |id| async move {
-        crate::referrals::info::ask(&state, &user, id, &body).await
-    })
-    .await
-}
-
-/// `POST /referrals/{id}/info/{request_id}/answer`: the professional answers.
-pub async fn answer(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    ids: Result<Path<(i64, i64)>, PathRejection>,
-    Form(form): Form<InfoForm>,
-) -> Result<Redirect, PageError> {
-    viewer.check_csrf(&form.csrf)?;
-    let Path((id, request_id)) = ids.map_err(|_| PageError::NotFound)?;
-    let body = crate::referrals::info::InfoText { text: form.text };
-    crate::referrals::info::answer(&state, &viewer.user, id, request_id, &body).await?;
-    Ok(back(id, "beantwoord"))
 }

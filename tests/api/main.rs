@@ -22,6 +22,7 @@ mod offers;
 mod planning;
 mod professional;
 mod races;
+mod referral_page;
 mod referrals;
 mod service;
 mod slow_clients;

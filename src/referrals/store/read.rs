@@ -107,3 +107,58 @@ pub async fn next_evaluation_ref(
         n += 1;
     }
 }
+
+/// A recorded outcome as the referral page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// `voluntary_local_team`, `voluntary_binding`, `voluntary_binding_raad`
+    /// or `raad_investigation`.
+    pub outcome: String,
+    /// The agreed route.
+    pub route: String,
+    /// The help agreed.
+    pub help: String,
+    /// The safety agreements.
+    pub safety_agreements: String,
+    /// The evaluation date, if one was set.
+    pub evaluation_date: Option<chrono::NaiveDate>,
+    /// When it was recorded (UTC).
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The evaluation referral made from it: (id, case reference).
+    pub evaluation: Option<(i64, String)>,
+}
+
+/// The outcome of referral `id`, if one was recorded (the caller has
+/// checked the scope by reading the referral).
+///
+/// # Errors
+/// Storage errors; a stored date that is not `YYYY-MM-DD`.
+pub async fn outcome(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<OutcomeRecord>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT o.outcome, o.route, o.help, o.safety_agreements, o.evaluation_date, o.recorded_at,
+                e.id AS evaluation_id, e.case_ref AS evaluation_ref
+         FROM outcomes o LEFT JOIN referrals e ON e.parent_referral_id = o.referral_id
+         WHERE o.referral_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let evaluation_date: Option<String> = row.try_get("evaluation_date")?;
+    let evaluation_id: Option<i64> = row.try_get("evaluation_id")?;
+    let evaluation_ref: Option<String> = row.try_get("evaluation_ref")?;
+    Ok(Some(OutcomeRecord {
+        outcome: row.try_get("outcome")?,
+        route: row.try_get("route")?,
+        help: row.try_get("help")?,
+        safety_agreements: row.try_get("safety_agreements")?,
+        evaluation_date: evaluation_date.map(|d| from_date_text(&d)).transpose()?,
+        recorded_at: from_millis(row.try_get("recorded_at")?),
+        evaluation: evaluation_id.zip(evaluation_ref),
+    }))
+}

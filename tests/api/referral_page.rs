@@ -1,0 +1,112 @@
+//! Stories: the referral page says what is true in each state, shows the
+//! recorded outcome, and keeps refused forms out of the history (issue 14,
+//! "wrong or contradictory"), on both databases.
+
+use jbt::auth::Role;
+
+use crate::browser::{location, Browser};
+use crate::helpers::*;
+use crate::planning::register;
+use crate::story;
+
+story!(
+    the_page_follows_the_referral_from_booking_to_outcome,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let id = register(&app, &coordinator, "CASE-PAGE-1", "Ede").await;
+        app.replan().await;
+        let path = format!("/referrals/{id}");
+        let mut browser = Browser::new(&app);
+        browser.login(&coordinator).await;
+        let token = browser.csrf(&path).await;
+        let planned = browser.get(&path).await.text().await.expect("page");
+        assert!(
+            planned.contains("wacht nu 0 dagen"),
+            "the wait is labelled as today's"
+        );
+
+        browser
+            .post_form(&format!("{path}/confirm"), &[("csrf", &token)], &[])
+            .await;
+        let booked = browser.get(&path).await.text().await.expect("page");
+        assert!(
+            booked.contains("De afspraak is bevestigd en blijft staan zoals geboekt"),
+            "{booked}"
+        );
+
+        // After the conversation: held, then the outcome.
+        let api = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
+        let start: chrono::DateTime<chrono::Utc> = api["booked_slot"]["start"]
+            .as_str()
+            .expect("start")
+            .parse()
+            .expect("instant");
+        app.clock.set(start + chrono::Duration::hours(3));
+    // Hours later: a new session.
+    browser.login(&coordinator).await;
+    let token = browser.csrf(&path).await;
+        let held = browser
+            .post_form(&format!("{path}/held"), &[("csrf", &token)], &[])
+            .await;
+        assert_eq!(held.status(), StatusCode::SEE_OTHER);
+        let page = browser.get(&path).await.text().await.expect("page");
+        assert!(page.contains("Het gesprek is gehouden."), "{page}");
+        assert!(
+            !page.contains("nog niet ingedeeld"),
+            "the explanation matches the state"
+        );
+
+        // A refused outcome (an evaluation date in the past) is no event.
+        let refused = browser
+            .post_form(
+                &format!("{path}/outcome"),
+                &[
+                    ("csrf", &token),
+                    ("outcome", "voluntary_binding"),
+                    ("route", "r"),
+                    ("help", "h"),
+                    ("safety_agreements", "s"),
+                    ("evaluation_date", "2020-01-01"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = browser.get(&path).await.text().await.expect("page");
+        assert!(!page.contains("geweigerd"), "{page}");
+
+        let evaluation = (start + chrono::Duration::days(60))
+            .date_naive()
+            .to_string();
+        let recorded = browser
+            .post_form(
+                &format!("{path}/outcome"),
+                &[
+                    ("csrf", &token),
+                    ("outcome", "voluntary_binding"),
+                    ("route", "Hulp via het lokale team"),
+                    ("help", "Gezinscoach"),
+                    ("safety_agreements", "Vader woont tijdelijk elders"),
+                    ("evaluation_date", &evaluation),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(location(&recorded), format!("{path}?gedaan=uitkomst"));
+        let page = browser.get(&path).await.text().await.expect("page");
+        for shown in [
+            "Uitkomst van het gesprek",
+            "vrijwillig met bindende afspraken",
+            "Hulp via het lokale team",
+            "Gezinscoach",
+            "Vader woont tijdelijk elders",
+            "CASE-PAGE-1-EVAL1",
+        ] {
+            assert!(page.contains(shown), "{shown} not on the page");
+        }
+    }
+);
