@@ -1,7 +1,7 @@
 //! `jbt bench`: how fast and how good the planner is on generated scenarios.
 //!
 //! For each preset of [`crate::generator::preset`] (seed 1) the
-//! report gives the wall-clock time of [`planner::plan`] (median and maximum
+//! report gives the wall-clock time of [`planner::plan()`] (median and maximum
 //! of a few runs), the solver's figures, the peak memory of a fresh process
 //! that generates and plans the scenario once, and the plan's score next to
 //! first come, first served, the way chairs plan by hand.
@@ -71,7 +71,7 @@ fn time_target(preset: &str) -> Option<Duration> {
 pub struct ChildReport {
     /// The preset, or `scale:N` for a point of the scaling curve.
     pub preset: String,
-    /// Wall-clock time of one [`planner::plan`] call.
+    /// Wall-clock time of one [`planner::plan()`] call.
     pub millis: f64,
     /// Peak resident memory of the whole child process, if known.
     pub peak_rss_kib: Option<u64>,
