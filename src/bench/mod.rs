@@ -1,7 +1,7 @@
 //! `jbt bench`: how fast and how good the planner is on generated scenarios.
 //!
 //! For each preset of [`crate::generator::preset`] (seed 1) the
-//! report gives the wall-clock time of [`planner::plan`] (median and maximum
+//! report gives the wall-clock time of [`planner::plan()`] (median and maximum
 //! of a few runs), the solver's figures, the peak memory of a fresh process
 //! that generates and plans the scenario once, and the plan's score next to
 //! first come, first served, the way chairs plan by hand.
@@ -71,7 +71,7 @@ fn time_target(preset: &str) -> Option<Duration> {
 pub struct ChildReport {
     /// The preset, or `scale:N` for a point of the scaling curve.
     pub preset: String,
-    /// Wall-clock time of one [`planner::plan`] call.
+    /// Wall-clock time of one [`planner::plan()`] call.
     pub millis: f64,
     /// Peak resident memory of the whole child process, if known.
     pub peak_rss_kib: Option<u64>,
@@ -83,8 +83,11 @@ pub struct ChildReport {
 /// How big a scenario is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScenarioSize {
+    /// Number of regions (tables).
     pub regions: usize,
+    /// Number of slots.
     pub slots: usize,
+    /// Number of referrals.
     pub referrals: usize,
 }
 
@@ -160,6 +163,11 @@ fn scenario_of(config: &RegionsConfig, preset: &str) -> anyhow::Result<Scenario>
 
 /// `jbt bench --child PRESET`: generates and plans the preset once and
 /// prints one JSON line (`preset`, `millis`, `peak_rss_kib`) on stdout.
+///
+/// # Errors
+///
+/// An unknown preset, a generated scenario that is not valid, or a failed
+/// plan.
 pub fn run_child(config: &RegionsConfig, preset: &str) -> anyhow::Result<()> {
     let scenario = scenario_of(config, preset)?;
     let started = Instant::now();
@@ -280,6 +288,11 @@ fn measure(config: &RegionsConfig, preset: &str, repeats: u32) -> anyhow::Result
 }
 
 /// Runs the benchmark and returns the report in Markdown.
+///
+/// # Errors
+///
+/// An unknown preset, a generated scenario that is not valid, a failed
+/// plan or warm re-plan, or a report that cannot be written.
 pub fn run(config: &RegionsConfig, options: &BenchOptions) -> anyhow::Result<String> {
     for preset in &options.presets {
         if generator::preset(preset).is_none() {

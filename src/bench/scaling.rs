@@ -15,9 +15,12 @@ use super::{
 pub struct ScalingPoint {
     /// The asked size (`scale:N`).
     pub target: usize,
+    /// Size of the scenario actually generated for `target`.
     pub size: ScenarioSize,
-    /// Median and maximum wall-clock time of `planner::plan`.
+    /// Median wall-clock time of `planner::plan` over the runs, in
+    /// milliseconds.
     pub median_millis: f64,
+    /// Maximum wall-clock time over the runs, in milliseconds.
     pub max_millis: f64,
     /// Largest peak resident memory of the runs, if known.
     pub peak_rss_kib: Option<u64>,
@@ -26,6 +29,11 @@ pub struct ScalingPoint {
 /// `jbt bench --scaling`: plans scenarios of `sizes` referrals, each in
 /// `repeats` fresh child processes (time and memory of the plan alone;
 /// generation is not timed), and returns the report in Markdown.
+///
+/// # Errors
+///
+/// A size outside 1..=100000, or a child process that cannot be
+/// started, fails or does not report its size.
 pub fn run_scaling(sizes: &[usize], repeats: u32) -> anyhow::Result<String> {
     let load_before = load_average();
     let mut points = Vec::new();

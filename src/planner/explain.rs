@@ -25,6 +25,8 @@ pub struct Occupancy {
 }
 
 impl Occupancy {
+    /// Who holds each class, from the chosen class per free referral
+    /// (`class_of[i]` belongs to `market.free[i]`, `None` = unplanned).
     pub fn new(market: &Market, class_of: &[Option<usize>], anonymous: bool) -> Occupancy {
         let mut holders = vec![Vec::new(); market.classes.len()];
         for (i, class) in class_of.iter().enumerate() {
@@ -59,6 +61,7 @@ fn taken_text(holders: &[String]) -> String {
     }
 }
 
+/// A date as Dutch chairs write it: `dd-mm`, e.g. `02-12`.
 pub fn dutch_date(date: NaiveDate) -> String {
     date.format("%d-%m").to_string()
 }

@@ -34,12 +34,14 @@ pub struct Class {
 pub struct Candidate {
     /// Index into [`Market::classes`].
     pub class: usize,
+    /// What the referral scores in this class.
     pub cost: Cost,
 }
 
 /// What the model needs: the free classes and, per referral to plan, every
 /// class it may use with its cost, cheapest first.
 pub struct Market {
+    /// The classes of free slots; [`Candidate::class`] indexes into this.
     pub classes: Vec<Class>,
     /// Referral indexes still to plan (not pinned).
     pub free: Vec<usize>,

@@ -122,10 +122,15 @@ pub enum SolveError {
 pub struct Solved {
     /// `choice[i]` belongs to `market.free[i]`.
     pub choice: Vec<Option<usize>>,
+    /// Figures about this solve.
     pub stats: SolveStats,
 }
 
 /// Solves the market optimally from a greedy start.
+///
+/// # Errors
+///
+/// As [`solve_from`].
 pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> {
     solve_from(market, settings, None)
 }
@@ -136,6 +141,13 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
 /// moves the fewest referrals out of their previous class (a fifth level
 /// below waiting, see [`super::weights`]); the score is the same as
 /// without it.
+///
+/// # Errors
+///
+/// [`SolveError::TooLarge`] for more than [`MAX_REFERRALS`] free
+/// referrals, [`SolveError::Weights`] when the levels do not fit 128 bits,
+/// and [`SolveError::Flow`] or [`SolveError::Inconsistent`] on a planner
+/// bug (including a `previous` of the wrong length).
 pub fn solve_from(
     market: &Market,
     settings: Settings,

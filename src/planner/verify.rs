@@ -38,12 +38,17 @@ pub const LP_BACKEND: &str = if cfg!(feature = "highs") {
 pub struct VerifyError {
     /// The score level (0 = unplanned ... 3 = waiting) being solved.
     pub level: usize,
+    /// What the LP solver reported.
     pub message: String,
 }
 
 /// The lowest score of `scenario` by the LP method, pinned bookings
 /// included; each level's LP optimum is rounded to the nearest integer
 /// (they are integers, see the module docs; [`lp_levels`] gives them raw).
+///
+/// # Errors
+///
+/// [`VerifyError`] when the LP solver fails on a level.
 pub fn lp_score(scenario: &Scenario, market: &Market) -> Result<Score, VerifyError> {
     let levels = lp_levels(market)?;
     let mut score = Score::default();
@@ -62,6 +67,10 @@ pub fn lp_score(scenario: &Scenario, market: &Market) -> Result<Score, VerifyErr
 
 /// The optimum of each score level over the free referrals, level by
 /// level, as the LP solver reports it.
+///
+/// # Errors
+///
+/// [`VerifyError`] when the LP solver fails on a level.
 pub fn lp_levels(market: &Market) -> Result<[f64; Cost::LEVELS], VerifyError> {
     let mut optima = [0.0; Cost::LEVELS];
     for level in 0..Cost::LEVELS {

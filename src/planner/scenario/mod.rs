@@ -19,22 +19,38 @@ pub const DEFAULT_MINUTES: u32 = 90;
 /// The scenario as it stands in a JSON file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioFile {
+    /// Format version; always `1`.
     pub version: u32,
+    /// The planning moment, an RFC 3339 instant (any offset). Slots that start
+    /// before it are not used for new placements.
     pub now: String,
+    /// IANA zone name (e.g. `Europe/Amsterdam`); every local date in the file
+    /// is a calendar date in this zone.
     pub timezone: String,
+    /// The norm, in calendar days: a referral should be discussed within this
+    /// many days of registration. Gives the default `due`.
     pub norm_days: u32,
+    /// The regions (tables) and their neighbours.
     pub regions: Vec<RegionFile>,
+    /// The slots, one conversation each; default none.
     #[serde(default)]
     pub slots: Vec<SlotFile>,
+    /// The referrals to plan; default none.
     #[serde(default)]
     pub referrals: Vec<ReferralFile>,
+    /// Confirmed bookings, kept exactly as they are and counted in the score;
+    /// default none.
     #[serde(default)]
     pub pinned: Vec<PinFile>,
 }
 
+/// A region (table) as written in the file: an element of `regions[]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionFile {
+    /// Unique region id, e.g. `food-valley`.
     pub id: String,
+    /// Ids of the regions a referral of this region may overflow to; default
+    /// none.
     #[serde(default)]
     pub neighbours: Vec<String>,
     /// Display name, used in explanations; optional extension of the format.
@@ -42,11 +58,17 @@ pub struct RegionFile {
     pub name: Option<String>,
 }
 
+/// A slot as written in the file: an element of `slots[]`, one
+/// conversation (capacity 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlotFile {
+    /// Unique slot id.
     pub id: String,
+    /// Id of the region whose table holds the slot.
     pub region: String,
+    /// Start, an RFC 3339 instant (any offset).
     pub start: String,
+    /// Length in minutes.
     pub minutes: u32,
     /// Extension: only referrals of the slot's own region may take it (a
     /// slot that starts too soon for a neighbouring table's chair to answer
@@ -59,19 +81,30 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// A referral as written in the file: an element of `referrals[]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferralFile {
+    /// Unique referral id, e.g. `R-1001`.
     pub id: String,
+    /// Id of the referral's own region.
     pub region: String,
+    /// When the referral was registered, an RFC 3339 instant.
     pub registered: String,
+    /// Local date (`YYYY-MM-DD`) by which it should be discussed; default: the
+    /// local date of `registered` plus `norm_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
+    /// Local date before which it cannot be held; default none (`now` still
+    /// applies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earliest: Option<String>,
+    /// Local dates on which the family cannot come; default none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unavailable: Vec<String>,
+    /// Minimum slot length in minutes; default [`DEFAULT_MINUTES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes: Option<u32>,
+    /// May it be held at a neighbouring region's table? Default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_region: Option<bool>,
     /// Extension: tables this referral may not go to, its own included
@@ -81,9 +114,12 @@ pub struct ReferralFile {
     pub excluded_regions: Vec<String>,
 }
 
+/// A confirmed booking as written in the file: an element of `pinned[]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PinFile {
+    /// Id of the booked referral.
     pub referral: String,
+    /// Id of the slot it holds.
     pub slot: String,
 }
 
@@ -92,6 +128,7 @@ pub struct PinFile {
 pub struct Problem {
     /// Path into the document, e.g. `referrals[3].region`; empty for the whole file.
     pub at: String,
+    /// What is wrong, in English.
     pub message: String,
 }
 
@@ -124,35 +161,52 @@ impl fmt::Display for ScenarioErrors {
 /// A region (table) in a validated scenario.
 #[derive(Debug, Clone)]
 pub struct Region {
+    /// Region id, as in the file.
     pub id: String,
+    /// Display name; the id when the file gives none.
     pub name: String,
     /// Indexes into [`Scenario::regions`].
     pub neighbours: Vec<usize>,
 }
 
+/// A slot in a validated scenario: one conversation, capacity 1.
 #[derive(Debug, Clone)]
 pub struct Slot {
+    /// Slot id, as in the file.
     pub id: String,
+    /// Index into [`Scenario::regions`] of the table that holds it.
     pub region: usize,
+    /// Start instant, in UTC.
     pub start: DateTime<Utc>,
     /// Local calendar date of the start, in the scenario's time zone.
     pub date: NaiveDate,
+    /// Length in minutes.
     pub minutes: u32,
     /// Only referrals of `region` may take this slot.
     pub own_region_only: bool,
 }
 
+/// A referral in a validated scenario, with every default filled in.
 #[derive(Debug, Clone)]
 pub struct Referral {
+    /// Referral id, as in the file.
     pub id: String,
+    /// Index into [`Scenario::regions`] of its own region.
     pub region: usize,
+    /// When it was registered, in UTC.
     pub registered: DateTime<Utc>,
     /// Local calendar date of `registered`.
     pub registered_date: NaiveDate,
+    /// Local date by which it should be held (the file's `due`, or the local
+    /// date of `registered` plus `norm_days`); every day after it is a late day.
     pub due: NaiveDate,
+    /// Local date before which it cannot be held, if any.
     pub earliest: Option<NaiveDate>,
+    /// Local dates on which it cannot be held.
     pub unavailable: BTreeSet<NaiveDate>,
+    /// Minimum slot length in minutes.
     pub minutes: u32,
+    /// May it be held at a neighbouring region's table?
     pub cross_region: bool,
     /// Region indexes this referral may not be held in.
     pub excluded: Vec<usize>,
@@ -161,11 +215,17 @@ pub struct Referral {
 /// A scenario whose every rule has been checked; see the module docs.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The planning moment, in UTC.
     pub now: DateTime<Utc>,
+    /// The zone in which every local date is taken.
     pub timezone: Tz,
+    /// The norm, in calendar days from the local date of registration.
     pub norm_days: u32,
+    /// The regions (tables); every region index points into this.
     pub regions: Vec<Region>,
+    /// The slots, in file order; every slot index points into this.
     pub slots: Vec<Slot>,
+    /// The referrals, in file order; every referral index points into this.
     pub referrals: Vec<Referral>,
     /// `(referral index, slot index)` of confirmed bookings.
     pub pinned: Vec<(usize, usize)>,
@@ -177,13 +237,21 @@ pub struct Scenario {
 /// chair would check them. Used by the planner and the explanations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    /// The slot's region is one of the referral's excluded regions.
     Excluded,
+    /// The slot's region is neither the referral's own nor a neighbour of it.
     OtherRegion,
+    /// The slot is at a neighbour's table and the referral may not cross.
     NoCrossRegion,
+    /// The slot is kept for its own region's referrals (new placements only).
     OwnRegionOnly,
+    /// The slot starts before `now` (new placements only).
     BeforeNow,
+    /// The slot's local date is before the referral's `earliest`.
     BeforeEarliest,
+    /// The family cannot come on the slot's local date.
     Unavailable,
+    /// The slot is shorter than the referral needs.
     TooShort,
 }
 
@@ -191,6 +259,10 @@ impl Scenario {
     /// Parses a scenario from JSON text. Unknown fields are ignored but
     /// reported through `warn`, so a typo like `cross_regoin` does not pass
     /// silently.
+    ///
+    /// # Errors
+    ///
+    /// Every problem found, syntax, types or rules, each naming where it is.
     pub fn parse_json(
         text: &str,
         warn: &mut dyn FnMut(String),
@@ -200,6 +272,12 @@ impl Scenario {
     }
 
     /// Validates a scenario file, reporting every problem at once.
+    ///
+    /// # Errors
+    ///
+    /// Every broken rule (unknown region or slot, duplicate id, bad pin,
+    /// unknown time zone, malformed date or instant, ...), each naming where
+    /// it is.
     pub fn from_file(file: &ScenarioFile) -> Result<Scenario, ScenarioErrors> {
         build::Builder::default().build(file)
     }
@@ -257,19 +335,21 @@ impl Scenario {
         regions
     }
 
+    /// The local calendar date of `instant` in the scenario's time zone.
     pub fn local_date(&self, instant: DateTime<Utc>) -> NaiveDate {
         instant.with_timezone(&self.timezone).date_naive()
     }
 
+    /// Index into [`Scenario::regions`] of the region with id `id`, if any.
     pub fn region_index(&self, id: &str) -> Option<usize> {
         self.regions.iter().position(|r| r.id == id)
     }
 }
 
-/// Parses the JSON text into a [`ScenarioFile`], naming the place of a
 mod build;
 mod parse;
 
+/// Parses the JSON text into a [`ScenarioFile`], naming the place of a
 pub use parse::parse_file;
 
 /// Why slot `s` is refused for referral `r`, in English (for error messages).
