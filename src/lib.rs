@@ -7,6 +7,7 @@
 //! jobs (`jobs`), HTTP plumbing (`web`), the domains (`referrals`, `slots`,
 //! `offers`, `alerts`, `mail`, `auth`), the pure planner (`planner`), and
 //! the ground floor (`calendar`, `config`, `settings`, `store`, `state`).
+#![warn(missing_docs)]
 pub mod alerts;
 pub mod api;
 pub mod auth;

@@ -155,6 +155,26 @@ pub fn event(action: &str, result: &str) -> String {
     }
 }
 
+/// What a referral still lacks, in Dutch (`safety_plan` -> veiligheidsplan).
+pub fn missing(what: &str) -> &'static str {
+    match what {
+        "safety_plan" => "veiligheidsplan",
+        "parents_informed" => "ouders geïnformeerd",
+        _ => "gegevens",
+    }
+}
+
+/// An outcome of the conversation, in Dutch.
+pub fn outcome(outcome: &str) -> &'static str {
+    match outcome {
+        "voluntary_local_team" => "vrijwillig, lokaal team",
+        "voluntary_binding" => "vrijwillig met bindende afspraken",
+        "voluntary_binding_raad" => "vrijwillig bindend, met de Raad",
+        "raad_investigation" => "verzoek tot onderzoek door de Raad",
+        _ => "onbekend",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,25 +200,5 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
         assert_eq!(day(date), "ma 30-11");
         assert_eq!(super::date(date), "30-11-2026");
-    }
-}
-
-/// What a referral still lacks, in Dutch (`safety_plan` -> veiligheidsplan).
-pub fn missing(what: &str) -> &'static str {
-    match what {
-        "safety_plan" => "veiligheidsplan",
-        "parents_informed" => "ouders geïnformeerd",
-        _ => "gegevens",
-    }
-}
-
-/// An outcome of the conversation, in Dutch.
-pub fn outcome(outcome: &str) -> &'static str {
-    match outcome {
-        "voluntary_local_team" => "vrijwillig, lokaal team",
-        "voluntary_binding" => "vrijwillig met bindende afspraken",
-        "voluntary_binding_raad" => "vrijwillig bindend, met de Raad",
-        "raad_investigation" => "verzoek tot onderzoek door de Raad",
-        _ => "onbekend",
     }
 }

@@ -46,9 +46,9 @@ story!(
             .parse()
             .expect("instant");
         app.clock.set(start + chrono::Duration::hours(3));
-    // Hours later: a new session.
-    browser.login(&coordinator).await;
-    let token = browser.csrf(&path).await;
+        // Hours later: a new session.
+        browser.login(&coordinator).await;
+        let token = browser.csrf(&path).await;
         let held = browser
             .post_form(&format!("{path}/held"), &[("csrf", &token)], &[])
             .await;
