@@ -27,8 +27,6 @@
 //! *full* network and complementary slackness holds, so the flow is
 //! optimal for the full network: proven, not hoped for.
 
-use std::time::Instant;
-
 use serde::Serialize;
 
 use super::flow::{FlowError, Network, UNBOUNDED};
@@ -97,8 +95,6 @@ pub struct SolveStats {
     pub pricing_rounds: usize,
     /// Referrals that started in their previous class (warm, stable runs).
     pub started_in_place: usize,
-    /// Wall-clock time of the solve, in milliseconds.
-    pub millis: f64,
 }
 
 /// Why no optimum was found.
@@ -153,7 +149,6 @@ pub fn solve_from(
     settings: Settings,
     previous: Option<&[Option<usize>]>,
 ) -> Result<Solved, SolveError> {
-    let started = Instant::now();
     let n = market.free.len();
     if n > MAX_REFERRALS {
         return Err(SolveError::TooLarge(n));
@@ -192,7 +187,6 @@ pub fn solve_from(
     let choice = flow.choice()?;
     stats.arcs_in_model = flow.arc_of.len();
     stats.pivots = flow.net.pivots;
-    stats.millis = started.elapsed().as_secs_f64() * 1e3;
     Ok(Solved { choice, stats })
 }
 
