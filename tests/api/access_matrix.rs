@@ -144,6 +144,14 @@ const TABLE: &[Row] = &[
         b: [403, 403, 403, 403, 403, 200, 401],
     },
     Row {
+        method: "GET",
+        path: "/api/v1/users/{id}/tokens",
+        object: Object::User,
+        // Listed to their owner only.
+        a: [200, 200, 200, 200, 200, 200, 401],
+        b: [403, 403, 403, 403, 403, 403, 401],
+    },
+    Row {
         method: "POST",
         path: "/api/v1/users/{id}/tokens",
         object: Object::User,
@@ -186,6 +194,21 @@ const TABLE: &[Row] = &[
         object: Object::Referral,
         a: [200, 200, 404, 200, 403, 403, 401],
         b: [200, 404, 200, 404, 403, 403, 401],
+    },
+    Row {
+        method: "GET",
+        path: "/api/v1/referrals/{id}/info-requests",
+        object: Object::Referral,
+        a: [200, 200, 404, 200, 403, 403, 401],
+        b: [200, 404, 200, 404, 403, 403, 401],
+    },
+    Row {
+        method: "POST",
+        path: "/api/v1/referrals/{id}/info-requests",
+        object: Object::Referral,
+        // The table asks; the referrer answers, and never asks.
+        a: [201, 201, 404, 403, 403, 403, 401],
+        b: [201, 404, 201, 403, 403, 403, 401],
     },
     Row {
         method: "PATCH",
@@ -683,6 +706,8 @@ fn fixed_body(row: &Row) -> Option<Value> {
     } else if path.ends_with("/withdraw") || path.ends_with("/cancel") || path.ends_with("/decline")
     {
         Some(json!({ "reason": "matrix" }))
+    } else if path.ends_with("/info-requests") {
+        Some(json!({ "text": "matrix" }))
     } else if path.ends_with("/outcome") {
         Some(json!({ "outcome": "voluntary_binding", "route": "r", "help": "h" }))
     } else {
