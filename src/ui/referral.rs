@@ -11,7 +11,7 @@ use super::form::PageForm as Form;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{format, render, Chrome, PageError, Viewer};
@@ -38,6 +38,20 @@ struct ReferralPage {
     actions: Actions,
     info: Vec<InfoRow>,
     outcome: Option<OutcomeShown>,
+    /// The outcome form's input (kept after a refusal).
+    outcome_form: OutcomeForm,
+    /// (field id, Dutch message) of a refused outcome form.
+    problems: Vec<(String, String)>,
+}
+
+impl ReferralPage {
+    /// The message for field `id` of the outcome form, if refused there.
+    fn problem(&self, id: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == id)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 /// The recorded outcome, in Dutch.
@@ -154,6 +168,29 @@ pub async fn page(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let id = path_id(id)?;
+    let done = done_message(query.gedaan.as_deref());
+    build(
+        &state,
+        &viewer,
+        id,
+        done,
+        OutcomeForm::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// The page of referral `id`, with `outcome_form` (the input of a refused
+/// outcome form, kept) and its `problems` (field id, Dutch message).
+async fn build(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    done: Option<&'static str>,
+    outcome_form: OutcomeForm,
+    problems: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let state = state.clone();
     let referral = service::get(&state, &viewer.user, id).await?;
     let view = referral_view::of(&state, &referral);
     let timeline = timeline(&state, id).await?;
@@ -161,7 +198,7 @@ pub async fn page(
     let offer = crate::offers::store::open_for_referral(&mut conn, id).await?;
     drop(conn);
     let (summary, alternatives) = why(&state, &view, offer.as_ref());
-    let actions = actions(&viewer, &view, &state);
+    let actions = actions(viewer, &view, &state);
     let tz = state.regions.timezone;
     let info = crate::referrals::info::of_read_referral(&state, id)
         .await?
@@ -187,11 +224,13 @@ pub async fn page(
             recorded: format::moment(o.recorded_at, tz),
         });
     render(&ReferralPage {
+        outcome_form,
+        problems,
         outcome,
         info,
         chrome: viewer.chrome(""),
         csrf: viewer.csrf.clone(),
-        done: done_message(query.gedaan.as_deref()),
+        done,
         r: facts(&state, &view),
         timeline,
         summary,
@@ -465,7 +504,7 @@ pub async fn held(
 
 /// The outcome form, as text; an empty outcome or evaluation date counts
 /// as not given.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct OutcomeForm {
     #[serde(default)]
     csrf: String,
@@ -491,18 +530,48 @@ pub async fn outcome(
     viewer: Viewer,
     id: Result<Path<i64>, PathRejection>,
     Form(form): Form<OutcomeForm>,
-) -> Result<Redirect, PageError> {
-    let given = |text: String| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let id = path_id(id)?;
+    let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
     let body = RecordOutcome {
-        outcome: given(form.outcome),
-        route: form.route,
-        help: form.help,
-        safety_agreements: form.safety_agreements,
-        evaluation_date: given(form.evaluation_date),
+        outcome: given(&form.outcome),
+        route: form.route.clone(),
+        help: form.help.clone(),
+        safety_agreements: form.safety_agreements.clone(),
+        evaluation_date: given(&form.evaluation_date),
     };
-    let user = viewer.user.clone();
-    act(&viewer, &form.csrf, id, "uitkomst", |id| async move {
-        service::record_outcome(&state, &user, id, &body).await
-    })
-    .await
+    match service::record_outcome(&state, &viewer.user, id, &body).await {
+        Ok(_) => Ok(back(id, "uitkomst").into_response()),
+        // The same form again, the input kept, a Dutch message per field.
+        Err(crate::error::Error::Invalid(fields)) => {
+            let problems = fields.into_iter().map(outcome_problem).collect();
+            let mut page = build(&state, &viewer, id, None, form, problems).await?;
+            *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// An outcome field's problem as the form shows it: its element id and a
+/// Dutch sentence.
+fn outcome_problem(problem: crate::error::FieldError) -> (String, String) {
+    let (id, label) = match problem.field.as_str() {
+        "outcome" => ("o-outcome", "Uitkomst"),
+        "route" => ("o-route", "Afgesproken route"),
+        "help" => ("o-help", "Hulp"),
+        "safety_agreements" => ("o-safety", "Veiligheidsafspraken"),
+        "evaluation_date" => ("o-eval", "Evaluatie op"),
+        _ => ("o-outcome", "Invoer"),
+    };
+    let text = problem
+        .dutch
+        .unwrap_or_else(|| match problem.message.as_str() {
+            "is required" => "kies of vul dit in.".to_string(),
+            m if m.contains("in the past") => "deze datum ligt in het verleden.".to_string(),
+            m if m.contains("at most") => "de tekst is te lang.".to_string(),
+            m => m.to_string(),
+        });
+    (id.to_string(), format!("{label}: {text}"))
 }

@@ -107,7 +107,7 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
         == 1;
     if !inserted {
         let row = sqlx::query(
-            "SELECT request_hash, status, response_body FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+            "SELECT request_hash, status, response_body, location FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
         )
         .bind(&scope)
         .bind(&key)
@@ -118,6 +118,7 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
         let stored_hash: String = row.try_get("request_hash").map_err(db)?;
         let status: Option<i64> = row.try_get("status").map_err(db)?;
         let body: Option<String> = row.try_get("response_body").map_err(db)?;
+        let location: Option<String> = row.try_get("location").map_err(db)?;
         if stored_hash != request_hash {
             return Err(AppError::validation(
                 "Idempotency-Key",
@@ -140,6 +141,9 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
             HeaderValue::from_static("application/json"),
         );
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(axum::http::header::LOCATION, value);
+        }
         return Ok(response);
     }
     tx.commit().await.map_err(db)?;
@@ -164,11 +168,17 @@ async fn run(state: AppState, key: String, req: Request, next: Next) -> Result<R
     let keep = !(status.is_server_error() || status == StatusCode::UNAUTHORIZED || no_store);
     let mut tx = state.store.write().await.map_err(db)?;
     if keep {
-        sqlx::query("UPDATE idempotency_keys SET status = $1, response_body = $2 WHERE scope = $3 AND idem_key = $4")
+        let location = resp_parts
+            .headers
+            .get(axum::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        sqlx::query("UPDATE idempotency_keys SET status = $1, response_body = $2, location = $5 WHERE scope = $3 AND idem_key = $4")
             .bind(i64::from(status.as_u16()))
             .bind(String::from_utf8_lossy(&resp_bytes).into_owned())
             .bind(&scope)
             .bind(&key)
+            .bind(location)
             .execute(&mut *tx)
             .await
             .map_err(db)?;

@@ -76,6 +76,17 @@ story!(
             )
             .await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // The same form again: the input kept, the problem said in Dutch.
+        let form = refused.text().await.expect("page");
+        assert!(
+            form.contains("Evaluatie op: deze datum ligt in het verleden."),
+            "{form}"
+        );
+        assert!(form.contains("value=\"2020-01-01\""), "the date is kept");
+        assert!(
+            form.contains("<option value=\"voluntary_binding\" selected>"),
+            "the choice is kept"
+        );
         let page = browser.get(&path).await.text().await.expect("page");
         assert!(!page.contains("geweigerd"), "{page}");
 

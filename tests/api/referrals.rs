@@ -623,6 +623,12 @@ story!(
 
         assert_eq!(first.status(), StatusCode::CREATED);
         assert_eq!(second.status(), StatusCode::CREATED);
+        // The replay carries the same Location as the first answer.
+        assert!(first.headers().get("location").is_some());
+        assert_eq!(
+            first.headers().get("location"),
+            second.headers().get("location")
+        );
         assert_eq!(json(first).await, json(second).await);
         assert_eq!(
             count(
