@@ -91,6 +91,7 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
     crate::offers::after_plan(&mut tx, &context)
         .await
         .context("offers after the plan run")?;
+    explain_new_offers(&mut tx, &built, now).await?;
     crate::alerts::after_plan(&mut tx, &context)
         .await
         .context("delay alerts after the plan run")?;
@@ -267,6 +268,46 @@ fn annotate(
             obj.insert("summary".into(), serde_json::Value::String(summary));
         }
         *text = value.to_string();
+    }
+    Ok(())
+}
+
+/// Offers made in this run: their referrals say at once that the slot is
+/// offered (with the own-table note first, as [`annotate`] writes it), not
+/// only from the next run on.
+async fn explain_new_offers(
+    tx: &mut WriteTx,
+    built: &scenario::Built,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let rows = sqlx::query(
+        "SELECT o.referral_id, o.slot_id, r.plan_explanation FROM offers o
+         JOIN referrals r ON r.id = o.referral_id
+         WHERE o.status = 'open' AND o.created_at = $1",
+    )
+    .bind(crate::store::time::to_millis(now))
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in rows {
+        let id: i64 = row.try_get("referral_id")?;
+        let slot: String = row.try_get("slot_id")?;
+        let stored: Option<String> = row.try_get("plan_explanation")?;
+        let mut value: serde_json::Value = stored
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        let note = built
+            .free
+            .iter()
+            .find(|f| f.id == id)
+            .and_then(|f| f.own_table_note.clone());
+        let summary = match note {
+            Some(note) => format!("{note} {}", offered_summary(built, &slot)),
+            None => offered_summary(built, &slot),
+        };
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("summary".into(), serde_json::Value::String(summary));
+        }
+        crate::referrals::store::set_explanation(tx, id, &value.to_string()).await?;
     }
     Ok(())
 }

@@ -81,14 +81,6 @@ pub async fn after_plan(tx: &mut WriteTx, context: &PlanContext<'_>) -> anyhow::
             now,
         )
         .await?;
-        explain_offered(
-            tx,
-            placement.referral_id,
-            &notify::region_name(regions, to_region),
-            placement.date,
-        )
-        .await
-        .context("explaining the offer")?;
         if let Some(offer) = store::get(tx, id).await? {
             let to = notify::chairs(tx, to_region).await?;
             notify::send(tx, state, to, &notify::offered(regions, &offer), now).await?;
@@ -129,32 +121,4 @@ async fn tell_exhausted(tx: &mut WriteTx, context: &PlanContext<'_>) -> anyhow::
         notify::send(tx, state, to, &notice, now).await?;
     }
     Ok(())
-}
-
-/// The referral's explanation says at once that its slot is offered, not
-/// only from the next plan run on (which says the same): the planner's
-/// summary is replaced, its alternatives kept.
-async fn explain_offered(
-    tx: &mut WriteTx,
-    referral_id: i64,
-    to_region: &str,
-    date: chrono::NaiveDate,
-) -> Result<(), sqlx::Error> {
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT plan_explanation FROM referrals WHERE id = $1")
-            .bind(referral_id)
-            .fetch_one(&mut **tx)
-            .await?;
-    let mut value: serde_json::Value = stored
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| serde_json::json!({}));
-    let summary = format!(
-        "Aangeboden aan de tafel van {to_region} voor {}; wacht op het antwoord van de voorzitter daar. \
-         Tot dan houdt de planning deze plek vast; een bevestigde afspraak is het nog niet.",
-        date.format("%d-%m-%Y")
-    );
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("summary".into(), serde_json::Value::String(summary));
-    }
-    crate::referrals::store::set_explanation(tx, referral_id, &value.to_string()).await
 }
