@@ -393,7 +393,7 @@ pub fn migrate(args: ServiceArgs) -> anyhow::Result<ExitCode> {
 
 /// What `jbt user add` was asked.
 pub struct UserAddArgs {
-    /// `coordinator`, `chair`, `referrer`, `municipal_contact` or `admin`.
+    /// `coordinator`, `chair`, `secretary`, `referrer`, `municipal_contact` or `admin`.
     pub role: String,
     /// Chairs: their region's id.
     pub region: Option<String>,
@@ -446,7 +446,7 @@ pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<New
     let role = Role::parse(&args.role);
     if role.is_none() {
         problems.push(format!(
-            "--role: unknown role {:?} (coordinator, chair, referrer, municipal_contact, admin)",
+            "--role: unknown role {:?} (coordinator, chair, secretary, referrer, municipal_contact, admin)",
             args.role
         ));
     }

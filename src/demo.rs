@@ -103,6 +103,12 @@ async fn create_demo_users(state: &AppState) -> anyhow::Result<Vec<DemoUser>> {
             )?
         });
     }
+    if let Some((region, _)) = state.regions.municipality("Ede") {
+        wanted.push(NewUser {
+            region: Some(region.id.clone()),
+            ..user(Role::Secretary, "secretariaat.food-valley@demo.example.org")?
+        });
+    }
     if let Some((_, arnhem)) = state.regions.municipality("Arnhem") {
         wanted.push(NewUser {
             municipality: Some(arnhem.cbs.clone()),

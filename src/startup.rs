@@ -109,14 +109,15 @@ pub async fn build_state(
 async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
     let sealed: i64 = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL)
-              + (SELECT COUNT(*) FROM info_requests) AS n",
+              + (SELECT COUNT(*) FROM info_requests)
+              + (SELECT COUNT(*) FROM referral_remarks) AS n",
     )
     .fetch_one(&store.pool)
     .await?
     .try_get("n")?;
     if sealed > 0 {
         anyhow::bail!(
-            "the database holds encrypted data ({sealed} second-factor secrets and information requests) but no \
+            "the database holds encrypted data ({sealed} second-factor secrets, information requests and remarks) but no \
              security.encryption_key is set: set the key it was encrypted with \
              (JBT__SECURITY__ENCRYPTION_KEY)"
         );

@@ -97,7 +97,7 @@ pub async fn current_plan(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<PlanView>> {
-    user.require(&[Role::Coordinator, Role::Chair])?;
+    user.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
     let last_run = last_run(&state).await?;
     let rows = sqlx::query(
         "SELECT r.id, r.case_ref, r.region_id, r.status, r.due_date, r.plan_explanation,
@@ -146,7 +146,7 @@ pub async fn current_plan(
 fn in_scope(user: &CurrentUser, home: &str, slot_region: Option<&str>) -> bool {
     match user.role {
         Role::Coordinator => true,
-        Role::Chair => user
+        Role::Chair | Role::Secretary => user
             .region
             .as_ref()
             .is_some_and(|r| r.as_str() == home || Some(r.as_str()) == slot_region),

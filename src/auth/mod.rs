@@ -41,6 +41,11 @@ pub enum Role {
     MunicipalContact,
     /// Users and the audit log; no case data.
     Admin,
+    /// The table's secretary, scoped to one region like a chair: registers
+    /// referrals on a professional's behalf, asks for missing information
+    /// and manages the table's sessions; answers no offers and records no
+    /// outcomes.
+    Secretary,
 }
 
 impl Role {
@@ -52,6 +57,7 @@ impl Role {
             Role::Referrer => "referrer",
             Role::MunicipalContact => "municipal_contact",
             Role::Admin => "admin",
+            Role::Secretary => "secretary",
         }
     }
 
@@ -64,9 +70,18 @@ impl Role {
             Role::Referrer,
             Role::MunicipalContact,
             Role::Admin,
+            Role::Secretary,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)
+    }
+}
+
+impl Role {
+    /// Chairs and secretaries: the people of one region's table, whose
+    /// account carries that region.
+    pub fn at_table(self) -> bool {
+        matches!(self, Role::Chair | Role::Secretary)
     }
 }
 
@@ -144,6 +159,7 @@ mod tests {
             Role::Referrer,
             Role::MunicipalContact,
             Role::Admin,
+            Role::Secretary,
         ] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

@@ -269,12 +269,7 @@ mod tests {
         WebSettings {
             session_idle_minutes: idle_minutes,
             session_absolute_hours: 10,
-            login_max_failures: 5,
-            login_window_minutes: 15,
-            login_max_delay_seconds: 60,
-            login_client_max_failures: 20,
-            token_days: 90,
-            totp_required_roles: Vec::new(),
+            ..WebSettings::defaults()
         }
     }
 

@@ -127,17 +127,15 @@ pub async fn record_failure(
 mod tests {
     use super::*;
 
+    /// The shipped policy: 5 failures per account, 20 per client, in 15
+    /// minutes; delays up to 60 s (the tests below count on these).
     fn policy() -> WebSettings {
-        WebSettings {
-            session_idle_minutes: 30,
-            session_absolute_hours: 10,
-            login_max_failures: 5,
-            login_window_minutes: 15,
-            login_max_delay_seconds: 60,
-            login_client_max_failures: 20,
-            token_days: 90,
-            totp_required_roles: Vec::new(),
-        }
+        let policy = WebSettings::defaults();
+        assert_eq!(
+            (policy.login_max_failures, policy.login_client_max_failures),
+            (5, 20)
+        );
+        policy
     }
 
     #[test]

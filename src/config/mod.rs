@@ -67,6 +67,10 @@ pub struct RegionConfig {
     pub municipalities: Vec<Municipality>,
     /// Weekly sessions; never overlapping on the same weekday.
     pub sessions: Vec<SessionTemplate>,
+    /// Extra sessions the table could hold besides its weekly ones (on the
+    /// weekday given), for capacity advice; default none. The weekly
+    /// session times on other days are candidates anyway.
+    pub extra_options: Vec<SessionTemplate>,
 }
 
 impl RegionConfig {

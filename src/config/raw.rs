@@ -39,6 +39,8 @@ pub(crate) struct RawRegion {
     pub municipalities: Option<Vec<RawMunicipality>>,
     #[serde(default)]
     pub sessions: Option<Vec<RawSession>>,
+    #[serde(default)]
+    pub extra_options: Option<Vec<RawSession>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -257,16 +257,11 @@ fn annotate(
             .and_then(|s| s.as_str())
             .unwrap_or_default()
             .to_string();
-        let mut summary = match &free.offered_slot {
+        let summary = match &free.offered_slot {
             Some(slot) => offered_summary(built, slot),
             None => said,
         };
-        if let Some(note) = &free.own_table_note {
-            summary = format!("{note} {summary}");
-        }
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("summary".into(), serde_json::Value::String(summary));
-        }
+        set_summary(&mut value, free.own_table_note.as_deref(), summary);
         *text = value.to_string();
     }
     Ok(())
@@ -295,21 +290,24 @@ async fn explain_new_offers(
         let mut value: serde_json::Value = stored
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_else(|| serde_json::json!({}));
-        let note = built
-            .free
-            .iter()
-            .find(|f| f.id == id)
-            .and_then(|f| f.own_table_note.clone());
-        let summary = match note {
-            Some(note) => format!("{note} {}", offered_summary(built, &slot)),
-            None => offered_summary(built, &slot),
-        };
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("summary".into(), serde_json::Value::String(summary));
-        }
+        let own = built.free.iter().find(|f| f.id == id);
+        let note = own.and_then(|f| f.own_table_note.as_deref());
+        set_summary(&mut value, note, offered_summary(built, &slot));
         crate::referrals::store::set_explanation(tx, id, &value.to_string()).await?;
     }
     Ok(())
+}
+
+/// Writes `summary` into an explanation, the own-table note (why the own
+/// table could not hold it) first.
+fn set_summary(value: &mut serde_json::Value, note: Option<&str>, summary: String) {
+    let summary = match note {
+        Some(note) => format!("{note} {summary}"),
+        None => summary,
+    };
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("summary".into(), serde_json::Value::String(summary));
+    }
 }
 
 /// The explanation of a slot held for an open offer, in Dutch.

@@ -187,16 +187,7 @@ pub async fn booking_invites(
     now: DateTime<Utc>,
     change: InviteChange,
 ) -> anyhow::Result<()> {
-    let row = sqlx::query(
-        "SELECT r.case_ref, r.referrer_email, s.region_id, s.start_at, s.minutes
-         FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
-         WHERE r.id = $1",
-    )
-    .bind(referral_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .context("reading the booking for the invitation")?;
-    let Some(row) = row else {
+    let Some(booking) = read_booking(conn, state, referral_id).await? else {
         if change == InviteChange::Cancelled {
             tracing::debug!(
                 referral = referral_id,
@@ -206,15 +197,14 @@ pub async fn booking_invites(
         }
         anyhow::bail!("referral {referral_id} has no booked slot to send an invitation for");
     };
-    let case_ref: String = row.try_get("case_ref")?;
-    let referrer: String = row.try_get("referrer_email")?;
-    let region_id: String = row.try_get("region_id")?;
-    let start = from_millis(row.try_get("start_at")?);
-    let minutes = u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(0);
-    let region_name = RegionId::parse(&region_id)
-        .ok()
-        .and_then(|id| state.regions.region(&id).map(|r| r.name.clone()))
-        .unwrap_or_else(|| region_id.clone());
+    let Booking {
+        case_ref,
+        referrer,
+        region_id,
+        start,
+        minutes,
+        region_name,
+    } = booking;
 
     let chairs = sqlx::query("SELECT email FROM users WHERE role = 'chair' AND region_id = $1 AND active = $2 ORDER BY id")
         .bind(&region_id)
@@ -233,17 +223,7 @@ pub async fn booking_invites(
             recipients.push(address);
         }
     }
-    // Every change gets a higher SEQUENCE than all invitations before it;
-    // counting the earlier invitation mails gives that without extra state.
-    let sequence: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM outbox WHERE referral_id = $1 AND kind = 'invitation'",
-    )
-    .bind(referral_id)
-    .fetch_one(&mut *conn)
-    .await
-    .context("numbering the invitation")?
-    .try_get("n")?;
-    let sequence = u32::try_from(sequence).unwrap_or(u32::MAX);
+    let sequence = sent_invitations(conn, referral_id).await?;
 
     let tz = state.regions.timezone;
     let local = start.with_timezone(&tz);
@@ -252,8 +232,7 @@ pub async fn booking_invites(
         dutch_date(local.date_naive()),
         local.format("%H:%M")
     );
-    let summary = format!("Jeugdbeschermingstafel {region_name}: {case_ref}");
-    let location = format!("Jeugdbeschermingstafel {region_name}");
+    let (summary, location) = event_texts(&region_name, &case_ref);
     let (subject, paragraphs) = match change {
         InviteChange::Confirmed => (
             format!("Uitnodiging {summary}, {when}"),
@@ -278,16 +257,7 @@ pub async fn booking_invites(
         ),
     };
     let settings = &state.settings;
-    let organizer = settings
-        .mail
-        .from
-        .parse::<lettre::message::Mailbox>()
-        .map(|m| m.email.to_string())
-        .with_context(|| format!("mail.from is not a mail address: {:?}", settings.mail.from))?;
-    let uid = format!(
-        "jbt-referral-{referral_id}@{}",
-        message_host(&settings.public_url)
-    );
+    let (organizer, uid) = (organizer(state)?, event_uid(state, referral_id));
     let link = format!("{}/referrals/{referral_id}", settings.public_url);
     for recipient in &recipients {
         let ics = invitation(
@@ -320,6 +290,119 @@ pub async fn booking_invites(
             .context("enqueueing an invitation")?;
     }
     Ok(())
+}
+
+/// A booked conversation as the invitations describe it.
+struct Booking {
+    case_ref: String,
+    referrer: String,
+    region_id: String,
+    start: DateTime<Utc>,
+    minutes: u32,
+    region_name: String,
+}
+
+async fn read_booking(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    referral_id: i64,
+) -> anyhow::Result<Option<Booking>> {
+    let row = sqlx::query(
+        "SELECT r.case_ref, r.referrer_email, s.region_id, s.start_at, s.minutes
+         FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
+         WHERE r.id = $1",
+    )
+    .bind(referral_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading the booking for the invitation")?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let region_id: String = row.try_get("region_id")?;
+    let region_name = RegionId::parse(&region_id)
+        .ok()
+        .and_then(|id| state.regions.region(&id).map(|r| r.name.clone()))
+        .unwrap_or_else(|| region_id.clone());
+    Ok(Some(Booking {
+        case_ref: row.try_get("case_ref")?,
+        referrer: row.try_get("referrer_email")?,
+        region_id,
+        start: from_millis(row.try_get("start_at")?),
+        minutes: u32::try_from(row.try_get::<i64, _>("minutes")?).unwrap_or(0),
+        region_name,
+    }))
+}
+
+/// Every change gets a higher SEQUENCE than all invitations before it;
+/// counting the earlier invitation mails gives that without extra state.
+async fn sent_invitations(conn: &mut AnyConnection, referral_id: i64) -> anyhow::Result<u32> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM outbox WHERE referral_id = $1 AND kind = 'invitation'",
+    )
+    .bind(referral_id)
+    .fetch_one(&mut *conn)
+    .await
+    .context("numbering the invitation")?
+    .try_get("n")?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// The event's summary and location: the table and the case reference only.
+fn event_texts(region_name: &str, case_ref: &str) -> (String, String) {
+    (
+        format!("Jeugdbeschermingstafel {region_name}: {case_ref}"),
+        format!("Jeugdbeschermingstafel {region_name}"),
+    )
+}
+
+fn organizer(state: &AppState) -> anyhow::Result<String> {
+    let from = &state.settings.mail.from;
+    from.parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.to_string())
+        .with_context(|| format!("mail.from is not a mail address: {from:?}"))
+}
+
+/// One UID per referral: every invitation, change and download of its
+/// booking is the same calendar entry.
+fn event_uid(state: &AppState, referral_id: i64) -> String {
+    format!(
+        "jbt-referral-{referral_id}@{}",
+        message_host(&state.settings.public_url)
+    )
+}
+
+/// The booked conversation of referral `referral_id` as an iCalendar file
+/// for `attendee` to download (`text/calendar`, the same UID and the
+/// latest SEQUENCE as the mailed invitations, so importing it updates the
+/// entry rather than adding one); `None` when it has no booking. The
+/// caller has checked that the user may read the referral.
+///
+/// # Errors
+/// Storage errors; a `mail.from` that is not an address.
+pub async fn download(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    referral_id: i64,
+    attendee: &str,
+) -> anyhow::Result<Option<String>> {
+    let Some(booking) = read_booking(conn, state, referral_id).await? else {
+        return Ok(None);
+    };
+    let sequence = sent_invitations(conn, referral_id).await?.saturating_sub(1);
+    let (summary, location) = event_texts(&booking.region_name, &booking.case_ref);
+    Ok(Some(invitation(
+        &event_uid(state, referral_id),
+        sequence,
+        booking.start,
+        booking.minutes,
+        &summary,
+        &location,
+        &organizer(state)?,
+        &[attendee.to_string()],
+        false,
+        state.regions.timezone,
+    )))
 }
 
 #[cfg(test)]

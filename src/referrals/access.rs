@@ -63,7 +63,8 @@ impl Action {
         }
     }
 
-    fn allowed(self, role: Role) -> bool {
+    /// Whether the role may do this at all (scope aside).
+    pub fn allowed(self, role: Role) -> bool {
         use Action::*;
         match role {
             Role::Coordinator => true,
@@ -71,6 +72,7 @@ impl Action {
                 self,
                 Read | Cancel | Confirm | Hold | RecordOutcome | AskInfo
             ),
+            Role::Secretary => matches!(self, Read | Create | AskInfo),
             Role::Referrer => matches!(self, Read | Create | Update | Withdraw | AnswerInfo),
             Role::MunicipalContact | Role::Admin => false,
         }
@@ -114,7 +116,7 @@ pub fn authorize(user: &CurrentUser, action: Action) -> Result<Scope, Error> {
     };
     match user.role {
         Role::Coordinator => Ok(Scope::All),
-        Role::Chair => user
+        Role::Chair | Role::Secretary => user
             .region
             .clone()
             .map(Scope::Region)

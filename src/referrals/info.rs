@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::access::{authorize, Action};
 use super::{audit, service};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::error::{Error, FieldError, Result};
 use crate::state::AppState;
 use crate::store::time::{from_millis, to_millis};
@@ -58,7 +58,7 @@ fn aad(kind: &str, referral_id: i64) -> String {
 
 /// The text, checked: trimmed, 1 to [`MAX_CHARS`] characters, no control
 /// characters but line breaks and tabs.
-fn checked(field: &str, text: &str) -> Result<String> {
+pub(crate) fn checked(field: &str, text: &str) -> Result<String> {
     let text = text.trim();
     let problem = if text.is_empty() {
         Some(("is required", "Vul een tekst in.".to_string()))
@@ -324,12 +324,13 @@ pub async fn open_counts(
     Ok(counts)
 }
 
-/// Whether `user` may ask (chairs and coordinators) or answer (referrers
-/// and coordinators), for showing the forms.
+/// Whether `user` may ask (chairs, secretaries and coordinators) or answer
+/// (referrers and coordinators), for showing the forms.
 pub fn may(user: &CurrentUser, asking: bool) -> bool {
-    if asking {
-        matches!(user.role, Role::Chair | Role::Coordinator)
+    let action = if asking {
+        Action::AskInfo
     } else {
-        matches!(user.role, Role::Referrer | Role::Coordinator)
-    }
+        Action::AnswerInfo
+    };
+    action.allowed(user.role)
 }

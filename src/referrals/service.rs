@@ -107,6 +107,11 @@ pub async fn register(
             body
         };
         let mut new = input::parse_create(body, &scope, &state.regions, today(state), due)?;
+        let remarks = super::remarks::parse(body.remarks.as_deref())?;
+        if remarks.is_some() {
+            // Refused before anything is stored: no key, no case text.
+            state.cipher()?;
+        }
         let on_behalf = referrer_address(user, &new.referrer_email)?;
         let mut tx = state.store.write().await?;
         let typed = body
@@ -118,6 +123,9 @@ pub async fn register(
             new.case_ref = store::issue_case_ref(&mut tx, year).await.map_err(stored)?;
         }
         let id = insert(&mut tx, &new, user, state).await?;
+        if let Some(text) = &remarks {
+            super::remarks::insert(&mut tx, state, id, text).await?;
+        }
         audit::ok(&mut tx, state, user, action, id, on_behalf).await?;
         let referral = reload(&mut tx, id).await?;
         tx.commit().await.map_err(stored)?;

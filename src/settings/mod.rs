@@ -213,6 +213,18 @@ pub struct WebSettings {
     pub totp_required_roles: Vec<String>,
 }
 
+#[cfg(test)]
+impl WebSettings {
+    /// The `[web]` section of the built-in `config/default.toml`, for tests.
+    pub(crate) fn defaults() -> WebSettings {
+        Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .build()
+            .and_then(|c| c.get::<WebSettings>("web"))
+            .expect("the built-in [web] section parses")
+    }
+}
+
 /// Encryption at rest of case text and second-factor secrets.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SecuritySettings {
@@ -447,7 +459,7 @@ impl Settings {
             if crate::auth::Role::parse(role.trim()).is_none() {
                 problem(
                     "web.totp_required_roles",
-                    format!("unknown role {role:?} (coordinator, chair, referrer, municipal_contact, admin)"),
+                    format!("unknown role {role:?} (coordinator, chair, secretary, referrer, municipal_contact, admin)"),
                 );
             }
         }

@@ -69,11 +69,13 @@ impl SlotView {
 pub fn sees_case(user: &crate::auth::CurrentUser, slot: &SlotView) -> bool {
     match user.role {
         crate::auth::Role::Coordinator => true,
-        crate::auth::Role::Chair => user.region.as_ref().is_some_and(|own| {
-            let own = own.as_str();
-            slot.referral_region.as_deref() == Some(own)
-                || (slot.region == own && matches!(slot.state.as_str(), "booked" | "held"))
-        }),
+        crate::auth::Role::Chair | crate::auth::Role::Secretary => {
+            user.region.as_ref().is_some_and(|own| {
+                let own = own.as_str();
+                slot.referral_region.as_deref() == Some(own)
+                    || (slot.region == own && matches!(slot.state.as_str(), "booked" | "held"))
+            })
+        }
         _ => false,
     }
 }

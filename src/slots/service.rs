@@ -78,7 +78,7 @@ pub async fn list(
     user: &CurrentUser,
     query: &SlotQuery,
 ) -> Result<Vec<SlotView>> {
-    user.require(&[Role::Coordinator, Role::Chair])?;
+    user.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
     let mut problems = Vec::new();
     let regions: Vec<String> = match &query.region {
         Some(text) => text
@@ -87,7 +87,7 @@ pub async fn list(
             .map(|id| id.as_str().to_string())
             .collect(),
         None => match (&user.role, &user.region) {
-            (Role::Chair, Some(own)) => vec![own.as_str().to_string()],
+            (role, Some(own)) if role.at_table() => vec![own.as_str().to_string()],
             _ => state
                 .regions
                 .regions
@@ -140,9 +140,9 @@ pub async fn list(
 pub fn may_manage(user: &CurrentUser, region: &RegionId) -> Result<()> {
     match user.role {
         Role::Coordinator => Ok(()),
-        Role::Chair if user.region.as_ref() == Some(region) => Ok(()),
+        role if role.at_table() && user.region.as_ref() == Some(region) => Ok(()),
         _ => Err(Error::NotAllowed(
-            "only a coordinator or the region's chair manages its sessions".into(),
+            "only a coordinator or the region's chair or secretary manages its sessions".into(),
         )),
     }
 }

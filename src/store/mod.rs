@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Transaction};
+use sqlx::{AnyConnection, AnyPool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// How instants and dates are stored.
@@ -158,6 +158,47 @@ impl std::ops::DerefMut for WriteTx {
 /// hang until their own timeout.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Runs `migrator` on one connection. On SQLite, foreign-key enforcement is
+/// off while it runs and checked as a whole afterwards: SQLite can change a
+/// table's constraints only by rebuilding the table, which a migration
+/// cannot do with enforcement on, and cannot switch it off inside the
+/// transaction sqlx runs each migration in (its SQLite driver ignores
+/// `-- no-transaction`). This is SQLite's documented procedure for
+/// `ALTER TABLE`; a dangling reference afterwards fails the start-up.
+///
+/// # Errors
+/// A migration fails, the applied ones do not match the files, or (SQLite)
+/// a foreign key dangles afterwards.
+pub async fn run_migrations(
+    conn: &mut AnyConnection,
+    migrator: &sqlx::migrate::Migrator,
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let sqlite = backend == Backend::Sqlite;
+    if sqlite {
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&mut *conn)
+            .await?;
+    }
+    let ran = migrator
+        .run(&mut *conn)
+        .await
+        .context("running database migrations");
+    if sqlite {
+        let dangling = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await?
+            .len();
+        sqlx::query("PRAGMA foreign_keys = ON")
+            .execute(&mut *conn)
+            .await?;
+        if dangling > 0 {
+            anyhow::bail!("after the migrations {dangling} rows refer to rows that do not exist");
+        }
+    }
+    ran
+}
+
 impl Store {
     /// Connects (creating a SQLite file when needed) and runs the migrations.
     ///
@@ -237,10 +278,8 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("running database migrations")
+        let mut conn = self.pool.acquire().await?;
+        run_migrations(&mut conn, &migrator, self.backend).await
     }
 
     /// Starts a write transaction (see the module docs for SQLite).

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{format, landing, render, PageError, Said, Viewer};
+use super::{format, landing, render, PageError, Viewer};
 use crate::auth::password::{self, PasswordChange};
 use crate::auth::session::{self, Session, Stage};
 use crate::auth::tokens::{self, CreateToken};
@@ -46,13 +46,7 @@ pub struct StepViewer {
 impl StepViewer {
     /// 403 unless the form carried this session's token.
     pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
-        if !token.is_empty() && token == self.session.csrf {
-            Ok(())
-        } else {
-            Err(PageError::Forbidden(Said::nl(
-                "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens.",
-            )))
-        }
+        super::check_csrf(&self.session.csrf, token)
     }
 
     /// 303 to the step this session is at, unless that is `page` or the

@@ -115,6 +115,7 @@ async fn users_page(
 const ROLE_CHOICES: &[(&str, &str)] = &[
     ("coordinator", "coördinator"),
     ("chair", "voorzitter (met regio)"),
+    ("secretary", "secretaris van de tafel (met regio)"),
     ("referrer", "verwijzer (met organisatie)"),
     (
         "municipal_contact",
@@ -239,7 +240,7 @@ pub async fn change_user(
             let wanted = |needed: &str, value: String| (role == needed).then_some(value);
             UpdateUser {
                 active: None,
-                region: wanted("chair", region),
+                region: (role == "chair" || role == "secretary").then_some(region),
                 organisation: wanted("referrer", organisation),
                 municipality: wanted("municipal_contact", municipality),
                 role: Some(role),

@@ -264,7 +264,7 @@ pub async fn fragment(
 /// A fingerprint of everything the board shows; changes when a slot,
 /// referral, offer or plan changes. Carries no case data.
 pub async fn stamp(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    viewer.require(&[Role::Coordinator, Role::Chair])?;
+    viewer.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
     let text = fingerprint(&state).await?;
     Ok((
         [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
@@ -305,7 +305,7 @@ async fn build(
     viewer: &Viewer,
     query: &BoardQuery,
 ) -> Result<BoardView, PageError> {
-    viewer.require(&[Role::Coordinator, Role::Chair])?;
+    viewer.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
     let tz = state.regions.timezone;
     let today = norm::local_date(state.now(), tz);
     let filters = Filters::parse(query, state, today)?;

@@ -101,6 +101,7 @@ pub fn role(role: Role) -> &'static str {
         Role::Referrer => "verwijzer",
         Role::MunicipalContact => "gemeentelijk contactpersoon",
         Role::Admin => "beheerder",
+        Role::Secretary => "secretaris",
     }
 }
 
@@ -173,6 +174,22 @@ pub fn outcome(outcome: &str) -> &'static str {
         "raad_investigation" => "verzoek tot onderzoek door de Raad",
         _ => "onbekend",
     }
+}
+
+/// A refused field as the form shows it: "`label`: Dutch message". The
+/// service's own Dutch text is used where it has one; otherwise the common
+/// English messages are put in Dutch (`required` is the Dutch for "is
+/// required", which differs between a choice and a text field).
+pub fn field_problem(problem: crate::error::FieldError, label: &str, required: &str) -> String {
+    let text = problem
+        .dutch
+        .unwrap_or_else(|| match problem.message.as_str() {
+            "is required" => required.to_string(),
+            m if m.contains("in the past") => "deze datum ligt in het verleden.".to_string(),
+            m if m.contains("at most") => "de tekst is te lang.".to_string(),
+            m => m.to_string(),
+        });
+    format!("{label}: {text}")
 }
 
 #[cfg(test)]

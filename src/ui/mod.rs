@@ -14,6 +14,7 @@
 
 mod account;
 mod admin;
+mod agenda;
 mod board;
 mod dashboard;
 mod form;
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/board/fragment", get(board::fragment))
         .route("/board/stamp", get(board::stamp))
         .route("/referrals/{id}", get(referral::page))
+        .route("/referrals/{id}/agenda.ics", get(agenda::download))
         .route("/referrals/{id}/confirm", post(referral::confirm))
         .route("/referrals/{id}/cancel", post(referral::cancel))
         .route("/referrals/{id}/held", post(referral::held))
@@ -103,7 +105,7 @@ async fn home(viewer: Option<Viewer>) -> Redirect {
 /// Where a role starts after login.
 pub fn landing(role: Role) -> &'static str {
     match role {
-        Role::Coordinator | Role::Chair => "/board",
+        Role::Coordinator | Role::Chair | Role::Secretary => "/board",
         Role::Admin => "/admin",
         Role::Referrer => "/mijn-aanmeldingen",
         Role::MunicipalContact => "/mijn-gemeente",
@@ -135,6 +137,22 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
+/// 403 unless `token` (from a form) is the session's `expected` token.
+///
+/// # Errors
+/// [`PageError::Forbidden`] with a Dutch message to reload the page.
+pub(crate) fn check_csrf(expected: &str, token: &str) -> Result<(), PageError> {
+    // Both are random and of fixed length; a timing difference tells
+    // nothing useful to someone who cannot read the page anyway.
+    if !token.is_empty() && token == expected {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden(Said::nl(
+            "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens.",
+        )))
+    }
+}
+
 /// The signed-in person looking at a page: the user and the session's
 /// form token. Without a live session a page redirects to `/login`.
 #[derive(Debug, Clone)]
@@ -158,15 +176,7 @@ impl Viewer {
 
     /// 403 unless the form carried this session's token.
     pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
-        // Both are random and of fixed length; a timing difference tells
-        // nothing useful to someone who cannot read the page anyway.
-        if !token.is_empty() && token == self.csrf {
-            Ok(())
-        } else {
-            Err(PageError::Forbidden(Said::nl(
-                "Het formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw en probeer het nog eens.",
-            )))
-        }
+        check_csrf(&self.csrf, token)
     }
 
     /// 403 page unless the user has one of `roles`.
@@ -190,6 +200,11 @@ impl Viewer {
             Role::Chair => &[
                 ("/board", "Planbord"),
                 ("/inbox", "Inbox"),
+                ("/dashboard", "Dashboard"),
+            ],
+            Role::Secretary => &[
+                ("/board", "Planbord"),
+                ("/aanmelden", "Aanmelden"),
                 ("/dashboard", "Dashboard"),
             ],
             Role::Admin => &[

@@ -37,6 +37,8 @@ struct ReferralPage {
     alternatives: Vec<String>,
     actions: Actions,
     info: Vec<InfoRow>,
+    /// The professional's remarks for the chair (case content).
+    remarks: Option<String>,
     outcome: Option<OutcomeShown>,
     /// The outcome form's input (kept after a refusal).
     outcome_form: OutcomeForm,
@@ -228,6 +230,7 @@ async fn build(
         problems,
         outcome,
         info,
+        remarks: crate::referrals::remarks::of_read_referral(&state, id).await?,
         chrome: viewer.chrome(""),
         csrf: viewer.csrf.clone(),
         done,
@@ -565,13 +568,6 @@ fn outcome_problem(problem: crate::error::FieldError) -> (String, String) {
         "evaluation_date" => ("o-eval", "Evaluatie op"),
         _ => ("o-outcome", "Invoer"),
     };
-    let text = problem
-        .dutch
-        .unwrap_or_else(|| match problem.message.as_str() {
-            "is required" => "kies of vul dit in.".to_string(),
-            m if m.contains("in the past") => "deze datum ligt in het verleden.".to_string(),
-            m if m.contains("at most") => "de tekst is te lang.".to_string(),
-            m => m.to_string(),
-        });
-    (id.to_string(), format!("{label}: {text}"))
+    let text = super::format::field_problem(problem, label, "kies of vul dit in.");
+    (id.to_string(), text)
 }

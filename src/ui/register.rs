@@ -2,8 +2,9 @@
 //! the table (*verzoek tot bespreking*), in Dutch, without JavaScript.
 //!
 //! Referrers register for their own organisation with their own address;
-//! coordinators register on a professional's behalf (requests that arrive
-//! by secure mail), typing the organisation and work address. The form goes
+//! coordinators and a table's secretaries register on a professional's
+//! behalf (requests that arrive by secure mail), typing the organisation
+//! and work address; a secretary only for families of the own region. The form goes
 //! through the same service as `POST /api/v1/referrals`; a refusal shows the
 //! form again with the input kept, each problem next to its field and in a
 //! summary at the top. The case reference is issued by jbt unless the
@@ -89,6 +90,8 @@ pub struct RegisterForm {
     unavailable_3: String,
     #[serde(default)]
     unavailable_4: String,
+    #[serde(default)]
+    remarks: String,
 }
 
 impl RegisterForm {
@@ -125,12 +128,13 @@ impl RegisterForm {
             unavailable: self.unavailable().iter().filter_map(|d| given(d)).collect(),
             earliest: given(&self.earliest),
             cross_region: Some(self.cross_region.is_some()),
+            remarks: given(&self.remarks),
         }
     }
 }
 
 fn may_register(viewer: &Viewer) -> Result<(), PageError> {
-    viewer.require(&[Role::Referrer, Role::Coordinator])
+    viewer.require(&[Role::Referrer, Role::Coordinator, Role::Secretary])
 }
 
 fn page(
@@ -214,14 +218,9 @@ fn dutch(problem: FieldError) -> (String, String) {
         "earliest" => "Niet eerder dan",
         "unavailable_1" => "Data waarop het gezin niet kan",
         "cross_region" => "Andere tafel",
+        "remarks" => "Opmerkingen voor de voorzitter",
         _ => "Invoer",
     };
-    let text = problem
-        .dutch
-        .unwrap_or_else(|| match problem.message.as_str() {
-            "is required" => "vul dit in.".to_string(),
-            m if m.contains("in the past") => "deze datum ligt in het verleden.".to_string(),
-            m => m.to_string(),
-        });
-    (field, format!("{label}: {text}"))
+    let text = super::format::field_problem(problem, label, "vul dit in.");
+    (field, text)
 }

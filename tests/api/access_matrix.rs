@@ -6,7 +6,7 @@
 //!
 //! The regions are not neighbours, so a referral of one is never planned at
 //! the other's table. "Own" and "other" follow from the object: region A is
-//! chair A's own and chair B's other; the referrer belongs to the
+//! chair A's own (and secretary A's) and chair B's other; the referrer belongs to the
 //! organisation of region A's referrals; for users and tokens, A is the
 //! caller themself and B another user.
 //!
@@ -31,16 +31,19 @@ enum Who {
     Coordinator,
     ChairA,
     ChairB,
+    /// The secretary of region A's table.
+    SecretaryA,
     Referrer,
     Municipal,
     Admin,
     Anonymous,
 }
 
-const WHO: [Who; 7] = [
+const WHO: [Who; 8] = [
     Who::Coordinator,
     Who::ChairA,
     Who::ChairB,
+    Who::SecretaryA,
     Who::Referrer,
     Who::Municipal,
     Who::Admin,
@@ -95,61 +98,61 @@ struct Row {
     path: &'static str,
     object: Object,
     /// Expected status per [`WHO`] for an object in region A, and in B.
-    a: [u16; 7],
-    b: [u16; 7],
+    a: [u16; 8],
+    b: [u16; 8],
 }
 
-//                    coord chairA chairB referrer municipal admin anonymous
+//                    coord chairA chairB secretaryA referrer municipal admin anonymous
 const TABLE: &[Row] = &[
     Row {
         method: "GET",
         path: "/healthz",
         object: Object::Nothing,
-        a: [200, 200, 200, 200, 200, 200, 200],
-        b: [200, 200, 200, 200, 200, 200, 200],
+        a: [200, 200, 200, 200, 200, 200, 200, 200],
+        b: [200, 200, 200, 200, 200, 200, 200, 200],
     },
     Row {
         method: "GET",
         path: "/api/openapi.json",
         object: Object::Nothing,
-        a: [200, 200, 200, 200, 200, 200, 200],
-        b: [200, 200, 200, 200, 200, 200, 200],
+        a: [200, 200, 200, 200, 200, 200, 200, 200],
+        b: [200, 200, 200, 200, 200, 200, 200, 200],
     },
     Row {
         method: "GET",
         path: "/api/v1/me",
         object: Object::Nothing,
-        a: [200, 200, 200, 200, 200, 200, 401],
-        b: [200, 200, 200, 200, 200, 200, 401],
+        a: [200, 200, 200, 200, 200, 200, 200, 401],
+        b: [200, 200, 200, 200, 200, 200, 200, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/users",
         object: Object::Nothing,
-        a: [403, 403, 403, 403, 403, 200, 401],
-        b: [403, 403, 403, 403, 403, 200, 401],
+        a: [403, 403, 403, 403, 403, 403, 200, 401],
+        b: [403, 403, 403, 403, 403, 403, 200, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/users",
         object: Object::NewUser,
-        a: [403, 403, 403, 403, 403, 201, 401],
-        b: [403, 403, 403, 403, 403, 201, 401],
+        a: [403, 403, 403, 403, 403, 403, 201, 401],
+        b: [403, 403, 403, 403, 403, 403, 201, 401],
     },
     Row {
         method: "PATCH",
         path: "/api/v1/users/{id}",
         object: Object::UserChange,
-        a: [403, 403, 403, 403, 403, 200, 401],
-        b: [403, 403, 403, 403, 403, 200, 401],
+        a: [403, 403, 403, 403, 403, 403, 200, 401],
+        b: [403, 403, 403, 403, 403, 403, 200, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/users/{id}/tokens",
         object: Object::User,
         // Listed to their owner only.
-        a: [200, 200, 200, 200, 200, 200, 401],
-        b: [403, 403, 403, 403, 403, 403, 401],
+        a: [200, 200, 200, 200, 200, 200, 200, 401],
+        b: [403, 403, 403, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
@@ -157,170 +160,170 @@ const TABLE: &[Row] = &[
         object: Object::User,
         // Tokens are issued to their owner only: not even an admin obtains
         // one for another user.
-        a: [201, 201, 201, 201, 201, 201, 401],
-        b: [403, 403, 403, 403, 403, 403, 401],
+        a: [201, 201, 201, 201, 201, 201, 201, 401],
+        b: [403, 403, 403, 403, 403, 403, 403, 401],
     },
     Row {
         method: "DELETE",
         path: "/api/v1/users/{id}/tokens/{token_id}",
         object: Object::Token,
-        a: [204, 204, 204, 204, 204, 204, 401],
-        b: [403, 403, 403, 403, 403, 204, 401],
+        a: [204, 204, 204, 204, 204, 204, 204, 401],
+        b: [403, 403, 403, 403, 403, 403, 204, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/audit",
         object: Object::Nothing,
-        a: [403, 403, 403, 403, 403, 200, 401],
-        b: [403, 403, 403, 403, 403, 200, 401],
+        a: [403, 403, 403, 403, 403, 403, 200, 401],
+        b: [403, 403, 403, 403, 403, 403, 200, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/referrals",
         object: Object::NewReferral,
-        a: [201, 403, 403, 201, 403, 403, 401],
-        b: [201, 403, 403, 201, 403, 403, 401],
+        a: [201, 403, 403, 201, 201, 403, 403, 401],
+        b: [201, 403, 403, 422, 201, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/referrals?region={region}",
         object: Object::RegionQuery,
-        a: [200, 200, 200, 200, 403, 403, 401],
-        b: [200, 200, 200, 200, 403, 403, 401],
+        a: [200, 200, 200, 200, 200, 403, 403, 401],
+        b: [200, 200, 200, 200, 200, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/referrals/{id}",
         object: Object::Referral,
-        a: [200, 200, 404, 200, 403, 403, 401],
-        b: [200, 404, 200, 404, 403, 403, 401],
+        a: [200, 200, 404, 200, 200, 403, 403, 401],
+        b: [200, 404, 200, 404, 404, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/referrals/{id}/info-requests",
         object: Object::Referral,
-        a: [200, 200, 404, 200, 403, 403, 401],
-        b: [200, 404, 200, 404, 403, 403, 401],
+        a: [200, 200, 404, 200, 200, 403, 403, 401],
+        b: [200, 404, 200, 404, 404, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/referrals/{id}/info-requests",
         object: Object::Referral,
         // The table asks; the referrer answers, and never asks.
-        a: [201, 201, 404, 403, 403, 403, 401],
-        b: [201, 404, 201, 403, 403, 403, 401],
+        a: [201, 201, 404, 201, 403, 403, 403, 401],
+        b: [201, 404, 201, 404, 403, 403, 403, 401],
     },
     Row {
         method: "PATCH",
         path: "/api/v1/referrals/{id}",
         object: Object::Referral,
-        a: [200, 403, 403, 200, 403, 403, 401],
-        b: [200, 403, 403, 404, 403, 403, 401],
+        a: [200, 403, 403, 403, 200, 403, 403, 401],
+        b: [200, 403, 403, 403, 404, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/referrals/{id}/withdraw",
         object: Object::Referral,
-        a: [200, 403, 403, 200, 403, 403, 401],
-        b: [200, 403, 403, 404, 403, 403, 401],
+        a: [200, 403, 403, 403, 200, 403, 403, 401],
+        b: [200, 403, 403, 403, 404, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/referrals/{id}/cancel",
         object: Object::Referral,
-        a: [200, 200, 404, 403, 403, 403, 401],
-        b: [200, 404, 200, 403, 403, 403, 401],
+        a: [200, 200, 404, 403, 403, 403, 403, 401],
+        b: [200, 404, 200, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/referrals/{id}/held",
         object: Object::Booked,
-        a: [200, 200, 404, 403, 403, 403, 401],
-        b: [200, 404, 200, 403, 403, 403, 401],
+        a: [200, 200, 404, 403, 403, 403, 403, 401],
+        b: [200, 404, 200, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/referrals/{id}/outcome",
         object: Object::Held,
-        a: [201, 201, 404, 403, 403, 403, 401],
-        b: [201, 404, 201, 403, 403, 403, 401],
+        a: [201, 201, 404, 403, 403, 403, 403, 401],
+        b: [201, 404, 201, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/bookings",
         object: Object::Booking,
-        a: [201, 201, 404, 403, 403, 403, 401],
-        b: [201, 404, 201, 403, 403, 403, 401],
+        a: [201, 201, 404, 403, 403, 403, 403, 401],
+        b: [201, 404, 201, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/bookings",
         object: Object::BookingNeighbourSlot,
-        a: [201, 403, 404, 403, 403, 403, 401],
-        b: [201, 404, 403, 403, 403, 403, 401],
+        a: [201, 403, 404, 403, 403, 403, 403, 401],
+        b: [201, 404, 403, 403, 403, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/slots?region={region}",
         object: Object::RegionQuery,
-        a: [200, 200, 200, 403, 403, 403, 401],
-        b: [200, 200, 200, 403, 403, 403, 401],
+        a: [200, 200, 200, 200, 403, 403, 403, 401],
+        b: [200, 200, 200, 200, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/slots/sessions",
         object: Object::NewSession,
-        a: [201, 201, 403, 403, 403, 403, 401],
-        b: [201, 403, 201, 403, 403, 403, 401],
+        a: [201, 201, 403, 201, 403, 403, 403, 401],
+        b: [201, 403, 201, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/slots/sessions/cancel",
         object: Object::SessionToCancel,
-        a: [200, 200, 403, 403, 403, 403, 401],
-        b: [200, 403, 200, 403, 403, 403, 401],
+        a: [200, 200, 403, 200, 403, 403, 403, 401],
+        b: [200, 403, 200, 403, 403, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/plan",
         object: Object::Nothing,
-        a: [200, 200, 200, 403, 403, 403, 401],
-        b: [200, 200, 200, 403, 403, 403, 401],
+        a: [200, 200, 200, 200, 403, 403, 403, 401],
+        b: [200, 200, 200, 200, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/plan/run",
         object: Object::Nothing,
-        a: [200, 403, 403, 403, 403, 403, 401],
-        b: [200, 403, 403, 403, 403, 403, 401],
+        a: [200, 403, 403, 403, 403, 403, 403, 401],
+        b: [200, 403, 403, 403, 403, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/offers",
         object: Object::Nothing,
-        a: [200, 200, 200, 403, 403, 403, 401],
-        b: [200, 200, 200, 403, 403, 403, 401],
+        a: [200, 200, 200, 403, 403, 403, 403, 401],
+        b: [200, 200, 200, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/offers/{id}/accept",
         object: Object::Offer,
-        a: [403, 200, 404, 403, 403, 403, 401],
-        b: [403, 404, 200, 403, 403, 403, 401],
+        a: [403, 200, 404, 403, 403, 403, 403, 401],
+        b: [403, 404, 200, 403, 403, 403, 403, 401],
     },
     Row {
         method: "POST",
         path: "/api/v1/offers/{id}/decline",
         object: Object::Offer,
-        a: [403, 200, 404, 403, 403, 403, 401],
-        b: [403, 404, 200, 403, 403, 403, 401],
+        a: [403, 200, 404, 403, 403, 403, 403, 401],
+        b: [403, 404, 200, 403, 403, 403, 403, 401],
     },
     Row {
         method: "GET",
         path: "/api/v1/mail",
         object: Object::Nothing,
-        a: [200, 403, 403, 403, 403, 403, 401],
-        b: [200, 403, 403, 403, 403, 403, 401],
+        a: [200, 403, 403, 403, 403, 403, 403, 401],
+        b: [200, 403, 403, 403, 403, 403, 403, 401],
     },
 ];
 
@@ -715,7 +718,7 @@ fn fixed_body(row: &Row) -> Option<Value> {
     }
 }
 
-fn success_count(expected: &[u16; 7]) -> usize {
+fn success_count(expected: &[u16; 8]) -> usize {
     expected.iter().filter(|s| (200..300).contains(*s)).count()
 }
 
@@ -748,6 +751,10 @@ story!(
         users.insert(Who::Coordinator, app.user(Role::Coordinator, None).await);
         users.insert(Who::ChairA, app.user(Role::Chair, Some(REGION_A)).await);
         users.insert(Who::ChairB, app.user(Role::Chair, Some(REGION_B)).await);
+        users.insert(
+            Who::SecretaryA,
+            app.user(Role::Secretary, Some(REGION_A)).await,
+        );
         users.insert(Who::Referrer, app.user(Role::Referrer, Some(ORG_A)).await);
         users.insert(
             Who::Municipal,

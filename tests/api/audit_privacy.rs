@@ -88,7 +88,7 @@ story!(
 );
 
 /// Runs the migrations of `backend` up to and including `last`.
-async fn migrate_to(pool: &sqlx::AnyPool, backend: &str, last: i64) {
+pub(crate) async fn migrate_to(pool: &sqlx::AnyPool, backend: &str, last: i64) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(backend);
@@ -101,7 +101,15 @@ async fn migrate_to(pool: &sqlx::AnyPool, backend: &str, last: i64) {
             .cloned()
             .collect(),
     );
-    migrator.run(pool).await.expect("migrate");
+    let backend = if backend == "sqlite" {
+        jbt::store::Backend::Sqlite
+    } else {
+        jbt::store::Backend::Postgres
+    };
+    let mut conn = pool.acquire().await.expect("connection");
+    jbt::store::run_migrations(&mut conn, &migrator, backend)
+        .await
+        .expect("migrate");
 }
 
 crate::on_both_backends!(

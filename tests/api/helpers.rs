@@ -196,9 +196,10 @@ impl TestApp {
             municipality: None,
         };
         match role {
-            Role::Chair => {
-                new.region =
-                    Some(RegionId::parse(scope.expect("chair needs a region")).expect("region"))
+            Role::Chair | Role::Secretary => {
+                new.region = Some(
+                    RegionId::parse(scope.expect("a table role needs a region")).expect("region"),
+                )
             }
             Role::Referrer => {
                 new.organisation = Some(scope.unwrap_or("Sociaal Team Ede").to_string())

@@ -24,6 +24,7 @@ mod professional;
 mod races;
 mod referral_page;
 mod referrals;
+mod secretary;
 mod service;
 mod slow_clients;
 mod ui;

@@ -69,7 +69,7 @@ impl RoleScope {
         let mut problems = Vec::new();
         let organisation = self.organisation.as_deref().map(str::trim);
         let (needs_region, needs_organisation, needs_municipality) = match self.role {
-            Role::Chair => (true, false, false),
+            Role::Chair | Role::Secretary => (true, false, false),
             Role::Referrer => (false, true, false),
             Role::MunicipalContact => (false, false, true),
             Role::Coordinator | Role::Admin => (false, false, false),

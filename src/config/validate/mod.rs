@@ -189,9 +189,14 @@ fn region_config(
     let municipalities = p
         .required(&raw.municipalities, &format!("{base}.municipalities"))
         .map(|list| municipalities(list, ctx.index, &base, seen, p));
-    let sessions = p
+    let weekly = p
         .required(&raw.sessions, &format!("{base}.sessions"))
-        .map(|list| sessions(list, &base, p));
+        .map(|list| sessions(list, &base, "sessions", p));
+    let extra_options = raw
+        .extra_options
+        .as_deref()
+        .map(|list| sessions(list, &base, "extra_options", p))
+        .unwrap_or_default();
 
     Some(RegionConfig {
         id: ctx.id.clone()?,
@@ -200,7 +205,8 @@ fn region_config(
         arrivals_per_week: arrivals_per_week?,
         kinds: kinds?,
         municipalities: municipalities?,
-        sessions: sessions?,
+        sessions: weekly?,
+        extra_options,
     })
 }
 
@@ -354,10 +360,13 @@ fn municipalities(
     out
 }
 
-fn sessions(raw: &[RawSession], base: &str, p: &mut Problems) -> Vec<SessionTemplate> {
+/// The sessions of `base.field` (`sessions` or `extra_options`): each
+/// complete and meeting the rules of every session, none overlapping
+/// another of the same list on its weekday.
+fn sessions(raw: &[RawSession], base: &str, field: &str, p: &mut Problems) -> Vec<SessionTemplate> {
     let mut out: Vec<(usize, SessionTemplate)> = Vec::new();
     for (j, s) in raw.iter().enumerate() {
-        let key = format!("{base}.sessions[{j}]");
+        let key = format!("{base}.{field}[{j}]");
         let weekday = p
             .required(&s.weekday, &format!("{key}.weekday"))
             .and_then(|w| {
@@ -425,7 +434,7 @@ fn sessions(raw: &[RawSession], base: &str, p: &mut Problems) -> Vec<SessionTemp
                 p.push(
                     &key,
                     format!(
-                        "overlaps {base}.sessions[{k}] on {} ({}-{} and {}-{})",
+                        "overlaps {base}.{field}[{k}] on {} ({}-{} and {}-{})",
                         weekday_name(weekday),
                         hhmm(from),
                         hhmm(to),

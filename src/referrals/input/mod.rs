@@ -80,6 +80,10 @@ pub struct CreateReferral {
     pub earliest: Option<String>,
     /// May be held at a neighbouring region's table (default true).
     pub cross_region: Option<bool>,
+    /// Remarks for the chair, up to 2000 characters: case content, stored
+    /// encrypted and shown only with the referral (optional; needs the
+    /// service's encryption key).
+    pub remarks: Option<String>,
 }
 
 /// Changes to a referral; absent fields stay as they are.

@@ -119,6 +119,17 @@ pub fn parse_create(
         .as_deref()
         .and_then(|t| coming_date(&mut p, "earliest", t, today));
     let cross_region = body.cross_region.unwrap_or(true);
+    if let (Scope::Region(own), Some((home, _))) = (scope, home) {
+        // A secretary registers for the own table's families (requests
+        // that reach it by secure mail); others go to their own table.
+        if home.id != *own {
+            p.0.push(FieldError::both(
+                "municipality",
+                format!("this municipality belongs to {}; a table's secretary registers families of its own region only", home.name),
+                format!("Deze gemeente hoort bij de tafel {}. Als secretaris meldt u alleen gezinnen uit de eigen regio aan.", home.name),
+            ));
+        }
+    }
     if let (Some((home, _)), Some(kind)) = (home, kind) {
         if let Some(problem) = placement_problem(regions, home, kind, cross_region) {
             p.0.push(problem);

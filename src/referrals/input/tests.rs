@@ -34,6 +34,7 @@ fn body() -> CreateReferral {
         ],
         earliest: None,
         cross_region: None,
+        remarks: None,
     }
 }
 
