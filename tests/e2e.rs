@@ -26,6 +26,9 @@ use jbt::auth::Role;
 use serde_json::{json, Value};
 use sqlx::Row;
 
+#[path = "e2e/professional.rs"]
+mod professional;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
