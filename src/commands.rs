@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::advice;
 use crate::auth::users::NewUser;
 use crate::auth::Role;
 use crate::config::{Email, RegionId, RegionsConfig};
@@ -102,6 +103,58 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `jbt advise` was asked.
+pub struct AdviseArgs {
+    /// The scenario file; `-` is standard input.
+    pub scenario: PathBuf,
+    /// Most extra sessions in one answer.
+    pub max_extra: usize,
+    /// Most planner evaluations.
+    pub budget: u64,
+    /// Print a table instead of JSON.
+    pub table: bool,
+}
+
+/// `jbt advise`: the fewest extra sessions (from the table's own session
+/// times, [`advice::from_scenario_file`]) that bring every referral that
+/// can still make the norm within it, or the trade-off. Exit 0 with the
+/// advice, 2 when the scenario or `--max-extra` is not valid.
+pub fn advise(args: &AdviseArgs) -> anyhow::Result<ExitCode> {
+    let text = read_input(&args.scenario)?;
+    let file = match planner::scenario::parse_file(&text, &mut |w| eprintln!("warning: {w}")) {
+        Ok(file) => file,
+        Err(errors) => return Ok(invalid(&errors.to_string())),
+    };
+    let candidates = match advice::from_scenario_file(&file) {
+        Ok(candidates) => candidates,
+        Err(errors) => return Ok(invalid(&errors.to_string())),
+    };
+    let options = advice::Options {
+        max_extra: args.max_extra,
+        budget: args.budget,
+    };
+    let advice = match advice::advise(&file, &candidates, options) {
+        Ok(advice) => advice,
+        Err(err @ advice::AdviceError::MaxExtra(_)) => {
+            return Ok(invalid(&format!("--max-extra: {err}")))
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if args.table {
+        let timezone = file.timezone.parse().unwrap_or(chrono_tz::UTC);
+        print!("{}", advice::render_table(&advice, timezone));
+    } else {
+        println!("{}", serde_json::to_string_pretty(&advice)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reports invalid input on standard error; the exit status for it.
+fn invalid(message: &str) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(EXIT_INVALID_INPUT)
 }
 
 /// Solves `scenario` again as a general LP and says on standard error

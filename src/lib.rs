@@ -8,6 +8,7 @@
 //! `offers`, `alerts`, `mail`, `auth`), the pure planner (`planner`), and
 //! the ground floor (`calendar`, `config`, `settings`, `store`, `state`).
 #![warn(missing_docs)]
+pub mod advice;
 pub mod alerts;
 pub mod api;
 pub mod auth;

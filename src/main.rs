@@ -46,6 +46,23 @@ enum Command {
         #[arg(long)]
         export_network: Option<PathBuf>,
     },
+    /// Advise the fewest extra sessions that bring every referral that can
+    /// still make the norm within it (JSON by default). Candidates: each
+    /// table's own session times on the other weekdays of its weeks.
+    Advise {
+        /// The scenario (JSON, format v1); `-` reads standard input.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Most extra sessions in one answer (1 to 10).
+        #[arg(long, default_value_t = 3)]
+        max_extra: usize,
+        /// Most plans to make before answering with the best found (the
+        /// answer then says it is not proven optimal).
+        #[arg(long, default_value_t = 20_000)]
+        budget: u64,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
     /// Write a realistic generated scenario as JSON.
     Scenario {
         #[arg(long, default_value_t = 1)]
@@ -204,6 +221,17 @@ fn main() -> ExitCode {
             initial_candidates,
             verify,
             export_network,
+        }),
+        Command::Advise {
+            scenario,
+            max_extra,
+            budget,
+            format,
+        } => commands::advise(&commands::AdviseArgs {
+            scenario,
+            max_extra,
+            budget,
+            table: matches!(format, Format::Table),
         }),
         Command::Scenario {
             seed,
