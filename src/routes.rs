@@ -30,6 +30,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::info::router())
         .merge(api::slots::router())
         .merge(api::plan::router())
+        .merge(api::advice::router())
         .merge(api::offers::router())
         .merge(api::mail::router())
         .layer(middleware::from_fn_with_state(
@@ -88,6 +89,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         api::info::Api::openapi(),
         api::slots::Api::openapi(),
         api::plan::Api::openapi(),
+        api::advice::Api::openapi(),
         api::offers::Api::openapi(),
         api::mail::Api::openapi(),
     ] {

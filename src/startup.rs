@@ -99,6 +99,7 @@ pub async fn build_state(
         replan,
         holds: Arc::new(crate::offers::withdraw::OfferHolds),
         metrics: metrics_handle(),
+        advice: Default::default(),
     };
     Ok((state, requests))
 }

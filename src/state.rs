@@ -32,6 +32,37 @@ pub struct AppState {
     pub cipher: Option<Arc<crate::crypto::Cipher>>,
     /// The Prometheus recorder, when installed.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Capacity advice given since the last plan run (see `jobs::advice`).
+    pub advice: Arc<AdviceCache>,
+}
+
+/// A capacity advice search and the candidates it chose from.
+pub type Advised = Arc<(crate::advice::Advice, Vec<crate::advice::Candidate>)>;
+
+/// Capacity advice kept until the plan changes: a search takes up to about
+/// a second per region, and pages and the digest ask for it often.
+#[derive(Default)]
+pub struct AdviceCache(std::sync::Mutex<Option<(i64, std::collections::HashMap<String, Advised>)>>);
+
+impl AdviceCache {
+    /// The advice for `region` given after plan run `run`, if any.
+    pub fn get(&self, run: i64, region: &str) -> Option<Advised> {
+        let kept = self.0.lock().ok()?;
+        let (at, map) = kept.as_ref()?;
+        (*at == run).then(|| map.get(region).cloned()).flatten()
+    }
+
+    /// Keeps `advice` for `region` after plan run `run`; advice of earlier
+    /// runs is dropped.
+    pub fn put(&self, run: i64, region: &str, advice: Advised) {
+        if let Ok(mut kept) = self.0.lock() {
+            let map = match kept.as_mut() {
+                Some((at, map)) if *at == run => map,
+                _ => &mut kept.insert((run, Default::default())).1,
+            };
+            map.insert(region.to_string(), advice);
+        }
+    }
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 //! lifecycle, validation and audit are the services' business, so the
 //! pages (`ui`) get the same rules by calling the same services.
 
+pub mod advice;
 pub mod health;
 pub mod info;
 pub mod mail;

@@ -3,6 +3,7 @@
 //! forecast digests) and the minute jobs (offer expiry). The mail worker is
 //! the mail module's own.
 
+pub mod advice;
 pub mod plan_run;
 /// The scenario of a plan run, read from the database.
 pub mod scenario;

@@ -39,6 +39,18 @@ struct DashboardPage {
     forecast_chart: Chart,
     capacity_chart: Chart,
     mail: MailFigures,
+    /// Capacity advice for the regions over the norm.
+    advice: Vec<super::advice::AdviceBlock>,
+    csrf: String,
+    /// An advised session was just added.
+    added: bool,
+}
+
+/// `?gedaan=zitting` after the advice's button.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    gedaan: Option<String>,
 }
 
 struct RegionFigures {
@@ -112,15 +124,23 @@ struct MailFigures {
 ///
 /// # Errors
 /// Database errors (error page).
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<axum::extract::Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
     let tz = state.regions.timezone;
     let now = state.now();
     let today = norm::local_date(now, tz);
     let history = history(&state).await?;
     let mut conn = state.store.pool.acquire().await?;
     let mut rows = Vec::new();
+    let mut over_norm = Vec::new();
     for region in &state.regions.regions {
         let forecast = region_forecast(&mut conn, region, today, now).await?;
+        if forecast.wait_days > i64::from(state.regions.norm_days) {
+            over_norm.push(region);
+        }
         let waits = history
             .iter()
             .filter(|h| h.region == region.id.as_str())
@@ -148,6 +168,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     }
     drop(conn);
     let mail = mail_figures(&state).await?;
+    let advice = super::advice::blocks(&state, &viewer, &over_norm).await?;
     let norm_days = state.regions.norm_days;
     render(&DashboardPage {
         chrome: viewer.chrome("/dashboard"),
@@ -158,6 +179,9 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         capacity_chart: capacity_chart(&rows),
         rows,
         mail,
+        advice,
+        csrf: viewer.csrf.clone(),
+        added: query.is_ok_and(|q| q.gedaan.as_deref() == Some("zitting")),
     })
 }
 

@@ -14,6 +14,7 @@
 
 mod account;
 mod admin;
+mod advice;
 mod agenda;
 mod board;
 mod dashboard;
@@ -86,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/accept", post(inbox::accept))
         .route("/inbox/{id}/decline", post(inbox::decline))
         .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/extra-zitting", post(advice::add_session))
         .route("/admin", get(admin::users))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}", post(admin::change_user))

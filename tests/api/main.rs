@@ -9,6 +9,7 @@ mod net;
 mod smtp_sink;
 
 mod access_matrix;
+mod advice;
 mod alerts;
 mod audit_archive;
 mod audit_privacy;
