@@ -96,11 +96,16 @@ pub async fn region_forecast(
 /// local day to its municipal contacts and every coordinator. Safe to call
 /// as often as wanted and from several instances: the `forecast_digests`
 /// row is inserted first, in the transaction that enqueues the mails, and
-/// only the one that inserts it sends. Returns the number of digests.
+/// only the one that inserts it sends. `advice` holds, per region id, the
+/// capacity advice in Dutch (counts and dates only), which the digest
+/// quotes. Returns the number of digests.
 ///
 /// # Errors
 /// Storage errors; digests already committed for other regions stay sent.
-pub async fn forecast_digest(state: &AppState) -> anyhow::Result<usize> {
+pub async fn forecast_digest(
+    state: &AppState,
+    advice: &std::collections::HashMap<String, String>,
+) -> anyhow::Result<usize> {
     let now = state.now();
     let tz = state.regions.timezone;
     let today = now.with_timezone(&tz).date_naive();
@@ -146,7 +151,12 @@ pub async fn forecast_digest(state: &AppState) -> anyhow::Result<usize> {
         }
         let mut seen = std::collections::HashSet::new();
         recipients.retain(|r| seen.insert(r.to_ascii_lowercase()));
-        let (subject, paragraphs) = digest_text(state, region, &forecast, today);
+        let (subject, mut paragraphs) = digest_text(state, region, &forecast, today);
+        if let Some(sentence) = advice.get(region.id.as_str()) {
+            // Before the closing line about how often this mail comes.
+            let at = paragraphs.len().saturating_sub(1);
+            paragraphs.insert(at, format!("Advies van JBT-planner: {sentence}"));
+        }
         let link = format!("{}/plan", state.settings.public_url);
         for recipient in &recipients {
             let mail = compose(

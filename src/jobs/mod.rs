@@ -80,7 +80,8 @@ pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
             tracing::warn!(error = ?err, "purging idempotency keys failed");
         }
         state.replan.request("daily");
-        match crate::alerts::forecast_digest(&state).await {
+        let advice = advice::over_norm(&state).await;
+        match crate::alerts::forecast_digest(&state, &advice).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(digests = n, "forecast digests enqueued"),
             Err(err) => tracing::error!(error = ?err, "forecast digest failed"),

@@ -34,6 +34,8 @@ struct MunicipalityPage {
     forecast_days: i64,
     forecast_date: String,
     forecast_over: bool,
+    /// The capacity advice for the table, when its wait exceeds the norm.
+    advice: Option<String>,
     alerts: Vec<AlertRow>,
 }
 
@@ -59,6 +61,16 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let mut conn = state.store.pool.acquire().await?;
     let forecast = region_forecast(&mut conn, region, today, now).await?;
     drop(conn);
+    let forecast_over = forecast.wait_days > i64::from(state.regions.norm_days);
+    let advice = if forecast_over {
+        Some(
+            crate::jobs::advice::region_advice(&state, region)
+                .await?
+                .sentence,
+        )
+    } else {
+        None
+    };
     let alerts = situation
         .alerts
         .iter()
@@ -87,7 +99,8 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             .first_free
             .map(format::date)
             .unwrap_or_else(|| "niet binnen de geplande weken".into()),
-        forecast_over: forecast.wait_days > i64::from(state.regions.norm_days),
+        forecast_over,
+        advice,
         alerts,
     })
 }

@@ -74,6 +74,24 @@ story!(
         // Figures only: no case reference anywhere in it.
         assert!(!given.to_string().contains("ADV-"), "{given}");
 
+        // The region's digest mail quotes it, with figures only.
+        let sentences = jbt::jobs::advice::over_norm(&app.state).await;
+        assert!(sentences.contains_key(REGION), "{sentences:?}");
+        jbt::alerts::forecast_digest(&app.state, &sentences)
+            .await
+            .expect("digest");
+        let mails: Vec<String> = sqlx::query_scalar(
+            "SELECT subject || body_text || body_html FROM outbox WHERE kind = 'forecast_digest'",
+        )
+        .fetch_all(&app.state.store.pool)
+        .await
+        .expect("outbox");
+        assert!(!mails.is_empty());
+        for mail in &mails {
+            assert!(mail.contains("Advies van JBT-planner: Met "), "{mail}");
+            assert!(!mail.contains("ADV-"), "no case reference: {mail}");
+        }
+
         // The dashboard shows it with a button for the coordinator; a chair of
         // another region sees it without a button and cannot add it.
         let browser = Browser::new(&app);
@@ -93,6 +111,17 @@ story!(
         );
         let page = theirs.get("/dashboard").await.text().await.expect("page");
         assert!(page.contains("Advies: terug binnen de norm"), "{page}");
+        // Arnhem's municipal contact reads it on Mijn gemeente.
+        let arnhem = app.user(Role::MunicipalContact, Some("GM0202")).await;
+        let mut contact = Browser::new(&app);
+        assert_eq!(contact.login(&arnhem).await.status(), StatusCode::SEE_OTHER);
+        let page = contact
+            .get("/mijn-gemeente")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains("Advies:</strong> Met "), "{page}");
         let their_csrf = theirs.csrf("/dashboard").await;
         let fields = session_form(&their_csrf, &advised[0]);
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -237,7 +237,7 @@ crate::on_both_backends!(
         let app = spawn_app_with(db, &[sink.setting()]).await;
         let coordinator = app.user(Role::Coordinator, None).await;
         assert_eq!(
-            jbt::alerts::forecast_digest(&app.state)
+            jbt::alerts::forecast_digest(&app.state, &Default::default())
                 .await
                 .expect("digest"),
             0,
@@ -260,7 +260,7 @@ crate::on_both_backends!(
         // This call sends the digest, unless the start-up's own daily run
         // (in the background, racing with this story) just did: one digest
         // for the day either way.
-        let sent = jbt::alerts::forecast_digest(&app.state)
+        let sent = jbt::alerts::forecast_digest(&app.state, &Default::default())
             .await
             .expect("digest");
         assert!(sent <= 1, "{sent}");
@@ -270,7 +270,7 @@ crate::on_both_backends!(
             .expect("count");
         assert_eq!(recorded, 1, "one region over the norm, one digest");
         assert_eq!(
-            jbt::alerts::forecast_digest(&app.state)
+            jbt::alerts::forecast_digest(&app.state, &Default::default())
                 .await
                 .expect("digest"),
             0,
@@ -296,7 +296,7 @@ crate::on_both_backends!(
 
         app.clock.advance(chrono::Duration::days(1));
         assert_eq!(
-            jbt::alerts::forecast_digest(&app.state)
+            jbt::alerts::forecast_digest(&app.state, &Default::default())
                 .await
                 .expect("digest"),
             1,

@@ -171,6 +171,37 @@ async fn search(
     Ok((found, offered))
 }
 
+/// The advice in Dutch for every region whose forecast wait exceeds the
+/// norm, by region id, for the digest mail. A region whose advice fails is
+/// left out (and logged): the digest still goes.
+pub async fn over_norm(state: &AppState) -> std::collections::HashMap<String, String> {
+    let now = state.now();
+    let today = now.with_timezone(&state.regions.timezone).date_naive();
+    let mut out = std::collections::HashMap::new();
+    for region in &state.regions.regions {
+        let over = match state.store.pool.acquire().await {
+            Ok(mut conn) => crate::alerts::region_forecast(&mut conn, region, today, now)
+                .await
+                .map(|f| f.wait_days > i64::from(state.regions.norm_days)),
+            Err(err) => Err(err.into()),
+        };
+        let advice = match over {
+            Ok(false) => continue,
+            Ok(true) => region_advice(state, region).await,
+            Err(err) => Err(err),
+        };
+        match advice {
+            Ok(advice) => {
+                out.insert(region.id.as_str().to_string(), advice.sentence);
+            }
+            Err(err) => {
+                tracing::warn!(region = region.id.as_str(), error = ?err, "no capacity advice")
+            }
+        }
+    }
+    out
+}
+
 async fn last_plan_run(state: &AppState) -> anyhow::Result<i64> {
     let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM plan_runs")
         .fetch_one(&state.store.pool)
