@@ -26,6 +26,8 @@ use jbt::auth::Role;
 use serde_json::{json, Value};
 use sqlx::Row;
 
+#[path = "e2e/advice.rs"]
+mod advice;
 #[path = "e2e/professional.rs"]
 mod professional;
 
