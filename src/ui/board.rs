@@ -215,6 +215,8 @@ pub struct QueueEntry {
     pub norm_class: &'static str,
     /// The planned slot's start and region, when planned.
     pub planned: Option<String>,
+    /// Questions of the table the professional has not answered yet.
+    pub open_questions: i64,
 }
 
 #[derive(Template)]
@@ -550,6 +552,8 @@ async fn queue(
         ..ListParams::default()
     };
     let (list, _) = referrals::list(state, &viewer.user, &params).await?;
+    let ids: Vec<i64> = list.iter().map(|r| r.id).collect();
+    let questions = crate::referrals::info::open_counts(state, &ids).await?;
     let tz = state.regions.timezone;
     Ok(list
         .iter()
@@ -557,6 +561,7 @@ async fn queue(
         .map(|r| {
             let (norm_label, norm_class) = format::norm(r.norm.status);
             QueueEntry {
+                open_questions: questions.get(&r.id).copied().unwrap_or(0),
                 href: format!("/referrals/{}", r.id),
                 case_ref: r.case_ref,
                 region: r.region.name,

@@ -346,7 +346,11 @@ fn forecast_chart(rows: &[RegionFigures], norm_days: u32) -> Chart {
             let text = if r.beyond_horizon {
                 format!("meer dan {} dagen", r.forecast_days - 1)
             } else {
-                format!("{} ({})", crate::mail::dagen(r.forecast_days), r.forecast_date)
+                format!(
+                    "{} ({})",
+                    crate::mail::dagen(r.forecast_days),
+                    r.forecast_date
+                )
             };
             (r.forecast_days as f64, text, None)
         })

@@ -293,6 +293,11 @@ story!(
             .expect("page");
         assert!(page.contains(question), "{page}");
 
+        // And on the chair's worklist, the board's queue.
+        let chairs = signed_in(&app, &chair).await;
+        let board = chairs.get("/board").await.text().await.expect("board");
+        assert!(board.contains("1 vraag open"), "{board}");
+
         // Outside the scope the request does not exist.
         let other = app.user(Role::Referrer, Some("Sociaal Team Tiel")).await;
         let chair_elsewhere = app.user(Role::Chair, Some("achterhoek")).await;

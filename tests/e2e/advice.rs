@@ -40,13 +40,18 @@ async fn a_coordinator_adds_the_advised_session_from_the_dashboard() {
     let profiles = tempfile::tempdir().expect("profiles");
     let client = browser(&driver, &profiles.path().join("coordinator")).await;
     login(&client, &base, &coordinator.email, &coordinator.password).await;
-    client.goto(&format!("{base}/dashboard")).await.expect("dashboard");
+    client
+        .goto(&format!("{base}/dashboard"))
+        .await
+        .expect("dashboard");
     let page = text_with(&client, "Advies: terug binnen de norm").await;
     assert!(page.contains("Centraal Gelderland"), "{page}");
     assert_accessible(&client, &axe, "dashboard with advice").await;
     screenshot(&client, "advice").await;
     client
-        .find(Locator::Css("form[action='/dashboard/extra-zitting'] button"))
+        .find(Locator::Css(
+            "form[action='/dashboard/extra-zitting'] button",
+        ))
         .await
         .expect("the advice's button")
         .click()
