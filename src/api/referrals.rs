@@ -4,6 +4,7 @@
 //! scopes, checks the lifecycle, audits and asks for re-plans), write the
 //! answer.
 
+use crate::referrals::not_held::NotHeld;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
@@ -45,6 +46,7 @@ use crate::web::{AppError, AppJson, Result};
         cancel_referral,
         create_booking,
         mark_held,
+        not_held,
         record_outcome
     ),
     components(schemas(
@@ -54,6 +56,7 @@ use crate::web::{AppError, AppJson, Result};
         CancelReferral,
         CreateBooking,
         RecordOutcome,
+        NotHeld,
         ReferralView,
         ReferralList,
         OutcomeRecorded,
@@ -79,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/withdraw", post(withdraw_referral))
         .route("/referrals/{id}/cancel", post(cancel_referral))
         .route("/referrals/{id}/held", post(mark_held))
+        .route("/referrals/{id}/not-held", post(not_held))
         .route("/referrals/{id}/outcome", post(record_outcome))
         .route("/bookings", post(create_booking))
 }
@@ -317,6 +321,36 @@ pub async fn mark_held(
     let referral = service::mark_held(&state, &user, id).await?;
     Ok(AppJson(view(&state, &referral)))
 }
+/// Record that the booked conversation did not take place (the family did
+/// not come, it was postponed, the table could not sit), once its slot has
+/// started. The referral waits again with the due date it had, and is
+/// planned again.
+#[utoipa::path(
+    post,
+    path = "/referrals/{id}/not-held",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "Referral id")),
+    request_body = NotHeld,
+    responses(
+        (status = 200, body = ReferralView),
+        (status = 403, description = "Role may not record conversations as not held", body = ErrorBody),
+        (status = 404, description = "No such referral in the user's scope", body = ErrorBody),
+        (status = 409, description = "Not booked, or its slot has not started yet", body = ErrorBody),
+        (status = 422, description = "Unknown reason", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "POST /referrals/{id}/not-held", skip_all, fields(user = user.id))]
+pub async fn not_held(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<AppJson<NotHeld>, AppError>,
+) -> Result<AppJson<ReferralView>> {
+    let id = path_id(id)?;
+    let AppJson(body) = audit_unreadable(&state, &user, Action::NotHeld, Some(id), body).await?;
+    let referral = crate::referrals::not_held::record(&state, &user, id, &body).await?;
+    Ok(AppJson(view(&state, &referral)))
+}
 /// Confirm a booking: the referral gets the slot for certain and the planner
 /// keeps it there. Without `slot_id` the planned slot is booked. Of several
 /// bookings of one slot at the same time exactly one succeeds.
@@ -398,6 +432,7 @@ mod tests {
                 "/referrals/{id}",
                 "/referrals/{id}/cancel",
                 "/referrals/{id}/held",
+                "/referrals/{id}/not-held",
                 "/referrals/{id}/outcome",
                 "/referrals/{id}/withdraw",
             ]

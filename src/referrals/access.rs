@@ -38,6 +38,9 @@ pub enum Action {
     Confirm,
     /// Mark the conversation as held (coordinators, chairs).
     Hold,
+    /// Record that a booked conversation did not take place (coordinators,
+    /// chairs).
+    NotHeld,
     /// Record the outcome of a held conversation (coordinators, chairs).
     RecordOutcome,
     /// The table asks the professional for missing information.
@@ -59,6 +62,7 @@ impl Action {
             Action::Cancel => "referral.cancel",
             Action::Confirm => "referral.confirm",
             Action::Hold => "referral.held",
+            Action::NotHeld => "referral.not_held",
             Action::RecordOutcome => "referral.outcome",
         }
     }
@@ -70,7 +74,7 @@ impl Action {
             Role::Coordinator => true,
             Role::Chair => matches!(
                 self,
-                Read | Cancel | Confirm | Hold | RecordOutcome | AskInfo
+                Read | Cancel | Confirm | Hold | NotHeld | RecordOutcome | AskInfo
             ),
             Role::Secretary => matches!(self, Read | Create | AskInfo),
             Role::Referrer => matches!(self, Read | Create | Update | Withdraw | AnswerInfo),
@@ -98,6 +102,7 @@ impl Action {
             Action::Cancel => "cancel referrals",
             Action::Confirm => "confirm bookings",
             Action::Hold => "mark conversations as held",
+            Action::NotHeld => "record conversations as not held",
             Action::RecordOutcome => "record outcomes",
         }
     }

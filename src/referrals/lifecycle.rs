@@ -4,6 +4,7 @@
 //! incomplete --complete--> registered <--plan/unplan--> planned
 //! registered, planned --confirm--> booked --hold--> held --record_outcome--> outcome_recorded
 //! planned, booked --release (slot cancelled)--> registered
+//! booked --not_held (did not take place)--> registered (the due date stays)
 //! any state before held --withdraw--> withdrawn, --cancel--> cancelled
 //! ```
 //!
@@ -131,6 +132,10 @@ pub enum Event {
     Release,
     /// The conversation took place.
     Hold,
+    /// The booked conversation did not take place (the family did not
+    /// come, it was postponed): the referral waits again, with the due
+    /// date it had (the norm clock does not restart).
+    NotHeld,
     /// The chair recorded the outcome.
     RecordOutcome,
     /// The referrer withdrew it.
@@ -141,13 +146,14 @@ pub enum Event {
 
 impl Event {
     /// Every event, in lifecycle order.
-    pub const ALL: [Event; 9] = [
+    pub const ALL: [Event; 10] = [
         Event::Complete,
         Event::Plan,
         Event::Unplan,
         Event::Confirm,
         Event::Release,
         Event::Hold,
+        Event::NotHeld,
         Event::RecordOutcome,
         Event::Withdraw,
         Event::Cancel,
@@ -167,7 +173,7 @@ impl Event {
     pub fn frees_slot(self) -> bool {
         matches!(
             self,
-            Event::Unplan | Event::Release | Event::Withdraw | Event::Cancel
+            Event::Unplan | Event::Release | Event::NotHeld | Event::Withdraw | Event::Cancel
         )
     }
 
@@ -180,6 +186,7 @@ impl Event {
             Event::Confirm => "confirm a booking",
             Event::Release => "release the referral's slot",
             Event::Hold => "mark the conversation as held",
+            Event::NotHeld => "record that the conversation did not take place",
             Event::RecordOutcome => "record an outcome",
             Event::Withdraw => "withdraw the referral",
             Event::Cancel => "cancel the referral",
@@ -195,6 +202,7 @@ impl Event {
             Event::Confirm => "Een boeking bevestigen",
             Event::Release => "De plek van de verwijzing vrijgeven",
             Event::Hold => "Het gesprek als gehouden markeren",
+            Event::NotHeld => "Vastleggen dat het gesprek niet doorging",
             Event::RecordOutcome => "Een uitkomst vastleggen",
             Event::Withdraw => "De verwijzing intrekken",
             Event::Cancel => "De verwijzing annuleren",
@@ -213,6 +221,7 @@ impl Event {
             }
             Event::Release => "alleen een ingeplande of geboekte verwijzing heeft een plek om vrij te geven",
             Event::Hold => "alleen een geboekt gesprek kan als gehouden worden gemarkeerd",
+            Event::NotHeld => "alleen van een geboekt gesprek kan worden vastgelegd dat het niet doorging",
             Event::RecordOutcome => {
                 "een uitkomst kan pas worden vastgelegd als het gesprek is gehouden"
             }
@@ -229,6 +238,7 @@ impl Event {
             Event::Confirm => "only a registered or planned referral can be booked",
             Event::Release => "only a planned or booked referral has a slot to release",
             Event::Hold => "only a booked conversation can be marked as held",
+            Event::NotHeld => "only a booked conversation can be recorded as not held",
             Event::RecordOutcome => {
                 "an outcome can only be recorded after the conversation was held"
             }
@@ -321,6 +331,7 @@ pub fn transition(from: Status, event: Event) -> Result<Status, InvalidTransitio
         (Event::Confirm, Registered | Planned) => Booked,
         (Event::Release, Planned | Booked) => Registered,
         (Event::Hold, Booked) => Held,
+        (Event::NotHeld, Booked) => Registered,
         (Event::RecordOutcome, Held) => OutcomeRecorded,
         (Event::Withdraw, Incomplete | Registered | Planned | Booked) => Withdrawn,
         (Event::Cancel, Incomplete | Registered | Planned | Booked) => Cancelled,
@@ -344,6 +355,7 @@ mod tests {
             Event::Confirm => [Registered, Planned].contains(&from).then_some(Booked),
             Event::Release => [Planned, Booked].contains(&from).then_some(Registered),
             Event::Hold => (from == Booked).then_some(Held),
+            Event::NotHeld => (from == Booked).then_some(Registered),
             Event::RecordOutcome => (from == Held).then_some(OutcomeRecorded),
             Event::Withdraw => before_held.contains(&from).then_some(Withdrawn),
             Event::Cancel => before_held.contains(&from).then_some(Cancelled),

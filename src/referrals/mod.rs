@@ -19,6 +19,7 @@ pub mod info;
 pub mod input;
 pub mod lifecycle;
 pub mod norm;
+pub mod not_held;
 pub mod remarks;
 pub mod service;
 pub mod store;

@@ -34,7 +34,7 @@ pub const MAX_REASON: usize = 500;
 const EVALUATION_MARGIN_DAYS: u64 = 7;
 
 /// Runs `work`; a refusal it returns is audited before it goes out.
-async fn audited<T>(
+pub(super) async fn audited<T>(
     state: &AppState,
     user: &CurrentUser,
     action: Action,
@@ -303,13 +303,15 @@ pub async fn update(
 /// referral (after the lifecycle allowed the event). A withdrawal or
 /// cancellation keeps its reason with the referral (never in the audit
 /// log), cancels the invitations of a booking and withdraws an open offer.
-async fn apply_event(
+#[allow(clippy::too_many_arguments)] // one change: who, which, what, why, and its check
+pub(super) async fn apply_event(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
     action: Action,
     event: Event,
     close_reason: Option<String>,
+    audit_detail: Option<&'static str>,
     check: impl FnOnce(&Referral) -> Result<()>,
 ) -> Result<Referral> {
     let scope = authorize(user, action)?;
@@ -340,8 +342,17 @@ async fn apply_event(
             .after_change(&mut tx, state, id, ReferralChange::Closed)
             .await?;
     }
-    // Who did what to which referral; the reason stays with the referral.
-    audit::ok(&mut tx, state, user, action, id, None).await?;
+    // Who did what to which referral; a free-text reason stays with the
+    // referral, only a fixed code may go in the audit log.
+    audit::ok(
+        &mut tx,
+        state,
+        user,
+        action,
+        id,
+        audit_detail.map(str::to_string),
+    )
+    .await?;
     let referral = reload(&mut tx, id).await?;
     tx.commit().await.map_err(stored)?;
     Ok(referral)
@@ -362,7 +373,10 @@ pub async fn withdraw(
     let action = Action::Withdraw;
     let referral = audited(state, user, action, Some(id), async {
         let why = reason("reason", why, false)?;
-        apply_event(state, user, id, action, Event::Withdraw, why, |_| Ok(())).await
+        apply_event(state, user, id, action, Event::Withdraw, why, None, |_| {
+            Ok(())
+        })
+        .await
     })
     .await?;
     state.replan.request("referral withdrawn");
@@ -385,7 +399,17 @@ pub async fn cancel(
     let referral = audited(state, user, action, Some(id), async {
         authorize(user, action)?;
         let why = reason("reason", why, true)?;
-        apply_event(state, user, id, action, Event::Cancel, why, |_| Ok(())).await
+        apply_event(
+            state,
+            user,
+            id,
+            action,
+            Event::Cancel,
+            why,
+            None,
+            |_| Ok(()),
+        )
+        .await
     })
     .await?;
     state.replan.request("referral cancelled");
@@ -402,27 +426,46 @@ pub async fn mark_held(state: &AppState, user: &CurrentUser, id: i64) -> Result<
     let now = state.now();
     let tz = state.regions.timezone;
     audited(state, user, action, Some(id), async {
-        apply_event(state, user, id, action, Event::Hold, None, |r| {
-            match &r.booked_slot {
-                Some(slot) if slot.start > now => {
-                    let start = slot.start.with_timezone(&tz);
-                    Err(Error::refused(
-                        format!(
-                            "the conversation is booked for {}; it can be marked as held once it has started",
-                            start.format("%Y-%m-%d %H:%M")
-                        ),
-                        format!(
-                            "Het gesprek staat gepland op {}; het kan als gehouden worden gemarkeerd zodra het is begonnen.",
-                            start.format("%d-%m-%Y om %H:%M")
-                        ),
-                    ))
-                }
-                _ => Ok(()),
-            }
+        apply_event(state, user, id, action, Event::Hold, None, None, |r| {
+            started(
+                r,
+                now,
+                tz,
+                "it can be marked as held",
+                "het kan als gehouden worden gemarkeerd",
+            )
         })
         .await
     })
     .await
+}
+
+/// Refused unless the referral's booked slot has started at `now`: what
+/// happened to a conversation is known only once it began. `then` says
+/// what becomes possible then (English, Dutch).
+pub(super) fn started(
+    r: &Referral,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+    then: &str,
+    then_nl: &str,
+) -> Result<()> {
+    match &r.booked_slot {
+        Some(slot) if slot.start > now => {
+            let start = slot.start.with_timezone(&tz);
+            Err(Error::refused(
+                format!(
+                    "the conversation is booked for {}; {then} once it has started",
+                    start.format("%Y-%m-%d %H:%M")
+                ),
+                format!(
+                    "Het gesprek staat gepland op {}; {then_nl} zodra het is begonnen.",
+                    start.format("%d-%m-%Y om %H:%M")
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Confirms a booking: the referral gets `slot_id` (default: its planned

@@ -134,6 +134,7 @@ pub fn event(action: &str, result: &str) -> String {
         "referral.cancel" => "geannuleerd",
         "referral.confirm" => "afspraak bevestigd",
         "referral.held" => "gesprek gehouden",
+        "referral.not_held" => "gesprek niet doorgegaan",
         "referral.release" => "plek vrijgegeven",
         "referral.outcome" => "uitkomst vastgelegd",
         "slot.read" => "op het planbord getoond",

@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/confirm", post(referral::confirm))
         .route("/referrals/{id}/cancel", post(referral::cancel))
         .route("/referrals/{id}/held", post(referral::held))
+        .route("/referrals/{id}/not-held", post(referral_forms::not_held))
         .route("/referrals/{id}/outcome", post(referral::outcome))
         .route("/aanmelden", get(register::form).post(register::submit))
         .route("/mijn-aanmeldingen", get(mine::page))

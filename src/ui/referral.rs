@@ -140,6 +140,9 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         }
         "geannuleerd" => Some("De aanmelding is geannuleerd; de plek is vrijgegeven."),
         "gehouden" => Some("Het gesprek is als gehouden vastgelegd."),
+        "niet-doorgegaan" => Some(
+            "Vastgelegd dat het gesprek niet doorging; de planner zoekt een nieuwe plek.",
+        ),
         "uitkomst" => Some("De uitkomst is vastgelegd."),
         "aangemeld" => Some(
             "De aanmelding is ontvangen. De planner zoekt een plek; die staat hieronder zodra er een is.",
@@ -305,7 +308,14 @@ async fn timeline(state: &AppState, id: i64) -> Result<Vec<Event>, PageError> {
         .filter(|row| !row.action.ends_with(".read") && row.result != "invalid")
         .map(|row| Event {
             at: format::moment(row.at, tz),
-            what: format::event(&row.action, &row.result),
+            what: match (row.action.as_str(), row.detail.as_deref()) {
+                ("referral.not_held", Some(code)) if row.result == "ok" => format!(
+                    "gesprek niet doorgegaan: {}",
+                    crate::referrals::not_held::NotHeldReason::parse(code)
+                        .map_or("reden onbekend", |r| r.dutch())
+                ),
+                _ => format::event(&row.action, &row.result),
+            },
             by: row
                 .role
                 .as_deref()

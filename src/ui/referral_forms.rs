@@ -31,6 +31,41 @@ pub struct ChangeForm {
     dates: std::collections::BTreeMap<String, String>,
 }
 
+/// The not-held form: the reason code.
+#[derive(Debug, Deserialize)]
+pub struct NotHeldForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /referrals/{id}/not-held`: through the same service as the API;
+/// the referral waits again and a re-plan follows.
+///
+/// # Errors
+/// 403 page for a wrong form token; the service's refusals (role, scope,
+/// lifecycle, not started, no reason chosen), as error pages.
+pub async fn not_held(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<NotHeldForm>,
+) -> Result<Redirect, PageError> {
+    let user = viewer.user.clone();
+    let body = crate::referrals::not_held::NotHeld {
+        reason: form.reason,
+    };
+    act(
+        &viewer,
+        &form.csrf,
+        id,
+        "niet-doorgegaan",
+        |id| async move { crate::referrals::not_held::record(&state, &user, id, &body).await },
+    )
+    .await
+}
+
 /// `POST /referrals/{id}/change`: through the same service as `PATCH
 /// /api/v1/referrals/{id}`; a re-plan follows.
 pub async fn change(

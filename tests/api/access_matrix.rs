@@ -243,6 +243,13 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "POST",
+        path: "/api/v1/referrals/{id}/not-held",
+        object: Object::Booked,
+        a: [200, 200, 404, 403, 403, 403, 403, 401],
+        b: [200, 404, 200, 403, 403, 403, 403, 401],
+    },
+    Row {
+        method: "POST",
         path: "/api/v1/referrals/{id}/outcome",
         object: Object::Held,
         a: [201, 201, 404, 403, 403, 403, 403, 401],
@@ -711,6 +718,8 @@ fn fixed_body(row: &Row) -> Option<Value> {
         Some(json!({ "reason": "matrix" }))
     } else if path.ends_with("/info-requests") {
         Some(json!({ "text": "matrix" }))
+    } else if path.ends_with("/not-held") {
+        Some(json!({ "reason": "family_absent" }))
     } else if path.ends_with("/outcome") {
         Some(json!({ "outcome": "voluntary_binding", "route": "r", "help": "h" }))
     } else {

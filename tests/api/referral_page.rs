@@ -121,3 +121,94 @@ story!(
         }
     }
 );
+
+story!(
+    a_conversation_that_did_not_take_place_waits_again_with_its_due_date,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let chair = app.user(Role::Chair, Some("food-valley")).await;
+        let id = register(&app, &coordinator, "CASE-NH-1", "Ede").await;
+        app.replan().await;
+        let path = format!("/referrals/{id}");
+        let api_path = format!("/api/v1/referrals/{id}");
+        let before = json(app.get(&coordinator, &api_path).await).await;
+        let slot = before["planned_slot"]["id"]
+            .as_str()
+            .expect("planned")
+            .to_string();
+        let booked = app
+            .post(
+                &coordinator,
+                "/api/v1/bookings",
+                &serde_json::json!({"referral_id": id, "slot_id": slot}),
+            )
+            .await;
+        assert_eq!(booked.status(), StatusCode::CREATED);
+        let not_held = format!("{api_path}/not-held");
+        let body = serde_json::json!({"reason": "family_absent"});
+
+        // Before the conversation began: nothing to record yet, said so.
+        let early = app.post(&chair, &not_held, &body).await;
+        assert_eq!(early.status(), StatusCode::CONFLICT);
+
+        let start: chrono::DateTime<chrono::Utc> = json(app.get(&coordinator, &api_path).await)
+            .await["booked_slot"]["start"]
+            .as_str()
+            .expect("start")
+            .parse()
+            .expect("instant");
+        app.clock.set(start + chrono::Duration::hours(2));
+        // An unknown reason is named; a referrer may not record it.
+        let bad = app
+            .post(&chair, &not_held, &serde_json::json!({"reason": "ziek"}))
+            .await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
+        assert_eq!(
+            app.post(&referrer, &not_held, &body).await.status(),
+            StatusCode::FORBIDDEN
+        );
+
+        // Through the page's form, as the chair.
+        let mut browser = Browser::new(&app);
+        browser.login(&chair).await;
+        let page = browser.get(&path).await.text().await.expect("page");
+        assert!(page.contains("Gesprek ging niet door"), "{page}");
+        let token = browser.csrf(&path).await;
+        let done = browser
+            .post_form(
+                &format!("{path}/not-held"),
+                &[("csrf", &token), ("reason", "family_absent")],
+                &[],
+            )
+            .await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let after = json(app.get(&coordinator, &api_path).await).await;
+        assert_eq!(after["status"], "registered");
+        assert_eq!(after["booked_slot"], serde_json::Value::Null);
+        assert_eq!(
+            after["norm"]["due"], before["norm"]["due"],
+            "the norm clock runs on"
+        );
+
+        // Planned again, in a slot after the one that passed; the history
+        // says why, without free text.
+        app.replan().await;
+        let replanned = json(app.get(&coordinator, &api_path).await).await;
+        let new_start: chrono::DateTime<chrono::Utc> = replanned["planned_slot"]["start"]
+            .as_str()
+            .expect("planned again")
+            .parse()
+            .expect("instant");
+        assert!(new_start >= app.state.now(), "not in the past: {replanned}");
+        assert_ne!(
+            replanned["planned_slot"]["id"].as_str(),
+            Some(slot.as_str())
+        );
+        let page = browser.get(&path).await.text().await.expect("page");
+        assert!(
+            page.contains("gesprek niet doorgegaan: het gezin kwam niet"),
+            "{page}"
+        );
+    }
+);
