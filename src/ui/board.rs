@@ -16,22 +16,19 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::Deserialize;
 use sqlx::Row;
 
+use super::queue::QueueEntry;
 use super::{format, render, Chrome, PageError, Said, Viewer};
 use crate::auth::audit::record_reads;
 use crate::auth::Role;
 use crate::calendar::{day_status, DayStatus};
 use crate::config::{RegionConfig, RegionId};
-use crate::referrals::input::ListParams;
 use crate::referrals::norm;
-use crate::referrals::service as referrals;
 use crate::slots::{sees_case, SlotView};
 use crate::state::AppState;
 
 const DEFAULT_WEEKS: u32 = 4;
 const MAX_WEEKS: u32 = 12;
 const WEEK_CHOICES: [u32; 6] = [1, 2, 4, 6, 8, 12];
-/// The queue shows at most this many referrals (the most urgent).
-const QUEUE_LIMIT: &str = "500";
 
 /// The board's query string, as text: `region` (a region id; default all
 /// the viewer may see), `weeks` (how many weeks), `from` (a local date
@@ -41,6 +38,8 @@ pub struct BoardQuery {
     region: Option<String>,
     weeks: Option<String>,
     from: Option<String>,
+    /// Case reference (or part of one) to find in the queue.
+    zaak: Option<String>,
 }
 
 /// The board's parameters, read from the query (bad values say what is
@@ -120,6 +119,8 @@ fn monday_of(date: NaiveDate) -> NaiveDate {
 pub struct BoardView {
     /// The fingerprint of the data shown (see [`stamp`]), for the refresh.
     pub stamp: String,
+    /// The case reference searched for in the queue, as typed.
+    pub zaak: String,
     /// The column heads, one per week.
     pub weeks: Vec<WeekColumn>,
     /// One row per region shown.
@@ -191,32 +192,6 @@ pub struct Chip {
     pub from_region: Option<String>,
     /// Holiday name or closure reason.
     pub note: Option<String>,
-}
-
-/// One referral in the queue.
-pub struct QueueEntry {
-    /// The referral's page.
-    pub href: String,
-    /// The case reference.
-    pub case_ref: String,
-    /// The home region's name.
-    pub region: String,
-    /// The kind in Dutch.
-    pub kind: &'static str,
-    /// The status in Dutch.
-    pub status: &'static str,
-    /// The due date, `30-11-2026`.
-    pub due: String,
-    /// Calendar days since the local date of registration.
-    pub days_waiting: i64,
-    /// On track / at risk / late, in Dutch.
-    pub norm_label: &'static str,
-    /// CSS class of the norm: `ok`, `risk` or `late`.
-    pub norm_class: &'static str,
-    /// The planned slot's start and region, when planned.
-    pub planned: Option<String>,
-    /// Questions of the table the professional has not answered yet.
-    pub open_questions: i64,
 }
 
 #[derive(Template)]
@@ -331,9 +306,15 @@ async fn build(
                 .collect(),
         })
         .collect();
-    let queue = queue(state, viewer, filters.region.as_ref()).await?;
+    let wanted = query
+        .zaak
+        .as_deref()
+        .map(str::trim)
+        .filter(|z| !z.is_empty());
+    let queue = super::queue::queue(state, viewer, filters.region.as_ref(), wanted).await?;
     let counts = count_states(&slots);
     Ok(BoardView {
+        zaak: wanted.unwrap_or_default().to_string(),
         stamp,
         weeks,
         rows,
@@ -536,49 +517,4 @@ fn count_states(slots: &[SlotView]) -> Vec<(&'static str, usize)> {
         )
     })
     .collect()
-}
-
-/// Referrals not yet booked, most urgent first, through the same handler
-/// (scope and audit) as `GET /api/v1/referrals`.
-async fn queue(
-    state: &AppState,
-    viewer: &Viewer,
-    region: Option<&RegionId>,
-) -> Result<Vec<QueueEntry>, PageError> {
-    let params = ListParams {
-        status: Some("registered,incomplete,planned".into()),
-        region: region.map(|r| r.as_str().to_string()),
-        limit: Some(QUEUE_LIMIT.into()),
-        ..ListParams::default()
-    };
-    let (list, _) = referrals::list(state, &viewer.user, &params).await?;
-    let ids: Vec<i64> = list.iter().map(|r| r.id).collect();
-    let questions = crate::referrals::info::open_counts(state, &ids).await?;
-    let tz = state.regions.timezone;
-    Ok(list
-        .iter()
-        .map(|r| crate::referrals::view::of(state, r))
-        .map(|r| {
-            let (norm_label, norm_class) = format::norm(r.norm.status);
-            QueueEntry {
-                open_questions: questions.get(&r.id).copied().unwrap_or(0),
-                href: format!("/referrals/{}", r.id),
-                case_ref: r.case_ref,
-                region: r.region.name,
-                kind: format::kind(r.kind.as_str()),
-                status: format::referral_status(r.status.as_str()),
-                due: format::date(r.norm.due),
-                days_waiting: r.norm.days_waiting,
-                norm_label,
-                norm_class,
-                planned: r.planned_slot.map(|s| {
-                    format!(
-                        "{} {}",
-                        format::moment_text(&s.start, tz),
-                        format::region_name(&state.regions, &s.region)
-                    )
-                }),
-            }
-        })
-        .collect())
 }

@@ -24,6 +24,7 @@ mod inbox;
 mod login;
 mod mine;
 mod municipality;
+mod queue;
 mod referral;
 mod referral_forms;
 mod register;

@@ -212,3 +212,42 @@ story!(
         );
     }
 );
+
+story!(the_queue_and_the_list_find_a_case_reference, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    register(&app, &coordinator, "ST-EDE-0815", "Ede").await;
+    register(&app, &coordinator, "ST-EDE-4711", "Ede").await;
+    let found = json(
+        app.get(&coordinator, "/api/v1/referrals?case_ref=ede-08")
+            .await,
+    )
+    .await;
+    let refs: Vec<&str> = found["items"]
+        .as_array()
+        .or_else(|| found.as_array())
+        .expect("a list")
+        .iter()
+        .filter_map(|r| r["case_ref"].as_str())
+        .collect();
+    assert_eq!(refs, ["ST-EDE-0815"], "{found}");
+    let bad = app
+        .get(&coordinator, "/api/v1/referrals?case_ref=%25")
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    let board = browser
+        .get("/board?zaak=4711")
+        .await
+        .text()
+        .await
+        .expect("board");
+    let queue = &board[board.find("queue-title").expect("the queue")..];
+    assert!(queue.contains("ST-EDE-4711"), "{queue}");
+    assert!(!queue.contains("ST-EDE-0815"), "only the one searched for");
+    assert!(
+        board.contains("value=\"4711\""),
+        "the search is kept in the form"
+    );
+});

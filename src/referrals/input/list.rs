@@ -54,6 +54,19 @@ pub fn parse_list(params: &ListParams, regions: &RegionsConfig) -> Result<ListFi
             .map_err(|m| p.add("due_before", m))
             .ok()
     });
+    let case_ref = params
+        .case_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .and_then(|text| {
+            let ok =
+                text.len() <= 40 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !ok {
+                p.add("case_ref", "letters, digits and '-' only, at most 40");
+            }
+            ok.then(|| text.to_ascii_uppercase())
+        });
     let number = |text: Option<&str>, default: i64| {
         text.map_or(Some(default), |t| t.trim().parse::<i64>().ok())
     };
@@ -73,6 +86,7 @@ pub fn parse_list(params: &ListParams, regions: &RegionsConfig) -> Result<ListFi
         municipality,
         kind,
         due_before,
+        case_ref,
         limit: limit.unwrap_or(DEFAULT_LIMIT),
         offset: offset.unwrap_or(0),
     })

@@ -180,6 +180,9 @@ pub struct ListParams {
     pub kind: Option<String>,
     /// Only referrals due before this local date.
     pub due_before: Option<String>,
+    /// Only referrals whose case reference contains this (any case;
+    /// letters, digits and '-'), e.g. `0815` or `JBT-26-0815`.
+    pub case_ref: Option<String>,
     /// At most this many (default 50, at most 500).
     #[param(value_type = Option<i64>)]
     pub limit: Option<String>,

@@ -248,6 +248,8 @@ pub struct ListFilter {
     pub kind: Option<ReferralKind>,
     /// Due strictly before this date.
     pub due_before: Option<NaiveDate>,
+    /// Case reference contains this (upper case, letters, digits, '-').
+    pub case_ref: Option<String>,
     /// At most this many rows.
     pub limit: i64,
     /// Skip this many rows (in the list's order: due date, registration, id).

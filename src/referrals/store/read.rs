@@ -52,6 +52,13 @@ pub async fn list(
         // 'YYYY-MM-DD' text sorts as the dates do.
         conditions.push(format!("r.due_date < {}", args.text(to_date_text(date))));
     }
+    if let Some(part) = &filter.case_ref {
+        // Checked to hold letters, digits and '-' only: no LIKE wildcards.
+        conditions.push(format!(
+            "r.case_ref LIKE {}",
+            args.text(format!("%{part}%"))
+        ));
+    }
     let limit = args.int(filter.limit);
     let offset = args.int(filter.offset);
     let sql = format!(
