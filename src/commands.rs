@@ -113,6 +113,9 @@ pub struct AdviseArgs {
     pub max_extra: usize,
     /// Most planner evaluations.
     pub budget: u64,
+    /// Advice for this region only (its referrals; its and its
+    /// neighbours' tables).
+    pub region: Option<String>,
     /// Print a table instead of JSON.
     pub table: bool,
 }
@@ -134,11 +137,15 @@ pub fn advise(args: &AdviseArgs) -> anyhow::Result<ExitCode> {
     let options = advice::Options {
         max_extra: args.max_extra,
         budget: args.budget,
+        region: args.region.clone(),
     };
     let advice = match advice::advise(&file, &candidates, options) {
         Ok(advice) => advice,
         Err(err @ advice::AdviceError::MaxExtra(_)) => {
             return Ok(invalid(&format!("--max-extra: {err}")))
+        }
+        Err(err @ advice::AdviceError::Region(_)) => {
+            return Ok(invalid(&format!("--region: {err}")))
         }
         Err(err) => return Err(err.into()),
     };

@@ -60,6 +60,10 @@ enum Command {
         /// answer then says it is not proven optimal).
         #[arg(long, default_value_t = 20_000)]
         budget: u64,
+        /// Advice for one region: only its referrals count, and only
+        /// sessions at its own table or a neighbour's are tried.
+        #[arg(long)]
+        region: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
@@ -226,11 +230,13 @@ fn main() -> ExitCode {
             scenario,
             max_extra,
             budget,
+            region,
             format,
         } => commands::advise(&commands::AdviseArgs {
             scenario,
             max_extra,
             budget,
+            region,
             table: matches!(format, Format::Table),
         }),
         Command::Scenario {

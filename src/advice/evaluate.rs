@@ -28,9 +28,12 @@ pub(super) struct Evaluator<'a> {
     pub candidates: &'a [Candidate],
     /// The slots of each candidate, ready to append.
     pub extra: Vec<Vec<Slot>>,
-    /// Per referral: free (not pinned), its due date not passed at `now`,
-    /// and some place (existing or candidate) could hold it in time.
+    /// Per referral: free (not pinned), of the region in scope, its due
+    /// date not passed at `now`, and some place (existing or candidate)
+    /// could hold it in time.
     pub target: Vec<bool>,
+    /// The region advised on, if one ([`super::Options::region`]).
+    pub scope: Option<usize>,
     budget: u64,
     evaluations: u64,
     /// An evaluation was refused for want of budget.
@@ -43,6 +46,7 @@ impl<'a> Evaluator<'a> {
         base: Scenario,
         candidates: &'a [Candidate],
         budget: u64,
+        scope: Option<usize>,
     ) -> Result<Self, AdviceError> {
         let extra = candidate_slots(&base, candidates)?;
         let mut evaluator = Evaluator {
@@ -50,6 +54,7 @@ impl<'a> Evaluator<'a> {
             candidates,
             extra,
             target: Vec::new(),
+            scope,
             budget,
             evaluations: 0,
             cut: false,
@@ -61,6 +66,14 @@ impl<'a> Evaluator<'a> {
     /// Planner evaluations made so far.
     pub fn evaluations(&self) -> u64 {
         self.evaluations
+    }
+
+    /// May candidate `c` be tried: is its table the region in scope or
+    /// one of its neighbours (any table when no region is)?
+    pub fn in_scope(&self, c: usize) -> bool {
+        let table = self.extra[c][0].region;
+        self.scope
+            .is_none_or(|g| g == table || self.base.regions[g].neighbours.contains(&table))
     }
 
     /// Has the budget run out?
@@ -161,6 +174,7 @@ impl<'a> Evaluator<'a> {
             .map(|r| {
                 let due = scenario.referrals[r].due;
                 !pinned.contains(&r)
+                    && self.scope.is_none_or(|g| scenario.referrals[r].region == g)
                     && due >= today
                     && (0..scenario.slots.len()).any(|s| {
                         scenario.slots[s].date <= due && scenario.refusal(r, s, true).is_none()

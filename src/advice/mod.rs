@@ -62,13 +62,17 @@ pub struct Candidate {
     pub slots: u32,
 }
 
-/// How hard to look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What to advise on, and how hard to look.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Most extra sessions in one answer.
     pub max_extra: usize,
     /// Most planner evaluations; the deterministic stand-in for a time limit.
     pub budget: u64,
+    /// Advice for one region (its id): only its referrals count, and only
+    /// sessions at its own table or a neighbour's are tried. `None`: every
+    /// region, every candidate.
+    pub region: Option<String>,
 }
 
 impl Default for Options {
@@ -76,6 +80,7 @@ impl Default for Options {
         Options {
             max_extra: 3,
             budget: 20_000,
+            region: None,
         }
     }
 }
@@ -90,8 +95,8 @@ pub struct Lateness {
     /// Days past the due date, squared, summed (the score's second level).
     pub late_days_sq: u64,
     /// Late referrals whose due date had not passed at `now` and that some
-    /// place (existing or candidate) could hold in time: the ones the
-    /// advice is about.
+    /// place (existing or candidate) could hold in time, of the region
+    /// advised on ([`Options::region`]): the ones the advice is about.
     pub can_make_it_late: u32,
     /// Referrals without a slot.
     pub unplanned: u32,
@@ -144,8 +149,9 @@ pub struct Advice {
     /// sessions with the lowest score (shorter when the budget ran out or
     /// fewer candidates can be used).
     pub tradeoff: Vec<Choice>,
-    /// Candidates some unplanned-for referral could take (the others
-    /// change no plan and are not searched).
+    /// Candidates some referral still to plan could take, at the tables in
+    /// scope (the others change no plan, or are out of scope, and are not
+    /// searched).
     pub usable_candidates: usize,
     /// `false` when the budget ran out before the search was complete: the
     /// answer is the best found, not proven the best.
@@ -170,6 +176,9 @@ pub enum AdviceError {
         /// What is wrong, in English.
         message: String,
     },
+    /// [`Options::region`] names no region of the scenario.
+    #[error("unknown region {0:?}")]
+    Region(String),
     /// `max_extra` out of range.
     #[error("max_extra must be between 1 and {MAX_EXTRA}, not {0}")]
     MaxExtra(usize),
@@ -189,7 +198,7 @@ pub const MAX_EXTRA: usize = 10;
 ///
 /// An invalid scenario, an unusable candidate (unknown region, no slots,
 /// duplicate id, after the scenario's last slot date), `max_extra` out of
-/// range, or a planner failure.
+/// range, an unknown `region`, or a planner failure.
 pub fn advise(
     base: &ScenarioFile,
     candidates: &[Candidate],
@@ -199,6 +208,14 @@ pub fn advise(
         return Err(AdviceError::MaxExtra(options.max_extra));
     }
     let scenario = planner::Scenario::from_file(base)?;
-    let mut evaluator = evaluate::Evaluator::new(scenario, candidates, options.budget)?;
+    let scope = match &options.region {
+        Some(id) => Some(
+            scenario
+                .region_index(id)
+                .ok_or_else(|| AdviceError::Region(id.clone()))?,
+        ),
+        None => None,
+    };
+    let mut evaluator = evaluate::Evaluator::new(scenario, candidates, options.budget, scope)?;
     search::run(&mut evaluator, options.max_extra)
 }

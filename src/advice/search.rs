@@ -31,7 +31,7 @@ pub(super) fn run(ev: &mut Evaluator, max_extra: usize) -> Result<Advice, Advice
     })
 }
 
-/// Candidates some free referral may take, in the order the searches use:
+/// Candidates in scope that some free referral may take, in the order the searches use:
 /// earliest first, then more and longer places (a linear extension of
 /// [`tradeoff`]'s dominance, and early sessions tend to help most, so good
 /// sets come early when the budget is tight). A session no one may take
@@ -45,10 +45,10 @@ fn usable_pool(ev: &Evaluator) -> Vec<usize> {
     for (c, slots) in ev.extra.iter().enumerate() {
         let range = at..at + slots.len();
         at += slots.len();
-        if range
+        let takers = range
             .clone()
-            .any(|s| free.iter().any(|&r| scenario.refusal(r, s, true).is_none()))
-        {
+            .any(|s| free.iter().any(|&r| scenario.refusal(r, s, true).is_none()));
+        if takers && ev.in_scope(c) {
             pool.push(c);
         }
     }

@@ -57,6 +57,7 @@ fn options(max_extra: usize) -> Options {
     Options {
         max_extra,
         budget: 10_000,
+        region: None,
     }
 }
 
@@ -144,6 +145,34 @@ fn a_neighbours_extra_session_can_be_the_answer_for_another_regions_families() {
 }
 
 #[test]
+fn advice_for_one_region_counts_its_referrals_and_tries_its_tables_and_neighbours() {
+    // a's referral is late and could use b's session; so could c's, and c
+    // is no neighbour of a. b's session has a place for each.
+    let regions: &[(&str, &[&str])] = &[("a", &["b"]), ("b", &["a", "c"]), ("c", &["b"])];
+    let file = scenario(
+        regions,
+        &[("a", "2026-12-31T09:00:00Z")],
+        &[("a", "2026-11-20T10:00:00Z"), ("c", "2026-11-20T10:00:00Z")],
+    );
+    let candidates = [
+        candidate("c-soon", "c", "2026-12-02T09:00:00Z", 1),
+        candidate("b-soon", "b", "2026-12-03T09:00:00Z", 2),
+    ];
+    let for_region = |id: &str| Options {
+        region: Some(id.into()),
+        ..options(2)
+    };
+
+    let a = advise(&file, &candidates, for_region("a")).expect("advice for a");
+    let nowhere = advise(&file, &candidates, for_region("x")).expect_err("unknown");
+
+    assert_eq!(a.before.can_make_it_late, 1, "c's referral is not counted");
+    assert_eq!(a.usable_candidates, 1, "c is no neighbour of a");
+    assert_eq!(a.chosen.expect("a choice").sessions, vec![1]);
+    assert!(matches!(nowhere, AdviceError::Region(_)));
+}
+
+#[test]
 fn when_no_set_does_it_the_tradeoff_per_number_of_sessions_is_given() {
     // Four referrals due 2026-12-05, one place per candidate: two extra
     // sessions rescue two of them at most.
@@ -188,6 +217,7 @@ fn a_used_up_budget_says_the_answer_is_not_proven_optimal() {
     let tight = Options {
         max_extra: 2,
         budget: 3,
+        region: None,
     };
 
     let advice = advise(&file, &candidates, tight).expect("advice");

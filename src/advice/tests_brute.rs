@@ -18,7 +18,7 @@ use crate::planner::{self, Scenario};
 
 /// A random small scenario (UTC, `now` 2026-12-01 08:00, slots up to
 /// 2026-12-20) and candidates in its horizon.
-fn random_case(seed: u64) -> (ScenarioFile, Vec<Candidate>, usize) {
+fn random_case(seed: u64) -> (ScenarioFile, Vec<Candidate>, Options) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let regions = rng.random_range(2..=3);
     let ids = ["a", "b", "c"];
@@ -78,7 +78,12 @@ fn random_case(seed: u64) -> (ScenarioFile, Vec<Candidate>, usize) {
         "regions": regions, "slots": slots, "referrals": referrals,
     }))
     .expect("a valid scenario file");
-    (file, candidates, rng.random_range(1..=3))
+    let options = Options {
+        max_extra: rng.random_range(1..=3),
+        budget: u64::MAX,
+        region: rng.random_bool(0.3).then(|| "a".to_owned()),
+    };
+    (file, candidates, options)
 }
 
 /// The file with the sessions of `set` added, in that order.
@@ -100,14 +105,16 @@ fn with_sessions(file: &ScenarioFile, candidates: &[Candidate], set: &[usize]) -
     file
 }
 
-/// Referrals that can still make the norm, by the definition's words.
-fn can_make_it(file: &ScenarioFile, candidates: &[Candidate]) -> Vec<bool> {
+/// Referrals that can still make the norm, of `region` if one, by the
+/// definition's words.
+fn can_make_it(file: &ScenarioFile, candidates: &[Candidate], region: Option<&str>) -> Vec<bool> {
     let all: Vec<usize> = (0..candidates.len()).collect();
     let s = Scenario::from_file(&with_sessions(file, candidates, &all)).expect("valid");
     let today = s.local_date(s.now);
     (0..s.referrals.len())
         .map(|r| {
-            s.referrals[r].due >= today
+            region.is_none_or(|id| s.regions[s.referrals[r].region].id == id)
+                && s.referrals[r].due >= today
                 && (0..s.slots.len()).any(|x| {
                     s.slots[x].date <= s.referrals[r].due && s.refusal(r, x, true).is_none()
                 })
@@ -151,10 +158,16 @@ fn replan(
     out
 }
 
-/// Every subset of `0..n` with at most `k` members, smallest first.
-fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+/// Every subset of `allowed` with at most `k` members, smallest first.
+fn subsets(allowed: &[usize], k: usize) -> Vec<Vec<usize>> {
+    let n = allowed.len();
     let mut all: Vec<Vec<usize>> = (0u32..1 << n)
-        .map(|bits| (0..n).filter(|i| bits & (1 << i) != 0).collect::<Vec<_>>())
+        .map(|bits| {
+            (0..n)
+                .filter(|i| bits & (1 << i) != 0)
+                .map(|i| allowed[i])
+                .collect::<Vec<_>>()
+        })
         .filter(|s| s.len() <= k)
         .collect();
     all.sort_by_key(|s| s.len());
@@ -166,12 +179,24 @@ proptest! {
 
     #[test]
     fn advice_equals_the_brute_force_and_keeps_its_promise(seed in any::<u64>()) {
-        let (file, candidates, max_extra) = random_case(seed);
-        let options = Options { max_extra, budget: u64::MAX };
+        let (file, candidates, options) = random_case(seed);
+        let max_extra = options.max_extra;
+        let region = options.region.clone();
         let advice = advise(&file, &candidates, options).expect("advice");
-        let target = can_make_it(&file, &candidates);
+        let target = can_make_it(&file, &candidates, region.as_deref());
+        // With a region: its own table's sessions and its neighbours'.
+        let tables: Vec<String> = match &region {
+            Some(id) => {
+                let r = file.regions.iter().find(|r| &r.id == id).expect("known");
+                r.neighbours.iter().chain([id]).cloned().collect()
+            }
+            None => file.regions.iter().map(|r| r.id.clone()).collect(),
+        };
+        let allowed: Vec<usize> = (0..candidates.len())
+            .filter(|&c| tables.contains(&candidates[c].region))
+            .collect();
 
-        let plans: Vec<(Vec<usize>, Lateness)> = subsets(candidates.len(), max_extra)
+        let plans: Vec<(Vec<usize>, Lateness)> = subsets(&allowed, max_extra)
             .into_iter()
             .map(|set| { let l = replan(&file, &candidates, &set, &target); (set, l) })
             .collect();
