@@ -35,6 +35,8 @@ pub(super) struct Evaluator<'a> {
     /// The region advised on, if one ([`super::Options::region`]).
     pub scope: Option<usize>,
     budget: u64,
+    /// Evaluations allowed in the current phase (at most `budget`).
+    limit: u64,
     evaluations: u64,
     /// An evaluation was refused for want of budget.
     cut: bool,
@@ -56,6 +58,7 @@ impl<'a> Evaluator<'a> {
             target: Vec::new(),
             scope,
             budget,
+            limit: budget,
             evaluations: 0,
             cut: false,
         };
@@ -76,9 +79,16 @@ impl<'a> Evaluator<'a> {
             .is_none_or(|g| g == table || self.base.regions[g].neighbours.contains(&table))
     }
 
-    /// Has the budget run out?
+    /// Has the budget (or the current phase's share of it) run out?
     pub fn exhausted(&self) -> bool {
-        self.evaluations >= self.budget
+        self.evaluations >= self.limit
+    }
+
+    /// Lets the current phase use `share` of the whole budget (clamped to
+    /// 0..=1), counted from the start: the search for the norm leaves some
+    /// for the trade-off.
+    pub fn set_share(&mut self, share: f64) {
+        self.limit = (self.budget as f64 * share.clamp(0.0, 1.0)) as u64;
     }
 
     /// Was an evaluation refused for want of budget (so the search was

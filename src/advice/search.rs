@@ -6,20 +6,29 @@ use super::matching::OnTime;
 use super::tradeoff;
 use super::{Advice, AdviceError};
 
+/// The part of the budget the search for the norm may use.
+const NORM_SHARE: f64 = 0.75;
+
 /// Plans the base, looks for the fewest sessions that meet the norm, and
 /// gives the trade-off when it finds none.
 pub(super) fn run(ev: &mut Evaluator, max_extra: usize) -> Result<Advice, AdviceError> {
     let base = ev.plan(&[])?;
     let pool = usable_pool(ev);
     let before = base.lateness;
+    let mut seen = vec![None; max_extra + 1];
     let chosen = if before.can_make_it_late == 0 {
         Some(base)
     } else {
-        meet_norm(ev, &pool, max_extra)?
+        // A quarter of the budget stays for the trade-off, should this
+        // search use up the rest without an answer.
+        ev.set_share(NORM_SHARE);
+        let chosen = meet_norm(ev, &pool, max_extra, &mut seen)?;
+        ev.set_share(1.0);
+        chosen
     };
     let tradeoff = match chosen {
         Some(_) => Vec::new(),
-        None => tradeoff::best_per_size(ev, &pool, max_extra)?,
+        None => tradeoff::best_per_size(ev, &pool, max_extra, seen)?,
     };
     Ok(Advice {
         before,
@@ -77,11 +86,14 @@ pub(super) fn order_key(
 
 /// The fewest sessions from `pool` whose plan leaves no target referral
 /// late, lowest score among those; `None` when no set of up to `max_extra`
-/// does it (or the budget ran out first).
+/// does it (or the budget ran out first). `seen[k]` gets the set of k
+/// sessions with the lowest score planned on the way, meeting the norm or
+/// not: a first answer for the trade-off.
 fn meet_norm(
     ev: &mut Evaluator,
     pool: &[usize],
     max_extra: usize,
+    seen: &mut [Option<Evaluation>],
 ) -> Result<Option<Evaluation>, AdviceError> {
     let on_time = OnTime::new(ev);
     if on_time.fit(&on_time.capacity(pool.iter().copied())) < on_time.targets() {
@@ -94,6 +106,7 @@ fn meet_norm(
         size: 0,
         set: Vec::new(),
         best: None,
+        seen,
     };
     for size in 1..=max_extra.min(pool.len()) {
         search.size = size;
@@ -113,6 +126,7 @@ struct NormSearch<'s, 'a> {
     size: usize,
     set: Vec<usize>,
     best: Option<Evaluation>,
+    seen: &'s mut [Option<Evaluation>],
 }
 
 impl NormSearch<'_, '_> {
@@ -171,14 +185,20 @@ impl NormSearch<'_, '_> {
         let Some(evaluation) = self.ev.evaluate(&self.set)? else {
             return Ok(());
         };
-        let meets = evaluation.lateness.can_make_it_late == 0;
-        let better = self
-            .best
-            .as_ref()
-            .is_none_or(|best| evaluation.lateness.score.better_than(&best.lateness.score));
-        if meets && better {
-            self.best = Some(evaluation);
+        keep_lower(&mut self.seen[self.size], &evaluation);
+        if evaluation.lateness.can_make_it_late == 0 {
+            keep_lower(&mut self.best, &evaluation);
         }
         Ok(())
+    }
+}
+
+/// Keeps `candidate` in `best` when its score is lower (the first on ties).
+pub(super) fn keep_lower(best: &mut Option<Evaluation>, candidate: &Evaluation) {
+    let lower = best
+        .as_ref()
+        .is_none_or(|b| candidate.lateness.score.better_than(&b.lateness.score));
+    if lower {
+        *best = Some(candidate.clone());
     }
 }

@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 
 use super::evaluate::{Evaluation, Evaluator};
-use super::search::order_key;
+use super::search::{keep_lower, order_key};
 use super::AdviceError;
 use crate::planner::Scenario;
 
@@ -32,19 +32,24 @@ pub(super) fn free_referrals(scenario: &Scenario) -> Vec<usize> {
 }
 
 /// For k = 1 ..= `max_extra` (at most the pool's size), the best set of k
-/// sessions from `pool`; stops early when the budget runs out.
+/// sessions from `pool`; `seen[k]`, a set of k planned before, is a first
+/// incumbent. When the budget runs out, the best found so far (and the
+/// sets seen before for the sizes not reached).
 pub(super) fn best_per_size(
     ev: &mut Evaluator,
     pool: &[usize],
     max_extra: usize,
+    seen: Vec<Option<Evaluation>>,
 ) -> Result<Vec<Evaluation>, AdviceError> {
     let dominated = dominance(ev, pool);
     let mut out: Vec<Evaluation> = Vec::new();
-    for size in 1..=max_extra.min(pool.len()) {
-        let seed = match out.last() {
-            Some(previous) => grown(ev, pool, &previous.set)?,
-            None => None,
-        };
+    let sizes = seen.into_iter().enumerate();
+    for (size, mut seed) in sizes.skip(1).take(max_extra.min(pool.len())) {
+        if let (Some(previous), false) = (out.last(), ev.exhausted()) {
+            if let Some(grown) = grown(ev, pool, &previous.set)? {
+                keep_lower(&mut seed, &grown);
+            }
+        }
         let mut search = Branch {
             ev: &mut *ev,
             pool,
@@ -59,9 +64,6 @@ pub(super) fn best_per_size(
         match best {
             Some(found) => out.push(found),
             None => break,
-        }
-        if ev.was_cut() {
-            break;
         }
     }
     Ok(out)
@@ -217,12 +219,6 @@ impl Branch<'_, '_> {
     }
 
     fn keep(&mut self, evaluation: Evaluation) {
-        let better = self
-            .best
-            .as_ref()
-            .is_none_or(|best| evaluation.lateness.score.better_than(&best.lateness.score));
-        if better {
-            self.best = Some(evaluation);
-        }
+        keep_lower(&mut self.best, &evaluation);
     }
 }
