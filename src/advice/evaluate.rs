@@ -84,6 +84,14 @@ impl<'a> Evaluator<'a> {
         self.evaluations >= self.limit
     }
 
+    /// Should a search with work still to do stop here? True when the
+    /// budget (or the phase's share) has run out, and then the search is
+    /// marked cut short.
+    pub fn stop(&mut self) -> bool {
+        self.cut |= self.exhausted();
+        self.exhausted()
+    }
+
     /// Lets the current phase use `share` of the whole budget (clamped to
     /// 0..=1), counted from the start: the search for the norm leaves some
     /// for the trade-off.

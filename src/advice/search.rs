@@ -109,9 +109,12 @@ fn meet_norm(
         seen,
     };
     for size in 1..=max_extra.min(pool.len()) {
+        if search.ev.stop() {
+            break;
+        }
         search.size = size;
         search.extend(0)?;
-        if search.best.is_some() || search.ev.was_cut() {
+        if search.best.is_some() {
             break;
         }
     }
@@ -139,7 +142,7 @@ impl NormSearch<'_, '_> {
             return self.judge();
         }
         for i in from..self.pool.len() {
-            if self.ev.was_cut() {
+            if self.ev.stop() {
                 break;
             }
             self.set.push(self.pool[i]);

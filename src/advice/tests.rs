@@ -227,6 +227,34 @@ fn a_used_up_budget_says_the_answer_is_not_proven_optimal() {
 }
 
 #[test]
+fn a_budget_used_up_looking_for_the_norm_still_leaves_a_tradeoff() {
+    // T (due 2026-12-04) and L (due 2026-11-24, already late) share one
+    // early place at best with one extra session, and the planner gives it
+    // to L: every single session passes the matching and fails the plan.
+    let file = scenario(
+        AB,
+        &[("a", "2026-12-31T09:00:00Z")],
+        &[("a", "2026-11-20T10:00:00Z"), ("a", "2026-11-10T10:00:00Z")],
+    );
+    let candidates: Vec<Candidate> = ["02T09", "02T14", "03T09", "03T14", "04T09", "04T14"]
+        .iter()
+        .map(|at| candidate(at, "a", &format!("2026-12-{at}:00:00Z"), 1))
+        .collect();
+    let tight = Options {
+        max_extra: 2,
+        budget: 6,
+        region: None,
+    };
+
+    let advice = advise(&file, &candidates, tight).expect("advice");
+
+    assert!(advice.chosen.is_none(), "the norm's share ran out first");
+    assert!(!advice.tradeoff.is_empty());
+    assert!(!advice.proven_optimal);
+    assert!(advice.evaluations <= 6);
+}
+
+#[test]
 fn candidates_that_cannot_be_used_are_refused_by_name() {
     let file = scenario(AB, &[("a", "2026-12-31T09:00:00Z")], &[]);
     let unknown = [candidate("x", "nowhere", "2026-12-02T09:00:00Z", 1)];

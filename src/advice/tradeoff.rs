@@ -179,8 +179,11 @@ impl Branch<'_, '_> {
         }
         let mut newly = Vec::new();
         for p in open {
-            if self.forbidden[p] || self.ev.was_cut() {
+            if self.forbidden[p] {
                 continue;
+            }
+            if self.ev.stop() {
+                break;
             }
             self.set.push(p);
             self.extend(p + 1)?;
