@@ -158,9 +158,12 @@ async fn search(
             ));
         }
     }
+    // Only the region's own families count: its advice need not mend a
+    // neighbour's lateness, but may use the neighbour's table.
     let options = Options {
         max_extra: MAX_EXTRA,
         budget: BUDGET,
+        region: Some(region.id.as_str().to_string()),
     };
     let found = {
         let offered = offered.clone();
