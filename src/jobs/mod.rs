@@ -80,11 +80,18 @@ pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
             tracing::warn!(error = ?err, "purging idempotency keys failed");
         }
         state.replan.request("daily");
-        let advice = advice::over_norm(&state).await;
-        match crate::alerts::forecast_digest(&state, &advice).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(digests = n, "forecast digests enqueued"),
-            Err(err) => tracing::error!(error = ?err, "forecast digest failed"),
+        // The advice search takes a while; a stop does not wait for it.
+        let digests = async {
+            let advice = advice::over_norm(&state).await;
+            crate::alerts::forecast_digest(&state, &advice).await
+        };
+        tokio::select! {
+            sent = digests => match sent {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(digests = n, "forecast digests enqueued"),
+                Err(err) => tracing::error!(error = ?err, "forecast digest failed"),
+            },
+            _ = shutdown.wait_for(|&s| s) => return,
         }
         let wait = until_next(&state, state.settings.morning_replan);
         tokio::select! {

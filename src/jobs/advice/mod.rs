@@ -165,12 +165,19 @@ async fn search(
         budget: BUDGET,
         region: Some(region.id.as_str().to_string()),
     };
-    let found = {
-        let offered = offered.clone();
-        tokio::task::spawn_blocking(move || advice::advise(&file, &offered, options))
-            .await
-            .context("the advice search stopped")??
-    };
+    // A thread of its own, not the runtime's blocking pool: a search still
+    // running when the service stops must not hold up its exit (the
+    // runtime waits for its blocking tasks; the process does not wait for
+    // a detached thread).
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let offered_copy = offered.clone();
+    std::thread::Builder::new()
+        .name("advice".into())
+        .spawn(move || {
+            let _ = tx.send(advice::advise(&file, &offered_copy, options));
+        })
+        .context("starting the advice search")?;
+    let found = rx.await.context("the advice search stopped")??;
     Ok((found, offered))
 }
 

@@ -20,6 +20,12 @@ pub fn dutch(regions: &RegionsConfig, advice: &RegionAdvice) -> String {
         ),
         None => tradeoff(regions, advice),
     };
+    if let Some(set) = advice.advised.as_ref().filter(|s| !s.sessions.is_empty()) {
+        out.push_str(&format!(
+            " Dagen na de norm, samen: nu {}, daarna {}.",
+            advice.before.days, set.after.days
+        ));
+    }
     if let Some(set) = &advice.advised {
         let late = set.after.referrals;
         if late > 0 {
@@ -173,7 +179,7 @@ mod tests {
         let text = dutch(&regions, &advice(Some(set), vec![]));
         assert_eq!(
             text,
-            "Met een extra zitting op di 08-12-2026 13:00 in Centraal Gelderland (2 plekken) vallen alle 3 aanmeldingen die nu na de norm zouden komen maar die nog kunnen halen, binnen de norm."
+            "Met een extra zitting op di 08-12-2026 13:00 in Centraal Gelderland (2 plekken) vallen alle 3 aanmeldingen die nu na de norm zouden komen maar die nog kunnen halen, binnen de norm. Dagen na de norm, samen: nu 5, daarna 0."
         );
         assert_eq!(
             takes(&regions, &session()),
