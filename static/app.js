@@ -30,6 +30,8 @@
         if (!html) { return; }
         var focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#board");
         if (focused) { return; } // never pull the board from under a keyboard user
+        // nor from under someone ticking referrals to confirm
+        if (current().querySelector("input[type=checkbox]:checked")) { return; }
         var holder = document.createElement("div");
         holder.innerHTML = html;
         var next = holder.querySelector("#board");

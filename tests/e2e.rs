@@ -130,6 +130,31 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
         .expect("a Chromium session")
 }
 
+/// What a browser test starts from: axe-core, a fresh app (SQLite) reached
+/// as `localhost`, chromedriver and a folder for browser profiles.
+struct Stage {
+    axe: String,
+    app: TestApp,
+    base: String,
+    driver: Driver,
+    profiles: tempfile::TempDir,
+}
+
+/// The [`Stage`]; `None` (the test is skipped) without the browser tools.
+async fn stage() -> Option<Stage> {
+    if !tools_present() {
+        return None;
+    }
+    let app = spawn_app(Db::Sqlite).await;
+    Some(Stage {
+        axe: std::fs::read_to_string(axe_path()).expect("axe-core"),
+        base: app.address.replace("127.0.0.1", "localhost"),
+        app,
+        driver: start_driver().await,
+        profiles: tempfile::tempdir().expect("profiles"),
+    })
+}
+
 /// The app with the demo data, planned, reached as `localhost` (a secure
 /// context for the browser, so the `__Host-` cookie is accepted over http).
 async fn demo_app() -> (TestApp, String) {
@@ -482,14 +507,16 @@ async fn fill_and_submit(client: &Client, id: &str, value: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chair_enrols_a_second_factor_and_signs_in_with_a_code() {
-    if !tools_present() {
+    let Some(Stage {
+        axe,
+        app,
+        base,
+        driver,
+        profiles,
+    }) = stage().await
+    else {
         return;
-    }
-    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
-    let app = spawn_app(Db::Sqlite).await;
-    let base = app.address.replace("127.0.0.1", "localhost");
-    let driver = start_driver().await;
-    let profiles = tempfile::tempdir().expect("profiles");
+    };
     let chair = app.user(Role::Chair, Some("food-valley")).await;
     let client = browser(&driver, &profiles.path().join("chair")).await;
     login(&client, &base, &chair.email, &chair.password).await;
@@ -552,14 +579,16 @@ async fn a_chair_enrols_a_second_factor_and_signs_in_with_a_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referrer_registers_a_family_through_the_form() {
-    if !tools_present() {
+    let Some(Stage {
+        axe,
+        app,
+        base,
+        driver,
+        profiles,
+    }) = stage().await
+    else {
         return;
-    }
-    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
-    let app = spawn_app(Db::Sqlite).await;
-    let base = app.address.replace("127.0.0.1", "localhost");
-    let driver = start_driver().await;
-    let profiles = tempfile::tempdir().expect("profiles");
+    };
     let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
     let client = browser(&driver, &profiles.path().join("referrer")).await;
     login(&client, &base, &referrer.email, &referrer.password).await;

@@ -40,6 +40,9 @@ pub struct BoardQuery {
     from: Option<String>,
     /// Case reference (or part of one) to find in the queue.
     zaak: Option<String>,
+    /// After a bulk confirmation: how many were confirmed, how many not.
+    bevestigd: Option<u32>,
+    niet: Option<u32>,
 }
 
 /// The board's parameters, read from the query (bad values say what is
@@ -121,6 +124,10 @@ pub struct BoardView {
     pub stamp: String,
     /// The case reference searched for in the queue, as typed.
     pub zaak: String,
+    /// After a bulk confirmation: "3 voorlopige plekken bevestigd ...".
+    pub confirmed: Option<String>,
+    /// The form token, for the queue's bulk confirmation.
+    pub csrf: String,
     /// The column heads, one per week.
     pub weeks: Vec<WeekColumn>,
     /// One row per region shown.
@@ -315,6 +322,10 @@ async fn build(
     let counts = count_states(&slots);
     Ok(BoardView {
         zaak: wanted.unwrap_or_default().to_string(),
+        confirmed: query
+            .bevestigd
+            .map(|n| confirmed_text(n, query.niet.unwrap_or(0))),
+        csrf: viewer.csrf.clone(),
         stamp,
         weeks,
         rows,
@@ -517,4 +528,18 @@ fn count_states(slots: &[SlotView]) -> Vec<(&'static str, usize)> {
         )
     })
     .collect()
+}
+
+/// The board's message after a bulk confirmation.
+fn confirmed_text(done: u32, refused: u32) -> String {
+    let mut text = match done {
+        1 => "1 voorlopige plek bevestigd.".to_string(),
+        n => format!("{n} voorlopige plekken bevestigd."),
+    };
+    if refused > 0 {
+        text.push_str(&format!(
+            " {refused} niet: die staan nog in de wachtrij; hun pagina zegt waarom."
+        ));
+    }
+    text
 }

@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/board", get(board::page))
         .route("/board/fragment", get(board::fragment))
         .route("/board/stamp", get(board::stamp))
+        .route("/board/bevestigen", post(queue::confirm))
         .route("/referrals/{id}", get(referral::page))
         .route("/referrals/{id}/agenda.ics", get(agenda::download))
         .route("/referrals/{id}/confirm", post(referral::confirm))

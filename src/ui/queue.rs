@@ -13,6 +13,10 @@ const QUEUE_LIMIT: &str = "500";
 
 /// One referral in the queue.
 pub struct QueueEntry {
+    /// The referral's id (the bulk confirmation's checkbox).
+    pub id: i64,
+    /// Planned at a table whose bookings the viewer confirms: a checkbox.
+    pub confirmable: bool,
     /// The referral's page.
     pub href: String,
     /// The case reference.
@@ -65,7 +69,13 @@ pub async fn queue(
         .map(|r| crate::referrals::view::of(state, r))
         .map(|r| {
             let (norm_label, norm_class) = format::norm(r.norm.status);
+            let confirmable = r.status == crate::referrals::lifecycle::Status::Planned
+                && r.planned_slot
+                    .as_ref()
+                    .is_some_and(|s| may_confirm_at(viewer, &s.region));
             QueueEntry {
+                id: r.id,
+                confirmable,
                 open_questions: questions.get(&r.id).copied().unwrap_or(0),
                 href: format!("/referrals/{}", r.id),
                 case_ref: r.case_ref,
@@ -86,4 +96,62 @@ pub async fn queue(
             }
         })
         .collect())
+}
+
+/// Whether the viewer confirms bookings at `region`'s table: a coordinator
+/// anywhere, a chair at the own table (the service checks it again).
+fn may_confirm_at(viewer: &Viewer, region: &str) -> bool {
+    match viewer.user.role {
+        crate::auth::Role::Coordinator => true,
+        crate::auth::Role::Chair => viewer
+            .user
+            .region
+            .as_ref()
+            .is_some_and(|r| r.as_str() == region),
+        _ => false,
+    }
+}
+
+/// The bulk confirmation's form: a checkbox `confirm_<id>` per referral.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    boxes: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /board/bevestigen`: confirms the tentative slot of every referral
+/// ticked in the queue, each through the same service as the referral
+/// page (role, scope, lifecycle and placement rules checked per referral).
+/// Back to the board with how many were confirmed and how many not (those
+/// stay in the queue, their page says why).
+///
+/// # Errors
+/// 403 page for a wrong form token; a box that names no referral (422).
+pub async fn confirm(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    viewer: Viewer,
+    super::form::PageForm(form): super::form::PageForm<ConfirmForm>,
+) -> Result<axum::response::Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let mut ids = Vec::new();
+    for key in form.boxes.keys() {
+        let id = key
+            .strip_prefix("confirm_")
+            .and_then(|n| n.parse::<i64>().ok())
+            .ok_or_else(|| PageError::Invalid(super::Said::nl(format!("onbekend veld {key:?}"))))?;
+        ids.push(id);
+    }
+    let (mut done, mut refused) = (0, 0);
+    for id in ids {
+        match referrals::book(&state, &viewer.user, id, None).await {
+            Ok(_) => done += 1,
+            Err(crate::error::Error::Store(err)) => return Err(err.into()),
+            Err(_) => refused += 1,
+        }
+    }
+    Ok(axum::response::Redirect::to(&format!(
+        "/board?bevestigd={done}&niet={refused}"
+    )))
 }

@@ -112,22 +112,30 @@ pub(crate) async fn migrate_to(pool: &sqlx::AnyPool, backend: &str, last: i64) {
         .expect("migrate");
 }
 
+/// An empty database of `db`'s kind, outside the service, for migration
+/// stories: the pool, the backend's migrations folder name, and the
+/// temporary folder that holds a SQLite file (keep it alive).
+pub(crate) async fn old_database(db: Db) -> (sqlx::AnyPool, &'static str, tempfile::TempDir) {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().expect("dir");
+    let (url, backend) = match db {
+        Db::Sqlite => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("old.sqlite").display()
+            ),
+            "sqlite",
+        ),
+        Db::Postgres(base) => (fresh_postgres(&base).await, "postgres"),
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    (pool, backend, dir)
+}
+
 crate::on_both_backends!(
     the_migration_blanks_old_free_text_once_and_the_log_stays_append_only,
     |db| {
-        sqlx::any::install_default_drivers();
-        let dir = tempfile::tempdir().expect("dir");
-        let (url, backend) = match db {
-            Db::Sqlite => (
-                format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("old.sqlite").display()
-                ),
-                "sqlite",
-            ),
-            Db::Postgres(base) => (fresh_postgres(&base).await, "postgres"),
-        };
-        let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+        let (pool, backend, _dir) = old_database(db).await;
         migrate_to(&pool, backend, 3).await;
         let rows = [
             ("referral.withdraw", "ok", Some(REASON)),

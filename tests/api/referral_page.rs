@@ -251,3 +251,73 @@ story!(the_queue_and_the_list_find_a_case_reference, |app| {
         "the search is kept in the form"
     );
 });
+
+story!(
+    several_tentative_slots_are_confirmed_at_once_from_the_queue,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let ids = [
+            register(&app, &coordinator, "BULK-1", "Ede").await,
+            register(&app, &coordinator, "BULK-2", "Ede").await,
+            register(&app, &coordinator, "BULK-3", "Ede").await,
+        ];
+        app.replan().await;
+        let chair = app.user(Role::Chair, Some("achterhoek")).await;
+        let mut browser = Browser::new(&app);
+        browser.login(&coordinator).await;
+        let board = browser.get("/board").await.text().await.expect("board");
+        for id in ids {
+            assert!(
+                board.contains(&format!("name=\"confirm_{id}\"")),
+                "a box for {id}"
+            );
+        }
+        let token = browser.csrf("/board").await;
+        let (first, second) = (format!("confirm_{}", ids[0]), format!("confirm_{}", ids[1]));
+        // A chair of another table ticks the same boxes: nothing is booked.
+        let mut theirs = Browser::new(&app);
+        theirs.login(&chair).await;
+        let their_token = theirs.csrf("/board").await;
+        let refused = theirs
+            .post_form(
+                "/board/bevestigen",
+                &[("csrf", &their_token), (&first, "on")],
+                &[],
+            )
+            .await;
+        assert_eq!(location(&refused), "/board?bevestigd=0&niet=1");
+
+        let done = browser
+            .post_form(
+                "/board/bevestigen",
+                &[("csrf", &token), (&first, "on"), (&second, "on")],
+                &[],
+            )
+            .await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let back = location(&done);
+        assert_eq!(back, "/board?bevestigd=2&niet=0");
+        let page = browser.get(&back).await.text().await.expect("board");
+        assert!(page.contains("2 voorlopige plekken bevestigd."), "{page}");
+        let statuses: Vec<String> = statuses_of(&app, &coordinator, &ids).await;
+        assert_eq!(statuses, ["booked", "booked", "planned"]);
+        // A box that names no referral is refused as a whole.
+        let bad = browser
+            .post_form(
+                "/board/bevestigen",
+                &[("csrf", &token), ("confirm_x", "on")],
+                &[],
+            )
+            .await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+async fn statuses_of(app: &TestApp, user: &TestUser, ids: &[i64]) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids {
+        let referral = json(app.get(user, &format!("/api/v1/referrals/{id}")).await).await;
+        out.push(referral["status"].as_str().unwrap_or_default().to_string());
+    }
+    out
+}

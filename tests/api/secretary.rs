@@ -264,19 +264,7 @@ story!(a_booked_conversation_downloads_as_a_calendar_file, |app| {
 crate::on_both_backends!(
     the_secretary_migration_keeps_every_user_and_what_refers_to_them,
     |db| {
-        sqlx::any::install_default_drivers();
-        let dir = tempfile::tempdir().expect("dir");
-        let (url, backend) = match db {
-            Db::Sqlite => (
-                format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("old.sqlite").display()
-                ),
-                "sqlite",
-            ),
-            Db::Postgres(base) => (fresh_postgres(&base).await, "postgres"),
-        };
-        let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+        let (pool, backend, _dir) = crate::audit_privacy::old_database(db).await;
         crate::audit_privacy::migrate_to(&pool, backend, 9).await;
         for (id, role, region) in [(1, "chair", Some("food-valley")), (2, "admin", None)] {
             sqlx::query(

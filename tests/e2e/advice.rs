@@ -5,17 +5,20 @@
 use fantoccini::Locator;
 use serde_json::json;
 
-use super::helpers::{spawn_app, Db};
 use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_adds_the_advised_session_from_the_dashboard() {
-    if !tools_present() {
+    let Some(Stage {
+        axe,
+        app,
+        base,
+        driver,
+        profiles,
+    }) = stage().await
+    else {
         return;
-    }
-    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
-    let app = spawn_app(Db::Sqlite).await;
-    let base = app.address.replace("127.0.0.1", "localhost");
+    };
     let coordinator = app.user(Role::Coordinator, None).await;
     for i in 0..16 {
         let body = json!({
@@ -36,8 +39,6 @@ async fn a_coordinator_adds_the_advised_session_from_the_dashboard() {
     };
     assert_eq!(count_slots().await, 0);
 
-    let driver = start_driver().await;
-    let profiles = tempfile::tempdir().expect("profiles");
     let client = browser(&driver, &profiles.path().join("coordinator")).await;
     login(&client, &base, &coordinator.email, &coordinator.password).await;
     client

@@ -8,7 +8,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use super::helpers::{json as body, spawn_app, Db, TestApp, TestUser};
+use super::helpers::{json as body, TestApp, TestUser};
 use super::*;
 
 const REMARK: &str = "Moeder komt met een tolk; vader alleen telefonisch.";
@@ -52,14 +52,16 @@ fn dutch(iso: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referrer_and_the_chair_work_on_a_registration() {
-    if !tools_present() {
+    let Some(Stage {
+        axe,
+        app,
+        base,
+        driver,
+        profiles,
+    }) = stage().await
+    else {
         return;
-    }
-    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
-    let app = spawn_app(Db::Sqlite).await;
-    let base = app.address.replace("127.0.0.1", "localhost");
-    let driver = start_driver().await;
-    let profiles = tempfile::tempdir().expect("profiles");
+    };
     let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
     let client = browser(&driver, &profiles.path().join("referrer")).await;
     login(&client, &base, &referrer.email, &referrer.password).await;
