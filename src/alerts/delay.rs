@@ -300,7 +300,7 @@ async fn notify(
         return Ok(());
     };
     let norm = state.regions.norm_days;
-    let who = format!("Zaak {case_ref} (gemeente {})", municipality.name);
+    let who = format!("Aanmelding {case_ref} (gemeente {})", municipality.name);
     let (kind, subject, key, paragraphs) = match notice {
         Notice::Delay {
             placement,
@@ -335,7 +335,7 @@ async fn notify(
             }
             paragraphs.push(what_is_done(conn, state, referral_id, placement).await?);
             paragraphs.push(format!(
-                "U krijgt opnieuw bericht als de verwachting {} of meer verslechtert, en zodra de zaak weer binnen de norm valt.",
+                "U krijgt opnieuw bericht als de verwachting {} of meer verslechtert, en zodra de aanmelding weer binnen de norm valt.",
                 dagen(worsen_days)
             ));
             let subject = match before {
@@ -393,7 +393,7 @@ async fn notify(
         municipality.contact.as_ref(),
         &subject,
         &paragraphs,
-        Some(("Bekijk de zaak in JBT-planner", link)),
+        Some(("Bekijk de aanmelding in JBT-planner", link)),
         key,
         Some(referral_id),
     );
@@ -427,11 +427,11 @@ async fn what_is_done(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(if !tables.is_empty() {
         format!(
-            "Wat er gebeurt: de zaak is aangeboden aan de Jeugdbeschermingstafel {}. Neemt de voorzitter daar het aanbod aan, dan wordt de zaak daar besproken.",
+            "Wat er gebeurt: de aanmelding is aangeboden aan de Jeugdbeschermingstafel {}. Neemt de voorzitter daar het aanbod aan, dan wordt de aanmelding daar besproken.",
             tables.join(" en ")
         )
     } else if placement.cross_region() {
-        "Wat er gebeurt: omdat de eigen tafel vol zit, is de zaak voorlopig ingepland aan een buurtafel; de coördinator zoekt daarnaast naar een eerdere plek.".to_string()
+        "Wat er gebeurt: omdat de eigen tafel vol zit, is de aanmelding voorlopig ingepland aan een buurtafel; de coördinator zoekt daarnaast naar een eerdere plek.".to_string()
     } else {
         "Wat er gebeurt: de coördinator zoekt naar ruimte, zoals een extra zitting of een plek aan een buurtafel. De planning wordt bij elke wijziging opnieuw berekend.".to_string()
     })

@@ -196,14 +196,14 @@ fn digest_text(
     let mut paragraphs = Vec::new();
     match forecast.first_free {
         Some(date) if !forecast.beyond_horizon => paragraphs.push(format!(
-            "Een zaak die vandaag wordt aangemeld bij de Jeugdbeschermingstafel {name}, kan naar verwachting pas op {} worden besproken: na {}, terwijl de norm {norm} dagen is.",
+            "Een aanmelding die vandaag wordt aangemeld bij de Jeugdbeschermingstafel {name}, kan naar verwachting pas op {} worden besproken: na {}, terwijl de norm {norm} dagen is.",
             dutch_date(date),
             dagen(forecast.wait_days)
         )),
         _ => {
             let horizon = today.checked_add_days(Days::new(forecast.wait_days.saturating_sub(1).unsigned_abs())).unwrap_or(today);
             paragraphs.push(format!(
-                "Een zaak die vandaag wordt aangemeld bij de Jeugdbeschermingstafel {name}, kan in de huidige planning (tot en met {}) niet meer worden besproken: de wachttijd is meer dan {}, terwijl de norm {norm} dagen is.",
+                "Een aanmelding die vandaag wordt aangemeld bij de Jeugdbeschermingstafel {name}, kan in de huidige planning (tot en met {}) niet meer worden besproken: de wachttijd is meer dan {}, terwijl de norm {norm} dagen is.",
                 dutch_date(horizon),
                 dagen(forecast.wait_days - 1)
             ));
@@ -211,7 +211,7 @@ fn digest_text(
     }
     let per_week = format!("{:.1}", forecast.arrivals_4_weeks as f64 / 4.0).replace('.', ",");
     paragraphs.push(format!(
-        "Ter vergelijking: de afgelopen vier weken kwamen er gemiddeld {per_week} nieuwe zaken per week binnen ({} in totaal); de tafel heeft in een gewone week {} plekken.",
+        "Ter vergelijking: de afgelopen vier weken kwamen er gemiddeld {per_week} nieuwe aanmeldingen per week binnen ({} in totaal); de tafel heeft in een gewone week {} plekken.",
         forecast.arrivals_4_weeks, forecast.weekly_slots
     ));
     let neighbours: Vec<String> = region
@@ -223,7 +223,7 @@ fn digest_text(
         "Mogelijke maatregel: een extra zitting van de tafel.".to_string()
     } else {
         format!(
-            "Mogelijke maatregelen: een extra zitting van de tafel, of zaken laten bespreken aan een buurtafel ({}).",
+            "Mogelijke maatregelen: een extra zitting van de tafel, of aanmeldingen laten bespreken aan een buurtafel ({}).",
             neighbours.join(", ")
         )
     });

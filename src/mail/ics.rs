@@ -237,21 +237,21 @@ pub async fn booking_invites(
         InviteChange::Confirmed => (
             format!("Uitnodiging {summary}, {when}"),
             vec![
-                format!("Zaak {case_ref} is geboekt voor de Jeugdbeschermingstafel {region_name} op {when} ({minutes} minuten)."),
+                format!("Aanmelding {case_ref} is geboekt voor de Jeugdbeschermingstafel {region_name} op {when} ({minutes} minuten)."),
                 "De afspraak voor uw agenda zit bij dit bericht.".to_string(),
             ],
         ),
         InviteChange::Moved => (
             format!("Gewijzigd: {summary}, nu {when}"),
             vec![
-                format!("De bespreking van zaak {case_ref} aan de Jeugdbeschermingstafel {region_name} is verplaatst naar {when} ({minutes} minuten)."),
+                format!("De bespreking van aanmelding {case_ref} aan de Jeugdbeschermingstafel {region_name} is verplaatst naar {when} ({minutes} minuten)."),
                 "De afspraak in uw agenda wordt hiermee bijgewerkt.".to_string(),
             ],
         ),
         InviteChange::Cancelled => (
             format!("Vervallen: {summary}, {when}"),
             vec![
-                format!("De bespreking van zaak {case_ref} aan de Jeugdbeschermingstafel {region_name} op {when} gaat niet door."),
+                format!("De bespreking van aanmelding {case_ref} aan de Jeugdbeschermingstafel {region_name} op {when} gaat niet door."),
                 "De afspraak wordt hiermee uit uw agenda verwijderd.".to_string(),
             ],
         ),
@@ -277,7 +277,7 @@ pub async fn booking_invites(
             recipient,
             &subject,
             &paragraphs,
-            Some(("Bekijk de zaak in JBT-planner", link.clone())),
+            Some(("Bekijk de aanmelding in JBT-planner", link.clone())),
             format!(
                 "invite-{referral_id}-{sequence}-{}",
                 recipient_tag(recipient)

@@ -160,7 +160,7 @@ fn not_open(offer: &Offer, answer: &str, state: &AppState) -> Error {
     let (why, dutch) = match offer.status {
         OfferStatus::Accepted => (
             format!("it was already accepted{when}; the referral is booked at this table"),
-            format!("Het aanbod is al aangenomen{op}; de verwijzing is aan deze tafel geboekt."),
+            format!("Het aanbod is al aangenomen{op}; de aanmelding is aan deze tafel geboekt."),
         ),
         OfferStatus::Declined => (
             format!("it was already declined{when}"),
@@ -168,11 +168,11 @@ fn not_open(offer: &Offer, answer: &str, state: &AppState) -> Error {
         ),
         OfferStatus::Expired => (
             format!("it expired unanswered at {expired}; the referral is planned elsewhere"),
-            format!("Het aanbod is op {verlopen} onbeantwoord verlopen; de verwijzing wordt elders ingepland."),
+            format!("Het aanbod is op {verlopen} onbeantwoord verlopen; de aanmelding wordt elders ingepland."),
         ),
         OfferStatus::Withdrawn => (
             format!("it was withdrawn{when}: the referral no longer needs this table"),
-            format!("Het aanbod is ingetrokken{op}: de verwijzing heeft deze tafel niet meer nodig."),
+            format!("Het aanbod is ingetrokken{op}: de aanmelding heeft deze tafel niet meer nodig."),
         ),
         OfferStatus::Open => (
             "it was changed by someone else at the same time; reload it".to_string(),
@@ -190,7 +190,7 @@ fn check_deadline(offer: &Offer, answer: &str, state: &AppState, now: DateTime<U
         let termijn = local_nl(offer.expires_at, state);
         return Err(Error::refused(
             format!("cannot {answer} the offer: its deadline passed at {deadline}; the referral is planned elsewhere"),
-            format!("De termijn van het aanbod is op {termijn} verstreken; de verwijzing wordt elders ingepland."),
+            format!("De termijn van het aanbod is op {termijn} verstreken; de aanmelding wordt elders ingepland."),
         ));
     }
     Ok(())
@@ -318,8 +318,8 @@ async fn accept_unaudited(
                 return Err(Error::refused(
                     "cannot accept the offer: the slot was booked for another referral at the same time; \
                      the offer is withdrawn and the referral is planned again",
-                    "De plek werd op hetzelfde moment voor een andere verwijzing geboekt; het aanbod is \
-                     ingetrokken en de verwijzing wordt opnieuw ingepland.",
+                    "De plek werd op hetzelfde moment voor een andere aanmelding geboekt; het aanbod is \
+                     ingetrokken en de aanmelding wordt opnieuw ingepland.",
                 ));
             }
             attempt.commit().await.map_err(db_error)?;

@@ -136,7 +136,7 @@ fn table(regions: &RegionsConfig, id: &str) -> String {
 
 fn case_line(regions: &RegionsConfig, offer: &Offer) -> String {
     format!(
-        "Zaak {} ({}, gemeente {}, regio {}), uiterlijk te bespreken op {}; nodig: {} minuten.",
+        "Aanmelding {} ({}, gemeente {}, regio {}), uiterlijk te bespreken op {}; nodig: {} minuten.",
         offer.case_ref,
         kind_name(&offer.kind),
         municipality_name(regions, &offer.municipality_cbs),
@@ -151,10 +151,10 @@ pub fn offered(regions: &RegionsConfig, offer: &Offer) -> Notice {
     let tz = regions.timezone;
     Notice {
         kind: "offer",
-        subject: format!("Verzoek om een zaak te bespreken aan uw tafel: {}", offer.case_ref),
+        subject: format!("Verzoek om een aanmelding te bespreken aan uw tafel: {}", offer.case_ref),
         paragraphs: vec![
             format!(
-                "{} heeft voor deze zaak geen tijdige plek. De planning stelt voor haar te bespreken aan {} op {}.",
+                "{} heeft voor deze aanmelding geen tijdige plek. De planning stelt voor haar te bespreken aan {} op {}.",
                 capitalise(&table(regions, &offer.from_region)),
                 table(regions, &offer.to_region),
                 moment(offer.slot_start, tz),
@@ -162,7 +162,7 @@ pub fn offered(regions: &RegionsConfig, offer: &Offer) -> Notice {
             case_line(regions, offer),
             format!(
                 "Wilt u het aanbod vóór {} accepteren of afwijzen? Zonder antwoord vervalt het aanbod \
-                 en zoekt de planning een andere tafel. Tot dan houden wij de plek voor deze zaak vrij.",
+                 en zoekt de planning een andere tafel. Tot dan houden wij de plek voor deze aanmelding vrij.",
                 moment(offer.expires_at, tz)
             ),
         ],
@@ -178,7 +178,7 @@ pub fn accepted(regions: &RegionsConfig, offer: &Offer) -> Notice {
         subject: format!("Bespreking bevestigd: {}", offer.case_ref),
         paragraphs: vec![
             format!(
-                "{} heeft het aanbod geaccepteerd: zaak {} wordt besproken op {}.",
+                "{} heeft het aanbod geaccepteerd: aanmelding {} wordt besproken op {}.",
                 capitalise(&table(regions, &offer.to_region)),
                 offer.case_ref,
                 moment(offer.slot_start, regions.timezone),
@@ -199,7 +199,7 @@ pub fn declined(regions: &RegionsConfig, offer: &Offer) -> Notice {
         subject: format!("Aanbod afgewezen: {}", offer.case_ref),
         paragraphs: vec![
             format!(
-                "{} kan zaak {} niet bespreken op {}. De reden staat bij het aanbod in JBT-planner.",
+                "{} kan aanmelding {} niet bespreken op {}. De reden staat bij het aanbod in JBT-planner.",
                 capitalise(&table(regions, &offer.to_region)),
                 offer.case_ref,
                 moment(offer.slot_start, regions.timezone),
@@ -219,7 +219,7 @@ pub fn expired(regions: &RegionsConfig, offer: &Offer) -> Notice {
         subject: format!("Aanbod verlopen: {}", offer.case_ref),
         paragraphs: vec![
             format!(
-                "{} heeft niet vóór {} gereageerd op het aanbod voor zaak {}. Het aanbod is vervallen \
+                "{} heeft niet vóór {} gereageerd op het aanbod voor aanmelding {}. Het aanbod is vervallen \
                  en geldt als afgewezen.",
                 capitalise(&table(regions, &offer.to_region)),
                 moment(offer.expires_at, regions.timezone),
@@ -239,7 +239,7 @@ pub fn withdrawn(regions: &RegionsConfig, offer: &Offer) -> Notice {
     withdrawn_because(
         regions,
         offer,
-        "de planning heeft een andere plek voor de zaak",
+        "de planning heeft een andere plek voor de aanmelding",
     )
 }
 
@@ -249,7 +249,7 @@ pub fn withdrawn_because(regions: &RegionsConfig, offer: &Offer, why: &str) -> N
         kind: "offer_withdrawn",
         subject: format!("Aanbod ingetrokken: {}", offer.case_ref),
         paragraphs: vec![format!(
-            "Het aanbod om zaak {} te bespreken op {} is ingetrokken: {why}. U hoeft niet meer te reageren.",
+            "Het aanbod om aanmelding {} te bespreken op {} is ingetrokken: {why}. U hoeft niet meer te reageren.",
             offer.case_ref,
             moment(offer.slot_start, regions.timezone),
         )],
@@ -273,7 +273,7 @@ pub fn exhausted(
         subject: format!("Geen tafel beschikbaar: {case_ref}"),
         paragraphs: vec![
             format!(
-                "Voor zaak {case_ref} (gemeente {}) is binnen de planningshorizon geen plek gevonden: \
+                "Voor aanmelding {case_ref} (gemeente {}) is binnen de planningshorizon geen plek gevonden: \
                  de eigen tafel is vol en {}.",
                 municipality_name(regions, municipality_cbs),
                 if refused == 1 {

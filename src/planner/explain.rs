@@ -144,7 +144,7 @@ pub fn explain_free(
             })
             .collect();
         parts.push(format!(
-            "Eerdere geschikte plekken zijn al vergeven aan verwijzingen die langer wachten of dichter bij hun normdatum zitten: {}.",
+            "Eerdere geschikte plekken zijn al vergeven aan aanmeldingen die langer wachten of dichter bij hun normdatum zitten: {}.",
             named.join("; ")
         ));
     }
@@ -194,7 +194,7 @@ pub fn explain_free(
             )
         } else {
             format!(
-                "Deze verwijzing blijft in {} (geen buurtafel toegestaan); daar is geen vrije plek binnen de norm (uiterlijk {}).",
+                "Deze aanmelding blijft in {} (geen buurtafel toegestaan); daar is geen vrije plek binnen de norm (uiterlijk {}).",
                 home.name,
                 dutch_date(referral.due)
             )

@@ -28,7 +28,7 @@ pub fn render(scenario: &Scenario, plan: &Plan) -> String {
         "Datum".into(),
         "Tijd".into(),
         "Tafel".into(),
-        "Verwijzing".into(),
+        "Aanmelding".into(),
         "Wacht".into(),
         "Over norm".into(),
         "Opmerking".into(),

@@ -47,7 +47,7 @@ pub fn refusal(
         if !referral.cross_region {
             return says(
                 format!("this referral is to be held at the {home_name} table itself (cross_region is off)"),
-                format!("deze verwijzing wordt aan de eigen tafel van {home_name} besproken (bespreking elders staat uit)"),
+                format!("deze aanmelding wordt aan de eigen tafel van {home_name} besproken (bespreking elders staat uit)"),
             );
         }
     }
@@ -66,7 +66,7 @@ pub fn refusal(
     if referral.earliest.is_some_and(|e| slot.date < e) {
         return says(
             "the slot lies before the referral's earliest date".into(),
-            "de plek ligt vóór de vroegste datum van de verwijzing".into(),
+            "de plek ligt vóór de vroegste datum van de aanmelding".into(),
         );
     }
     if referral.unavailable.contains(&slot.date) {
@@ -82,7 +82,7 @@ pub fn refusal(
                 slot.minutes, referral.minutes
             ),
             format!(
-                "de plek duurt {} minuten; deze verwijzing heeft er {} nodig",
+                "de plek duurt {} minuten; deze aanmelding heeft er {} nodig",
                 slot.minutes, referral.minutes
             ),
         );

@@ -196,30 +196,30 @@ impl Event {
     /// [`Event::verb`] in Dutch, as the subject of "... kan niet".
     fn verb_nl(self) -> &'static str {
         match self {
-            Event::Complete => "De verwijzing compleet maken",
-            Event::Plan => "De verwijzing inplannen",
-            Event::Unplan => "De verwijzing uit de planning halen",
+            Event::Complete => "De aanmelding compleet maken",
+            Event::Plan => "De aanmelding inplannen",
+            Event::Unplan => "De aanmelding uit de planning halen",
             Event::Confirm => "Een boeking bevestigen",
-            Event::Release => "De plek van de verwijzing vrijgeven",
+            Event::Release => "De plek van de aanmelding vrijgeven",
             Event::Hold => "Het gesprek als gehouden markeren",
             Event::NotHeld => "Vastleggen dat het gesprek niet doorging",
             Event::RecordOutcome => "Een uitkomst vastleggen",
-            Event::Withdraw => "De verwijzing intrekken",
-            Event::Cancel => "De verwijzing annuleren",
+            Event::Withdraw => "De aanmelding intrekken",
+            Event::Cancel => "De aanmelding annuleren",
         }
     }
 
     /// [`Event::rule`] in Dutch.
     fn rule_nl(self) -> &'static str {
         match self {
-            Event::Complete => "alleen een onvolledige verwijzing kan compleet worden gemaakt",
+            Event::Complete => "alleen een onvolledige aanmelding kan compleet worden gemaakt",
             Event::Plan | Event::Confirm => {
-                "alleen een aangemelde of voorlopig ingeplande verwijzing kan worden ingepland of geboekt"
+                "alleen een aangemelde of voorlopig ingeplande aanmelding kan worden ingepland of geboekt"
             }
             Event::Unplan => {
-                "alleen een voorlopig ingeplande verwijzing kan uit de planning worden gehaald"
+                "alleen een voorlopig ingeplande aanmelding kan uit de planning worden gehaald"
             }
-            Event::Release => "alleen een ingeplande of geboekte verwijzing heeft een plek om vrij te geven",
+            Event::Release => "alleen een ingeplande of geboekte aanmelding heeft een plek om vrij te geven",
             Event::Hold => "alleen een geboekt gesprek kan als gehouden worden gemarkeerd",
             Event::NotHeld => "alleen van een geboekt gesprek kan worden vastgelegd dat het niet doorging",
             Event::RecordOutcome => {
@@ -264,7 +264,7 @@ impl InvalidTransition {
     /// The same explanation in Dutch, for the pages.
     pub fn dutch(&self) -> String {
         format!(
-            "{} kan niet: de verwijzing is {}; {}.",
+            "{} kan niet: de aanmelding is {}; {}.",
             self.event.verb_nl(),
             self.from.described_nl(),
             self.event.rule_nl()
@@ -300,7 +300,7 @@ impl NotEditable {
     /// The same explanation in Dutch, for the pages.
     pub fn dutch(&self) -> String {
         format!(
-            "De verwijzing wijzigen kan niet: ze is {}; gegevens kunnen wijzigen tot er een plek is geboekt.",
+            "De aanmelding wijzigen kan niet: ze is {}; gegevens kunnen wijzigen tot er een plek is geboekt.",
             self.status.described_nl()
         )
     }

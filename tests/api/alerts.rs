@@ -105,7 +105,7 @@ crate::on_both_backends!(
         assert_eq!(alert.message_id(), format!("<delay-{id}-1-2@127.0.0.1>"));
         let body = &alert.body;
         assert!(
-            body.contains("Zaak ARN-26-0012 (gemeente Arnhem)"),
+            body.contains("Aanmelding ARN-26-0012 (gemeente Arnhem)"),
             "{body}"
         );
         assert!(body.contains("met 2 dagen overschreden"), "{body}");

@@ -294,7 +294,7 @@ story!(
         let refusal = again.text().await.expect("page");
         assert!(
             refusal.contains(
-                "<p class=\"detail\" lang=\"nl\">Een boeking bevestigen kan niet: de verwijzing is geboekt;"
+                "<p class=\"detail\" lang=\"nl\">Een boeking bevestigen kan niet: de aanmelding is geboekt;"
             ),
             "the reason in Dutch: {refusal}"
         );
