@@ -111,7 +111,9 @@ async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
     let sealed: i64 = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL)
               + (SELECT COUNT(*) FROM info_requests)
-              + (SELECT COUNT(*) FROM referral_remarks) AS n",
+              + (SELECT COUNT(*) FROM referral_remarks)
+              + (SELECT COUNT(*) FROM outcomes WHERE route LIKE 'v1:%' OR help LIKE 'v1:%'
+                    OR safety_agreements LIKE 'v1:%') AS n",
     )
     .fetch_one(&store.pool)
     .await?

@@ -552,7 +552,8 @@ pub async fn record_outcome(
     let action = Action::RecordOutcome;
     let (referral, evaluation) = audited(state, user, action, Some(id), async {
         let scope = authorize(user, action)?;
-        let outcome = input::parse_outcome(body, today(state))?;
+        let mut outcome = input::parse_outcome(body, today(state))?;
+        super::view::seal_outcome(state, id, &mut outcome)?;
         let now = state.now();
         let mut tx = state.store.write().await?;
         let current = load(&mut tx, id, &scope).await?;

@@ -218,7 +218,71 @@ pub fn of(state: &crate::state::AppState, referral: &Referral) -> ReferralView {
 pub async fn outcome(
     state: &crate::state::AppState,
     referral_id: i64,
-) -> Result<Option<super::store::OutcomeRecord>, sqlx::Error> {
+) -> crate::error::Result<Option<super::store::OutcomeRecord>> {
     let mut conn = state.store.pool.acquire().await?;
-    super::store::outcome(&mut conn, referral_id).await
+    let Some(mut record) = super::store::outcome(&mut conn, referral_id).await? else {
+        return Ok(None);
+    };
+    for (field, text) in outcome_texts(
+        &mut record.route,
+        &mut record.help,
+        &mut record.safety_agreements,
+    ) {
+        // Outcomes recorded before sealing stay readable as they are.
+        if crate::crypto::is_sealed(text) {
+            let opened = state
+                .cipher()?
+                .open(text, &outcome_aad(field, referral_id))
+                .map_err(|e| {
+                    crate::error::Error::Internal(anyhow::anyhow!(
+                        "an outcome text does not open: {e}"
+                    ))
+                })?;
+            *text = opened.to_string();
+        }
+    }
+    Ok(Some(record))
+}
+
+/// Seals the free texts of an outcome (route, help, safety agreements: case
+/// content) with the at-rest key, bound to the referral and the field; an
+/// empty text stays empty.
+///
+/// # Errors
+/// No encryption key while there is text to store (refused: nothing is
+/// stored).
+pub fn seal_outcome(
+    state: &crate::state::AppState,
+    referral_id: i64,
+    outcome: &mut super::store::NewOutcome,
+) -> crate::error::Result<()> {
+    for (field, text) in outcome_texts(
+        &mut outcome.route,
+        &mut outcome.help,
+        &mut outcome.safety_agreements,
+    ) {
+        if !text.is_empty() {
+            *text = state
+                .cipher()?
+                .seal(text, &outcome_aad(field, referral_id))
+                .map_err(|e| crate::error::Error::Internal(e.into()))?;
+        }
+    }
+    Ok(())
+}
+
+fn outcome_texts<'a>(
+    route: &'a mut String,
+    help: &'a mut String,
+    safety: &'a mut String,
+) -> [(&'static str, &'a mut String); 3] {
+    [
+        ("route", route),
+        ("help", help),
+        ("safety_agreements", safety),
+    ]
+}
+
+fn outcome_aad(field: &str, referral_id: i64) -> String {
+    format!("outcomes.{field}:{referral_id}")
 }

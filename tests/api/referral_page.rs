@@ -119,6 +119,21 @@ story!(
         ] {
             assert!(page.contains(shown), "{shown} not on the page");
         }
+        // The free texts are case content: sealed at rest.
+        let (route, safety): (String, String) =
+            sqlx::query_as("SELECT route, safety_agreements FROM outcomes WHERE referral_id = $1")
+                .bind(id)
+                .fetch_one(&app.state.store.pool)
+                .await
+                .expect("outcome row");
+        assert!(
+            route.starts_with("v1:") && !route.contains("lokale"),
+            "{route}"
+        );
+        assert!(
+            safety.starts_with("v1:") && !safety.contains("Vader"),
+            "{safety}"
+        );
     }
 );
 
