@@ -4,7 +4,7 @@
 //! scopes, checks the lifecycle, audits and asks for re-plans), write the
 //! answer.
 
-use crate::referrals::not_held::NotHeld;
+use crate::referrals::conversation::NotHeld;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
@@ -318,7 +318,7 @@ pub async fn mark_held(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<AppJson<ReferralView>> {
     let id = path_id(id)?;
-    let referral = service::mark_held(&state, &user, id).await?;
+    let referral = crate::referrals::conversation::mark_held(&state, &user, id).await?;
     Ok(AppJson(view(&state, &referral)))
 }
 /// Record that the booked conversation did not take place (the family did
@@ -348,7 +348,7 @@ pub async fn not_held(
 ) -> Result<AppJson<ReferralView>> {
     let id = path_id(id)?;
     let AppJson(body) = audit_unreadable(&state, &user, Action::NotHeld, Some(id), body).await?;
-    let referral = crate::referrals::not_held::record(&state, &user, id, &body).await?;
+    let referral = crate::referrals::conversation::record(&state, &user, id, &body).await?;
     Ok(AppJson(view(&state, &referral)))
 }
 /// Confirm a booking: the referral gets the slot for certain and the planner

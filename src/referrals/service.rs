@@ -416,58 +416,6 @@ pub async fn cancel(
     Ok(referral)
 }
 
-/// Marks the conversation as held, once its booked slot has started.
-///
-/// # Errors
-/// Not allowed; not found; not booked, or its slot has not started yet
-/// (refused); storage errors.
-pub async fn mark_held(state: &AppState, user: &CurrentUser, id: i64) -> Result<Referral> {
-    let action = Action::Hold;
-    let now = state.now();
-    let tz = state.regions.timezone;
-    audited(state, user, action, Some(id), async {
-        apply_event(state, user, id, action, Event::Hold, None, None, |r| {
-            started(
-                r,
-                now,
-                tz,
-                "it can be marked as held",
-                "het kan als gehouden worden gemarkeerd",
-            )
-        })
-        .await
-    })
-    .await
-}
-
-/// Refused unless the referral's booked slot has started at `now`: what
-/// happened to a conversation is known only once it began. `then` says
-/// what becomes possible then (English, Dutch).
-pub(super) fn started(
-    r: &Referral,
-    now: chrono::DateTime<chrono::Utc>,
-    tz: chrono_tz::Tz,
-    then: &str,
-    then_nl: &str,
-) -> Result<()> {
-    match &r.booked_slot {
-        Some(slot) if slot.start > now => {
-            let start = slot.start.with_timezone(&tz);
-            Err(Error::refused(
-                format!(
-                    "the conversation is booked for {}; {then} once it has started",
-                    start.format("%Y-%m-%d %H:%M")
-                ),
-                format!(
-                    "Het gesprek staat gepland op {}; {then_nl} zodra het is begonnen.",
-                    start.format("%d-%m-%Y om %H:%M")
-                ),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Confirms a booking: the referral gets `slot_id` (default: its planned
 /// slot) for certain and the planner keeps it there. Of several bookings of
 /// one slot at the same time exactly one succeeds. A chair books only at

@@ -311,7 +311,7 @@ async fn timeline(state: &AppState, id: i64) -> Result<Vec<Event>, PageError> {
             what: match (row.action.as_str(), row.detail.as_deref()) {
                 ("referral.not_held", Some(code)) if row.result == "ok" => format!(
                     "gesprek niet doorgegaan: {}",
-                    crate::referrals::not_held::NotHeldReason::parse(code)
+                    crate::referrals::conversation::NotHeldReason::parse(code)
                         .map_or("reden onbekend", |r| r.dutch())
                 ),
                 _ => format::event(&row.action, &row.result),
@@ -510,7 +510,7 @@ pub async fn held(
 ) -> Result<Redirect, PageError> {
     let user = viewer.user.clone();
     act(&viewer, &form.csrf, id, "gehouden", |id| async move {
-        service::mark_held(&state, &user, id).await
+        crate::referrals::conversation::mark_held(&state, &user, id).await
     })
     .await
 }

@@ -53,7 +53,7 @@ pub async fn not_held(
     Form(form): Form<NotHeldForm>,
 ) -> Result<Redirect, PageError> {
     let user = viewer.user.clone();
-    let body = crate::referrals::not_held::NotHeld {
+    let body = crate::referrals::conversation::NotHeld {
         reason: form.reason,
     };
     act(
@@ -61,7 +61,7 @@ pub async fn not_held(
         &form.csrf,
         id,
         "niet-doorgegaan",
-        |id| async move { crate::referrals::not_held::record(&state, &user, id, &body).await },
+        |id| async move { crate::referrals::conversation::record(&state, &user, id, &body).await },
     )
     .await
 }

@@ -1,5 +1,5 @@
-//! A booked conversation that did not take place (issue 14): the family
-//! did not come, or the conversation was postponed. The referral waits
+//! After a booked conversation's start: it was held, or it did not take
+//! place (issue 14): the family did not come, or it was postponed. The referral waits
 //! again and is planned again; its due date stays (the norm clock runs on
 //! from the registration, it does not restart); the history says why with
 //! a fixed reason, never free text.
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::access::Action;
 use super::lifecycle::Event;
-use super::service::{apply_event, audited, started};
+use super::service::{apply_event, audited};
 use super::store::Referral;
 use crate::auth::CurrentUser;
 use crate::error::{Error, FieldError, Result};
@@ -115,4 +115,56 @@ pub async fn record(
     .await?;
     state.replan.request("conversation not held");
     Ok(referral)
+}
+
+/// Marks the conversation as held, once its booked slot has started.
+///
+/// # Errors
+/// Not allowed; not found; not booked, or its slot has not started yet
+/// (refused); storage errors.
+pub async fn mark_held(state: &AppState, user: &CurrentUser, id: i64) -> Result<Referral> {
+    let action = Action::Hold;
+    let now = state.now();
+    let tz = state.regions.timezone;
+    audited(state, user, action, Some(id), async {
+        apply_event(state, user, id, action, Event::Hold, None, None, |r| {
+            started(
+                r,
+                now,
+                tz,
+                "it can be marked as held",
+                "het kan als gehouden worden gemarkeerd",
+            )
+        })
+        .await
+    })
+    .await
+}
+
+/// Refused unless the referral's booked slot has started at `now`: what
+/// happened to a conversation is known only once it began. `then` says
+/// what becomes possible then (English, Dutch).
+fn started(
+    r: &Referral,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+    then: &str,
+    then_nl: &str,
+) -> Result<()> {
+    match &r.booked_slot {
+        Some(slot) if slot.start > now => {
+            let start = slot.start.with_timezone(&tz);
+            Err(Error::refused(
+                format!(
+                    "the conversation is booked for {}; {then} once it has started",
+                    start.format("%Y-%m-%d %H:%M")
+                ),
+                format!(
+                    "Het gesprek staat gepland op {}; {then_nl} zodra het is begonnen.",
+                    start.format("%d-%m-%Y om %H:%M")
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
