@@ -28,6 +28,7 @@ mod queue;
 mod referral;
 mod referral_forms;
 mod register;
+mod todo;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, OriginalUri};
@@ -65,6 +66,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/te-doen", get(todo::page))
         .route("/board", get(board::page))
         .route("/board/fragment", get(board::fragment))
         .route("/board/stamp", get(board::stamp))
@@ -197,17 +199,20 @@ impl Viewer {
     pub fn chrome(&self, current: &str) -> Chrome {
         let items: &[(&str, &str)] = match self.user.role {
             Role::Coordinator => &[
+                ("/te-doen", "Te doen"),
                 ("/board", "Planbord"),
                 ("/inbox", "Aanbiedingen"),
                 ("/aanmelden", "Aanmelden"),
                 ("/dashboard", "Dashboard"),
             ],
             Role::Chair => &[
+                ("/te-doen", "Te doen"),
                 ("/board", "Planbord"),
                 ("/inbox", "Inbox"),
                 ("/dashboard", "Dashboard"),
             ],
             Role::Secretary => &[
+                ("/te-doen", "Te doen"),
                 ("/board", "Planbord"),
                 ("/aanmelden", "Aanmelden"),
                 ("/dashboard", "Dashboard"),

@@ -28,4 +28,5 @@ mod referrals;
 mod secretary;
 mod service;
 mod slow_clients;
+mod todo;
 mod ui;

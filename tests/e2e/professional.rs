@@ -118,6 +118,13 @@ async fn a_referrer_and_the_chair_work_on_a_registration() {
     let chair = app.user(Role::Chair, Some("food-valley")).await;
     let chairs = browser(&driver, &profiles.path().join("chair")).await;
     login(&chairs, &base, &chair.email, &chair.password).await;
+    // The chair's worklist has it, and passes axe.
+    chairs
+        .goto(&format!("{base}/te-doen"))
+        .await
+        .expect("worklist");
+    assert!(text(&chairs).await.contains("Te doen"));
+    assert_accessible(&chairs, &axe, "te doen (chair)").await;
     chairs.goto(&format!("{base}{path}")).await.expect("page");
     assert!(
         text(&chairs).await.contains(REMARK),

@@ -1,0 +1,150 @@
+//! `/te-doen`: the table's worklist (issue 14), for coordinators, chairs
+//! and secretaries: what needs doing now, each list with its count and the
+//! case references linking to their pages. Reads go through the referral
+//! service (scope and audit as in the API), so a chair sees the own
+//! region's referrals and those planned at the own table.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{format, render, Chrome, PageError, Viewer};
+use crate::auth::Role;
+use crate::referrals::input::ListParams;
+use crate::referrals::lifecycle::Status;
+use crate::referrals::norm::NormStatus;
+use crate::referrals::service;
+use crate::referrals::view::{self, ReferralView};
+use crate::state::AppState;
+
+/// Every status that can still need something done.
+const OPEN: &str = "incomplete,registered,planned,booked,held";
+
+/// One referral in a list.
+struct Item {
+    id: i64,
+    case_ref: String,
+    region: String,
+    /// What is due, in Dutch.
+    what: String,
+}
+
+/// A list of the worklist.
+struct Section {
+    id: &'static str,
+    title: &'static str,
+    /// What to do about them.
+    hint: &'static str,
+    items: Vec<Item>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/todo.html")]
+struct TodoPage {
+    chrome: Chrome,
+    sections: Vec<Section>,
+}
+
+/// `GET /te-doen`.
+///
+/// # Errors
+/// 403 page for other roles; storage errors.
+pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    viewer.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
+    let params = ListParams {
+        status: Some(OPEN.into()),
+        limit: Some("500".into()),
+        ..ListParams::default()
+    };
+    let (referrals, _) = service::list(&state, &viewer.user, &params).await?;
+    let ids: Vec<i64> = referrals.iter().map(|r| r.id).collect();
+    let questions = crate::referrals::info::open_counts(&state, &ids).await?;
+    let views: Vec<ReferralView> = referrals.iter().map(|r| view::of(&state, r)).collect();
+    let now = state.now();
+    let tz = state.regions.timezone;
+    let started = |v: &ReferralView| {
+        v.booked_slot
+            .as_ref()
+            .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(&s.start).is_ok_and(|t| t <= now))
+    };
+    let item = |v: &ReferralView, what: String| Item {
+        id: v.id,
+        case_ref: v.case_ref.clone(),
+        region: v.region.name.clone(),
+        what,
+    };
+    let pick = |keep: &dyn Fn(&ReferralView) -> bool, what: &dyn Fn(&ReferralView) -> String| {
+        views
+            .iter()
+            .filter(|v| keep(v))
+            .map(|v| item(v, what(v)))
+            .collect::<Vec<_>>()
+    };
+    let due = |v: &ReferralView| format!("uiterlijk {}", format::date(v.norm.due));
+    let sections = vec![
+        Section {
+            id: "laat",
+            title: "Te laat of met risico, nog zonder afspraak",
+            hint: "Zoek een plek, eventueel aan een buurtafel, of bied een extra zitting aan (zie het dashboard).",
+            items: pick(
+                &|v| {
+                    !matches!(v.status, Status::Booked | Status::Held)
+                        && matches!(v.norm.status, NormStatus::Late | NormStatus::AtRisk)
+                },
+                &|v| format!("{}, {}", format::norm(v.norm.status).0, due(v)),
+            ),
+        },
+        Section {
+            id: "bevestigen",
+            title: "Voorlopige plekken te bevestigen",
+            hint: "Bevestig ze op het planbord (meerdere tegelijk) of op de pagina van de aanmelding.",
+            items: pick(&|v| v.status == Status::Planned, &|v| {
+                v.planned_slot.as_ref().map_or_else(String::new, |s| {
+                    format!(
+                        "voorlopig {}, tafel {}",
+                        format::moment_text(&s.start, tz),
+                        format::region_name(&state.regions, &s.region)
+                    )
+                })
+            }),
+        },
+        Section {
+            id: "gehouden",
+            title: "Gesprek voorbij: gehouden of niet doorgegaan?",
+            hint: "Leg op de pagina vast dat het gesprek is gehouden, of dat het niet doorging (met de reden).",
+            items: pick(&|v| v.status == Status::Booked && started(v), &|v| {
+                v.booked_slot
+                    .as_ref()
+                    .map_or_else(String::new, |s| format!("was op {}", format::moment_text(&s.start, tz)))
+            }),
+        },
+        Section {
+            id: "uitkomst",
+            title: "Gehouden, uitkomst nog vastleggen",
+            hint: "Leg de uitkomst en de veiligheidsafspraken vast op de pagina van de aanmelding.",
+            items: pick(&|v| v.status == Status::Held, &|_| "gehouden".into()),
+        },
+        Section {
+            id: "onvolledig",
+            title: "Onvolledig: wordt nog niet ingepland",
+            hint: "Vraag de verwijzer om wat ontbreekt.",
+            items: pick(&|v| v.status == Status::Incomplete, &|v| {
+                let missing: Vec<&str> = v.missing.iter().map(|m| format::missing(m)).collect();
+                format!("ontbreekt: {}", missing.join(", "))
+            }),
+        },
+        Section {
+            id: "vragen",
+            title: "Vragen aan de verwijzer, nog zonder antwoord",
+            hint: "De verwijzer heeft een bericht gekregen; het antwoord verschijnt op de pagina.",
+            items: pick(&|v| questions.get(&v.id).is_some_and(|n| *n > 0), &|v| {
+                let n = questions.get(&v.id).copied().unwrap_or(0);
+                if n == 1 { "1 vraag open".into() } else { format!("{n} vragen open") }
+            }),
+        },
+    ];
+    render(&TodoPage {
+        chrome: viewer.chrome("/te-doen"),
+        sections,
+    })
+}
