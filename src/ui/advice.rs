@@ -49,7 +49,7 @@ pub struct SessionButton {
 /// The advice for each of `regions` (those over the norm).
 ///
 /// # Errors
-/// Storage errors, or a failed search (error page).
+/// None so far: a region whose advice fails gets a sentence saying so.
 pub async fn blocks(
     state: &AppState,
     viewer: &Viewer,
@@ -57,7 +57,22 @@ pub async fn blocks(
 ) -> Result<Vec<AdviceBlock>, PageError> {
     let mut out = Vec::new();
     for region in regions {
-        let found = advice::region_advice(state, region).await?;
+        // Advice is an aid: when it cannot be given, the dashboard still
+        // shows its figures, and says so.
+        let found = match advice::region_advice(state, region).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(region = region.id.as_str(), error = ?err, "no capacity advice");
+                out.push(AdviceBlock {
+                    region: region.name.clone(),
+                    sentence:
+                        "Er is nu geen advies: de berekening lukte niet. Probeer het later opnieuw."
+                            .into(),
+                    sessions: Vec::new(),
+                });
+                continue;
+            }
+        };
         let sessions = found
             .advised
             .iter()

@@ -63,11 +63,14 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     drop(conn);
     let forecast_over = forecast.wait_days > i64::from(state.regions.norm_days);
     let advice = if forecast_over {
-        Some(
-            crate::jobs::advice::region_advice(&state, region)
-                .await?
-                .sentence,
-        )
+        // An aid: without it the page still shows the figures.
+        match crate::jobs::advice::region_advice(&state, region).await {
+            Ok(advice) => Some(advice.sentence),
+            Err(err) => {
+                tracing::warn!(region = region.id.as_str(), error = ?err, "no capacity advice");
+                None
+            }
+        }
     } else {
         None
     };
