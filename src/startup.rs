@@ -38,6 +38,7 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    daily_rounds: watch::Receiver<u64>,
 }
 
 impl Running {
@@ -59,6 +60,15 @@ impl Running {
             let _ = job.await;
         }
         result
+    }
+
+    /// Waits until the daily jobs have finished their start-up round (slot
+    /// horizon, forecast digests). Tests wait for it so that the start-up
+    /// digest sees the database as it was at start-up, not a story's later
+    /// changes halfway through.
+    pub async fn daily_round_done(&self) {
+        let mut rounds = self.daily_rounds.clone();
+        let _ = rounds.wait_for(|&n| n >= 1).await;
     }
 
     /// The shutdown switch: sending `true` stops the server accepting and the
@@ -138,9 +148,10 @@ pub async fn start(
         .with_context(|| format!("listening on {}", state.settings.listen))?;
     let addr = listener.local_addr()?;
     let (shutdown, watch_rx) = watch::channel(false);
+    let (rounds_tx, daily_rounds) = watch::channel(0_u64);
     let jobs = vec![
         tokio::spawn(jobs::run_loop(state.clone(), requests, watch_rx.clone())),
-        tokio::spawn(jobs::daily_jobs(state.clone(), watch_rx.clone())),
+        tokio::spawn(jobs::daily_jobs(state.clone(), watch_rx.clone(), rounds_tx)),
         tokio::spawn(jobs::minute_jobs(state.clone(), watch_rx.clone())),
         tokio::spawn(crate::mail::worker::run(state.clone(), watch_rx.clone())),
     ];
@@ -162,6 +173,7 @@ pub async fn start(
         shutdown,
         server,
         jobs,
+        daily_rounds,
     })
 }
 

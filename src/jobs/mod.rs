@@ -70,8 +70,13 @@ const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// Once a day at `planning.morning_replan` (local time): extend the slot
 /// horizon, forget old idempotency keys, and re-plan (dates move on even
-/// when nothing else changed). Also runs once at start-up.
-pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
+/// when nothing else changed). Also runs once at start-up. `rounds` counts
+/// the finished rounds.
+pub async fn daily_jobs(
+    state: AppState,
+    mut shutdown: watch::Receiver<bool>,
+    rounds: watch::Sender<u64>,
+) {
     loop {
         if let Err(err) = crate::slots::sync_horizon(&state).await {
             tracing::error!(error = ?err, "extending the slot horizon failed");
@@ -93,6 +98,7 @@ pub async fn daily_jobs(state: AppState, mut shutdown: watch::Receiver<bool>) {
             },
             _ = shutdown.wait_for(|&s| s) => return,
         }
+        rounds.send_modify(|n| *n += 1);
         let wait = until_next(&state, state.settings.morning_replan);
         tokio::select! {
             () = tokio::time::sleep(wait) => {},
