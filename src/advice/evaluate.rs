@@ -291,3 +291,32 @@ fn candidate_slots(
         })
         .collect()
 }
+
+/// Sort key of candidate `c`: date, then more places, longer places, index.
+pub(super) fn order_key(
+    ev: &Evaluator,
+    c: usize,
+) -> (
+    chrono::NaiveDate,
+    std::cmp::Reverse<u32>,
+    std::cmp::Reverse<u32>,
+    usize,
+) {
+    let candidate = &ev.candidates[c];
+    (
+        ev.extra[c][0].date,
+        std::cmp::Reverse(candidate.slots),
+        std::cmp::Reverse(candidate.slot_minutes),
+        c,
+    )
+}
+
+/// Keeps `candidate` in `best` when its score is lower (the first on ties).
+pub(super) fn keep_lower(best: &mut Option<Evaluation>, candidate: &Evaluation) {
+    let lower = best
+        .as_ref()
+        .is_none_or(|b| candidate.lateness.score.better_than(&b.lateness.score));
+    if lower {
+        *best = Some(candidate.clone());
+    }
+}

@@ -1,7 +1,7 @@
 //! The search for the fewest sessions that meet the norm; the trade-off
 //! when none do is in [`super::tradeoff`].
 
-use super::evaluate::{Evaluation, Evaluator};
+use super::evaluate::{keep_lower, order_key, Evaluation, Evaluator};
 use super::matching::OnTime;
 use super::tradeoff;
 use super::{Advice, AdviceError};
@@ -63,25 +63,6 @@ fn usable_pool(ev: &Evaluator) -> Vec<usize> {
     }
     pool.sort_by_key(|&c| order_key(ev, c));
     pool
-}
-
-/// Sort key of candidate `c`: date, then more places, longer places, index.
-pub(super) fn order_key(
-    ev: &Evaluator,
-    c: usize,
-) -> (
-    chrono::NaiveDate,
-    std::cmp::Reverse<u32>,
-    std::cmp::Reverse<u32>,
-    usize,
-) {
-    let candidate = &ev.candidates[c];
-    (
-        ev.extra[c][0].date,
-        std::cmp::Reverse(candidate.slots),
-        std::cmp::Reverse(candidate.slot_minutes),
-        c,
-    )
 }
 
 /// The fewest sessions from `pool` whose plan leaves no target referral
@@ -193,15 +174,5 @@ impl NormSearch<'_, '_> {
             keep_lower(&mut self.best, &evaluation);
         }
         Ok(())
-    }
-}
-
-/// Keeps `candidate` in `best` when its score is lower (the first on ties).
-pub(super) fn keep_lower(best: &mut Option<Evaluation>, candidate: &Evaluation) {
-    let lower = best
-        .as_ref()
-        .is_none_or(|b| candidate.lateness.score.better_than(&b.lateness.score));
-    if lower {
-        *best = Some(candidate.clone());
     }
 }

@@ -18,8 +18,7 @@
 
 use std::collections::HashSet;
 
-use super::evaluate::{Evaluation, Evaluator};
-use super::search::{keep_lower, order_key};
+use super::evaluate::{keep_lower, order_key, Evaluation, Evaluator};
 use super::AdviceError;
 use crate::planner::Scenario;
 

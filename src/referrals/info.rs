@@ -16,14 +16,12 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::access::{authorize, Action};
+use super::input::case_text;
 use super::{audit, service};
 use crate::auth::CurrentUser;
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::time::{from_millis, to_millis};
-
-/// The longest question or answer, in characters.
-pub const MAX_CHARS: usize = 2000;
 
 /// A question or an answer as sent.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -56,33 +54,6 @@ fn aad(kind: &str, referral_id: i64) -> String {
     format!("info_requests.{kind}:{referral_id}")
 }
 
-/// The text, checked: trimmed, 1 to [`MAX_CHARS`] characters, no control
-/// characters but line breaks and tabs.
-pub(crate) fn checked(field: &str, text: &str) -> Result<String> {
-    let text = text.trim();
-    let problem = if text.is_empty() {
-        Some(("is required", "Vul een tekst in.".to_string()))
-    } else if text.chars().count() > MAX_CHARS {
-        Some(("too long", format!("Hoogstens {MAX_CHARS} tekens.")))
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        Some((
-            "contains control characters",
-            "Bevat tekens die niet zijn toegestaan.".to_string(),
-        ))
-    } else {
-        None
-    };
-    match problem {
-        Some((english, dutch)) => Err(Error::Invalid(vec![FieldError::both(
-            field, english, dutch,
-        )])),
-        None => Ok(text.to_string()),
-    }
-}
-
 /// Asks the referring professional of referral `referral_id` a question;
 /// they get a mail (without the question) with a link.
 ///
@@ -100,7 +71,7 @@ pub async fn ask(
     let result = async {
         authorize(user, action)?;
         let referral = service::get(state, user, referral_id).await?;
-        let question = checked("text", &body.text)?;
+        let question = case_text("text", &body.text)?;
         let sealed = state
             .cipher()?
             .seal(&question, &aad("question", referral_id))
@@ -178,7 +149,7 @@ pub async fn answer(
     let result = async {
         authorize(user, action)?;
         let referral = service::get(state, user, referral_id).await?;
-        let answer = checked("text", &body.text)?;
+        let answer = case_text("text", &body.text)?;
         let sealed = state
             .cipher()?
             .seal(&answer, &aad("answer", referral_id))

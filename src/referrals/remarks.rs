@@ -7,7 +7,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::info::checked;
+use super::input::case_text;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::time::to_millis;
@@ -18,7 +18,7 @@ fn aad(referral_id: i64) -> String {
 }
 
 /// The remarks as given, checked (trimmed; blank is none; at most
-/// [`super::info::MAX_CHARS`] characters, no control characters but line
+/// [`super::input::MAX_TEXT`] characters, no control characters but line
 /// breaks), before anything is stored.
 ///
 /// # Errors
@@ -26,7 +26,7 @@ fn aad(referral_id: i64) -> String {
 pub fn parse(text: Option<&str>) -> Result<Option<String>> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(text) => checked("remarks", text).map(Some),
+        Some(text) => case_text("remarks", text).map(Some),
     }
 }
 

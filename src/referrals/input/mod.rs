@@ -23,8 +23,39 @@ pub use list::parse_list;
 pub use outcome::parse_outcome;
 pub use referral::{parse_create, parse_update};
 
-/// Free texts of an outcome are short notes, not reports.
+/// Free texts of an outcome, questions, answers and remarks are short
+/// notes, not reports: at most this many characters.
 pub const MAX_TEXT: usize = 2000;
+
+/// A free text of case content (a question, an answer, remarks), checked: trimmed, 1 to [`MAX_TEXT`] characters, no control
+/// characters but line breaks and tabs.
+///
+/// # Errors
+/// [`Error::Invalid`] on `field`, in English and Dutch.
+pub fn case_text(field: &str, text: &str) -> Result<String, Error> {
+    let text = text.trim();
+    let problem = if text.is_empty() {
+        Some(("is required", "Vul een tekst in.".to_string()))
+    } else if text.chars().count() > MAX_TEXT {
+        Some(("too long", format!("Hoogstens {MAX_TEXT} tekens.")))
+    } else if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Some((
+            "contains control characters",
+            "Bevat tekens die niet zijn toegestaan.".to_string(),
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some((english, dutch)) => Err(Error::Invalid(vec![FieldError::both(
+            field, english, dutch,
+        )])),
+        None => Ok(text.to_string()),
+    }
+}
 
 const MAX_ORG: usize = 200;
 
