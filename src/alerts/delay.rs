@@ -14,7 +14,6 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
-use crate::config::RegionId;
 use crate::mail::{compose, dagen, dutch_date, enqueue};
 use crate::placement::{Placement, PlanContext};
 use crate::state::AppState;
@@ -266,13 +265,6 @@ enum Notice<'a> {
     },
 }
 
-fn region_name(state: &AppState, id: &str) -> String {
-    RegionId::parse(id)
-        .ok()
-        .and_then(|id| state.regions.region(&id).map(|r| r.name.clone()))
-        .unwrap_or_else(|| id.to_string())
-}
-
 /// Writes the mail for `notice` to the municipal contact of the referral's
 /// municipality. Only the case reference identifies the case.
 async fn notify(
@@ -292,7 +284,9 @@ async fn notify(
             .context("reading the referral for a delay alert")?;
     let case_ref: String = row.try_get("case_ref")?;
     let cbs: String = row.try_get("municipality_cbs")?;
-    let home = region_name(state, &row.try_get::<String, _>("region_id")?);
+    let home = state
+        .regions
+        .region_name(&row.try_get::<String, _>("region_id")?);
     let Some((_, municipality)) = state.regions.municipality(&cbs) else {
         // The episode is still recorded: a contact added later is not sent
         // a backlog, only what happens from then on.
@@ -326,7 +320,7 @@ async fn notify(
                 Some(table) if placement.slot_id.is_some() => paragraphs.push(format!(
                     "De bespreking staat {} aan de Jeugdbeschermingstafel {} op {}; volgens de norm uiterlijk {due}.",
                     if placement.pinned { "vast" } else { "voorlopig gepland" },
-                    region_name(state, table),
+                    state.regions.region_name(table),
                     dutch_date(placement.date),
                 )),
                 _ => paragraphs.push(format!(
@@ -353,7 +347,7 @@ async fn notify(
             let table = placement
                 .slot_region
                 .as_deref()
-                .map_or_else(|| home.clone(), |t| region_name(state, t));
+                .map_or_else(|| home.clone(), |t| state.regions.region_name(t));
             let paragraphs = vec![
                 format!(
                     "{who} valt weer binnen de norm van {norm} dagen: de bespreking staat {} aan de Jeugdbeschermingstafel {table} op {}.",
@@ -422,7 +416,7 @@ async fn what_is_done(
         .iter()
         .map(|row| {
             row.try_get::<String, _>("to_region")
-                .map(|id| region_name(state, &id))
+                .map(|id| state.regions.region_name(&id))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(if !tables.is_empty() {

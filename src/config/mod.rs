@@ -307,6 +307,15 @@ impl RegionsConfig {
         self.regions.iter().find(|r| &r.id == id)
     }
 
+    /// The display name of the region with id `id` ("FoodValley" for
+    /// `food-valley`); the id itself when no such region is configured.
+    pub fn region_name(&self, id: &str) -> String {
+        RegionId::parse(id)
+            .ok()
+            .and_then(|id| self.region(&id))
+            .map_or_else(|| id.to_string(), |r| r.name.clone())
+    }
+
     /// Looks a municipality up by CBS code (`GM0228`, any case) or by name
     /// (case-insensitive, surrounding whitespace ignored).
     pub fn municipality(&self, code_or_name: &str) -> Option<(&RegionConfig, &Municipality)> {

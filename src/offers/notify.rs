@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use sqlx::AnyConnection;
 
 use super::store::{self, Offer};
-use crate::config::{RegionId, RegionsConfig};
+use crate::config::RegionsConfig;
 use crate::mail::{self, dutch_date};
 use crate::state::AppState;
 
@@ -103,15 +103,6 @@ pub async fn home(conn: &mut AnyConnection, offer: &Offer) -> Result<Vec<String>
     Ok(to)
 }
 
-/// The display name of the region with id `id`; the id itself if no such
-/// region is configured.
-pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
-    RegionId::parse(id)
-        .ok()
-        .and_then(|id| regions.region(&id))
-        .map_or_else(|| id.to_string(), |r| r.name.clone())
-}
-
 /// The name of the municipality with CBS code `cbs`; the code itself if no
 /// such municipality is configured.
 pub fn municipality_name(regions: &RegionsConfig, cbs: &str) -> String {
@@ -131,7 +122,7 @@ fn moment(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 fn table(regions: &RegionsConfig, id: &str) -> String {
-    format!("de tafel {}", region_name(regions, id))
+    format!("de tafel {}", regions.region_name(id))
 }
 
 fn case_line(regions: &RegionsConfig, offer: &Offer) -> String {
@@ -140,7 +131,7 @@ fn case_line(regions: &RegionsConfig, offer: &Offer) -> String {
         offer.case_ref,
         kind_name(&offer.kind),
         municipality_name(regions, &offer.municipality_cbs),
-        region_name(regions, &offer.from_region),
+        regions.region_name(&offer.from_region),
         dutch_date(offer.due),
         offer.minutes,
     )
@@ -313,8 +304,8 @@ mod tests {
     #[test]
     fn names_come_from_the_configuration() {
         let regions = RegionsConfig::builtin().expect("regions");
-        assert_eq!(region_name(&regions, "food-valley"), "FoodValley");
-        assert_eq!(region_name(&regions, "nowhere"), "nowhere");
+        assert_eq!(regions.region_name("food-valley"), "FoodValley");
+        assert_eq!(regions.region_name("nowhere"), "nowhere");
         assert_eq!(municipality_name(&regions, "GM0202"), "Arnhem");
         assert_eq!(capitalise("de tafel X"), "De tafel X");
     }

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::notify::{municipality_name, region_name};
+use super::notify::municipality_name;
 use super::store::Offer;
 use super::OfferStatus;
 use crate::config::RegionsConfig;
@@ -67,7 +67,7 @@ impl OfferView {
         let tz = regions.timezone;
         let region = |id: &str| RegionView {
             id: id.to_string(),
-            name: region_name(regions, id),
+            name: regions.region_name(id),
         };
         OfferView {
             id: offer.id,

@@ -136,6 +136,17 @@ pub fn authorize(user: &CurrentUser, action: Action) -> Result<Scope, Error> {
     }
 }
 
+/// Whether `user` may do `action` at the table of `region` (a region id):
+/// the role allows it and the scope holds that table. Organisations have no
+/// table, so a referrer never may.
+pub fn may_at(user: &CurrentUser, action: Action, region: &str) -> bool {
+    match authorize(user, action) {
+        Ok(Scope::All) => true,
+        Ok(Scope::Region(own)) => own.as_str() == region,
+        Ok(Scope::Organisation(_)) | Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

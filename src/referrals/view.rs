@@ -120,6 +120,14 @@ fn slot_view(slot: &SlotInfo, tz: Tz) -> SlotView {
 }
 
 impl ReferralView {
+    /// Whether the booked conversation has begun at `now` (so it can be
+    /// marked held or not held); `false` without a booking.
+    pub fn booked_slot_started(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.booked_slot.as_ref().is_some_and(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s.start).is_ok_and(|start| start <= now)
+        })
+    }
+
     /// The view on local date `today`.
     pub fn new(
         r: &Referral,

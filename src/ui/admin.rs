@@ -85,7 +85,7 @@ async fn users_page(
                 .unwrap_or_default(),
             scope: u
                 .region
-                .map(|r| format::region_name(&state.regions, r.as_str()))
+                .map(|r| state.regions.region_name(r.as_str()))
                 .or(u.organisation)
                 .or(u
                     .municipality

@@ -54,7 +54,7 @@ pub async fn blocks(
     state: &AppState,
     viewer: &Viewer,
     regions: &[&RegionConfig],
-) -> Result<Vec<AdviceBlock>, PageError> {
+) -> Vec<AdviceBlock> {
     let mut out = Vec::new();
     for region in regions {
         // Advice is an aid: when it cannot be given, the dashboard still
@@ -79,16 +79,10 @@ pub async fn blocks(
             .flat_map(|set| &set.sessions)
             .map(|s| SessionButton {
                 label: format!(
-                    "{} {}, {}, {} van {} minuten",
-                    s.date
-                        .format_localized("%a %d-%m-%Y", chrono::Locale::nl_NL),
-                    s.start.format("%H:%M"),
-                    sentence::region_name(&state.regions, &s.region),
-                    if s.slots == 1 {
-                        "1 plek".to_string()
-                    } else {
-                        format!("{} plekken", s.slots)
-                    },
+                    "{}, {}, {} van {} minuten",
+                    sentence::when(s),
+                    state.regions.region_name(&s.region),
+                    sentence::places(s.slots),
                     s.slot_minutes
                 ),
                 takes: sentence::takes(&state.regions, s),
@@ -107,7 +101,7 @@ pub async fn blocks(
             sessions,
         });
     }
-    Ok(out)
+    out
 }
 
 /// The button's form.

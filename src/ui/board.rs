@@ -506,7 +506,7 @@ fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate) -> Chip {
             .referral_region
             .as_deref()
             .filter(|home| *home != slot.region)
-            .map(|home| format::region_name(&state.regions, home)),
+            .map(|home| state.regions.region_name(home)),
         note: None,
     }
 }

@@ -168,7 +168,7 @@ pub async fn page(
     }
     drop(conn);
     let mail = mail_figures(&state).await?;
-    let advice = super::advice::blocks(&state, &viewer, &over_norm).await?;
+    let advice = super::advice::blocks(&state, &viewer, &over_norm).await;
     let norm_days = state.regions.norm_days;
     render(&DashboardPage {
         chrome: viewer.chrome("/dashboard"),

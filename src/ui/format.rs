@@ -111,17 +111,11 @@ pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
         Some(region) => format!(
             "{} {} ({})",
             role(user.role),
-            region_name(regions, region.as_str()),
+            regions.region_name(region.as_str()),
             user.email
         ),
         None => format!("{} ({})", role(user.role), user.email),
     }
-}
-
-/// The name of the region with id `id`; the id itself if no such region is
-/// configured.
-pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
-    crate::offers::notify::region_name(regions, id)
 }
 
 /// An audit action in words, for a referral's timeline.
@@ -191,6 +185,15 @@ pub fn field_problem(problem: crate::error::FieldError, label: &str, required: &
             m => m.to_string(),
         });
     format!("{label}: {text}")
+}
+
+/// A slot in words for lists: "di 01-12-2026 13:00, tafel FoodValley".
+pub fn slot(regions: &RegionsConfig, slot: &crate::referrals::view::SlotView) -> String {
+    format!(
+        "{}, tafel {}",
+        moment_text(&slot.start, regions.timezone),
+        regions.region_name(&slot.region)
+    )
 }
 
 #[cfg(test)]

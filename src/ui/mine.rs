@@ -67,23 +67,14 @@ pub async fn page(
     let ids: Vec<i64> = referrals.iter().map(|r| r.id).collect();
     let questions = crate::referrals::info::open_counts(&state, &ids).await?;
     let wanted = query.q.trim().to_ascii_uppercase();
-    let tz = state.regions.timezone;
     let rows = referrals
         .iter()
         .filter(|r| wanted.is_empty() || r.case_ref.as_str().contains(&wanted))
         .map(|r| {
             let v = view::of(&state, r);
             let slot = match (&v.booked_slot, &v.planned_slot) {
-                (Some(s), _) => format!(
-                    "geboekt: {}, tafel {}",
-                    format::moment_text(&s.start, tz),
-                    format::region_name(&state.regions, &s.region)
-                ),
-                (None, Some(s)) => format!(
-                    "voorlopig: {}, tafel {}",
-                    format::moment_text(&s.start, tz),
-                    format::region_name(&state.regions, &s.region)
-                ),
+                (Some(s), _) => format!("geboekt: {}", format::slot(&state.regions, s)),
+                (None, Some(s)) => format!("voorlopig: {}", format::slot(&state.regions, s)),
                 (None, None) => "nog geen plek".into(),
             };
             let (norm_label, norm_class) = format::norm(v.norm.status);

@@ -70,9 +70,13 @@ pub async fn queue(
         .map(|r| {
             let (norm_label, norm_class) = format::norm(r.norm.status);
             let confirmable = r.status == crate::referrals::lifecycle::Status::Planned
-                && r.planned_slot
-                    .as_ref()
-                    .is_some_and(|s| may_confirm_at(viewer, &s.region));
+                && r.planned_slot.as_ref().is_some_and(|s| {
+                    crate::referrals::access::may_at(
+                        &viewer.user,
+                        crate::referrals::access::Action::Confirm,
+                        &s.region,
+                    )
+                });
             QueueEntry {
                 id: r.id,
                 confirmable,
@@ -90,7 +94,7 @@ pub async fn queue(
                     format!(
                         "{} {}",
                         format::moment_text(&s.start, tz),
-                        format::region_name(&state.regions, &s.region)
+                        state.regions.region_name(&s.region)
                     )
                 }),
             }
@@ -100,18 +104,6 @@ pub async fn queue(
 
 /// Whether the viewer confirms bookings at `region`'s table: a coordinator
 /// anywhere, a chair at the own table (the service checks it again).
-fn may_confirm_at(viewer: &Viewer, region: &str) -> bool {
-    match viewer.user.role {
-        crate::auth::Role::Coordinator => true,
-        crate::auth::Role::Chair => viewer
-            .user
-            .region
-            .as_ref()
-            .is_some_and(|r| r.as_str() == region),
-        _ => false,
-    }
-}
-
 /// The bulk confirmation's form: a checkbox `confirm_<id>` per referral.
 #[derive(Debug, serde::Deserialize)]
 pub struct ConfirmForm {

@@ -252,7 +252,7 @@ fn facts(state: &AppState, view: &ReferralView) -> Facts {
             "{} ({} min) bij de tafel van {}",
             format::moment_text(&s.start, tz),
             s.minutes,
-            format::region_name(&state.regions, &s.region)
+            state.regions.region_name(&s.region)
         )
     };
     let (norm_label, norm_class) = format::norm(view.norm.status);
@@ -349,7 +349,7 @@ fn why(
         Status::Planned | Status::Registered => match offer {
             Some(offer) => said(format!(
                 "Aangeboden aan de tafel {}: de voorzitter daar beslist uiterlijk {}. Tot dan is de plek voor dit gezin vastgehouden.",
-                format::region_name(&state.regions, &offer.to_region),
+                state.regions.region_name(&offer.to_region),
                 format::moment(offer.expires_at, tz)
             )),
             None => explanation(view),
@@ -387,16 +387,13 @@ fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
     let table = matches!(viewer.user.role, Role::Coordinator | Role::Chair);
     let professional = matches!(viewer.user.role, Role::Coordinator | Role::Referrer);
     let own_slot = |slot: &crate::referrals::view::SlotView| {
-        viewer.user.role == Role::Coordinator
-            || viewer
-                .user
-                .region
-                .as_ref()
-                .is_some_and(|r| r.as_str() == slot.region)
+        crate::referrals::access::may_at(
+            &viewer.user,
+            crate::referrals::access::Action::Confirm,
+            &slot.region,
+        )
     };
-    let started = view.booked_slot.as_ref().is_some_and(|s| {
-        chrono::DateTime::parse_from_rfc3339(&s.start).is_ok_and(|start| start <= state.now())
-    });
+    let started = view.booked_slot_started(state.now());
     let open = !matches!(
         view.status,
         Status::Withdrawn | Status::Cancelled | Status::OutcomeRecorded

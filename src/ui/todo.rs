@@ -62,11 +62,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let views: Vec<ReferralView> = referrals.iter().map(|r| view::of(&state, r)).collect();
     let now = state.now();
     let tz = state.regions.timezone;
-    let started = |v: &ReferralView| {
-        v.booked_slot
-            .as_ref()
-            .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(&s.start).is_ok_and(|t| t <= now))
-    };
+    let started = |v: &ReferralView| v.booked_slot_started(now);
     let item = |v: &ReferralView, what: String| Item {
         id: v.id,
         case_ref: v.case_ref.clone(),
@@ -100,11 +96,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             hint: "Bevestig ze op het planbord (meerdere tegelijk) of op de pagina van de aanmelding.",
             items: pick(&|v| v.status == Status::Planned, &|v| {
                 v.planned_slot.as_ref().map_or_else(String::new, |s| {
-                    format!(
-                        "voorlopig {}, tafel {}",
-                        format::moment_text(&s.start, tz),
-                        format::region_name(&state.regions, &s.region)
-                    )
+                    format!("voorlopig {}", format::slot(&state.regions, s))
                 })
             }),
         },

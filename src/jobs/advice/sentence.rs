@@ -5,7 +5,7 @@
 //! kunnen halen, binnen de norm."
 
 use super::{AdvisedSession, RegionAdvice};
-use crate::config::{RegionId, RegionsConfig};
+use crate::config::RegionsConfig;
 
 /// The whole advice in a few sentences.
 pub fn dutch(regions: &RegionsConfig, advice: &RegionAdvice) -> String {
@@ -62,12 +62,9 @@ fn tradeoff(regions: &RegionsConfig, advice: &RegionAdvice) -> String {
     out
 }
 
+/// "1 dag", "3 dagen" (the mails' wording).
 fn days(n: u64) -> String {
-    if n == 1 {
-        "1 dag".to_string()
-    } else {
-        format!("{n} dagen")
-    }
+    crate::mail::dagen(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// "een extra zitting op di 08-12-2026 13:00 in Centraal Gelderland (2
@@ -87,25 +84,30 @@ fn sessions(regions: &RegionsConfig, list: &[AdvisedSession]) -> String {
 
 fn one(regions: &RegionsConfig, s: &AdvisedSession) -> String {
     format!(
-        "op {} {} in {} ({})",
-        s.date
-            .format_localized("%a %d-%m-%Y", chrono::Locale::nl_NL),
-        s.start.format("%H:%M"),
-        region_name(regions, &s.region),
-        if s.slots == 1 {
-            "1 plek".to_string()
-        } else {
-            format!("{} plekken", s.slots)
-        }
+        "op {} in {} ({})",
+        when(s),
+        regions.region_name(&s.region),
+        places(s.slots)
     )
 }
 
-/// The display name of a region id (the id itself when unknown).
-pub fn region_name(regions: &RegionsConfig, id: &str) -> String {
-    RegionId::parse(id)
-        .ok()
-        .and_then(|id| regions.region(&id).map(|r| r.name.clone()))
-        .unwrap_or_else(|| id.to_string())
+/// The session's local start: "di 08-12-2026 13:00".
+pub fn when(s: &AdvisedSession) -> String {
+    format!(
+        "{} {}",
+        s.date
+            .format_localized("%a %d-%m-%Y", chrono::Locale::nl_NL),
+        s.start.format("%H:%M")
+    )
+}
+
+/// "1 plek", "3 plekken".
+pub fn places(n: u32) -> String {
+    if n == 1 {
+        "1 plek".to_string()
+    } else {
+        format!("{n} plekken")
+    }
 }
 
 /// What each session takes, per home region: "neemt 2 aanmeldingen uit
@@ -114,7 +116,7 @@ pub fn takes(regions: &RegionsConfig, s: &AdvisedSession) -> String {
     let parts: Vec<String> = s
         .takes
         .iter()
-        .map(|t| format!("{} uit {}", t.referrals, region_name(regions, &t.region)))
+        .map(|t| format!("{} uit {}", t.referrals, regions.region_name(&t.region)))
         .collect();
     match parts.as_slice() {
         [] => "neemt geen wachtende aanmelding".to_string(),
