@@ -92,6 +92,27 @@ pub async fn region_forecast(
     })
 }
 
+/// Whether the digest of region `region_id` already went on local date
+/// `today` (then its advice need not be searched again today).
+///
+/// # Errors
+/// Storage errors.
+pub async fn digest_sent(
+    conn: &mut sqlx::AnyConnection,
+    region_id: &str,
+    today: NaiveDate,
+) -> anyhow::Result<bool> {
+    let sent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM forecast_digests WHERE region_id = $1 AND local_date = $2",
+    )
+    .bind(region_id)
+    .bind(to_date_text(today))
+    .fetch_one(conn)
+    .await
+    .context("reading the forecast digests")?;
+    Ok(sent > 0)
+}
+
 /// For every region whose forecast wait exceeds the norm, one digest per
 /// local day to its municipal contacts and every coordinator. Safe to call
 /// as often as wanted and from several instances: the `forecast_digests`

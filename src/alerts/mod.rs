@@ -14,4 +14,4 @@ pub mod forecast;
 pub mod municipality;
 
 pub use delay::after_plan;
-pub use forecast::{forecast_digest, region_forecast, RegionForecast};
+pub use forecast::{digest_sent, forecast_digest, region_forecast, RegionForecast};

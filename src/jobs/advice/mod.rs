@@ -182,17 +182,15 @@ async fn search(
 }
 
 /// The advice in Dutch for every region whose forecast wait exceeds the
-/// norm, by region id, for the digest mail. A region whose advice fails is
-/// left out (and logged): the digest still goes.
+/// norm and whose digest has not gone today, by region id, for the digest
+/// mail. A region whose advice fails is left out (and logged): the digest
+/// still goes.
 pub async fn over_norm(state: &AppState) -> std::collections::HashMap<String, String> {
     let now = state.now();
-    let today = now.with_timezone(&state.regions.timezone).date_naive();
     let mut out = std::collections::HashMap::new();
     for region in &state.regions.regions {
         let over = match state.store.pool.acquire().await {
-            Ok(mut conn) => crate::alerts::region_forecast(&mut conn, region, today, now)
-                .await
-                .map(|f| f.wait_days > i64::from(state.regions.norm_days)),
+            Ok(mut conn) => wants_advice(&mut conn, state, region, now).await,
             Err(err) => Err(err.into()),
         };
         let advice = match over {
@@ -210,6 +208,21 @@ pub async fn over_norm(state: &AppState) -> std::collections::HashMap<String, St
         }
     }
     out
+}
+
+/// Over the norm, and today's digest still to go.
+async fn wants_advice(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    region: &RegionConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<bool> {
+    let today = now.with_timezone(&state.regions.timezone).date_naive();
+    if crate::alerts::digest_sent(conn, region.id.as_str(), today).await? {
+        return Ok(false);
+    }
+    let forecast = crate::alerts::region_forecast(conn, region, today, now).await?;
+    Ok(forecast.wait_days > i64::from(state.regions.norm_days))
 }
 
 async fn last_plan_run(state: &AppState) -> anyhow::Result<i64> {
