@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
 use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -48,6 +49,11 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(count_requests))
         .layer(middleware::from_fn(request_id_scope))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        // gzip when asked (pages, JSON, the board's fragments; not tiny or
+        // image bodies). BREACH needs an attacker's request to carry the
+        // session: the cookie is SameSite=Strict and the API's token is never
+        // echoed, so secrets and attacker text do not meet in one answer.
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)

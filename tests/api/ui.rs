@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use jbt::auth::Role;
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
 
 use crate::browser::{location, session_cookie, Browser};
@@ -581,4 +581,35 @@ story!(page_forms_refuse_what_the_api_refuses, |app| {
         )
         .await;
     assert_eq!(api.status(), StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+story!(pages_and_json_are_gzipped_when_the_browser_asks, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    let fetch = |path: &'static str, gzip: bool| {
+        let mut request = browser.client.get(format!("{}{path}", browser.base));
+        request = request.header(COOKIE, browser.cookie.clone().expect("cookie"));
+        request = request.header(AUTHORIZATION, format!("Bearer {}", coordinator.token));
+        if gzip {
+            request = request.header(ACCEPT_ENCODING, "gzip");
+        }
+        request.send()
+    };
+    for path in ["/board", "/api/v1/slots?limit=500"] {
+        let plain = fetch(path, false).await.expect("plain");
+        assert!(plain.headers().get(CONTENT_ENCODING).is_none(), "{path}");
+        let plain = plain.bytes().await.expect("body");
+        let packed = fetch(path, true).await.expect("gzip");
+        assert_eq!(packed.status(), StatusCode::OK, "{path}");
+        assert_eq!(packed.headers()[CONTENT_ENCODING], "gzip", "{path}");
+        let packed = packed.bytes().await.expect("body");
+        assert_eq!(&packed[..2], &[0x1f, 0x8b], "{path}: a gzip stream");
+        assert!(
+            packed.len() * 3 < plain.len(),
+            "{path}: {} bytes packed from {}",
+            packed.len(),
+            plain.len()
+        );
+    }
 });
