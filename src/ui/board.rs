@@ -16,7 +16,8 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::queue::QueueEntry;
+use super::queue::{QueueEntry, QueueFilter};
+use super::Choice;
 use super::{format, render, Chrome, PageError, Said, Viewer};
 use crate::auth::audit::record_reads;
 use crate::auth::Role;
@@ -40,6 +41,11 @@ pub struct BoardQuery {
     from: Option<String>,
     /// Case reference (or part of one) to find in the queue.
     zaak: Option<String>,
+    /// The queue's filters and order (see [`QueueFilter::parse`]).
+    norm: Option<String>,
+    soort: Option<String>,
+    tafel: Option<String>,
+    sorteer: Option<String>,
     /// After a bulk confirmation: how many were confirmed, how many not.
     bevestigd: Option<u32>,
     niet: Option<u32>,
@@ -132,8 +138,19 @@ pub struct BoardView {
     pub weeks: Vec<WeekColumn>,
     /// One row per region shown.
     pub rows: Vec<RegionRow>,
-    /// Referrals not yet booked, most urgent first.
+    /// Referrals not yet booked, most urgent first (or as sorted).
     pub queue: Vec<QueueEntry>,
+    /// The queue's filter options: norm, kind, own or neighbouring table,
+    /// order.
+    pub norm_choices: Vec<Choice>,
+    pub kind_choices: Vec<Choice>,
+    pub side_choices: Vec<Choice>,
+    pub sort_choices: Vec<Choice>,
+    /// Whether a filter narrows the queue.
+    pub narrowed: bool,
+    /// Whether the own-or-neighbouring choice applies (a region is chosen
+    /// or the viewer has one).
+    pub has_table: bool,
     /// The region filter's options, "Alle regio's" first.
     pub region_choices: Vec<Choice>,
     /// The options for the number of weeks.
@@ -144,16 +161,6 @@ pub struct BoardView {
     pub updated: String,
     /// How many slots are in each state (Dutch label, count).
     pub counts: Vec<(&'static str, usize)>,
-}
-
-/// One option of a filter's `<select>`.
-pub struct Choice {
-    /// The value sent.
-    pub value: String,
-    /// The text shown (Dutch).
-    pub label: String,
-    /// Whether it is the current choice.
-    pub selected: bool,
 }
 
 /// The head of one week's column.
@@ -318,7 +325,15 @@ async fn build(
         .as_deref()
         .map(str::trim)
         .filter(|z| !z.is_empty());
-    let queue = super::queue::queue(state, viewer, filters.region.as_ref(), wanted).await?;
+    let filter = QueueFilter::parse(
+        query.norm.as_deref(),
+        query.soort.as_deref(),
+        query.tafel.as_deref(),
+        query.sorteer.as_deref(),
+        filters.region.as_ref().or(viewer.user.region.as_ref()),
+    )?;
+    let queue =
+        super::queue::queue(state, viewer, filters.region.as_ref(), wanted, &filter).await?;
     let counts = count_states(&slots);
     Ok(BoardView {
         zaak: wanted.unwrap_or_default().to_string(),
@@ -330,6 +345,12 @@ async fn build(
         weeks,
         rows,
         queue,
+        norm_choices: filter.norm_choices(),
+        kind_choices: filter.kind_choices(),
+        side_choices: filter.side_choices(),
+        sort_choices: filter.sort_choices(),
+        narrowed: filter.narrows(),
+        has_table: filters.region.is_some() || viewer.user.region.is_some(),
         region_choices: region_choices(state, viewer, filters.region.as_ref()),
         week_choices: WEEK_CHOICES
             .iter()

@@ -160,6 +160,16 @@ pub(crate) fn check_csrf(expected: &str, token: &str) -> Result<(), PageError> {
     }
 }
 
+/// One option of a filter's `<select>`.
+pub struct Choice {
+    /// The value sent.
+    pub value: String,
+    /// The text shown (Dutch).
+    pub label: String,
+    /// Whether it is the current choice.
+    pub selected: bool,
+}
+
 /// The signed-in person looking at a page: the user and the session's
 /// form token. Without a live session a page redirects to `/login`.
 #[derive(Debug, Clone)]

@@ -1,11 +1,14 @@
 //! The board's queue: referrals not yet booked, most urgent first, with
 //! the norm clock, the tentative slot and open questions of the table;
-//! searchable by case reference.
+//! searchable by case reference, narrowed by norm status, kind and own or
+//! neighbouring table, and sorted ([`QueueFilter`]).
 
-use super::{format, PageError, Viewer};
+use super::{format, Choice, PageError, Said, Viewer};
 use crate::config::RegionId;
 use crate::referrals::input::ListParams;
+use crate::referrals::norm::NormStatus;
 use crate::referrals::service as referrals;
+use crate::referrals::view::ReferralView;
 use crate::state::AppState;
 
 /// The queue shows at most this many referrals (the most urgent).
@@ -52,6 +55,7 @@ pub async fn queue(
     viewer: &Viewer,
     region: Option<&RegionId>,
     case_ref: Option<&str>,
+    filter: &QueueFilter,
 ) -> Result<Vec<QueueEntry>, PageError> {
     let params = ListParams {
         status: Some("registered,incomplete,planned".into()),
@@ -64,9 +68,15 @@ pub async fn queue(
     let ids: Vec<i64> = list.iter().map(|r| r.id).collect();
     let questions = crate::referrals::info::open_counts(state, &ids).await?;
     let tz = state.regions.timezone;
-    Ok(list
+    let table = region.or(viewer.user.region.as_ref());
+    let mut views: Vec<ReferralView> = list
         .iter()
         .map(|r| crate::referrals::view::of(state, r))
+        .filter(|r| filter.keeps(r, table))
+        .collect();
+    filter.sort.apply(&mut views);
+    Ok(views
+        .into_iter()
         .map(|r| {
             let (norm_label, norm_class) = format::norm(r.norm.status);
             let confirmable = r.status == crate::referrals::lifecycle::Status::Planned
@@ -146,4 +156,204 @@ pub async fn confirm(
     Ok(axum::response::Redirect::to(&format!(
         "/board?bevestigd={done}&niet={refused}"
     )))
+}
+
+/// Which table's referrals: those whose home region is the table's own, or
+/// those of neighbouring regions planned at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableSide {
+    /// `eigen`: the home region is the table's region.
+    Own,
+    /// `buur`: from a neighbouring region.
+    Neighbouring,
+}
+
+/// The queue's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    /// `urgentie` (default): the list's order, most urgent first.
+    #[default]
+    Urgency,
+    /// `uiterlijk`: due date, earliest first.
+    Due,
+    /// `wacht`: days waiting, longest first.
+    Waiting,
+    /// `kenmerk`: case reference, alphabetical.
+    CaseRef,
+    /// `regio`: home region's name, then due date.
+    Region,
+}
+
+const SORTS: [(QueueSort, &str, &str); 5] = [
+    (QueueSort::Urgency, "urgentie", "urgentie"),
+    (QueueSort::Due, "uiterlijk", "uiterlijke datum"),
+    (QueueSort::Waiting, "wacht", "langst wachtend"),
+    (QueueSort::CaseRef, "kenmerk", "kenmerk"),
+    (QueueSort::Region, "regio", "regio"),
+];
+
+const NORMS: [(NormStatus, &str, &str); 3] = [
+    (NormStatus::OnTrack, "op-schema", "op schema"),
+    (NormStatus::AtRisk, "risico", "risico"),
+    (NormStatus::Late, "te-laat", "te laat"),
+];
+
+const KINDS: [&str; 3] = ["vtb", "ots_end", "evaluation"];
+
+const SIDES: [(TableSide, &str, &str); 2] = [
+    (TableSide::Own, "eigen", "eigen regio"),
+    (TableSide::Neighbouring, "buur", "uit buurregio's"),
+];
+
+impl QueueSort {
+    /// Sorts `views` (stable: ties keep the urgency order).
+    fn apply(self, views: &mut [ReferralView]) {
+        match self {
+            QueueSort::Urgency => {}
+            QueueSort::Due => views.sort_by_key(|v| v.norm.due),
+            QueueSort::Waiting => views.sort_by_key(|v| std::cmp::Reverse(v.norm.days_waiting)),
+            QueueSort::CaseRef => views.sort_by(|a, b| a.case_ref.cmp(&b.case_ref)),
+            QueueSort::Region => views
+                .sort_by(|a, b| (&a.region.name, a.norm.due).cmp(&(&b.region.name, b.norm.due))),
+        }
+    }
+}
+
+/// The queue's filters and order, from the board's query string: `norm`
+/// (`op-schema`, `risico`, `te-laat`), `soort` (`vtb`, `ots_end`,
+/// `evaluation`), `tafel` (`eigen`, `buur`) and `sorteer` (see
+/// [`QueueSort`]); empty or absent is "all" and urgency order.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    norm: Option<NormStatus>,
+    kind: Option<&'static str>,
+    side: Option<TableSide>,
+    sort: QueueSort,
+}
+
+fn given(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn pick<T: Copy>(
+    table: &[(T, &'static str, &'static str)],
+    text: Option<&str>,
+    what: &str,
+) -> Result<Option<T>, PageError> {
+    let Some(text) = given(text) else {
+        return Ok(None);
+    };
+    table
+        .iter()
+        .find(|(_, value, _)| *value == text)
+        .map(|(t, _, _)| Some(*t))
+        .ok_or_else(|| {
+            let known: Vec<&str> = table.iter().map(|(_, v, _)| *v).collect();
+            PageError::Invalid(Said::nl(format!(
+                "onbekende waarde {text:?} voor {what}; kies uit {}",
+                known.join(", ")
+            )))
+        })
+}
+
+impl QueueFilter {
+    /// Reads the four parameters; `table` is the region the `tafel` choice
+    /// is about (the board's region filter or the viewer's own region).
+    ///
+    /// # Errors
+    /// [`PageError::Invalid`] naming the parameter and the values it takes,
+    /// or that `tafel` needs a region.
+    pub fn parse(
+        norm: Option<&str>,
+        kind: Option<&str>,
+        side: Option<&str>,
+        sort: Option<&str>,
+        table: Option<&RegionId>,
+    ) -> Result<QueueFilter, PageError> {
+        let kinds: Vec<(&'static str, &'static str, &'static str)> =
+            KINDS.iter().map(|k| (*k, *k, *k)).collect();
+        let side = pick(&SIDES, side, "tafel")?;
+        if side.is_some() && table.is_none() {
+            return Err(PageError::Invalid(Said::nl(
+                "kies eerst een regio: eigen of buurtafel gaat over één tafel",
+            )));
+        }
+        Ok(QueueFilter {
+            norm: pick(&NORMS, norm, "norm")?,
+            kind: pick(&kinds, kind, "soort")?,
+            side,
+            sort: pick(&SORTS, sort, "sorteer")?.unwrap_or_default(),
+        })
+    }
+
+    fn keeps(&self, view: &ReferralView, table: Option<&RegionId>) -> bool {
+        let home = view.region.id.as_str();
+        self.norm.is_none_or(|n| view.norm.status == n)
+            && self.kind.is_none_or(|k| view.kind.as_str() == k)
+            && match (self.side, table) {
+                (Some(TableSide::Own), Some(t)) => home == t.as_str(),
+                (Some(TableSide::Neighbouring), Some(t)) => home != t.as_str(),
+                _ => true,
+            }
+    }
+
+    /// The options of the norm filter, "alle" first.
+    pub fn norm_choices(&self) -> Vec<Choice> {
+        choices(
+            NORMS
+                .iter()
+                .map(|(n, v, l)| (*v, *l, self.norm == Some(*n))),
+        )
+    }
+
+    /// The options of the kind filter, "alle" first.
+    pub fn kind_choices(&self) -> Vec<Choice> {
+        choices(
+            KINDS
+                .iter()
+                .map(|k| (*k, format::kind(k), self.kind == Some(*k))),
+        )
+    }
+
+    /// The options of the table filter, "alle" first.
+    pub fn side_choices(&self) -> Vec<Choice> {
+        choices(
+            SIDES
+                .iter()
+                .map(|(s, v, l)| (*v, *l, self.side == Some(*s))),
+        )
+    }
+
+    /// The orders to choose from, urgency first.
+    pub fn sort_choices(&self) -> Vec<Choice> {
+        SORTS
+            .iter()
+            .map(|(s, v, l)| Choice {
+                value: (*v).to_string(),
+                label: (*l).to_string(),
+                selected: self.sort == *s,
+            })
+            .collect()
+    }
+
+    /// Whether anything narrows the queue (then the page says so).
+    pub fn narrows(&self) -> bool {
+        self.norm.is_some() || self.kind.is_some() || self.side.is_some()
+    }
+}
+
+fn choices<'a>(options: impl Iterator<Item = (&'a str, &'a str, bool)>) -> Vec<Choice> {
+    let options: Vec<_> = options.collect();
+    let any = options.iter().any(|(_, _, s)| *s);
+    std::iter::once(Choice {
+        value: String::new(),
+        label: "alle".into(),
+        selected: !any,
+    })
+    .chain(options.into_iter().map(|(v, l, s)| Choice {
+        value: v.to_string(),
+        label: l.to_string(),
+        selected: s,
+    }))
+    .collect()
 }

@@ -336,3 +336,76 @@ async fn statuses_of(app: &TestApp, user: &TestUser, ids: &[i64]) -> Vec<String>
     }
     out
 }
+
+story!(
+    the_queue_is_filtered_and_sorted_and_bad_choices_are_named,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        register(&app, &coordinator, "FLT-C1", "Ede").await;
+        register(&app, &coordinator, "FLT-A1", "Arnhem").await;
+        let mut evaluation = crate::planning::referral_body("FLT-B1", "Ede");
+        evaluation["kind"] = "evaluation".into();
+        let made = app
+            .post(&coordinator, "/api/v1/referrals", &evaluation)
+            .await;
+        assert_eq!(made.status(), StatusCode::CREATED);
+
+        let mut browser = Browser::new(&app);
+        browser.login(&coordinator).await;
+        let queue = |page: String| -> Vec<String> {
+            let from = page.find("queue-title").expect("the queue");
+            let part = &page[from..];
+            ["FLT-A1", "FLT-B1", "FLT-C1"]
+                .into_iter()
+                .filter_map(|c| part.find(&format!(">{c}<")).map(|at| (at, c.to_string())))
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_values()
+                .collect()
+        };
+        let show = |path: &'static str| {
+            let browser = &browser;
+            async move {
+                let response = browser.get(path).await;
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                response.text().await.expect("board")
+            }
+        };
+        let by_ref = queue(show("/board?sorteer=kenmerk").await);
+        assert_eq!(by_ref, ["FLT-A1", "FLT-B1", "FLT-C1"]);
+        let evaluations = show("/board?soort=evaluation&sorteer=kenmerk").await;
+        assert_eq!(queue(evaluations.clone()), ["FLT-B1"]);
+        assert!(
+            evaluations.contains("gefilterd"),
+            "the count says it is filtered"
+        );
+        assert!(
+            evaluations.contains("<option value=\"evaluation\" selected>"),
+            "the choice is kept in the form"
+        );
+        // Own table: Ede and its evaluation are FoodValley's, Arnhem is not.
+        let own = show("/board?region=food-valley&tafel=eigen&sorteer=kenmerk").await;
+        assert_eq!(queue(own), ["FLT-B1", "FLT-C1"]);
+        // Planned in time: all on track, none at risk.
+        app.replan().await;
+        assert_eq!(queue(show("/board?norm=op-schema").await).len(), 3);
+        let none = show("/board?norm=risico").await;
+        assert!(queue(none.clone()).is_empty());
+        assert!(none.contains("Geen aanmeldingen die aan de filters voldoen"));
+
+        for (path, named) in [
+            ("/board?sorteer=snelst", "sorteer"),
+            ("/board?norm=groen", "norm"),
+            ("/board?soort=gesprek", "soort"),
+            ("/board?tafel=eigen", "kies eerst een regio"),
+        ] {
+            let response = browser.get(path).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}"
+            );
+            let page = response.text().await.expect("page");
+            assert!(page.contains(named), "{path}: {page}");
+        }
+    }
+);
