@@ -234,7 +234,9 @@ pub async fn audit_log(
 ) -> Result<AppJson<AuditPage>> {
     admin::admin_only(&state, &user, "audit.read").await?;
     let Query(query) = query.map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-    let filter = query.parse().map_err(AppError::Validation)?;
+    let filter = query
+        .parse(state.regions.timezone)
+        .map_err(AppError::Validation)?;
     let entries = admin::read_log(&state, &user, filter).await?;
     let full = entries.len() == usize::try_from(filter.limit).unwrap_or(usize::MAX);
     let next_before_id = entries.last().filter(|_| full).map(|row| row.id);

@@ -307,21 +307,35 @@ pub struct AuditQuery {
     /// 1 to 1000; default 100.
     #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
+    /// Only rows of this action, e.g. `referral.read` (see the list in the
+    /// README).
+    pub action: Option<String>,
+    /// Only rows on or after this local date (`YYYY-MM-DD`, Europe/Amsterdam).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Only rows on or before this local date (`YYYY-MM-DD`, Europe/Amsterdam).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
 }
 
 impl AuditQuery {
-    /// The filter these texts give.
+    /// The filter these texts give; dates are local days in `tz`.
     ///
     /// # Errors
-    /// One [`FieldError`] per unreadable filter.
-    pub fn parse(self) -> std::result::Result<AuditFilter, Vec<FieldError>> {
+    /// One [`FieldError`] per unreadable filter: not a positive whole
+    /// number, an unknown action, not a date, `to` before `from`.
+    pub fn parse(self, tz: chrono_tz::Tz) -> std::result::Result<AuditFilter, Vec<FieldError>> {
         let mut problems = Vec::new();
         let mut id = |field: &str, text: Option<String>| {
             let text = given(text)?;
             match text.parse::<i64>() {
                 Ok(n) if n > 0 => Some(n),
                 _ => {
-                    problems.push(FieldError::new(field, "must be a positive whole number"));
+                    problems.push(FieldError::both(
+                        field,
+                        "must be a positive whole number",
+                        "Vul een positief geheel getal in.",
+                    ));
                     None
                 }
             }
@@ -338,12 +352,53 @@ impl AuditQuery {
                 DEFAULT_AUDIT_LIMIT
             }
         };
+        let action = given(self.action).and_then(|text| {
+            let known = audit::ACTIONS.iter().find(|a| **a == text).copied();
+            if known.is_none() {
+                problems.push(FieldError::both(
+                    "action",
+                    "is not an action of the audit log",
+                    "Kies een actie uit de lijst.",
+                ));
+            }
+            known
+        });
+        let mut day = |field: &str, text: Option<String>| {
+            let text = given(text)?;
+            match chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+                Ok(day) => Some(day),
+                Err(_) => {
+                    problems.push(FieldError::both(
+                        field,
+                        "must be a date YYYY-MM-DD",
+                        "Vul een datum in (jjjj-mm-dd).",
+                    ));
+                    None
+                }
+            }
+        };
+        let (from, to) = (day("from", self.from), day("to", self.to));
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                problems.push(FieldError::both(
+                    "to",
+                    "is before from",
+                    "Ligt vóór de begindatum.",
+                ));
+            }
+        }
+        let start = |day: chrono::NaiveDate| {
+            crate::calendar::local_to_utc(tz, day.and_time(chrono::NaiveTime::MIN))
+        };
         if problems.is_empty() {
             Ok(AuditFilter {
                 referral_id,
                 user_id,
                 before_id,
                 limit,
+                action,
+                from: from.map(start),
+                until: to.and_then(|d| d.succ_opt()).map(start),
             })
         } else {
             Err(problems)

@@ -90,8 +90,45 @@ pub async fn refusal(
     err
 }
 
+/// Every action the audit log records (the `action` column).
+pub const ACTIONS: [&str; 33] = [
+    "session.login",
+    "session.logout",
+    "user.list",
+    "user.create",
+    "user.update",
+    "user.password_change",
+    "user.second_factor_enrol",
+    "token.list",
+    "token.create",
+    "token.revoke",
+    "audit.read",
+    "audit.archive",
+    "referral.read",
+    "referral.create",
+    "referral.update",
+    "referral.withdraw",
+    "referral.cancel",
+    "referral.confirm",
+    "referral.held",
+    "referral.not_held",
+    "referral.release",
+    "referral.outcome",
+    "referral.info_request",
+    "referral.info_answer",
+    "slot.read",
+    "plan.read",
+    "plan.place",
+    "offer.read",
+    "offer.create",
+    "offer.accept",
+    "offer.decline",
+    "offer.expire",
+    "offer.withdraw",
+];
+
 /// Which rows [`list`] returns: all filters must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AuditFilter {
     /// Only rows about this referral: its own, and reads that showed it
     /// among others (`referral_ids`).
@@ -100,6 +137,12 @@ pub struct AuditFilter {
     pub user_id: Option<i64>,
     /// Only rows older than this one: the next page after a page ending there.
     pub before_id: Option<i64>,
+    /// Only rows of this action (one of [`ACTIONS`]).
+    pub action: Option<&'static str>,
+    /// Only rows at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only rows before this instant.
+    pub until: Option<DateTime<Utc>>,
     /// Capped at [`MAX_LIMIT`].
     pub limit: u32,
 }
@@ -206,7 +249,16 @@ pub async fn list(store: &Store, filter: AuditFilter) -> Result<Vec<AuditRow>, s
             values.len()
         ));
     }
-    for (test, value) in [("user_id =", filter.user_id), ("id <", filter.before_id)] {
+    if let Some(action) = filter.action {
+        values.push(Value::Text(action.to_string()));
+        conditions.push(format!("action = ${}", values.len()));
+    }
+    for (test, value) in [
+        ("user_id =", filter.user_id),
+        ("id <", filter.before_id),
+        ("at >=", filter.from.map(to_millis)),
+        ("at <", filter.until.map(to_millis)),
+    ] {
         if let Some(value) = value {
             values.push(Value::Int(value));
             conditions.push(format!("{test} ${}", values.len()));

@@ -71,3 +71,36 @@ pub async fn refused(
     };
     crate::auth::audit::refusal(&state.store, entry, err).await
 }
+
+/// The case references of referrals `ids`, by id, for the audit log page:
+/// an administrator sees which case a row is about by its reference only,
+/// never its content. The caller has checked that the viewer is an admin.
+///
+/// # Errors
+/// Storage errors.
+pub async fn case_refs(
+    state: &AppState,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, Error> {
+    let mut conn = state.store.pool.acquire().await?;
+    Ok(super::store::case_refs(&mut conn, ids).await?)
+}
+
+/// The id of the referral with case reference `text` (any case), for the
+/// audit log's filter; `None` when there is none. The caller has checked
+/// that the viewer is an admin.
+///
+/// # Errors
+/// [`Error::Invalid`] on `case_ref` when `text` cannot be a case reference;
+/// storage errors.
+pub async fn id_by_case_ref(state: &AppState, text: &str) -> Result<Option<i64>, Error> {
+    let case_ref = super::domain::CaseRef::parse(text).map_err(|e| {
+        Error::Invalid(vec![crate::error::FieldError::both(
+            "case_ref",
+            e.to_string(),
+            "Dit is geen kenmerk van een aanmelding.",
+        )])
+    })?;
+    let mut conn = state.store.pool.acquire().await?;
+    Ok(super::store::id_by_case_ref(&mut conn, &case_ref).await?)
+}

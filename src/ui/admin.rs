@@ -1,15 +1,15 @@
-//! Administration: users and roles, and the audit log. Admins only; no
-//! case data here beyond the referral ids the audit log names.
+//! Administration: users and roles (the audit log is [`super::audit`]).
+//! Admins only; no case data here.
 
 use super::form::PageForm as Form;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::{field_list, format, render, Chrome, PageError, Said, Viewer};
-use crate::auth::admin::{self, AuditQuery, CreateUser, UpdateUser};
+use crate::auth::admin::{self, CreateUser, UpdateUser};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -264,81 +264,4 @@ async fn with_error(
     let mut page = users_page(state, viewer, None, Some(error)).await?;
     *page.status_mut() = status;
     Ok(page)
-}
-
-#[derive(Template)]
-#[template(path = "pages/admin_audit.html")]
-struct AuditPage {
-    chrome: Chrome,
-    entries: Vec<AuditLine>,
-    next: Option<i64>,
-    referral_id: String,
-}
-
-struct AuditLine {
-    at: String,
-    user: String,
-    action: String,
-    referral_id: Option<i64>,
-    result: String,
-    detail: String,
-}
-
-/// The audit page's filter, as text: a referral id, and `before_id` for the
-/// next page; empty means no filter.
-#[derive(Debug, Default, Deserialize)]
-pub struct AuditForm {
-    referral_id: Option<String>,
-    before_id: Option<String>,
-}
-
-/// `GET /admin/audit`: the audit log, newest first, 100 rows a page,
-/// optionally only the rows about one referral (admins; a refusal is
-/// audited).
-///
-/// # Errors
-/// 403 page for other roles; 422 page for a filter that is not a positive
-/// whole number; database errors.
-pub async fn audit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(form): Query<AuditForm>,
-) -> Result<Response, PageError> {
-    // A filter field left empty in the form means no filter.
-    let given = |text: Option<String>| text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let referral_id = given(form.referral_id);
-    let query = AuditQuery {
-        referral_id: referral_id.clone(),
-        user_id: None,
-        before_id: given(form.before_id),
-        limit: None,
-    };
-    admin::admin_only(&state, &viewer.user, "audit.read").await?;
-    let filter = query
-        .parse()
-        .map_err(|problems| PageError::Invalid(Said::en(field_list(&problems))))?;
-    let entries = admin::read_log(&state, &viewer.user, filter).await?;
-    let full = entries.len() == usize::try_from(filter.limit).unwrap_or(usize::MAX);
-    let next = entries.last().filter(|_| full).map(|row| row.id);
-    let tz = state.regions.timezone;
-    render(&AuditPage {
-        chrome: viewer.chrome("/admin/audit"),
-        entries: entries
-            .into_iter()
-            .map(|e| AuditLine {
-                at: format::moment(e.at, tz),
-                user: match (e.user_id, e.role) {
-                    (Some(id), Some(role)) => format!("#{id} ({role})"),
-                    (Some(id), None) => format!("#{id}"),
-                    _ => "systeem".into(),
-                },
-                action: e.action,
-                referral_id: e.referral_id,
-                result: e.result,
-                detail: e.detail.unwrap_or_default(),
-            })
-            .collect(),
-        next,
-        referral_id: referral_id.unwrap_or_default(),
-    })
 }

@@ -118,32 +118,54 @@ pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
     }
 }
 
+/// Every audit action (see `auth::audit::ACTIONS`) with its Dutch words.
+pub const AUDIT_ACTIONS: [(&str, &str); 33] = [
+    ("session.login", "inloggen"),
+    ("session.logout", "uitloggen"),
+    ("user.list", "gebruikers bekeken"),
+    ("user.create", "gebruiker aangemaakt"),
+    ("user.update", "gebruiker gewijzigd"),
+    ("user.password_change", "wachtwoord gewijzigd"),
+    ("user.second_factor_enrol", "tweede factor ingesteld"),
+    ("token.list", "API-sleutels bekeken"),
+    ("token.create", "API-sleutel gemaakt"),
+    ("token.revoke", "API-sleutel ingetrokken"),
+    ("audit.read", "auditlog bekeken"),
+    ("audit.archive", "auditlog gearchiveerd"),
+    ("referral.read", "ingezien"),
+    ("referral.create", "aangemeld"),
+    ("referral.update", "gewijzigd"),
+    ("referral.withdraw", "ingetrokken"),
+    ("referral.cancel", "geannuleerd"),
+    ("referral.confirm", "afspraak bevestigd"),
+    ("referral.held", "gesprek gehouden"),
+    ("referral.not_held", "gesprek niet doorgegaan"),
+    ("referral.release", "plek vrijgegeven"),
+    ("referral.outcome", "uitkomst vastgelegd"),
+    ("referral.info_request", "vraag van de tafel gesteld"),
+    ("referral.info_answer", "vraag van de tafel beantwoord"),
+    ("slot.read", "op het planbord getoond"),
+    ("plan.read", "in het plan ingezien"),
+    ("plan.place", "ingepland door de planner"),
+    ("offer.read", "aanbieding ingezien"),
+    ("offer.create", "aangeboden aan een andere tafel"),
+    ("offer.accept", "aanbieding geaccepteerd"),
+    ("offer.decline", "aanbieding afgewezen"),
+    ("offer.expire", "aanbieding verlopen"),
+    ("offer.withdraw", "aanbieding ingetrokken"),
+];
+
+/// An audit action in Dutch words; the stored name itself when unknown.
+pub fn audit_action(action: &str) -> &str {
+    AUDIT_ACTIONS
+        .iter()
+        .find(|(name, _)| *name == action)
+        .map_or(action, |(_, words)| words)
+}
+
 /// An audit action in words, for a referral's timeline.
 pub fn event(action: &str, result: &str) -> String {
-    let what = match action {
-        "referral.create" => "aangemeld",
-        "referral.read" => "ingezien",
-        "referral.update" => "gewijzigd",
-        "referral.withdraw" => "ingetrokken",
-        "referral.cancel" => "geannuleerd",
-        "referral.confirm" => "afspraak bevestigd",
-        "referral.held" => "gesprek gehouden",
-        "referral.not_held" => "gesprek niet doorgegaan",
-        "referral.release" => "plek vrijgegeven",
-        "referral.outcome" => "uitkomst vastgelegd",
-        "slot.read" => "op het planbord getoond",
-        "offer.read" => "aanbieding ingezien",
-        "offer.create" => "aangeboden aan een andere tafel",
-        "offer.accept" => "aanbieding geaccepteerd",
-        "offer.decline" => "aanbieding afgewezen",
-        "offer.expire" => "aanbieding verlopen",
-        "offer.withdraw" => "aanbieding ingetrokken",
-        "plan.place" => "ingepland door de planner",
-        "plan.read" => "in het plan ingezien",
-        "referral.info_request" => "vraag van de tafel gesteld",
-        "referral.info_answer" => "vraag van de tafel beantwoord",
-        other => other,
-    };
+    let what = audit_action(action);
     if result == "ok" {
         what.to_string()
     } else {
@@ -198,6 +220,14 @@ pub fn slot(regions: &RegionsConfig, slot: &crate::referrals::view::SlotView) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_audit_action_has_dutch_words_in_the_same_order() {
+        let named: Vec<&str> = super::AUDIT_ACTIONS.iter().map(|(a, _)| *a).collect();
+        assert_eq!(named, crate::auth::audit::ACTIONS);
+        assert_eq!(super::audit_action("offer.expire"), "aanbieding verlopen");
+        assert_eq!(super::audit_action("something.new"), "something.new");
+    }
+
     use super::*;
 
     #[test]

@@ -16,6 +16,7 @@ mod account;
 mod admin;
 mod advice;
 mod agenda;
+mod audit;
 mod board;
 mod dashboard;
 mod form;
@@ -96,7 +97,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::users))
         .route("/admin/users", post(admin::create_user))
         .route("/admin/users/{id}", post(admin::change_user))
-        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit", get(audit::audit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }

@@ -293,9 +293,8 @@ async fn timeline(state: &AppState, id: i64) -> Result<Vec<Event>, PageError> {
         &state.store,
         AuditFilter {
             referral_id: Some(id),
-            user_id: None,
-            before_id: None,
             limit: TIMELINE_LIMIT,
+            ..AuditFilter::default()
         },
     )
     .await?;

@@ -12,6 +12,7 @@ mod access_matrix;
 mod advice;
 mod alerts;
 mod audit_archive;
+mod audit_page;
 mod audit_privacy;
 mod auth;
 mod browser;

@@ -374,7 +374,8 @@ story!(admin_pages_are_for_admins_and_create_users, |app| {
         "a chair needs a region"
     );
     let audit = boss.get("/admin/audit").await.text().await.expect("page");
-    assert!(audit.contains("user.create"));
+    assert!(audit.contains("<td>gebruiker aangemaakt</td>"), "{audit}");
+    assert!(audit.contains(&admin.email), "the admin by e-mail address");
 
     let mut other = Browser::new(&app);
     other.login(&coordinator).await;

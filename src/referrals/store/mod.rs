@@ -25,7 +25,9 @@ use super::lifecycle::Status;
 use crate::config::{CbsCode, Email, ReferralKind, RegionId};
 
 pub use plan::{clear_tentative, set_explanation, set_tentative};
-pub use read::{get, list, next_evaluation_ref, outcome, slot, OutcomeRecord};
+pub use read::{
+    case_refs, get, id_by_case_ref, list, next_evaluation_ref, outcome, slot, OutcomeRecord,
+};
 pub use write::{
     complete_if_ready, confirm, exclude_region, insert, insert_outcome, issue_case_ref,
     release_slot, set_close_reason, transition, update,

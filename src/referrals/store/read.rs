@@ -169,3 +169,44 @@ pub async fn outcome(
         evaluation: evaluation_id.zip(evaluation_ref),
     }))
 }
+
+/// The case references of referrals `ids` (those that exist), by id, in no
+/// scope: for the audit log, which names cases by reference only.
+///
+/// # Errors
+/// Storage errors.
+pub async fn case_refs(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    let mut found = std::collections::HashMap::new();
+    // Ids are numbers from our own rows, so they are written in, not bound:
+    // one query for a page of up to 1,000 rows.
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    if list.is_empty() {
+        return Ok(found);
+    }
+    let sql = format!(
+        "SELECT id, case_ref FROM referrals WHERE id IN ({})",
+        list.join(",")
+    );
+    for row in sqlx::query(&sql).fetch_all(&mut *conn).await? {
+        found.insert(row.try_get("id")?, row.try_get("case_ref")?);
+    }
+    Ok(found)
+}
+
+/// The id of the referral with case reference `case_ref`, in no scope (for
+/// the audit log's filter).
+///
+/// # Errors
+/// Storage errors.
+pub async fn id_by_case_ref(
+    conn: &mut AnyConnection,
+    case_ref: &CaseRef,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM referrals WHERE case_ref = $1 ORDER BY id LIMIT 1")
+        .bind(case_ref.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+}
