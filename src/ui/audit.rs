@@ -203,7 +203,7 @@ fn line(
     let role = e
         .role
         .as_deref()
-        .and_then(|r| crate::auth::Role::parse(r))
+        .and_then(crate::auth::Role::parse)
         .map(format::role);
     let who = e.user_id.map(|id| {
         emails
