@@ -13,12 +13,12 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderValue;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use serde::Deserialize;
 use sqlx::Row;
 
+use super::board_filters::{BoardQuery, Filters, WEEK_CHOICES};
 use super::queue::{QueueEntry, QueueFilter};
 use super::Choice;
-use super::{format, render, Chrome, PageError, Said, Viewer};
+use super::{format, render, Chrome, PageError, Viewer};
 use crate::auth::audit::record_reads;
 use crate::auth::Role;
 use crate::calendar::{day_status, DayStatus};
@@ -26,103 +26,6 @@ use crate::config::{RegionConfig, RegionId};
 use crate::referrals::norm;
 use crate::slots::{sees_case, SlotView};
 use crate::state::AppState;
-
-const DEFAULT_WEEKS: u32 = 4;
-const MAX_WEEKS: u32 = 12;
-const WEEK_CHOICES: [u32; 6] = [1, 2, 4, 6, 8, 12];
-
-/// The board's query string, as text: `region` (a region id; default all
-/// the viewer may see), `weeks` (how many weeks), `from` (a local date
-/// `YYYY-MM-DD`; its week's Monday is the first column).
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct BoardQuery {
-    region: Option<String>,
-    weeks: Option<String>,
-    from: Option<String>,
-    /// Case reference (or part of one) to find in the queue.
-    zaak: Option<String>,
-    /// The queue's filters and order (see [`QueueFilter::parse`]).
-    norm: Option<String>,
-    soort: Option<String>,
-    tafel: Option<String>,
-    sorteer: Option<String>,
-    /// After a bulk confirmation: how many were confirmed, how many not.
-    bevestigd: Option<u32>,
-    niet: Option<u32>,
-}
-
-/// The board's parameters, read from the query (bad values say what is
-/// wrong rather than silently showing something else).
-struct Filters {
-    region: Option<RegionId>,
-    weeks: u32,
-    /// A Monday.
-    from: NaiveDate,
-}
-
-impl Filters {
-    fn parse(query: &BoardQuery, state: &AppState, today: NaiveDate) -> Result<Filters, PageError> {
-        let region = match query
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-        {
-            None => None,
-            Some(text) => Some(
-                RegionId::parse(text)
-                    .ok()
-                    .filter(|id| state.regions.region(id).is_some())
-                    .ok_or_else(|| {
-                        PageError::Invalid(Said::nl(format!("onbekende regio {text:?}")))
-                    })?,
-            ),
-        };
-        let weeks = match query
-            .weeks
-            .as_deref()
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-        {
-            None => DEFAULT_WEEKS,
-            Some(text) => text
-                .parse::<u32>()
-                .ok()
-                .filter(|w| (1..=MAX_WEEKS).contains(w))
-                .ok_or_else(|| {
-                    PageError::Invalid(Said::nl(format!(
-                        "weken moet 1 tot en met {MAX_WEEKS} zijn, niet {text:?}"
-                    )))
-                })?,
-        };
-        let from = match query
-            .from
-            .as_deref()
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-        {
-            None => today,
-            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                PageError::Invalid(Said::nl(format!(
-                    "vanaf moet een datum zijn (JJJJ-MM-DD), niet {text:?}"
-                )))
-            })?,
-        };
-        Ok(Filters {
-            region,
-            weeks,
-            from: monday_of(from),
-        })
-    }
-
-    fn to(&self) -> NaiveDate {
-        self.from + Days::new(u64::from(self.weeks) * 7 - 1)
-    }
-}
-
-fn monday_of(date: NaiveDate) -> NaiveDate {
-    date - Days::new(u64::from(date.weekday().num_days_from_monday()))
-}
 
 /// Everything the board shows; the page and the refresh fragment share it.
 pub struct BoardView {
@@ -148,6 +51,8 @@ pub struct BoardView {
     pub sort_choices: Vec<Choice>,
     /// Whether a filter narrows the queue.
     pub narrowed: bool,
+    /// The filters as a query string, for the export links.
+    pub filters_query: String,
     /// Whether the own-or-neighbouring choice applies (a region is chosen
     /// or the viewer has one).
     pub has_table: bool,
@@ -291,7 +196,12 @@ async fn fingerprint(state: &AppState) -> Result<String, sqlx::Error> {
     Ok(parts.join("-"))
 }
 
-async fn build(
+/// The board as the viewer may see it (role checked, every case shown
+/// audited as read), for the page, its refresh and its exports.
+///
+/// # Errors
+/// 403 for roles without a board, 422 for bad filters, storage errors.
+pub(super) async fn build(
     state: &AppState,
     viewer: &Viewer,
     query: &BoardQuery,
@@ -350,6 +260,7 @@ async fn build(
         side_choices: filter.side_choices(),
         sort_choices: filter.sort_choices(),
         narrowed: filter.narrows(),
+        filters_query: query.filters_query(),
         has_table: filters.region.is_some() || viewer.user.region.is_some(),
         region_choices: region_choices(state, viewer, filters.region.as_ref()),
         week_choices: WEEK_CHOICES

@@ -13,6 +13,7 @@ use axum::response::Response;
 use chrono::Duration;
 use sqlx::Row;
 
+use super::export::{download, Cell, Kind, Sheet};
 use super::{format, render, Chrome, PageError, Viewer};
 use crate::alerts::forecast::region_forecast;
 use crate::referrals::norm;
@@ -129,10 +130,34 @@ pub async fn page(
     viewer: Viewer,
     query: Result<axum::extract::Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    let (rows, over_norm) = figures(&state).await?;
+    let mail = mail_figures(&state).await?;
+    let advice = super::advice::blocks(&state, &viewer, &over_norm).await;
+    let norm_days = state.regions.norm_days;
+    render(&DashboardPage {
+        chrome: viewer.chrome("/dashboard"),
+        norm_days,
+        within_chart: within_chart(&rows),
+        wait_chart: wait_chart(&rows, norm_days),
+        forecast_chart: forecast_chart(&rows, norm_days),
+        capacity_chart: capacity_chart(&rows),
+        rows,
+        mail,
+        advice,
+        csrf: viewer.csrf.clone(),
+        added: query.is_ok_and(|q| q.gedaan.as_deref() == Some("zitting")),
+    })
+}
+
+/// Per region: the look-back figures, the forecast, capacity; and the
+/// regions whose forecast wait is over the norm.
+async fn figures(
+    state: &AppState,
+) -> Result<(Vec<RegionFigures>, Vec<&crate::config::RegionConfig>), PageError> {
     let tz = state.regions.timezone;
     let now = state.now();
     let today = norm::local_date(now, tz);
-    let history = history(&state).await?;
+    let history = history(state).await?;
     let mut conn = state.store.pool.acquire().await?;
     let mut rows = Vec::new();
     let mut over_norm = Vec::new();
@@ -167,22 +192,73 @@ pub async fn page(
         });
     }
     drop(conn);
-    let mail = mail_figures(&state).await?;
-    let advice = super::advice::blocks(&state, &viewer, &over_norm).await;
-    let norm_days = state.regions.norm_days;
-    render(&DashboardPage {
-        chrome: viewer.chrome("/dashboard"),
-        norm_days,
-        within_chart: within_chart(&rows),
-        wait_chart: wait_chart(&rows, norm_days),
-        forecast_chart: forecast_chart(&rows, norm_days),
-        capacity_chart: capacity_chart(&rows),
-        rows,
-        mail,
-        advice,
-        csrf: viewer.csrf.clone(),
-        added: query.is_ok_and(|q| q.gedaan.as_deref() == Some("zitting")),
-    })
+    Ok((rows, over_norm))
+}
+
+/// The figures table as an export sheet.
+fn figures_sheet(rows: &[RegionFigures]) -> Sheet {
+    Sheet {
+        name: "Wachttijden",
+        headers: vec![
+            "Regio",
+            "Gesprekken (12 weken)",
+            "Binnen de norm (%)",
+            "Mediane wachttijd (dagen)",
+            "Verwachte wachttijd (dagen)",
+            "Eerste vrije plek",
+            "Zittingsplekken per week",
+            "Aanmeldingen per week",
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.as_str().into(),
+                    Cell::Number(r.conversations as f64),
+                    r.within_norm_pct.map(i64::from).into(),
+                    r.median_wait.into(),
+                    r.forecast_days.into(),
+                    r.forecast_date.as_str().into(),
+                    i64::from(r.weekly_slots).into(),
+                    Cell::Number(r.arrivals_per_week),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// `GET /dashboard/cijfers.csv`: the dashboard's table per region.
+///
+/// # Errors
+/// Database errors (error page).
+pub async fn figures_csv(
+    State(state): State<AppState>,
+    _viewer: Viewer,
+) -> Result<Response, PageError> {
+    let (rows, _) = figures(&state).await?;
+    download(
+        Kind::Csv,
+        "wachttijden",
+        "Wachttijden",
+        &[figures_sheet(&rows)],
+    )
+}
+
+/// `GET /dashboard/cijfers.xlsx`: the same as an Excel workbook.
+///
+/// # Errors
+/// Database errors (error page).
+pub async fn figures_xlsx(
+    State(state): State<AppState>,
+    _viewer: Viewer,
+) -> Result<Response, PageError> {
+    let (rows, _) = figures(&state).await?;
+    download(
+        Kind::Xlsx,
+        "wachttijden",
+        "Wachttijden per regio",
+        &[figures_sheet(&rows)],
+    )
 }
 
 /// One conversation of the look-back: where, how long the family waited,

@@ -18,7 +18,10 @@ mod advice;
 mod agenda;
 mod audit;
 mod board;
+mod board_export;
+mod board_filters;
 mod dashboard;
+mod export;
 mod form;
 mod format;
 mod inbox;
@@ -70,6 +73,9 @@ pub fn router() -> Router<AppState> {
         .route("/te-doen", get(todo::page))
         .route("/board", get(board::page))
         .route("/board/fragment", get(board::fragment))
+        .route("/board/wachtrij.csv", get(board_export::queue_csv))
+        .route("/board/planbord.csv", get(board_export::board_csv))
+        .route("/board/planbord.xlsx", get(board_export::board_xlsx))
         .route("/board/stamp", get(board::stamp))
         .route("/board/bevestigen", post(queue::confirm))
         .route("/referrals/{id}", get(referral::page))
@@ -93,6 +99,8 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/accept", post(inbox::accept))
         .route("/inbox/{id}/decline", post(inbox::decline))
         .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/cijfers.csv", get(dashboard::figures_csv))
+        .route("/dashboard/cijfers.xlsx", get(dashboard::figures_xlsx))
         .route("/dashboard/extra-zitting", post(advice::add_session))
         .route("/admin", get(admin::users))
         .route("/admin/users", post(admin::create_user))

@@ -17,6 +17,7 @@ mod audit_privacy;
 mod auth;
 mod browser;
 mod credentials;
+mod export;
 mod fuzz;
 mod mail;
 mod mail_outage;
