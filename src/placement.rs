@@ -6,6 +6,12 @@ use chrono::{DateTime, Utc};
 
 use crate::state::AppState;
 
+/// The key of the plan lock (a PostgreSQL advisory lock, the write lock on
+/// SQLite): plan runs take it, and so do changes that must not interleave
+/// with one (a move by hand). Any number that is the same on every
+/// instance will do; it names the lock.
+pub const PLAN_LOCK_KEY: i64 = 0x4a42_5450; // "JBTP"
+
 /// What a plan run decided, per referral, for the work that follows it in
 /// the same transaction (offers to neighbouring tables, delay alerts).
 pub struct PlanContext<'a> {

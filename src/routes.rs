@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(api::users::router())
         .merge(api::referrals::router())
+        .merge(api::moves::router())
         .merge(api::info::router())
         .merge(api::slots::router())
         .merge(api::plan::router())
@@ -92,6 +93,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for mut part in [
         api::users::Api::openapi(),
         api::referrals::Api::openapi(),
+        api::moves::Api::openapi(),
         api::info::Api::openapi(),
         api::slots::Api::openapi(),
         api::plan::Api::openapi(),

@@ -7,6 +7,7 @@ pub mod advice;
 pub mod health;
 pub mod info;
 pub mod mail;
+pub mod moves;
 pub mod offers;
 pub mod plan;
 pub mod referrals;

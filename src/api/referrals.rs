@@ -88,14 +88,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A path id that is not a number names no referral.
-fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64> {
+pub(super) fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64> {
     id.map(|Path(id)| id).map_err(|_| AppError::NotFound)
 }
 
 /// The request body, or the refusal with its audit row: a role that may
 /// never do `action` hears that first (as the service would say), a body
 /// that could not be read next (the service never sees it).
-async fn audit_unreadable<T>(
+pub(super) async fn audit_unreadable<T>(
     state: &AppState,
     user: &CurrentUser,
     action: Action,
@@ -120,7 +120,7 @@ async fn audit_unreadable<T>(
     }
 }
 
-fn view(state: &AppState, referral: &Referral) -> ReferralView {
+pub(super) fn view(state: &AppState, referral: &Referral) -> ReferralView {
     crate::referrals::view::of(state, referral)
 }
 

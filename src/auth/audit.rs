@@ -91,7 +91,7 @@ pub async fn refusal(
 }
 
 /// Every action the audit log records (the `action` column).
-pub const ACTIONS: [&str; 33] = [
+pub const ACTIONS: [&str; 34] = [
     "session.login",
     "session.logout",
     "user.list",
@@ -110,6 +110,7 @@ pub const ACTIONS: [&str; 33] = [
     "referral.withdraw",
     "referral.cancel",
     "referral.confirm",
+    "referral.move",
     "referral.held",
     "referral.not_held",
     "referral.release",

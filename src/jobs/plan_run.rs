@@ -22,8 +22,7 @@ use crate::store::WriteTx;
 
 use super::scenario::{self, scenario_from_db};
 
-/// Any number that is the same on every instance will do; it names the lock.
-const PLAN_LOCK_KEY: i64 = 0x4a42_5450; // "JBTP"
+use crate::placement::PLAN_LOCK_KEY;
 
 /// What a run did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -259,6 +258,11 @@ fn annotate(
             .to_string();
         let summary = match &free.offered_slot {
             Some(slot) => offered_summary(built, slot),
+            None if free.pinned_by_hand => {
+                "Met de hand op deze plek gezet door de tafel; de planning houdt de aanmelding hier \
+                 zolang de plek bruikbaar is. Een bevestigde afspraak is het nog niet."
+                    .to_string()
+            }
             None => said,
         };
         set_summary(&mut value, free.own_table_note.as_deref(), summary);

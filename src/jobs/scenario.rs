@@ -22,6 +22,9 @@ pub struct FreeReferral {
     /// The slot held for its open offer to a neighbouring table: pinned in
     /// the scenario, but not a confirmed booking.
     pub offered_slot: Option<String>,
+    /// Placed in its planned slot by hand (see `offers::moves`): pinned in
+    /// the scenario while the slot is usable.
+    pub pinned_by_hand: bool,
     /// Why the referral's own table is not an option, in Dutch, when that
     /// is a rule of the configuration the planner does not know the reason
     /// of (the table does not hold this kind of conversation).
@@ -144,12 +147,15 @@ async fn read_referrals(
     let rows = sqlx::query(
         "SELECT r.id, r.region_id, r.kind, r.registered_at, r.due_date, r.earliest_date, r.unavailable,
                 r.minutes, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.planned_slot_id, r.booked_slot_id,
-                r.excluded_regions, os.id AS offer_slot
+                r.excluded_regions, os.id AS offer_slot, pn.id AS pin_slot
          FROM referrals r
          LEFT JOIN slots s ON s.id = r.booked_slot_id
          LEFT JOIN offers o ON o.referral_id = r.id AND o.status = 'open'
          LEFT JOIN slots os ON os.id = o.slot_id AND os.cancelled_at IS NULL AND os.start_at >= $1
              AND NOT EXISTS (SELECT 1 FROM referrals b WHERE b.booked_slot_id = o.slot_id AND b.id <> r.id)
+         LEFT JOIN slots pn ON pn.id = r.pinned_slot_id
+             AND pn.cancelled_at IS NULL AND pn.start_at >= $1
+             AND NOT EXISTS (SELECT 1 FROM referrals pb WHERE pb.booked_slot_id = r.pinned_slot_id)
          WHERE r.status IN ('registered', 'planned')
             OR (r.status = 'booked' AND s.cancelled_at IS NULL AND s.start_at >= $1)
          ORDER BY r.registered_at, r.id",
@@ -167,6 +173,7 @@ async fn read_referrals(
         let status: String = row.try_get("status")?;
         let booked: Option<String> = row.try_get("booked_slot_id")?;
         let offered: Option<String> = row.try_get("offer_slot")?;
+        let by_hand: Option<String> = row.try_get("pin_slot")?;
         let kind = ReferralKind::parse(&row.try_get::<String, _>("kind")?);
         let own_table_note = kind.and_then(|kind| {
             let home = regions.regions.iter().find(|r| r.id.as_str() == region)?;
@@ -189,7 +196,7 @@ async fn read_referrals(
             cross_region: None,
             excluded_regions: Vec::new(),
         };
-        match (status.as_str(), booked, offered) {
+        match (status.as_str(), booked, offered.or(by_hand.clone())) {
             // A booking is kept as it is, whatever changed since: the planner
             // only needs its date to count it in the score.
             ("booked", Some(slot), _) => pinned.push(PinFile {
@@ -197,12 +204,14 @@ async fn read_referrals(
                 slot,
             }),
             // A slot offered to a neighbouring table is held until the chair
-            // answers or the offer expires.
+            // answers or the offer expires; one chosen by hand while usable.
             (_, _, Some(slot)) => {
+                let offered = by_hand.as_deref() != Some(slot.as_str());
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
-                    offered_slot: Some(slot.clone()),
+                    offered_slot: offered.then(|| slot.clone()),
+                    pinned_by_hand: !offered,
                     own_table_note: own_table_note.clone(),
                 });
                 pinned.push(PinFile {
@@ -215,6 +224,7 @@ async fn read_referrals(
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
                     offered_slot: None,
+                    pinned_by_hand: false,
                     own_table_note,
                 });
                 let mut excluded: Vec<String> =

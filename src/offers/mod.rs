@@ -29,6 +29,7 @@
 pub mod answer;
 pub mod deadline;
 pub mod expiry;
+pub mod moves;
 pub mod notify;
 pub mod run;
 pub mod store;

@@ -36,6 +36,8 @@ pub enum Action {
     Cancel,
     /// Confirm a booking in a slot (coordinators, chairs).
     Confirm,
+    /// Move a referral to another slot by hand (coordinators, chairs).
+    Move,
     /// Mark the conversation as held (coordinators, chairs).
     Hold,
     /// Record that a booked conversation did not take place (coordinators,
@@ -61,6 +63,7 @@ impl Action {
             Action::Withdraw => "referral.withdraw",
             Action::Cancel => "referral.cancel",
             Action::Confirm => "referral.confirm",
+            Action::Move => "referral.move",
             Action::Hold => "referral.held",
             Action::NotHeld => "referral.not_held",
             Action::RecordOutcome => "referral.outcome",
@@ -74,7 +77,7 @@ impl Action {
             Role::Coordinator => true,
             Role::Chair => matches!(
                 self,
-                Read | Cancel | Confirm | Hold | NotHeld | RecordOutcome | AskInfo
+                Read | Cancel | Confirm | Move | Hold | NotHeld | RecordOutcome | AskInfo
             ),
             Role::Secretary => matches!(self, Read | Create | AskInfo),
             Role::Referrer => matches!(self, Read | Create | Update | Withdraw | AnswerInfo),
@@ -101,6 +104,7 @@ impl Action {
             Action::Withdraw => "withdraw referrals",
             Action::Cancel => "cancel referrals",
             Action::Confirm => "confirm bookings",
+            Action::Move => "move referrals to another slot",
             Action::Hold => "mark conversations as held",
             Action::NotHeld => "record conversations as not held",
             Action::RecordOutcome => "record outcomes",

@@ -34,7 +34,7 @@ pub const MAX_REASON: usize = 500;
 const EVALUATION_MARGIN_DAYS: u64 = 7;
 
 /// Runs `work`; a refusal it returns is audited before it goes out.
-pub(super) async fn audited<T>(
+pub(crate) async fn audited<T>(
     state: &AppState,
     user: &CurrentUser,
     action: Action,
@@ -48,7 +48,7 @@ pub(super) async fn audited<T>(
 }
 
 /// The referral, if the user may see it; [`Error::NotFound`] otherwise.
-async fn load(conn: &mut AnyConnection, id: i64, scope: &Scope) -> Result<Referral> {
+pub(crate) async fn load(conn: &mut AnyConnection, id: i64, scope: &Scope) -> Result<Referral> {
     store::get(conn, id, scope)
         .await
         .map_err(stored)?
@@ -57,7 +57,7 @@ async fn load(conn: &mut AnyConnection, id: i64, scope: &Scope) -> Result<Referr
 
 /// Re-reads a referral after a change the user just made (whatever their
 /// scope is now).
-async fn reload(conn: &mut AnyConnection, id: i64) -> Result<Referral> {
+pub(crate) async fn reload(conn: &mut AnyConnection, id: i64) -> Result<Referral> {
     load(conn, id, &Scope::All).await
 }
 

@@ -119,7 +119,7 @@ pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
 }
 
 /// Every audit action (see `auth::audit::ACTIONS`) with its Dutch words.
-pub const AUDIT_ACTIONS: [(&str, &str); 33] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 34] = [
     ("session.login", "inloggen"),
     ("session.logout", "uitloggen"),
     ("user.list", "gebruikers bekeken"),
@@ -138,6 +138,7 @@ pub const AUDIT_ACTIONS: [(&str, &str); 33] = [
     ("referral.withdraw", "ingetrokken"),
     ("referral.cancel", "geannuleerd"),
     ("referral.confirm", "afspraak bevestigd"),
+    ("referral.move", "met de hand verplaatst"),
     ("referral.held", "gesprek gehouden"),
     ("referral.not_held", "gesprek niet doorgegaan"),
     ("referral.release", "plek vrijgegeven"),

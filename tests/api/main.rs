@@ -21,6 +21,7 @@ mod export;
 mod fuzz;
 mod mail;
 mod mail_outage;
+mod moves;
 mod offers;
 mod planning;
 mod professional;

@@ -30,7 +30,7 @@ pub use read::{
 };
 pub use write::{
     complete_if_ready, confirm, exclude_region, insert, insert_outcome, issue_case_ref,
-    release_slot, set_close_reason, transition, update,
+    move_booking, pin, release_slot, set_close_reason, transition, update,
 };
 
 /// A slot a referral is planned or booked in.
@@ -92,6 +92,9 @@ pub struct Referral {
     pub planned_slot: Option<SlotInfo>,
     /// The slot a booking confirmed.
     pub booked_slot: Option<SlotInfo>,
+    /// A slot chosen by hand while not booked: the planner keeps the
+    /// referral there while the slot is usable (see `referrals::moves`).
+    pub pinned_slot_id: Option<String>,
     /// The planner's explanation, JSON text.
     pub plan_explanation: Option<String>,
     /// For an evaluation: the referral whose outcome asked for it.

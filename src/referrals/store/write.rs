@@ -247,7 +247,7 @@ pub async fn confirm(
     // slot locks the holder's row before the unique index entry, so on
     // PostgreSQL concurrent bookings queue up instead of deadlocking.
     sqlx::query(
-        "UPDATE referrals SET planned_slot_id = NULL, status = $1, version = version + 1, updated_at = $2
+        "UPDATE referrals SET planned_slot_id = NULL, pinned_slot_id = NULL, status = $1, version = version + 1, updated_at = $2
          WHERE planned_slot_id = $3 AND status = $4 AND id <> $5",
     )
     .bind(Status::Registered.as_str())
@@ -258,7 +258,7 @@ pub async fn confirm(
     .execute(&mut *conn)
     .await?;
     let sql = format!(
-        "UPDATE referrals SET booked_slot_id = $1, planned_slot_id = NULL, status = $2,
+        "UPDATE referrals SET booked_slot_id = $1, planned_slot_id = NULL, pinned_slot_id = NULL, status = $2,
              version = version + 1, updated_at = $3
          WHERE id = $4 AND status IN ({})",
         status_list(&Event::Confirm.allowed_from())
@@ -283,7 +283,7 @@ pub async fn release_slot(
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>, sqlx::Error> {
     let sql = format!(
-        "UPDATE referrals SET planned_slot_id = NULL, booked_slot_id = NULL, status = $1,
+        "UPDATE referrals SET planned_slot_id = NULL, booked_slot_id = NULL, pinned_slot_id = NULL, status = $1,
              version = version + 1, updated_at = $2
          WHERE (planned_slot_id = $3 OR booked_slot_id = $3) AND status IN ({})
          RETURNING id",
@@ -328,4 +328,98 @@ pub async fn insert_outcome(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Takes `slot_id` from the referral (other than `id`) that holds it only
+/// tentatively and not by hand: back to registered, the planner finds it
+/// another place. First, so that the unique index on planned slots lets
+/// the slot go to `id`.
+async fn displace_tentative(
+    conn: &mut AnyConnection,
+    id: i64,
+    slot_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE referrals SET planned_slot_id = NULL, status = $1, version = version + 1, updated_at = $2
+         WHERE planned_slot_id = $3 AND status = $4 AND id <> $5
+           AND (pinned_slot_id IS NULL OR pinned_slot_id <> $3)",
+    )
+    .bind(Status::Registered.as_str())
+    .bind(at)
+    .bind(slot_id)
+    .bind(Status::Planned.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Places a registered or planned referral in `slot_id` by hand, pinned
+/// there when `keep` (the planner keeps it; otherwise an open offer holds
+/// it), if it still has `version`; `false` when it changed meanwhile. A referral holding the slot only tentatively loses
+/// it; one that holds it by hand keeps it (then the unique index on planned
+/// slots refuses this with a unique violation).
+///
+/// # Errors
+/// Storage errors; a unique violation when the slot is held by hand or
+/// booked meanwhile.
+#[tracing::instrument(skip(conn))]
+pub async fn pin(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+    slot_id: &str,
+    keep: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let at = to_millis(now);
+    displace_tentative(conn, id, slot_id, at).await?;
+    let done = sqlx::query(
+        "UPDATE referrals SET planned_slot_id = $1, pinned_slot_id = $7, status = $2,
+             version = version + 1, updated_at = $3
+         WHERE id = $4 AND version = $5 AND status IN ($6, $2)
+           AND NOT EXISTS (SELECT 1 FROM referrals b WHERE b.booked_slot_id = $1)",
+    )
+    .bind(slot_id)
+    .bind(Status::Planned.as_str())
+    .bind(at)
+    .bind(id)
+    .bind(version)
+    .bind(Status::Registered.as_str())
+    .bind(keep.then_some(slot_id))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves the booking of referral `id` (at `version`) to `slot_id`; `false`
+/// when it changed meanwhile. A tentative holder of the slot loses it (the
+/// caller has checked that nobody holds it by hand or booked it).
+///
+/// # Errors
+/// Storage errors; a unique violation when another referral booked the
+/// slot meanwhile.
+#[tracing::instrument(skip(conn))]
+pub async fn move_booking(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+    slot_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let at = to_millis(now);
+    displace_tentative(conn, id, slot_id, at).await?;
+    let done = sqlx::query(
+        "UPDATE referrals SET booked_slot_id = $1, version = version + 1, updated_at = $2
+         WHERE id = $3 AND version = $4 AND status = $5",
+    )
+    .bind(slot_id)
+    .bind(at)
+    .bind(id)
+    .bind(version)
+    .bind(Status::Booked.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

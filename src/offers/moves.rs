@@ -1,0 +1,313 @@
+//! Moving a referral to another slot by hand (issue 14): a coordinator, or
+//! a chair of the table, picks a slot the placement rules allow.
+//!
+//! - At the referral's own (home) table, a referral that waits (registered
+//!   or tentatively planned) is placed there and *pinned*: the planner keeps
+//!   it there while the slot is usable. A booked conversation moves only by
+//!   this explicit action; its calendar invitations are updated.
+//! - At another region's table it becomes an *offer* to that table under the
+//!   usual rules (a neighbour, the family's consent to travel, time left to
+//!   answer); the chair there accepts or declines. Never a booking without
+//!   its chair. A booked conversation does not move to another table.
+//!
+//! Every move is checked in one transaction and audited (`referral.move`,
+//! and `offer.create` for an offer); a refusal is audited too. It lives with
+//! the offers because one of its outcomes is an offer, and offers build on
+//! referrals, not the other way round.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+
+use super::store::{self as offers, NewOffer};
+use super::{deadline, notify};
+use crate::auth::CurrentUser;
+use crate::error::{Error, Result};
+use crate::referrals::access::{authorize, Action, Scope};
+use crate::referrals::booking::refusal;
+use crate::referrals::bookings::{changed_meanwhile, stored};
+use crate::referrals::lifecycle::Status;
+use crate::referrals::service::{audited, load, reload};
+use crate::referrals::store::{self, BookableSlot, Referral};
+use crate::state::AppState;
+use crate::store::is_unique_violation;
+
+/// What a move did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Moved {
+    /// Placed (tentatively) in the slot at its own table, pinned there.
+    Pinned,
+    /// The booking moved to the slot; invitations updated.
+    Rebooked,
+    /// Offered to the slot's table; waits for its chair.
+    Offered,
+}
+
+/// Moves referral `referral_id` to slot `slot_id` (see the module).
+///
+/// # Errors
+/// Not allowed (role; a chair outside the referral's scope; a chair placing
+/// at a table that is neither their own nor another region's); not found;
+/// an unknown slot (invalid); refused with the reason in English and Dutch
+/// when the referral cannot move (status, a booking to another table), the
+/// slot breaks a placement rule, is booked, held by hand or offered for
+/// another referral, or is too soon for the other table to answer; storage
+/// errors.
+pub async fn move_to(
+    state: &AppState,
+    user: &CurrentUser,
+    referral_id: i64,
+    slot_id: &str,
+) -> Result<(Referral, Moved)> {
+    let action = Action::Move;
+    let done = audited(state, user, action, Some(referral_id), async {
+        let scope = authorize(user, action)?;
+        let now = state.now();
+        let mut tx = state.store.write().await?;
+        // After a plan run that is under way, never beside it: it would
+        // write its older view over the move.
+        tx.lock(crate::placement::PLAN_LOCK_KEY).await.map_err(stored)?;
+        let current = load(&mut tx, referral_id, &scope).await?;
+        let slot = store::slot(&mut tx, slot_id)
+            .await
+            .map_err(stored)?
+            .ok_or_else(|| Error::invalid("slot_id", format!("no slot {slot_id:?}")))?;
+        let home = current.region.as_str() == slot.region;
+        check(state, &scope, &current, &slot, home, now)?;
+        check_free(&mut tx, current.id, &slot.id).await?;
+        let moved = if !home {
+            offer(&mut tx, state, user, &current, &slot, now).await?
+        } else if current.status == Status::Booked {
+            rebook(&mut tx, state, &current, &slot, now).await?
+        } else {
+            pin(&mut tx, state, user, &current, &slot, now).await?
+        };
+        let from = current
+            .booked_slot
+            .as_ref()
+            .or(current.planned_slot.as_ref())
+            .map_or("none".to_string(), |s| s.id.clone());
+        let detail = format!("{from} -> {} ({moved:?})", slot.id);
+        crate::referrals::audit::ok(&mut tx, state, user, action, current.id, Some(detail))
+            .await?;
+        let referral = reload(&mut tx, current.id).await?;
+        tx.commit().await.map_err(stored)?;
+        Ok((referral, moved))
+    })
+    .await?;
+    state.replan.request("referral moved by hand");
+    Ok(done)
+}
+
+fn refused(english: impl Into<String>, dutch: impl Into<String>) -> Error {
+    Error::refused(english.into(), dutch.into())
+}
+
+/// The rules a move must meet before anything is written.
+fn check(
+    state: &AppState,
+    scope: &Scope,
+    current: &Referral,
+    slot: &BookableSlot,
+    home: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !matches!(
+        current.status,
+        Status::Registered | Status::Planned | Status::Booked
+    ) {
+        return Err(refused(
+            "only a waiting or booked referral can be moved",
+            "Alleen een aanmelding die op een plek wacht of geboekt is, kan worden verplaatst.",
+        ));
+    }
+    let here = [&current.booked_slot, &current.planned_slot]
+        .into_iter()
+        .flatten()
+        .any(|s| s.id == slot.id);
+    if here {
+        return Err(refused(
+            "the referral is already in this slot",
+            "De aanmelding staat al op deze plek.",
+        ));
+    }
+    if let Scope::Region(own) = scope {
+        if home && own.as_str() != slot.region {
+            return Err(Error::NotAllowed(
+                "a chair places referrals at the own table, or offers them to another table".into(),
+            ));
+        }
+    }
+    if !home && current.status == Status::Booked {
+        return Err(refused(
+            "a booked conversation moves only within its own table",
+            "Een geboekt gesprek verplaatst u alleen binnen de eigen tafel.",
+        ));
+    }
+    if let Some(why) = refusal(current, slot, &state.regions, now) {
+        return Err(refused(
+            format!("cannot move to this slot: {}", why.message),
+            format!("Deze plek kan niet: {}.", why.dutch),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a slot another referral holds for certain: booked, placed there
+/// by hand, or offered.
+async fn check_free(conn: &mut AnyConnection, referral_id: i64, slot_id: &str) -> Result<()> {
+    let row = sqlx::query(
+        "SELECT
+            (SELECT COUNT(*) FROM referrals WHERE booked_slot_id = $1 AND id <> $2) AS booked,
+            (SELECT COUNT(*) FROM referrals WHERE pinned_slot_id = $1
+                AND status IN ('registered', 'planned') AND id <> $2) AS by_hand,
+            (SELECT COUNT(*) FROM offers WHERE slot_id = $1 AND status = 'open' AND referral_id <> $2) AS offered",
+    )
+    .bind(slot_id)
+    .bind(referral_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(stored)?;
+    let count = |column: &str| row.try_get::<i64, _>(column).map_err(stored);
+    if count("booked")? > 0 {
+        return Err(refused(
+            "the slot is booked for another referral",
+            "Deze plek is al geboekt voor een andere aanmelding.",
+        ));
+    }
+    if count("by_hand")? > 0 {
+        return Err(refused(
+            "the slot was given to another referral by hand",
+            "Deze plek is met de hand aan een andere aanmelding gegeven.",
+        ));
+    }
+    if count("offered")? > 0 {
+        return Err(refused(
+            "the slot is offered for another referral",
+            "Deze plek is aangeboden voor een andere aanmelding; wacht op het antwoord.",
+        ));
+    }
+    Ok(())
+}
+
+/// Withdraws the referral's open offer, if any, telling that table.
+async fn withdraw_open_offer(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    user: &CurrentUser,
+    referral_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(open) = offers::open_for_referral(conn, referral_id)
+        .await
+        .map_err(stored)?
+    else {
+        return Ok(());
+    };
+    if offers::withdraw(conn, open.id, now).await.map_err(stored)? {
+        let detail = format!("offer {} withdrawn: moved by hand", open.id);
+        super::audit(conn, Some(user), "offer.withdraw", referral_id, detail, now)
+            .await
+            .map_err(stored)?;
+        let why = "de tafel heeft de aanmelding met de hand naar een andere plek verplaatst";
+        let to = notify::chairs(conn, &open.to_region).await.map_err(stored)?;
+        let notice = notify::withdrawn_because(&state.regions, &open, why);
+        notify::send(conn, state, to, &notice, now)
+            .await
+            .map_err(stored)?;
+    }
+    Ok(())
+}
+
+async fn pin(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    user: &CurrentUser,
+    current: &Referral,
+    slot: &BookableSlot,
+    now: DateTime<Utc>,
+) -> Result<Moved> {
+    withdraw_open_offer(conn, state, user, current.id, now).await?;
+    match store::pin(conn, current.id, current.version, &slot.id, true, now).await {
+        Ok(true) => Ok(Moved::Pinned),
+        Ok(false) => Err(changed_meanwhile()),
+        Err(err) if is_unique_violation(&err) => Err(changed_meanwhile()),
+        Err(err) => Err(stored(err)),
+    }
+}
+
+async fn rebook(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    current: &Referral,
+    slot: &BookableSlot,
+    now: DateTime<Utc>,
+) -> Result<Moved> {
+    match store::move_booking(conn, current.id, current.version, &slot.id, now).await {
+        Ok(true) => {}
+        Ok(false) => return Err(changed_meanwhile()),
+        Err(err) if is_unique_violation(&err) => return Err(changed_meanwhile()),
+        Err(err) => return Err(stored(err)),
+    }
+    crate::mail::ics::booking_invites(
+        conn,
+        state,
+        current.id,
+        now,
+        crate::mail::ics::InviteChange::Moved,
+    )
+    .await?;
+    Ok(Moved::Rebooked)
+}
+
+async fn offer(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    user: &CurrentUser,
+    current: &Referral,
+    slot: &BookableSlot,
+    now: DateTime<Utc>,
+) -> Result<Moved> {
+    let Some(expires_at) =
+        deadline::answer_deadline(&state.regions, &state.settings.offers, now, slot.start)
+    else {
+        return Err(refused(
+            "too soon: the other table would not have the minimum time to answer",
+            "Te kort dag: de andere tafel heeft niet genoeg tijd meer om te antwoorden.",
+        ));
+    };
+    withdraw_open_offer(conn, state, user, current.id, now).await?;
+    // The slot is held for the offer as a plan run holds it: planned there
+    // (not pinned by hand: the open offer is the hold).
+    match store::pin(conn, current.id, current.version, &slot.id, false, now).await {
+        Ok(true) => {}
+        Ok(false) => return Err(changed_meanwhile()),
+        Err(err) if is_unique_violation(&err) => return Err(changed_meanwhile()),
+        Err(err) => return Err(stored(err)),
+    }
+    let new = NewOffer {
+        referral_id: current.id,
+        slot_id: &slot.id,
+        from_region: current.region.as_str(),
+        to_region: &slot.region,
+        expires_at,
+    };
+    let id = offers::insert_open(conn, &new, now)
+        .await
+        .map_err(stored)?
+        .ok_or_else(changed_meanwhile)?;
+    let detail = format!("offer {id}: slot {} at {} (by hand)", slot.id, slot.region);
+    super::audit(conn, Some(user), "offer.create", current.id, detail, now)
+        .await
+        .map_err(stored)?;
+    if let Some(made) = offers::get(conn, id).await.map_err(stored)? {
+        let to = notify::chairs(conn, &slot.region).await.map_err(stored)?;
+        let notice = notify::offered(&state.regions, &made);
+        notify::send(conn, state, to, &notice, now)
+            .await
+            .map_err(stored)?;
+    }
+    Ok(Moved::Offered)
+}
