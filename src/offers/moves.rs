@@ -68,7 +68,9 @@ pub async fn move_to(
         let mut tx = state.store.write().await?;
         // After a plan run that is under way, never beside it: it would
         // write its older view over the move.
-        tx.lock(crate::placement::PLAN_LOCK_KEY).await.map_err(stored)?;
+        tx.lock(crate::placement::PLAN_LOCK_KEY)
+            .await
+            .map_err(stored)?;
         let current = load(&mut tx, referral_id, &scope).await?;
         let slot = store::slot(&mut tx, slot_id)
             .await
@@ -90,8 +92,7 @@ pub async fn move_to(
             .or(current.planned_slot.as_ref())
             .map_or("none".to_string(), |s| s.id.clone());
         let detail = format!("{from} -> {} ({moved:?})", slot.id);
-        crate::referrals::audit::ok(&mut tx, state, user, action, current.id, Some(detail))
-            .await?;
+        crate::referrals::audit::ok(&mut tx, state, user, action, current.id, Some(detail)).await?;
         let referral = reload(&mut tx, current.id).await?;
         tx.commit().await.map_err(stored)?;
         Ok((referral, moved))
@@ -212,7 +213,9 @@ async fn withdraw_open_offer(
             .await
             .map_err(stored)?;
         let why = "de tafel heeft de aanmelding met de hand naar een andere plek verplaatst";
-        let to = notify::chairs(conn, &open.to_region).await.map_err(stored)?;
+        let to = notify::chairs(conn, &open.to_region)
+            .await
+            .map_err(stored)?;
         let notice = notify::withdrawn_because(&state.regions, &open, why);
         notify::send(conn, state, to, &notice, now)
             .await
@@ -310,4 +313,110 @@ async fn offer(
             .map_err(stored)?;
     }
     Ok(Moved::Offered)
+}
+
+/// How far ahead the referral page offers slots to move to.
+const OPTION_WEEKS: u64 = 6;
+/// The most slots the page lists per table.
+const MAX_PER_TABLE: usize = 20;
+
+/// A slot a referral may be moved to, for the referral page.
+#[derive(Debug, Clone)]
+pub struct MoveOption {
+    /// The slot.
+    pub slot: BookableSlot,
+    /// At another region's table: the move is an offer to its chair.
+    pub offer: bool,
+}
+
+/// The slots `referral` may move to in the next six weeks: free or only
+/// tentatively held, at its own table or a neighbouring one, meeting every
+/// placement rule; the slots it holds are left out. Its own table first,
+/// then the neighbours in configuration order, each in time order and at
+/// most 20. A booked referral gets its own table's slots only. Empty when
+/// `user` may not move it or it cannot move. Reads slots only, no case
+/// data; the submit checks everything again.
+///
+/// # Errors
+/// Storage errors.
+pub async fn options(
+    state: &AppState,
+    user: &CurrentUser,
+    referral: &Referral,
+) -> Result<Vec<MoveOption>> {
+    let movable = matches!(
+        referral.status,
+        Status::Registered | Status::Planned | Status::Booked
+    );
+    if !movable || authorize(user, Action::Move).is_err() {
+        return Ok(Vec::new());
+    }
+    let home = referral.region.as_str();
+    let mut regions = vec![home.to_string()];
+    if referral.status != Status::Booked {
+        if let Some(config) = state.regions.region(&referral.region) {
+            regions.extend(config.neighbours.iter().map(|n| n.as_str().to_string()));
+        }
+    }
+    // A chair places at the own table; other tables get an offer.
+    let places_at_home = match authorize(user, Action::Move) {
+        Ok(Scope::Region(own)) => own.as_str() == home,
+        _ => true,
+    };
+    let now = state.now();
+    let today = crate::referrals::norm::local_date(now, state.regions.timezone);
+    let until = today + chrono::Days::new(OPTION_WEEKS * 7);
+    let held: Vec<&str> = [&referral.booked_slot, &referral.planned_slot]
+        .into_iter()
+        .flatten()
+        .map(|s| s.id.as_str())
+        .collect();
+    let slots = crate::slots::list(state, &regions, today, until)
+        .await
+        .map_err(stored)?;
+    let found: Vec<MoveOption> = slots
+        .into_iter()
+        .filter(|s| matches!(s.state.as_str(), "free" | "tentative"))
+        .filter(|s| !held.contains(&s.id.as_str()))
+        .filter(|s| places_at_home || s.region != home)
+        .filter_map(|s| bookable(&s))
+        .filter(|slot| refusal(referral, slot, &state.regions, now).is_none())
+        .map(|slot| MoveOption {
+            offer: slot.region != home,
+            slot,
+        })
+        .filter(|o| {
+            !o.offer
+                || deadline::answer_deadline(
+                    &state.regions,
+                    &state.settings.offers,
+                    now,
+                    o.slot.start,
+                )
+                .is_some()
+        })
+        .collect();
+    Ok(regions
+        .iter()
+        .flat_map(|region| {
+            found
+                .iter()
+                .filter(move |o| &o.slot.region == region)
+                .take(MAX_PER_TABLE)
+                .cloned()
+        })
+        .collect())
+}
+
+fn bookable(view: &crate::slots::SlotView) -> Option<BookableSlot> {
+    Some(BookableSlot {
+        id: view.id.clone(),
+        region: view.region.clone(),
+        date: view.date.parse().ok()?,
+        start: DateTime::parse_from_rfc3339(&view.start)
+            .ok()?
+            .with_timezone(&Utc),
+        minutes: u32::try_from(view.minutes).ok()?,
+        cancelled: false,
+    })
 }

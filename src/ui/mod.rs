@@ -31,6 +31,7 @@ mod municipality;
 mod queue;
 mod referral;
 mod referral_forms;
+mod referral_move;
 mod register;
 mod todo;
 
@@ -81,6 +82,10 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}", get(referral::page))
         .route("/referrals/{id}/agenda.ics", get(agenda::download))
         .route("/referrals/{id}/confirm", post(referral::confirm))
+        .route(
+            "/referrals/{id}/verplaatsen",
+            post(referral_move::move_referral),
+        )
         .route("/referrals/{id}/cancel", post(referral::cancel))
         .route("/referrals/{id}/held", post(referral::held))
         .route("/referrals/{id}/not-held", post(referral_forms::not_held))

@@ -35,6 +35,8 @@ struct ReferralPage {
     timeline: Vec<Event>,
     summary: Option<String>,
     alternatives: Vec<String>,
+    /// Slots to move to by hand (empty: no move form).
+    moves: Vec<super::referral_move::MoveGroup>,
     actions: Actions,
     info: Vec<InfoRow>,
     /// The professional's remarks for the chair (case content).
@@ -144,6 +146,9 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
             "Vastgelegd dat het gesprek niet doorging; de planner zoekt een nieuwe plek.",
         ),
         "uitkomst" => Some("De uitkomst is vastgelegd."),
+        "vastgezet" => Some("De aanmelding staat op de gekozen plek; de planner houdt haar daar."),
+        "verplaatst" => Some("De afspraak is verplaatst; de tafel en de verwijzer krijgen de gewijzigde uitnodiging."),
+        "aangeboden" => Some("De plek is aangeboden aan de andere tafel; de voorzitter daar beslist."),
         "aangemeld" => Some(
             "De aanmelding is ontvangen. De planner zoekt een plek; die staat hieronder zodra er een is.",
         ),
@@ -234,6 +239,7 @@ async fn build(
         outcome,
         info,
         remarks: crate::referrals::remarks::of_read_referral(&state, id).await?,
+        moves: super::referral_move::choices(&state, viewer, &referral).await?,
         chrome: viewer.chrome(""),
         csrf: viewer.csrf.clone(),
         done,
