@@ -131,6 +131,7 @@ mod tests {
             due: date(14),
             planned_slot: None,
             booked_slot: None,
+            pinned_slot_id: None,
             plan_explanation: None,
             parent_referral_id: None,
             close_reason: None,
