@@ -202,7 +202,7 @@ story!(
                 .fetch_all(&app.state.store.pool)
                 .await
                 .expect("outbox");
-        assert_eq!(told, [chair.email.clone()], "the chair there is asked");
+        assert_eq!(told, vec![chair.email.clone()], "the chair there is asked");
         let offers = json(app.get(&chair, "/api/v1/offers?status=open").await).await;
         let list = offers["items"]
             .as_array()
