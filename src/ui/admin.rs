@@ -24,6 +24,8 @@ struct UsersPage {
     /// Just created: the credentials, shown once.
     created: Option<Created>,
     error: Option<Said>,
+    /// Regions whose table has no active chair (a warning).
+    chairless: Vec<String>,
 }
 
 struct UserRow {
@@ -64,6 +66,20 @@ async fn users_page(
 ) -> Result<Response, PageError> {
     let records = admin::list(state, &viewer.user).await?;
     let tz = state.regions.timezone;
+    // A table without an active chair answers no offer and gets no
+    // invitation: said whenever it is so, so also right after deactivating
+    // a region's last chair.
+    let chairless: Vec<String> = state
+        .regions
+        .regions
+        .iter()
+        .filter(|r| {
+            !records.iter().any(|u| {
+                u.active && u.role == crate::auth::Role::Chair && u.region.as_ref() == Some(&r.id)
+            })
+        })
+        .map(|r| r.name.clone())
+        .collect();
     let rows = records
         .into_iter()
         .map(|u| UserRow {
@@ -96,7 +112,7 @@ async fn users_page(
         })
         .collect();
     render(&UsersPage {
-        chrome: viewer.chrome("/admin"),
+        chrome: viewer.chrome_counted(state, "/admin").await,
         csrf: viewer.csrf.clone(),
         users: rows,
         regions: state
@@ -108,6 +124,7 @@ async fn users_page(
         roles: ROLE_CHOICES,
         created,
         error,
+        chairless,
     })
 }
 

@@ -41,6 +41,9 @@ struct OfferCard {
     deadline: String,
     status: &'static str,
     decline_reason: Option<String>,
+    /// The referral's page, for an offer this table accepted (then the
+    /// referral is in the viewer's scope).
+    referral_href: Option<String>,
 }
 
 /// The inbox's query string: `gedaan=geaccepteerd` or `gedaan=afgewezen`
@@ -90,9 +93,11 @@ pub async fn page(
             OfferStatus::Withdrawn => "ingetrokken",
         },
         decline_reason: o.decline_reason,
+        referral_href: (o.status == OfferStatus::Accepted)
+            .then(|| format!("/referrals/{}", o.referral_id)),
     };
     render(&InboxPage {
-        chrome: viewer.chrome("/inbox"),
+        chrome: viewer.chrome_counted(&state, "/inbox").await,
         csrf: viewer.csrf.clone(),
         may_answer: viewer.user.role == Role::Chair,
         done: match query.gedaan.as_deref() {
@@ -111,14 +116,16 @@ pub async fn page(
     })
 }
 
-/// The form of an answer: the session's form token, and for a decline the
-/// reason.
+/// The form of an answer: the session's form token, for an accept the
+/// confirmation box (`zeker`), for a decline the reason.
 #[derive(Debug, Deserialize)]
 pub struct AnswerForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    zeker: Option<String>,
 }
 
 /// `POST /inbox/{id}/accept`: accepts the offer (see
@@ -135,6 +142,12 @@ pub async fn accept(
 ) -> Result<Redirect, PageError> {
     viewer.check_csrf(&form.csrf)?;
     let id = id.map(|Path(id)| id).map_err(|_| PageError::NotFound)?;
+    // A booking at this table is not undone by a click: the box says so.
+    if form.zeker.is_none() {
+        return Err(PageError::Invalid(super::Said::nl(
+            "Vink aan dat uw tafel dit gesprek voert; dan pas wordt het aanbod aangenomen.",
+        )));
+    }
     offers::accept(&state, &viewer.user, id).await?;
     Ok(Redirect::to("/inbox?gedaan=geaccepteerd"))
 }

@@ -336,6 +336,17 @@ story!(admin_pages_are_for_admins_and_create_users, |app| {
     assert_eq!(location(&landing), "/admin");
     let page = boss.get("/admin").await.text().await.expect("page");
     assert!(page.contains(&coordinator.email));
+    let chairless = |page: &str| -> String {
+        page.split("class=\"warning\"")
+            .nth(1)
+            .and_then(|w| w.split("</p>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        chairless(&page).contains("Achterhoek"),
+        "no chair there yet"
+    );
     let token = boss.csrf("/admin").await;
     let created = boss
         .post_form(
@@ -358,6 +369,11 @@ story!(admin_pages_are_for_admins_and_create_users, |app| {
         .await
         .expect("page")
         .contains("nieuw@example.org is aangemaakt"));
+    let page = boss.get("/admin").await.text().await.expect("page");
+    assert!(
+        !chairless(&page).contains("Achterhoek"),
+        "a chair now: {page}"
+    );
     let wrong = boss
         .post_form(
             "/admin/users",
