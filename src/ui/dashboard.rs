@@ -45,13 +45,22 @@ struct DashboardPage {
     csrf: String,
     /// An advised session was just added.
     added: bool,
+    /// Per week of the chosen period: within the norm and median wait.
+    trend: super::dashboard_trend::Trend,
+    /// Mails the outbox gave up on (coordinators and admins).
+    dead: Vec<super::dashboard_trend::DeadMail>,
 }
 
-/// `?gedaan=zitting` after the advice's button.
+/// `?gedaan=zitting` after the advice's button; `van` and `tot` choose the
+/// trend's period.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct DashboardQuery {
     #[serde(default)]
     gedaan: Option<String>,
+    #[serde(default)]
+    van: String,
+    #[serde(default)]
+    tot: String,
 }
 
 struct RegionFigures {
@@ -64,6 +73,13 @@ struct RegionFigures {
     beyond_horizon: bool,
     weekly_slots: u32,
     arrivals_per_week: f64,
+}
+
+impl RegionFigures {
+    /// Arrivals per week in Dutch style ("4,7").
+    fn arrivals_text(&self) -> String {
+        format::decimal(self.arrivals_per_week)
+    }
 }
 
 /// A horizontal bar chart.
@@ -130,12 +146,20 @@ pub async fn page(
     viewer: Viewer,
     query: Result<axum::extract::Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
+    let query = query.map(|q| q.0).unwrap_or_default();
+    let period = super::dashboard_trend::TrendQuery {
+        van: query.van.clone(),
+        tot: query.tot.clone(),
+    };
+    let (from, to) = period.period(super::dashboard_trend::today(&state))?;
+    let trend = super::dashboard_trend::trend(&state, from, to).await?;
+    let dead = super::dashboard_trend::dead_mails(&state, &viewer).await?;
     let (rows, over_norm) = figures(&state).await?;
     let mail = mail_figures(&state).await?;
     let advice = super::advice::blocks(&state, &viewer, &over_norm).await;
     let norm_days = state.regions.norm_days;
     render(&DashboardPage {
-        chrome: viewer.chrome("/dashboard"),
+        chrome: viewer.chrome_counted(&state, "/dashboard").await,
         norm_days,
         within_chart: within_chart(&rows),
         wait_chart: wait_chart(&rows, norm_days),
@@ -145,7 +169,9 @@ pub async fn page(
         mail,
         advice,
         csrf: viewer.csrf.clone(),
-        added: query.is_ok_and(|q| q.gedaan.as_deref() == Some("zitting")),
+        added: query.gedaan.as_deref() == Some("zitting"),
+        trend,
+        dead,
     })
 }
 
@@ -263,17 +289,28 @@ pub async fn figures_xlsx(
 
 /// One conversation of the look-back: where, how long the family waited,
 /// whether it was within the norm.
-struct Held {
-    region: String,
-    wait_days: i64,
-    within_norm: bool,
+pub(super) struct Held {
+    pub(super) region: String,
+    /// The slot's local date.
+    pub(super) date: chrono::NaiveDate,
+    pub(super) wait_days: i64,
+    pub(super) within_norm: bool,
 }
 
 /// Conversations whose booked slot started in the last [`HISTORY_WEEKS`]
 /// weeks (held or still to be marked as held), at the home region.
 async fn history(state: &AppState) -> Result<Vec<Held>, PageError> {
     let now = state.now();
-    let since = now - Duration::weeks(HISTORY_WEEKS);
+    history_between(state, now - Duration::weeks(HISTORY_WEEKS), now).await
+}
+
+/// Conversations whose booked slot started from `since` up to `now`, at
+/// the home region.
+pub(super) async fn history_between(
+    state: &AppState,
+    since: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Held>, PageError> {
     let rows = sqlx::query(
         "SELECT r.region_id, r.registered_at, r.due_date, s.local_date
          FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
@@ -290,6 +327,7 @@ async fn history(state: &AppState) -> Result<Vec<Held>, PageError> {
         let due = from_date_text(&row.try_get::<String, _>("due_date")?)?;
         let registered = norm::local_date(from_millis(row.try_get("registered_at")?), tz);
         out.push(Held {
+            date: slot_date,
             region: row.try_get("region_id")?,
             wait_days: (slot_date - registered).num_days(),
             within_norm: slot_date <= due,
@@ -317,11 +355,11 @@ async fn mail_figures(state: &AppState) -> Result<MailFigures, PageError> {
     })
 }
 
-fn percent(part: usize, whole: usize) -> Option<u32> {
+pub(super) fn percent(part: usize, whole: usize) -> Option<u32> {
     (whole > 0).then(|| ((part as f64 / whole as f64) * 100.0).round() as u32)
 }
 
-fn median(mut values: Vec<i64>) -> Option<i64> {
+pub(super) fn median(mut values: Vec<i64>) -> Option<i64> {
     if values.is_empty() {
         return None;
     }
@@ -455,7 +493,8 @@ fn capacity_chart(rows: &[RegionFigures]) -> Chart {
                 f64::from(r.weekly_slots),
                 format!(
                     "{} plekken / {} aanmeldingen",
-                    r.weekly_slots, r.arrivals_per_week
+                    r.weekly_slots,
+                    format::decimal(r.arrivals_per_week)
                 ),
                 Some(r.arrivals_per_week),
             )

@@ -219,8 +219,26 @@ pub fn slot(regions: &RegionsConfig, slot: &crate::referrals::view::SlotView) ->
     )
 }
 
+/// A number with one decimal in Dutch style: `4,7`; whole numbers without
+/// decimals (`5`).
+pub fn decimal(value: f64) -> String {
+    let rounded = (value * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.1}").replace('.', ",")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decimals_have_a_comma() {
+        assert_eq!(super::decimal(4.7), "4,7");
+        assert_eq!(super::decimal(5.0), "5");
+        assert_eq!(super::decimal(1.25), "1,3");
+    }
+
     #[test]
     fn every_audit_action_has_dutch_words_in_the_same_order() {
         let named: Vec<&str> = super::AUDIT_ACTIONS.iter().map(|(a, _)| *a).collect();
