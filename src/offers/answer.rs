@@ -18,7 +18,7 @@ use crate::store::is_retryable_conflict;
 
 /// The region whose offers the user may answer: a chair's own (403 for
 /// every other role: only the receiving table decides).
-fn answering_region(user: &CurrentUser) -> Result<String> {
+pub(super) fn answering_region(user: &CurrentUser) -> Result<String> {
     user.require(&[Role::Chair])?;
     user.region
         .as_ref()
@@ -53,7 +53,7 @@ fn db_error(err: sqlx::Error) -> Error {
 
 /// Runs `work`; a refusal it returns is audited (in a transaction of its
 /// own: the work's was rolled back) before it goes out.
-async fn audited<T>(
+pub(super) async fn audited<T>(
     state: &AppState,
     user: &CurrentUser,
     action: &str,
@@ -202,61 +202,6 @@ async fn view_of(conn: &mut AnyConnection, state: &AppState, id: i64) -> Result<
         .map_err(db_error)?
         .ok_or(Error::NotFound)?;
     Ok(OfferView::new(&offer, &state.regions))
-}
-
-/// Offers the user may see: a chair those to the own table, a coordinator
-/// all. Optionally of one `status` (as given, e.g. `open`), newest first.
-/// Every offer returned is audited as read.
-///
-/// # Errors
-/// Another role; an unknown status; storage errors.
-pub async fn list(
-    state: &AppState,
-    user: &CurrentUser,
-    status: Option<&str>,
-) -> Result<Vec<OfferView>> {
-    audited(state, user, "offer.read", None, async {
-        let status = parse_status(status)?;
-        list_unaudited(state, user, status).await
-    })
-    .await
-}
-
-async fn list_unaudited(
-    state: &AppState,
-    user: &CurrentUser,
-    status: Option<OfferStatus>,
-) -> Result<Vec<OfferView>> {
-    user.require(&[Role::Chair, Role::Coordinator])?;
-    let scope = match user.role {
-        Role::Chair => store::OfferScope::ToRegion(answering_region(user)?),
-        _ => store::OfferScope::All,
-    };
-    let mut conn = state.store.pool.acquire().await?;
-    let offers = store::list(&mut conn, &scope, status).await?;
-    drop(conn);
-    // No case reference leaves without its audit row.
-    if offers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let now = state.now();
-    let mut tx = state.store.write().await?;
-    for offer in &offers {
-        audit(
-            &mut tx,
-            Some(user),
-            "offer.read",
-            offer.referral_id,
-            format!("offer {}", offer.id),
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(offers
-        .iter()
-        .map(|o| OfferView::new(o, &state.regions))
-        .collect())
 }
 
 /// Accepts an offer to the chair's table: the referral is booked in the

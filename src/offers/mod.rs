@@ -29,6 +29,7 @@
 pub mod answer;
 pub mod deadline;
 pub mod expiry;
+pub mod listing;
 pub mod moves;
 pub mod notify;
 pub mod run;
@@ -44,8 +45,9 @@ use utoipa::ToSchema;
 use crate::auth::audit::{record, AuditEntry};
 use crate::auth::CurrentUser;
 use crate::referrals::lifecycle::{Event, Status};
-pub use answer::{accept, decline, list};
+pub use answer::{accept, decline};
 pub use expiry::expire_due;
+pub use listing::{list, open_count};
 pub use run::after_plan;
 pub use view::{OfferList, OfferView};
 

@@ -212,6 +212,23 @@ pub async fn list(
     .await
 }
 
+/// The referrals the user may see that match `params`, for a count only
+/// (the menu's worklist count): nothing of them may be shown, so they are
+/// not audited as read. Everything shown goes through [`list`].
+///
+/// # Errors
+/// Not allowed for the role; invalid filters; storage errors.
+pub async fn list_for_count(
+    state: &AppState,
+    user: &CurrentUser,
+    params: &ListParams,
+) -> Result<Vec<Referral>> {
+    let scope = authorize(user, Action::Read)?;
+    let filter = input::parse_list(params, &state.regions)?;
+    let mut conn = state.store.pool.acquire().await?;
+    Ok(store::list(&mut conn, &scope, &filter).await?)
+}
+
 /// One referral, audited as read.
 ///
 /// # Errors

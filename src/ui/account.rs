@@ -382,7 +382,7 @@ async fn account_page(
         .collect();
     let flags = users::login_flags(&state.store, viewer.user.id).await?;
     render(&AccountPage {
-        chrome: viewer.chrome("/account"),
+        chrome: viewer.chrome_counted(state, "/account").await,
         csrf: viewer.csrf.clone(),
         done,
         problems,

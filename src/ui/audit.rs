@@ -150,7 +150,7 @@ pub async fn audit(
     let case_refs = crate::referrals::audit::case_refs(&state, &ids).await?;
     let tz = state.regions.timezone;
     let page = AuditPage {
-        chrome: viewer.chrome("/admin/audit"),
+        chrome: viewer.chrome_counted(&state, "/admin/audit").await,
         entries: entries
             .into_iter()
             .map(|e| line(e, &emails, &case_refs, tz))

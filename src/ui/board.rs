@@ -31,6 +31,11 @@ use crate::state::AppState;
 pub struct BoardView {
     /// The fingerprint of the data shown (see [`stamp`]), for the refresh.
     pub stamp: String,
+    /// The compact overview: per region and week the counts, each cell a
+    /// link to that region's week on the full board.
+    pub overview: Option<Vec<OverviewRow>>,
+    /// The link to the other view (full board or overview), filters kept.
+    pub other_view: String,
     /// The case reference searched for in the queue, as typed.
     pub zaak: String,
     /// After a bulk confirmation: "3 voorlopige plekken bevestigd ...".
@@ -53,6 +58,8 @@ pub struct BoardView {
     pub narrowed: bool,
     /// The filters as a query string, for the export links.
     pub filters_query: String,
+    /// On paper: when it was printed and with which filters, in words.
+    pub printed: String,
     /// Whether the own-or-neighbouring choice applies (a region is chosen
     /// or the viewer has one).
     pub has_table: bool,
@@ -68,12 +75,23 @@ pub struct BoardView {
     pub counts: Vec<(&'static str, usize)>,
 }
 
+/// One region's row of the compact overview.
+pub struct OverviewRow {
+    /// The region's name.
+    pub name: String,
+    /// Per week: (link to the full board of that week and region, counts
+    /// in words: "3 vrij · 2 geboekt", or "geen zitting").
+    pub cells: Vec<(String, String)>,
+}
+
 /// The head of one week's column.
 pub struct WeekColumn {
     /// `week 49` (ISO week number).
     pub label: String,
     /// Monday to Sunday, `30-11 – 06-12`.
     pub dates: String,
+    /// Whether today falls in this week (marked on the board).
+    pub today: bool,
 }
 
 /// One region's row: a cell of chips per week.
@@ -111,6 +129,10 @@ pub struct Chip {
     pub from_region: Option<String>,
     /// Holiday name or closure reason.
     pub note: Option<String>,
+    /// Whether the day is today (marked on the board).
+    pub today: bool,
+    /// Whether its case reference matches the search (marked on the board).
+    pub found: bool,
 }
 
 #[derive(Template)]
@@ -138,7 +160,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let view = build(&state, &viewer, &query).await?;
     render(&BoardPage {
-        chrome: viewer.chrome("/board"),
+        chrome: viewer.chrome_counted(&state, "/board").await,
         view,
     })
 }
@@ -215,9 +237,9 @@ pub(super) async fn build(
     let ids: Vec<String> = regions.iter().map(|r| r.id.as_str().to_string()).collect();
     let mut slots = crate::slots::list(state, &ids, filters.from, filters.to()).await?;
     hide_and_audit(state, viewer, &mut slots).await?;
-    let weeks = week_columns(&filters);
+    let weeks = week_columns(&filters, today);
     let own = viewer.user.region.as_ref().map(RegionId::as_str);
-    let rows = regions
+    let rows: Vec<RegionRow> = regions
         .iter()
         .map(|region| RegionRow {
             name: region.name.clone(),
@@ -225,7 +247,7 @@ pub(super) async fn build(
             cells: (0..filters.weeks)
                 .map(|w| {
                     let monday = filters.from + Days::new(u64::from(w) * 7);
-                    cell(state, region, monday, &slots)
+                    cell(state, region, monday, &slots, today)
                 })
                 .collect(),
         })
@@ -244,7 +266,21 @@ pub(super) async fn build(
     )?;
     let queue =
         super::queue::queue(state, viewer, filters.region.as_ref(), wanted, &filter).await?;
+    let mut rows = rows;
+    if let Some(wanted) = wanted.map(str::to_ascii_uppercase) {
+        for chip in rows.iter_mut().flat_map(|r| r.cells.iter_mut().flatten()) {
+            chip.found = chip.case_ref.as_ref().is_some_and(|c| c.contains(&wanted));
+        }
+    }
     let counts = count_states(&slots);
+    let overview = query
+        .overview()
+        .then(|| overview_rows(&regions, &rows, &filters));
+    let other_view = {
+        let mut other = query.clone();
+        other.weergave = (!query.overview()).then(|| "overzicht".to_string());
+        format!("/board?{}", other.filters_query())
+    };
     Ok(BoardView {
         zaak: wanted.unwrap_or_default().to_string(),
         confirmed: query
@@ -261,6 +297,9 @@ pub(super) async fn build(
         sort_choices: filter.sort_choices(),
         narrowed: filter.narrows(),
         filters_query: query.filters_query(),
+        overview,
+        other_view,
+        printed: printed(state, &filters, &filter),
         has_table: filters.region.is_some() || viewer.user.region.is_some(),
         region_choices: region_choices(state, viewer, filters.region.as_ref()),
         week_choices: WEEK_CHOICES
@@ -342,7 +381,7 @@ async fn hide_and_audit(
     Ok(())
 }
 
-fn week_columns(filters: &Filters) -> Vec<WeekColumn> {
+fn week_columns(filters: &Filters, today: NaiveDate) -> Vec<WeekColumn> {
     (0..filters.weeks)
         .map(|w| {
             let monday = filters.from + Days::new(u64::from(w) * 7);
@@ -350,6 +389,7 @@ fn week_columns(filters: &Filters) -> Vec<WeekColumn> {
             WeekColumn {
                 label: format!("week {}", monday.iso_week().week()),
                 dates: format!("{} – {}", monday.format("%d-%m"), sunday.format("%d-%m")),
+                today: (monday..=sunday).contains(&today),
             }
         })
         .collect()
@@ -362,6 +402,7 @@ fn cell(
     region: &RegionConfig,
     monday: NaiveDate,
     slots: &[SlotView],
+    today: NaiveDate,
 ) -> Vec<Chip> {
     let sunday = monday + Days::new(6);
     let tz = state.regions.timezone;
@@ -372,7 +413,7 @@ fn cell(
             let date = NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok()?;
             (monday..=sunday)
                 .contains(&date)
-                .then(|| (s.start.clone(), slot_chip(state, s, date)))
+                .then(|| (s.start.clone(), slot_chip(state, s, date, today)))
         })
         .collect();
     let session_days: Vec<Weekday> = region.sessions.iter().map(|s| s.weekday).collect();
@@ -403,6 +444,8 @@ fn cell(
                 waiting_days: None,
                 from_region: None,
                 note: Some(note),
+                today: date == today,
+                found: false,
             },
         ));
     }
@@ -410,7 +453,7 @@ fn cell(
     chips.into_iter().map(|(_, chip)| chip).collect()
 }
 
-fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate) -> Chip {
+fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate, today: NaiveDate) -> Chip {
     let state_name: &'static str = match slot.state.as_str() {
         "free" => "free",
         "tentative" => "tentative",
@@ -440,7 +483,74 @@ fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate) -> Chip {
             .filter(|home| *home != slot.region)
             .map(|home| state.regions.region_name(home)),
         note: None,
+        today: date == today,
+        found: false,
     }
+}
+
+/// "Planbord van zo 29-11-2026 19:05; regio: alle; 4 weken vanaf
+/// 30-11-2026; wachtrij: alle, op urgentie", for the printed page.
+fn printed(state: &AppState, filters: &Filters, queue: &QueueFilter) -> String {
+    let tz = state.regions.timezone;
+    let now = state.now().with_timezone(&tz);
+    let region = filters.region.as_ref().map_or_else(
+        || "alle".to_string(),
+        |r| state.regions.region_name(r.as_str()),
+    );
+    format!(
+        "Planbord van {}; regio: {region}; {} weken vanaf {}; wachtrij: {}",
+        now.format_localized("%a %d-%m-%Y %H:%M", chrono::Locale::nl_NL),
+        filters.weeks,
+        filters.from.format("%d-%m-%Y"),
+        queue.describe()
+    )
+}
+
+fn overview_rows(
+    regions: &[&RegionConfig],
+    rows: &[RegionRow],
+    filters: &Filters,
+) -> Vec<OverviewRow> {
+    regions
+        .iter()
+        .zip(rows)
+        .map(|(region, row)| OverviewRow {
+            name: row.name.clone(),
+            cells: row
+                .cells
+                .iter()
+                .enumerate()
+                .map(|(w, chips)| {
+                    let monday = filters.from + Days::new(w as u64 * 7);
+                    let link = format!(
+                        "/board?region={}&weeks=1&from={}",
+                        region.id.as_str(),
+                        monday.format("%Y-%m-%d")
+                    );
+                    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+                    for chip in chips {
+                        match counts
+                            .iter_mut()
+                            .find(|(label, _)| *label == chip.state_label)
+                        {
+                            Some((_, n)) => *n += 1,
+                            None => counts.push((chip.state_label, 1)),
+                        }
+                    }
+                    let text = if counts.is_empty() {
+                        "geen zitting".to_string()
+                    } else {
+                        let parts: Vec<String> = counts
+                            .iter()
+                            .map(|(label, n)| format!("{n} {label}"))
+                            .collect();
+                        parts.join(" · ")
+                    };
+                    (link, text)
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn count_states(slots: &[SlotView]) -> Vec<(&'static str, usize)> {

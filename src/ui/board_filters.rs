@@ -28,6 +28,8 @@ pub struct BoardQuery {
     pub(super) soort: Option<String>,
     pub(super) tafel: Option<String>,
     pub(super) sorteer: Option<String>,
+    /// `overzicht`: counts per region and week instead of every slot.
+    pub(super) weergave: Option<String>,
     /// After a bulk confirmation: how many were confirmed, how many not.
     pub(super) bevestigd: Option<u32>,
     pub(super) niet: Option<u32>,
@@ -36,6 +38,11 @@ pub struct BoardQuery {
 impl BoardQuery {
     /// The filters as a query string (`region=...&weeks=...`), for the
     /// export links; the bulk confirmation's result is left out.
+    /// Whether the compact overview is asked for (`weergave=overzicht`).
+    pub(super) fn overview(&self) -> bool {
+        self.weergave.as_deref().map(str::trim) == Some("overzicht")
+    }
+
     pub(super) fn filters_query(&self) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
         for (key, value) in [
@@ -47,6 +54,7 @@ impl BoardQuery {
             ("soort", &self.soort),
             ("tafel", &self.tafel),
             ("sorteer", &self.sorteer),
+            ("weergave", &self.weergave),
         ] {
             if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 out.append_pair(key, value);

@@ -99,7 +99,7 @@ pub async fn page(
         })
         .collect();
     render(&MinePage {
-        chrome: viewer.chrome("/mijn-aanmeldingen"),
+        chrome: viewer.chrome_counted(&state, "/mijn-aanmeldingen").await,
         q: query.q,
         rows,
         total,

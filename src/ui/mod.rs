@@ -21,6 +21,7 @@ mod board;
 mod board_export;
 mod board_filters;
 mod dashboard;
+mod dashboard_trend;
 mod export;
 mod form;
 mod format;
@@ -232,7 +233,7 @@ impl Viewer {
             Role::Chair => &[
                 ("/te-doen", "Te doen"),
                 ("/board", "Planbord"),
-                ("/inbox", "Inbox"),
+                ("/inbox", "Aanbiedingen"),
                 ("/dashboard", "Dashboard"),
             ],
             Role::Secretary => &[
@@ -264,11 +265,35 @@ impl Viewer {
                     href,
                     label,
                     current: *href == current,
+                    count: None,
                 })
                 .collect(),
             who: self.who.clone(),
             csrf: self.csrf.clone(),
         }
+    }
+}
+
+impl Viewer {
+    /// [`Viewer::chrome`] with the menu's counts: what waits on *Te doen*
+    /// and the open offers on *Aanbiedingen*. A count that cannot be made
+    /// is left out (and logged): the page still shows.
+    pub async fn chrome_counted(&self, state: &AppState, current: &str) -> Chrome {
+        let mut chrome = self.chrome(current);
+        match todo::counts(state, self).await {
+            Ok(Some((todo, offers))) => {
+                for item in &mut chrome.items {
+                    match item.href {
+                        "/te-doen" => item.count = Some(todo),
+                        "/inbox" => item.count = Some(offers),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = ?err, "menu counts"),
+        }
+        chrome
     }
 }
 
@@ -333,6 +358,8 @@ pub struct NavItem {
     pub label: &'static str,
     /// Whether it is the page being shown.
     pub current: bool,
+    /// How many things wait there (Te doen, Aanbiedingen), when counted.
+    pub count: Option<usize>,
 }
 
 /// A rendered page: HTML, never cached (pages carry case data).

@@ -89,7 +89,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         })
         .collect();
     render(&MunicipalityPage {
-        chrome: viewer.chrome("/mijn-gemeente"),
+        chrome: viewer.chrome_counted(&state, "/mijn-gemeente").await,
         name: municipality.name.clone(),
         table: region.name.clone(),
         norm_days: state.regions.norm_days,

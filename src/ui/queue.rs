@@ -336,6 +336,34 @@ impl QueueFilter {
             .collect()
     }
 
+    /// The filters and order in words: "te laat, VTB-gesprek, op
+    /// urgentie"; "alle, op urgentie" without filters.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if let Some(n) = self.norm {
+            parts.extend(NORMS.iter().filter(|(s, _, _)| *s == n).map(|(_, _, l)| *l));
+        }
+        if let Some(k) = self.kind {
+            parts.push(format::kind(k));
+        }
+        if let Some(side) = self.side {
+            parts.extend(
+                SIDES
+                    .iter()
+                    .filter(|(s, _, _)| *s == side)
+                    .map(|(_, _, l)| *l),
+            );
+        }
+        if parts.is_empty() {
+            parts.push("alle");
+        }
+        let order = SORTS
+            .iter()
+            .find(|(s, _, _)| *s == self.sort)
+            .map_or("urgentie", |(_, _, l)| *l);
+        format!("{}, op {order}", parts.join(", "))
+    }
+
     /// Whether anything narrows the queue (then the page says so).
     pub fn narrows(&self) -> bool {
         self.norm.is_some() || self.kind.is_some() || self.side.is_some()

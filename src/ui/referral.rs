@@ -240,7 +240,7 @@ async fn build(
         info,
         remarks: crate::referrals::remarks::of_read_referral(&state, id).await?,
         moves: super::referral_move::choices(&state, viewer, &referral).await?,
-        chrome: viewer.chrome(""),
+        chrome: viewer.chrome_counted(&state, "").await,
         csrf: viewer.csrf.clone(),
         done,
         r: facts(&state, &view),

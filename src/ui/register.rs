@@ -137,7 +137,7 @@ fn may_register(viewer: &Viewer) -> Result<(), PageError> {
     viewer.require(&[Role::Referrer, Role::Coordinator, Role::Secretary])
 }
 
-fn page(
+async fn page(
     state: &AppState,
     viewer: &Viewer,
     form: RegisterForm,
@@ -156,7 +156,7 @@ fn page(
         .collect();
     municipalities.sort_by(|a, b| a.label.cmp(&b.label));
     RegisterPage {
-        chrome: viewer.chrome("/aanmelden"),
+        chrome: viewer.chrome_counted(state, "/aanmelden").await,
         csrf: viewer.csrf.clone(),
         own_address: viewer.user.is(Role::Referrer),
         municipalities,
@@ -175,7 +175,7 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         referrer_kind: "local_team".into(),
         ..RegisterForm::default()
     };
-    render(&page(&state, &viewer, form, Vec::new()))
+    render(&page(&state, &viewer, form, Vec::new()).await)
 }
 
 /// `POST /aanmelden`: the referral's page, or the form again with what to
@@ -193,7 +193,7 @@ pub async fn submit(
         ),
         Err(Error::Invalid(fields)) => {
             let problems = fields.into_iter().map(dutch).collect();
-            let mut response = render(&page(&state, &viewer, form, problems))?;
+            let mut response = render(&page(&state, &viewer, form, problems).await)?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }

@@ -20,9 +20,12 @@ use crate::state::AppState;
 /// Every status that can still need something done.
 const OPEN: &str = "incomplete,registered,planned,booked,held";
 
-/// One referral in a list.
+/// One referral (or offer) in a list.
 struct Item {
+    /// The referral's id (for the menu's count of distinct referrals).
     id: i64,
+    /// Where to act on it.
+    href: String,
     case_ref: String,
     region: String,
     /// What is due, in Dutch.
@@ -51,20 +54,98 @@ struct TodoPage {
 /// 403 page for other roles; storage errors.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     viewer.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
-    let params = ListParams {
+    let (referrals, _) = service::list(&state, &viewer.user, &params()).await?;
+    let mut sections = sections(&state, &referrals).await?;
+    let offers = crate::offers::list(&state, &viewer.user, Some("open"))
+        .await
+        .or_else(|err| match err {
+            crate::error::Error::NotAllowed(_) => Ok(Vec::new()),
+            other => Err(other),
+        })?;
+    if matches!(viewer.user.role, Role::Coordinator | Role::Chair) {
+        sections.insert(1, offer_section(&state, offers));
+    }
+    render(&TodoPage {
+        chrome: viewer.chrome_counted(&state, "/te-doen").await,
+        sections,
+    })
+}
+
+/// How many distinct referrals need something of the viewer, and how many
+/// offers wait for their answer, for the menu; `None` for roles without a
+/// worklist. Nothing is shown, so nothing is audited as read.
+///
+/// # Errors
+/// Storage errors.
+pub async fn counts(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Option<(usize, usize)>, PageError> {
+    if !matches!(
+        viewer.user.role,
+        Role::Coordinator | Role::Chair | Role::Secretary
+    ) {
+        return Ok(None);
+    }
+    let referrals = service::list_for_count(state, &viewer.user, &params()).await?;
+    let mut ids: Vec<i64> = sections(state, &referrals)
+        .await?
+        .iter()
+        .flat_map(|s| s.items.iter().map(|i| i.id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let offers = crate::offers::open_count(state, &viewer.user).await?;
+    Ok(Some((ids.len(), offers)))
+}
+
+fn params() -> ListParams {
+    ListParams {
         status: Some(OPEN.into()),
         limit: Some("500".into()),
         ..ListParams::default()
-    };
-    let (referrals, _) = service::list(&state, &viewer.user, &params).await?;
+    }
+}
+
+/// Open offers to the viewer's table (a coordinator: all), the nearest
+/// deadline first.
+fn offer_section(state: &AppState, mut offers: Vec<crate::offers::OfferView>) -> Section {
+    offers.sort_by(|a, b| a.deadline.cmp(&b.deadline));
+    let tz = state.regions.timezone;
+    Section {
+        id: "aanbiedingen",
+        title: "Aanbiedingen aan de tafel, nog te beantwoorden",
+        hint: "Neem aan of wijs af in Aanbiedingen; onbeantwoord vervalt een aanbod na de termijn.",
+        items: offers
+            .into_iter()
+            .map(|o| Item {
+                id: o.referral_id,
+                href: format!("/inbox#offer-{}", o.id),
+                case_ref: o.case_ref,
+                region: o.home_region.name,
+                what: format!(
+                    "antwoord uiterlijk {}",
+                    format::moment_text(&o.deadline, tz)
+                ),
+            })
+            .collect(),
+    }
+}
+
+/// The lists of the worklist over `referrals` (in the viewer's scope).
+async fn sections(
+    state: &AppState,
+    referrals: &[crate::referrals::store::Referral],
+) -> Result<Vec<Section>, PageError> {
     let ids: Vec<i64> = referrals.iter().map(|r| r.id).collect();
-    let questions = crate::referrals::info::open_counts(&state, &ids).await?;
-    let views: Vec<ReferralView> = referrals.iter().map(|r| view::of(&state, r)).collect();
+    let questions = crate::referrals::info::open_counts(state, &ids).await?;
+    let views: Vec<ReferralView> = referrals.iter().map(|r| view::of(state, r)).collect();
     let now = state.now();
     let tz = state.regions.timezone;
     let started = |v: &ReferralView| v.booked_slot_started(now);
     let item = |v: &ReferralView, what: String| Item {
         id: v.id,
+        href: format!("/referrals/{}", v.id),
         case_ref: v.case_ref.clone(),
         region: v.region.name.clone(),
         what,
@@ -135,8 +216,5 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             }),
         },
     ];
-    render(&TodoPage {
-        chrome: viewer.chrome("/te-doen"),
-        sections,
-    })
+    Ok(sections)
 }

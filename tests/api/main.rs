@@ -17,6 +17,7 @@ mod audit_privacy;
 mod auth;
 mod browser;
 mod credentials;
+mod dashboard;
 mod export;
 mod fuzz;
 mod mail;

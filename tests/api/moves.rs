@@ -312,3 +312,47 @@ story!(
             .contains("staat al op deze plek"));
     }
 );
+
+story!(
+    accepting_an_offer_in_the_inbox_asks_for_confirmation,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let chair = app.user(Role::Chair, Some("centraal-gelderland")).await;
+        let id = register(&app, &coordinator, "MOVE-0007", "Ede").await;
+        app.replan().await;
+        let target = free_slots(&app, &coordinator, "centraal-gelderland").await[5].clone();
+        assert_eq!(
+            move_to(&app, &coordinator, id, &target).await.status(),
+            StatusCode::OK
+        );
+        let offers = json(app.get(&chair, "/api/v1/offers?status=open").await).await;
+        let offer = offers["items"].as_array().expect("offers")[0]["id"]
+            .as_i64()
+            .expect("id");
+
+        let mut browser = crate::browser::Browser::new(&app);
+        browser.login(&chair).await;
+        let inbox = browser.get("/inbox").await.text().await.expect("inbox");
+        assert!(inbox.contains("Waarom bij u"), "the inbox says why");
+        let token = browser.csrf("/inbox").await;
+        let path = format!("/inbox/{offer}/accept");
+        let unconfirmed = browser.post_form(&path, &[("csrf", &token)], &[]).await;
+        assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unconfirmed.text().await.expect("page").contains("Vink aan"));
+        assert_eq!(
+            referral(&app, &coordinator, id).await["status"],
+            "planned",
+            "not booked"
+        );
+        let confirmed = browser
+            .post_form(&path, &[("csrf", &token), ("zeker", "on")], &[])
+            .await;
+        assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+        assert_eq!(referral(&app, &coordinator, id).await["status"], "booked");
+        let after = browser.get("/inbox").await.text().await.expect("inbox");
+        assert!(
+            after.contains(&format!("<a href=\"/referrals/{id}\">MOVE-0007</a>")),
+            "answered offers link to their referral"
+        );
+    }
+);

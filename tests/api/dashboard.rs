@@ -1,0 +1,200 @@
+//! Stories: the dashboard's trend over a chosen period and its list of
+//! undeliverable mails; the board's compact overview and today marker; the
+//! worklist's offers (issue 14).
+
+use jbt::auth::Role;
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::helpers::*;
+use crate::planning::register;
+use crate::story;
+
+story!(
+    the_trend_covers_the_chosen_weeks_and_bad_periods_are_named,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let mut browser = Browser::new(&app);
+        browser.login(&coordinator).await;
+        let page = browser
+            .get("/dashboard?van=2026-11-02&tot=2026-11-29")
+            .await
+            .text()
+            .await
+            .expect("dashboard");
+        let trend = &page[page.find("Verloop per week").expect("the trend")..];
+        for week in ["week 45", "week 46", "week 47", "week 48"] {
+            assert!(trend.contains(week), "{week} in {trend}");
+        }
+        assert!(!trend.contains("week 49"), "not past the period");
+        assert!(page.contains("value=\"2026-11-02\""), "the period is kept");
+        // Dutch decimals: the demo estimate of FoodValley's arrivals, 5.1.
+        assert!(page.contains("5,1"), "a decimal comma");
+        for (query, named) in [
+            ("van=gisteren", "van moet een datum zijn"),
+            ("van=2026-11-30&tot=2026-11-01", "tot ligt vóór van"),
+            ("van=2024-01-01&tot=2026-01-01", "hoogstens een jaar"),
+        ] {
+            let response = browser.get(&format!("/dashboard?{query}")).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{query}"
+            );
+            assert!(
+                response.text().await.expect("page").contains(named),
+                "{query}"
+            );
+        }
+    }
+);
+
+story!(
+    undeliverable_mails_are_listed_for_coordinators_only,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
+        sqlx::query(
+        "INSERT INTO outbox (message_id, kind, recipient, subject, body_text, body_html, status, attempts,
+                             next_attempt_at, last_error, created_at)
+         VALUES ('<dead-1@test>', 'invitation', 'weg@example.org', 'Uitnodiging X', '', '', 'dead', 8, 0,
+                 '550 no such user', $1)",
+    )
+    .bind(app.state.now().timestamp_millis())
+    .execute(&app.state.store.pool)
+    .await
+    .expect("a dead mail");
+        let mut desk = Browser::new(&app);
+        desk.login(&coordinator).await;
+        let page = desk
+            .get("/dashboard")
+            .await
+            .text()
+            .await
+            .expect("dashboard");
+        let list = &page[page
+            .find("Niet te bezorgen mail (nieuwste eerst)")
+            .expect("the list")..];
+        assert!(
+            list.contains("weg@example.org") && list.contains("550 no such user"),
+            "{list}"
+        );
+        assert!(list.contains("uitnodiging"), "the kind in Dutch");
+        assert!(!list.contains("Uitnodiging X"), "never the subject");
+        let mut theirs = Browser::new(&app);
+        theirs.login(&referrer).await;
+        let page = theirs
+            .get("/dashboard")
+            .await
+            .text()
+            .await
+            .expect("dashboard");
+        assert!(
+            !page.contains("weg@example.org"),
+            "a referrer sees figures only"
+        );
+    }
+);
+
+story!(the_board_marks_today_and_offers_a_compact_overview, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    register(&app, &coordinator, "OVW-0001", "Ede").await;
+    app.replan().await;
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    let board = browser
+        .get("/board?zaak=ovw")
+        .await
+        .text()
+        .await
+        .expect("board");
+    assert!(board.contains("(deze week)"), "the current week is marked");
+    assert!(board.contains("vandaag"), "today's sessions are marked");
+    assert!(
+        board.contains("class=\"found-mark\">gezocht"),
+        "the search is marked on the board"
+    );
+    assert!(
+        board.contains("Planbord van ma 30-11-2026"),
+        "the print line"
+    );
+    let overview = browser
+        .get("/board?weergave=overzicht")
+        .await
+        .text()
+        .await
+        .expect("overview");
+    assert!(overview.contains("Overzicht: plekken per regio en week"));
+    let link = "/board?region=food-valley&#38;weeks=1&#38;from=2026-11-30";
+    let cell = &overview[overview.find(link).unwrap_or_else(|| {
+        panic!(
+            "a cell links to its week: {}",
+            &overview[overview.find("<tbody>").unwrap_or(0)..][..600]
+        )
+    })..];
+    let text = &cell[cell.find('>').expect("link text") + 1..cell.find("</a>").expect("end")];
+    assert!(
+        text.contains("voorlopig") && text.contains("vrij"),
+        "{text}"
+    );
+    assert!(
+        overview.contains("name=\"weergave\" value=\"overzicht\""),
+        "the filters keep the view"
+    );
+    let drill = browser
+        .get("/board?region=food-valley&weeks=1&from=2026-11-30")
+        .await;
+    assert!(drill.text().await.expect("board").contains("OVW-0001"));
+});
+
+story!(the_worklist_lists_open_offers_by_deadline, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let chair = app.user(Role::Chair, Some("centraal-gelderland")).await;
+    let id = register(&app, &coordinator, "OVW-0002", "Ede").await;
+    app.replan().await;
+    let slots = json(
+        app.get(
+            &coordinator,
+            "/api/v1/slots?region=centraal-gelderland&weeks=4",
+        )
+        .await,
+    )
+    .await;
+    let target = slots
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter(|s| s["state"] == "free")
+        .nth(5)
+        .expect("a free slot")["id"]
+        .clone();
+    let moved = app
+        .post(
+            &coordinator,
+            &format!("/api/v1/referrals/{id}/move"),
+            &json!({ "slot_id": target }),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let mut browser = Browser::new(&app);
+    browser.login(&chair).await;
+    let page = browser
+        .get("/te-doen")
+        .await
+        .text()
+        .await
+        .expect("worklist");
+    let section = &page[page.find("id=\"aanbiedingen\"").expect("the offers")..];
+    assert!(
+        section.contains("OVW-0002") && section.contains("antwoord uiterlijk"),
+        "{section}"
+    );
+    assert!(
+        page.contains("Te doen <span class=\"count\">("),
+        "the menu counts"
+    );
+    assert!(
+        page.contains("Aanbiedingen <span class=\"count\">(1)</span>"),
+        "{page}"
+    );
+});

@@ -1,0 +1,175 @@
+//! The coordinator's working day in the browser (issue 14): the worklist
+//! count in the menu, a booked conversation moved from the referral page
+//! with its invitation updated, the print stylesheet hiding the menu, and
+//! no sideways scrolling at 320 px (WCAG 1.4.10).
+
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+use super::*;
+
+/// A Chrome DevTools command through chromedriver (media and viewport
+/// emulation, which WebDriver itself lacks).
+async fn cdp(driver: &Driver, client: &Client, cmd: &str, params: Value) {
+    let session = client.session_id().await.expect("session").expect("an id");
+    let url = format!(
+        "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
+        driver.port
+    );
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "cmd": cmd, "params": params }))
+        .send()
+        .await
+        .expect("cdp");
+    assert!(
+        response.status().is_success(),
+        "{cmd}: {}",
+        response.status()
+    );
+}
+
+async fn script(client: &Client, code: &str) -> Value {
+    client.execute(code, vec![]).await.expect("script")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_moves_a_booking_prints_and_reads_at_320_px() {
+    if !tools_present() {
+        return;
+    }
+    let axe = std::fs::read_to_string(axe_path()).expect("axe-core");
+    let (app, base) = demo_app().await;
+    let driver = start_driver().await;
+    let profiles = tempfile::tempdir().expect("profiles");
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let client = browser(&driver, &profiles.path().join("day")).await;
+    login(&client, &base, &coordinator.email, &coordinator.password).await;
+
+    // The menu counts what waits on Te doen, as many as the page lists.
+    let menu = client
+        .find(Locator::Css("nav a[href='/te-doen']"))
+        .await
+        .expect("menu entry")
+        .text()
+        .await
+        .expect("text");
+    let counted: usize = menu
+        .trim_start_matches("Te doen (")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap_or_else(|_| panic!("a count in {menu:?}"));
+    assert!(counted > 0, "the demo has work to do");
+    client
+        .goto(&format!("{base}/te-doen"))
+        .await
+        .expect("worklist");
+    let listed = script(
+        &client,
+        "return new Set([...document.querySelectorAll('main table a[href^=\"/referrals/\"]')].map(a => a.getAttribute('href'))).size;",
+    )
+    .await;
+    assert_eq!(listed.as_u64(), Some(counted as u64), "menu and page agree");
+    assert_accessible(&client, &axe, "te doen").await;
+
+    // A booked conversation of FoodValley, moved to another slot there.
+    let booked: i64 = sqlx::query_scalar(
+        "SELECT r.id FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
+         WHERE r.status = 'booked' AND r.region_id = 'food-valley' AND s.start_at > $1
+         ORDER BY s.start_at LIMIT 1",
+    )
+    .bind(app.state.now().timestamp_millis())
+    .fetch_one(&app.state.store.pool)
+    .await
+    .expect("a booking in the demo");
+    client
+        .goto(&format!("{base}/referrals/{booked}"))
+        .await
+        .expect("referral page");
+    assert_accessible(&client, &axe, "referral with move form").await;
+    let chosen = script(
+        &client,
+        "const s = document.getElementById('move-slot'); s.selectedIndex = s.options.length - 1; return s.value;",
+    )
+    .await;
+    let chosen = chosen.as_str().expect("a slot").to_string();
+    client
+        .find(Locator::Css("form[action$='/verplaatsen'] button"))
+        .await
+        .expect("move button")
+        .click()
+        .await
+        .expect("move");
+    let page = text_with(&client, "De afspraak is verplaatst").await;
+    assert!(page.contains("De afspraak is verplaatst"), "{page}");
+    let now_booked: String =
+        sqlx::query_scalar("SELECT booked_slot_id FROM referrals WHERE id = $1")
+            .bind(booked)
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("booking");
+    assert_eq!(now_booked, chosen);
+    let updated: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE referral_id = $1 AND kind = 'invitation' AND subject LIKE 'Gewijzigd:%'",
+    )
+    .bind(booked)
+    .fetch_one(&app.state.store.pool)
+    .await
+    .expect("outbox");
+    assert!(updated >= 1, "the invitation is updated");
+
+    // On paper: no menu, no filters, the print line shown.
+    client.goto(&format!("{base}/board")).await.expect("board");
+    cdp(
+        &driver,
+        &client,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "print" }),
+    )
+    .await;
+    let printed = script(
+        &client,
+        "return [getComputedStyle(document.querySelector('header.top')).display,
+                 getComputedStyle(document.querySelector('form.filters')).display,
+                 getComputedStyle(document.querySelector('.print-only')).display];",
+    )
+    .await;
+    assert_eq!(printed, json!(["none", "none", "block"]));
+    cdp(
+        &driver,
+        &client,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "" }),
+    )
+    .await;
+
+    // At 320 px nothing scrolls sideways (tables scroll within themselves).
+    cdp(
+        &driver,
+        &client,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    for path in [
+        "/te-doen",
+        "/board",
+        "/dashboard",
+        &format!("/referrals/{booked}"),
+        "/inbox",
+        "/account",
+    ] {
+        client.goto(&format!("{base}{path}")).await.expect("page");
+        let widths = script(
+            &client,
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+        )
+        .await;
+        let (scroll, client_width) = (widths[0].as_u64(), widths[1].as_u64());
+        assert!(
+            scroll <= client_width,
+            "{path} scrolls sideways at 320 px: {widths}"
+        );
+    }
+    client.close().await.expect("close");
+}
