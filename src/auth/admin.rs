@@ -43,7 +43,13 @@ impl CreateUser {
     pub fn parse(self, regions: &RegionsConfig) -> std::result::Result<NewUser, Vec<FieldError>> {
         let mut problems = Vec::new();
         let email = Email::parse(self.email.trim())
-            .map_err(|e| problems.push(FieldError::new("email", e.to_string())))
+            .map_err(|e| {
+                problems.push(FieldError::both(
+                    "email",
+                    e.to_string(),
+                    "Vul een geldig e-mailadres in, bijv. naam@gemeente.nl.",
+                ))
+            })
             .ok();
         let role = parse_role(&self.role, &mut problems);
         let fields = ScopeFields {
@@ -71,9 +77,10 @@ impl CreateUser {
 fn parse_role(text: &str, problems: &mut Vec<FieldError>) -> Option<Role> {
     let role = Role::parse(text.trim());
     if role.is_none() {
-        problems.push(FieldError::new(
+        problems.push(FieldError::both(
             "role",
-            "must be one of coordinator, chair, referrer, municipal_contact, admin",
+            "must be one of coordinator, chair, secretary, referrer, municipal_contact, admin",
+            "Kies een rol.",
         ));
     }
     role
@@ -98,12 +105,24 @@ impl ScopeFields {
         let before = problems.len();
         let region = given(self.region).and_then(|text| {
             RegionId::parse(&text)
-                .map_err(|e| problems.push(FieldError::new("region", e.to_string())))
+                .map_err(|e| {
+                    problems.push(FieldError::both(
+                        "region",
+                        e.to_string(),
+                        "Deze regio bestaat niet.",
+                    ))
+                })
                 .ok()
         });
         let municipality = given(self.municipality).and_then(|text| {
             CbsCode::parse(&text)
-                .map_err(|e| problems.push(FieldError::new("municipality", e.to_string())))
+                .map_err(|e| {
+                    problems.push(FieldError::both(
+                        "municipality",
+                        e.to_string(),
+                        "Geen geldige CBS-code; gebruik bijv. GM0228.",
+                    ))
+                })
                 .ok()
         });
         (problems.len() == before).then(|| RoleScope {

@@ -26,6 +26,20 @@ struct UsersPage {
     error: Option<Said>,
     /// Regions whose table has no active chair (a warning).
     chairless: Vec<String>,
+    /// The new-user form's input (kept after a refusal).
+    input: NewUserForm,
+    /// (field id, Dutch message) of a refused new-user form.
+    problems: Vec<(String, String)>,
+}
+
+impl UsersPage {
+    /// The message for field `id` of the new-user form, if refused there.
+    fn problem(&self, id: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(f, _)| f == id)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 struct UserRow {
@@ -63,6 +77,25 @@ async fn users_page(
     viewer: &Viewer,
     created: Option<Created>,
     error: Option<Said>,
+) -> Result<Response, PageError> {
+    users_page_with(
+        state,
+        viewer,
+        created,
+        error,
+        NewUserForm::default(),
+        Vec::new(),
+    )
+    .await
+}
+
+async fn users_page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    created: Option<Created>,
+    error: Option<Said>,
+    input: NewUserForm,
+    problems: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
     let records = admin::list(state, &viewer.user).await?;
     let tz = state.regions.timezone;
@@ -125,6 +158,8 @@ async fn users_page(
         created,
         error,
         chairless,
+        input,
+        problems,
     })
 }
 
@@ -142,7 +177,7 @@ const ROLE_CHOICES: &[(&str, &str)] = &[
 ];
 
 /// The role fields both user forms have.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 pub struct RoleFields {
     #[serde(default)]
     role: String,
@@ -156,7 +191,7 @@ pub struct RoleFields {
 
 /// The new-user form: the session's form token, the e-mail address, and
 /// the role with its scope.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 pub struct NewUserForm {
     #[serde(default)]
     csrf: String,
@@ -177,16 +212,35 @@ pub async fn create_user(
     let email = form.email.trim().to_string();
     let request = CreateUser {
         email: email.clone(),
-        role: form.fields.role,
-        region: Some(form.fields.region),
-        organisation: Some(form.fields.organisation),
-        municipality: Some(form.fields.municipality),
+        role: form.fields.role.clone(),
+        region: Some(form.fields.region.clone()),
+        organisation: Some(form.fields.organisation.clone()),
+        municipality: Some(form.fields.municipality.clone()),
     };
     // The service checks the role, validates and audits, as for the API.
     match admin::create(&state, &viewer.user, request).await {
         Ok((_, password)) => {
             let shown = Created { email, password };
             users_page(&state, &viewer, Some(shown), None).await
+        }
+        // The form again, as typed, each problem at its field.
+        Err(Error::Invalid(found)) => {
+            let problems = found
+                .into_iter()
+                .map(|p| {
+                    let id = match p.field.as_str() {
+                        "email" => "u-email",
+                        "role" => "u-role",
+                        "region" => "u-region",
+                        "organisation" => "u-org",
+                        _ => "u-mun",
+                    };
+                    (id.to_string(), p.dutch.unwrap_or(p.message))
+                })
+                .collect();
+            let mut page = users_page_with(&state, &viewer, None, None, form, problems).await?;
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
         }
         Err(err) => refused_on_page(&state, &viewer, err).await,
     }

@@ -11,14 +11,19 @@ pub fn day(date: NaiveDate) -> String {
     format!("{} {}", weekday_short(date.weekday()), date.format("%d-%m"))
 }
 
-/// `30-11-2026`.
+/// `ma 30-11-2026`: a date standing alone carries its weekday and year.
 pub fn date(date: NaiveDate) -> String {
-    date.format("%d-%m-%Y").to_string()
+    format!(
+        "{} {}",
+        weekday_short(date.weekday()),
+        date.format("%d-%m-%Y")
+    )
 }
 
-/// `30-11-2026 09:00`, local time.
+/// `ma 30-11-2026 09:00`, local time.
 pub fn moment(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%d-%m-%Y %H:%M").to_string()
+    let local = at.with_timezone(&tz);
+    format!("{} {}", date(local.date_naive()), local.format("%H:%M"))
 }
 
 /// A moment written in RFC 3339 (as views carry it), shown as [`moment`].
@@ -269,6 +274,13 @@ mod tests {
     fn days_are_written_the_dutch_way() {
         let date = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
         assert_eq!(day(date), "ma 30-11");
-        assert_eq!(super::date(date), "30-11-2026");
+        assert_eq!(super::date(date), "ma 30-11-2026");
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 8, 0, 0)
+            .single()
+            .expect("at");
+        assert_eq!(
+            moment(at, chrono_tz::Europe::Amsterdam),
+            "di 01-12-2026 09:00"
+        );
     }
 }

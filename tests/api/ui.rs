@@ -385,10 +385,21 @@ story!(admin_pages_are_for_admins_and_create_users, |app| {
             &[],
         )
         .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let form = wrong.text().await.expect("page");
     assert!(
-        wrong.text().await.expect("page").contains("region"),
-        "a chair needs a region"
+        form.contains("value=\"x@example.org\""),
+        "the input is kept"
     );
+    assert!(
+        form.contains("<option value=\"chair\" selected>"),
+        "the role is kept"
+    );
+    let at = form
+        .find("id=\"u-region-fout\"")
+        .expect("the message at the region");
+    assert!(form[at..].contains("kies de regio"), "in Dutch: {form}");
+    assert!(form.contains("href=\"#u-region\""), "and in the summary");
     let audit = boss.get("/admin/audit").await.text().await.expect("page");
     assert!(audit.contains("<td>gebruiker aangemaakt</td>"), "{audit}");
     assert!(audit.contains(&admin.email), "the admin by e-mail address");

@@ -75,36 +75,46 @@ impl RoleScope {
             Role::Coordinator | Role::Admin => (false, false, false),
         };
         match (&self.region, needs_region) {
-            (None, true) => problems.push(FieldError::new("region", "a chair needs a region")),
-            (Some(id), true) if regions.region(id).is_none() => {
-                problems.push(FieldError::new("region", format!("unknown region {id}")))
-            }
+            (None, true) => problems.push(FieldError::both(
+                "region",
+                format!("a {} needs a region", self.role.as_str()),
+                "Een voorzitter of secretaris hoort bij een tafel: kies de regio.",
+            )),
+            (Some(id), true) if regions.region(id).is_none() => problems.push(FieldError::both(
+                "region",
+                format!("unknown region {id}"),
+                "Deze regio bestaat niet.",
+            )),
             (Some(_), false) => problems.push(not_for_role("region", self.role)),
             _ => {}
         }
         match (organisation, needs_organisation) {
-            (None | Some(""), true) => problems.push(FieldError::new(
+            (None | Some(""), true) => problems.push(FieldError::both(
                 "organisation",
                 "a referrer needs an organisation",
+                "Een verwijzer hoort bij een organisatie: vul die in.",
             )),
             (Some(name), true) if name.chars().count() > MAX_ORGANISATION_CHARS => {
-                problems.push(FieldError::new(
+                problems.push(FieldError::both(
                     "organisation",
                     format!("at most {MAX_ORGANISATION_CHARS} characters"),
+                    format!("Hoogstens {MAX_ORGANISATION_CHARS} tekens."),
                 ))
             }
             (Some(_), false) => problems.push(not_for_role("organisation", self.role)),
             _ => {}
         }
         match (&self.municipality, needs_municipality) {
-            (None, true) => problems.push(FieldError::new(
+            (None, true) => problems.push(FieldError::both(
                 "municipality",
                 "a municipal contact needs a municipality",
+                "Een contactpersoon hoort bij een gemeente: vul de CBS-code in (bijv. GM0228).",
             )),
             (Some(code), true) if regions.municipality(code.as_str()).is_none() => {
-                problems.push(FieldError::new(
+                problems.push(FieldError::both(
                     "municipality",
                     format!("no participating municipality {code}"),
+                    "Deze gemeente doet niet mee aan de tafels van Gelderland.",
                 ))
             }
             (Some(_), false) => problems.push(not_for_role("municipality", self.role)),
@@ -121,7 +131,11 @@ impl RoleScope {
 const MAX_ORGANISATION_CHARS: usize = 200;
 
 fn not_for_role(field: &str, role: Role) -> FieldError {
-    FieldError::new(field, format!("a user with role {role} has no {field}"))
+    FieldError::both(
+        field,
+        format!("a user with role {role} has no {field}"),
+        "Deze rol gebruikt dit veld niet; laat het leeg.",
+    )
 }
 
 /// A new user's credentials, shown once: only their hashes are stored.
