@@ -616,17 +616,9 @@ async fn a_referrer_registers_a_family_through_the_form() {
         .expect("form");
     assert_accessible(&client, &axe, "register").await;
     screenshot(&client, "register").await;
-    // Submitted without a municipality: the summary says what to fix.
-    client
-        .find(Locator::Css("form.register button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
-    let refused = text_with(&client, "Controleer de invoer").await;
-    assert!(refused.contains("Gemeente"), "{refused}");
-    assert_accessible(&client, &axe, "register with problems").await;
+    // The browser itself asks for the required fields; the server checks
+    // the rest: an earliest date in the past comes back with the input
+    // kept and the Dutch message at the field and in the summary.
     client
         .find(Locator::Css("#municipality option[value='GM0228']"))
         .await
@@ -643,6 +635,61 @@ async fn a_referrer_registers_a_family_through_the_form() {
             .await
             .expect("check");
     }
+    client
+        .execute(
+            "document.getElementById('earliest').value = '2020-01-06';",
+            vec![],
+        )
+        .await
+        .expect("a past date");
+    client
+        .find(Locator::Css("form.register button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    let refused = text_with(&client, "Controleer de invoer").await;
+    assert!(refused.contains("Controleer de invoer"), "{refused}");
+    let kept = client
+        .execute(
+            "return [document.getElementById('municipality').value, document.getElementById('safety_plan').checked,
+                     document.getElementById('earliest').value];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        kept,
+        serde_json::json!(["GM0228", true, "2020-01-06"]),
+        "the input is kept"
+    );
+    // Each message stands next to its field too, and the field points to it.
+    let unlinked = client
+        .execute(
+            "const errors = [...document.querySelectorAll('.field-error')];
+             const described = [...document.querySelectorAll('[aria-describedby]')]
+               .flatMap(e => e.getAttribute('aria-describedby').split(' '));
+             return [errors.map(e => e.id), errors.filter(e => !described.includes(e.id)).map(e => e.id)];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        unlinked[0],
+        serde_json::json!(["earliest-fout"]),
+        "the message at the field"
+    );
+    assert_eq!(
+        unlinked[1],
+        serde_json::json!([]),
+        "every message is tied to its field"
+    );
+    assert_accessible(&client, &axe, "register with problems").await;
+    client
+        .execute("document.getElementById('earliest').value = '';", vec![])
+        .await
+        .expect("clear");
     client
         .find(Locator::Css("form.register button[type=submit]"))
         .await

@@ -118,6 +118,110 @@ async fn a_coordinator_moves_a_booking_prints_and_reads_at_320_px() {
     .expect("outbox");
     assert!(updated >= 1, "the invitation is updated");
 
+    // Search: the queue narrows to the case, the board marks it.
+    let formula = "-9-B1";
+    let body = json!({
+        "case_ref": formula, "municipality": "Ede", "kind": "vtb",
+        "referrer_kind": "local_team", "referrer_org": "Sociaal Team Ede",
+        "referrer_email": "p@sociaalteam-ede.example.org", "safety_plan": true,
+        "parents_informed": true, "child_12_plus": false,
+    });
+    assert_eq!(
+        app.post(&coordinator, "/api/v1/referrals", &body)
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    app.replan().await;
+    client.goto(&format!("{base}/board")).await.expect("board");
+    client
+        .find(Locator::Id("f-zaak"))
+        .await
+        .expect("search field")
+        .send_keys("9-b1")
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .expect("show")
+        .click()
+        .await
+        .expect("search");
+    text_with(&client, "gefilterd").await;
+    let queue = script(
+        &client,
+        "return [...document.querySelectorAll('.queue tbody tr td:first-child a')].map(a => a.textContent);",
+    )
+    .await;
+    assert_eq!(queue, json!([formula]), "only the case searched for");
+    let marked = script(
+        &client,
+        "return document.querySelectorAll('.slot.found').length;",
+    )
+    .await;
+    assert_eq!(marked, json!(1), "marked on the board");
+
+    // The export opens as a workbook; the formula-like reference is text.
+    let encoded = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/board/planbord.xlsx', { credentials: 'same-origin' })
+               .then(r => r.arrayBuffer())
+               .then(b => { let s = ''; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); done(btoa(s)); });",
+            vec![],
+        )
+        .await
+        .expect("download");
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.as_str().expect("base64"))
+        .expect("bytes");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx that opens");
+    use calamine::Reader;
+    let queue = book.worksheet_range("Wachtrij").expect("the queue sheet");
+    assert!(
+        queue
+            .rows()
+            .any(|row| row[0] == calamine::Data::String(format!("'{formula}"))),
+        "neutralised"
+    );
+
+    // Several tentative slots confirmed at once from the queue.
+    client
+        .goto(&format!("{base}/board?weeks=12"))
+        .await
+        .expect("board");
+    let ticked = script(
+        &client,
+        "const boxes = [...document.querySelectorAll('.queue input[type=checkbox][name^=confirm_]')].slice(0, 2);
+         boxes.forEach(b => b.click()); return boxes.length;",
+    )
+    .await;
+    assert_eq!(ticked, json!(2), "the demo has tentative slots to confirm");
+    client
+        .find(Locator::Css("form[action='/board/bevestigen'] button"))
+        .await
+        .expect("confirm button")
+        .click()
+        .await
+        .expect("confirm");
+    let done = text_with(&client, "voorlopige plekken bevestigd").await;
+    assert!(done.contains("2 voorlopige plekken bevestigd"), "{done}");
+
+    // The explanation says what the state is: a booked one is booked.
+    client
+        .goto(&format!("{base}/referrals/{booked}"))
+        .await
+        .expect("referral");
+    let page = text(&client).await;
+    assert!(
+        page.contains("De afspraak is bevestigd en blijft staan zoals geboekt"),
+        "{page}"
+    );
+
     // On paper: no menu, no filters, the print line shown.
     client.goto(&format!("{base}/board")).await.expect("board");
     cdp(
