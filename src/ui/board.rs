@@ -113,6 +113,8 @@ pub struct Chip {
     pub state_label: &'static str,
     /// The day, `ma 30-11`.
     pub day: String,
+    /// The printable agenda of the table's session that day.
+    pub agenda: String,
     /// The start, local `HH:MM`; empty for a day without a table.
     pub time: String,
     /// The slot's length in minutes; 0 for a day without a table.
@@ -436,6 +438,7 @@ fn cell(
                 state: state_name,
                 state_label: format::slot_state(state_name),
                 day: format::day(date),
+                agenda: String::new(),
                 time: String::new(),
                 minutes: 0,
                 case_ref: None,
@@ -470,6 +473,7 @@ fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate, today: NaiveDat
         state: state_name,
         state_label: format::slot_state(state_name),
         day: format::day(date),
+        agenda: format!("/zitting?region={}&datum={date}", slot.region),
         time: slot.start.get(11..16).unwrap_or_default().to_string(),
         minutes: slot.minutes,
         case_ref: slot.case_ref.clone(),

@@ -38,6 +38,17 @@ pub struct BoardQuery {
 impl BoardQuery {
     /// The filters as a query string (`region=...&weeks=...`), for the
     /// export links; the bulk confirmation's result is left out.
+    /// The board of one region for the week of `date` (for a session's
+    /// agenda).
+    pub(super) fn for_week(region: &str, date: chrono::NaiveDate) -> BoardQuery {
+        BoardQuery {
+            region: Some(region.to_string()),
+            weeks: Some("1".into()),
+            from: Some(date.format("%Y-%m-%d").to_string()),
+            ..BoardQuery::default()
+        }
+    }
+
     /// Whether the compact overview is asked for (`weergave=overzicht`).
     pub(super) fn overview(&self) -> bool {
         self.weergave.as_deref().map(str::trim) == Some("overzicht")

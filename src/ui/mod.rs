@@ -34,6 +34,7 @@ mod referral;
 mod referral_forms;
 mod referral_move;
 mod register;
+mod session_agenda;
 mod todo;
 
 use askama::Template;
@@ -75,6 +76,7 @@ pub fn router() -> Router<AppState> {
         .route("/te-doen", get(todo::page))
         .route("/board", get(board::page))
         .route("/board/fragment", get(board::fragment))
+        .route("/zitting", get(session_agenda::page))
         .route("/board/wachtrij.csv", get(board_export::queue_csv))
         .route("/board/planbord.csv", get(board_export::board_csv))
         .route("/board/planbord.xlsx", get(board_export::board_xlsx))

@@ -198,3 +198,56 @@ story!(the_worklist_lists_open_offers_by_deadline, |app| {
         "{page}"
     );
 });
+
+story!(a_sessions_agenda_lists_its_slots_for_print, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let id = register(&app, &coordinator, "AGD-0001", "Ede").await;
+    app.replan().await;
+    let referral = json(
+        app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+            .await,
+    )
+    .await;
+    let date = referral["planned_slot"]["date"]
+        .as_str()
+        .expect("planned")
+        .to_string();
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    let board = browser.get("/board").await.text().await.expect("board");
+    let link = format!("/zitting?region=food-valley&#38;datum={date}");
+    assert!(
+        board.contains(&link),
+        "the board links each day to its agenda"
+    );
+    let page = browser
+        .get(&format!("/zitting?region=food-valley&datum={date}"))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("agenda");
+    assert!(page.contains("Jeugdbeschermingstafel FoodValley"), "{page}");
+    let rows = page.matches("<tr><td>").count();
+    assert!(rows >= 2, "every slot of the session: {rows}");
+    assert!(
+        page.contains(">AGD-0001</a>") && page.contains("voorlopig"),
+        "{page}"
+    );
+    for (query, named) in [
+        ("region=nergens&datum=2026-12-02", "onbekende regio"),
+        (
+            "region=food-valley&datum=morgen",
+            "datum moet een datum zijn",
+        ),
+    ] {
+        let refused = browser.get(&format!("/zitting?{query}")).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().await.expect("page").contains(named));
+    }
+    let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
+    let mut theirs = Browser::new(&app);
+    theirs.login(&referrer).await;
+    let refused = theirs
+        .get(&format!("/zitting?region=food-valley&datum={date}"))
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+});
