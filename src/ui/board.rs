@@ -9,11 +9,8 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header::CACHE_CONTROL;
-use axum::http::HeaderValue;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use sqlx::Row;
 
 use super::board_filters::{BoardQuery, Filters, WEEK_CHOICES};
 use super::queue::{QueueEntry, QueueFilter};
@@ -77,6 +74,8 @@ pub struct BoardView {
 
 /// One region's row of the compact overview.
 pub struct OverviewRow {
+    /// The region's id.
+    pub id: String,
     /// The region's name.
     pub name: String,
     /// Per week: (link to the full board of that week and region, counts
@@ -96,6 +95,8 @@ pub struct WeekColumn {
 
 /// One region's row: a cell of chips per week.
 pub struct RegionRow {
+    /// The region's id (the live update replaces rows by it).
+    pub id: String,
     /// The region's name.
     pub name: String,
     /// Whether it is the viewing chair's own region.
@@ -181,45 +182,6 @@ pub async fn fragment(
     render(&BoardFragment { view })
 }
 
-/// A fingerprint of everything the board shows; changes when a slot,
-/// referral, offer or plan changes. Carries no case data.
-pub async fn stamp(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    viewer.require(&[Role::Coordinator, Role::Chair, Role::Secretary])?;
-    let text = fingerprint(&state).await?;
-    Ok((
-        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Html(text),
-    )
-        .into_response())
-}
-
-async fn fingerprint(state: &AppState) -> Result<String, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT (SELECT COALESCE(MAX(updated_at), 0) FROM referrals) AS referrals,
-                (SELECT COUNT(*) FROM referrals) AS referral_count,
-                (SELECT COALESCE(MAX(id), 0) FROM plan_runs) AS runs,
-                (SELECT COALESCE(MAX(id), 0) FROM offers) AS offers,
-                (SELECT COUNT(*) FROM offers WHERE status = 'open') AS open_offers,
-                (SELECT COUNT(*) FROM slots) AS slots,
-                (SELECT COUNT(*) FROM slots WHERE cancelled_at IS NOT NULL) AS cancelled",
-    )
-    .fetch_one(&state.store.pool)
-    .await?;
-    let mut parts = Vec::new();
-    for column in [
-        "referrals",
-        "referral_count",
-        "runs",
-        "offers",
-        "open_offers",
-        "slots",
-        "cancelled",
-    ] {
-        parts.push(row.try_get::<i64, _>(column)?.to_string());
-    }
-    Ok(parts.join("-"))
-}
-
 /// The board as the viewer may see it (role checked, every case shown
 /// audited as read), for the page, its refresh and its exports.
 ///
@@ -234,16 +196,24 @@ pub(super) async fn build(
     let tz = state.regions.timezone;
     let today = norm::local_date(state.now(), tz);
     let filters = Filters::parse(query, state, today)?;
-    let stamp = fingerprint(state).await?;
-    let regions = shown_regions(state, viewer, filters.region.as_ref());
+    let stamp = super::board_stamp::fingerprint(state).await?;
+    let mut regions = shown_regions(state, viewer, filters.region.as_ref());
     let ids: Vec<String> = regions.iter().map(|r| r.id.as_str().to_string()).collect();
     let mut slots = crate::slots::list(state, &ids, filters.from, filters.to()).await?;
+    // Counted over the whole board (no case data), shown and audited only
+    // for the rows sent: the live update sends the changed regions only.
+    let counts = count_states(&slots);
+    if let Some(only) = query.only() {
+        regions.retain(|r| only.contains(&r.id.as_str()));
+        slots.retain(|s| only.contains(&s.region.as_str()));
+    }
     hide_and_audit(state, viewer, &mut slots).await?;
     let weeks = week_columns(&filters, today);
     let own = viewer.user.region.as_ref().map(RegionId::as_str);
     let rows: Vec<RegionRow> = regions
         .iter()
         .map(|region| RegionRow {
+            id: region.id.as_str().to_string(),
             name: region.name.clone(),
             own: own == Some(region.id.as_str()),
             cells: (0..filters.weeks)
@@ -274,7 +244,6 @@ pub(super) async fn build(
             chip.found = chip.case_ref.as_ref().is_some_and(|c| c.contains(&wanted));
         }
     }
-    let counts = count_states(&slots);
     let overview = query
         .overview()
         .then(|| overview_rows(&regions, &rows, &filters));
@@ -519,6 +488,7 @@ fn overview_rows(
         .iter()
         .zip(rows)
         .map(|(region, row)| OverviewRow {
+            id: row.id.clone(),
             name: row.name.clone(),
             cells: row
                 .cells

@@ -30,6 +30,8 @@ pub struct BoardQuery {
     pub(super) sorteer: Option<String>,
     /// `overzicht`: counts per region and week instead of every slot.
     pub(super) weergave: Option<String>,
+    /// The live update: only these regions' rows (comma-separated ids).
+    pub(super) alleen: Option<String>,
     /// After a bulk confirmation: how many were confirmed, how many not.
     pub(super) bevestigd: Option<u32>,
     pub(super) niet: Option<u32>,
@@ -47,6 +49,12 @@ impl BoardQuery {
             from: Some(date.format("%Y-%m-%d").to_string()),
             ..BoardQuery::default()
         }
+    }
+
+    /// The regions whose rows are asked for (`alleen=a,b`); `None` for all.
+    pub(super) fn only(&self) -> Option<Vec<&str>> {
+        let text = self.alleen.as_deref()?.trim();
+        (!text.is_empty()).then(|| text.split(',').map(str::trim).collect())
     }
 
     /// Whether the compact overview is asked for (`weergave=overzicht`).

@@ -20,6 +20,7 @@ mod audit;
 mod board;
 mod board_export;
 mod board_filters;
+mod board_stamp;
 mod dashboard;
 mod dashboard_trend;
 mod export;
@@ -80,7 +81,7 @@ pub fn router() -> Router<AppState> {
         .route("/board/wachtrij.csv", get(board_export::queue_csv))
         .route("/board/planbord.csv", get(board_export::board_csv))
         .route("/board/planbord.xlsx", get(board_export::board_xlsx))
-        .route("/board/stamp", get(board::stamp))
+        .route("/board/stamp", get(board_stamp::stamp))
         .route("/board/bevestigen", post(queue::confirm))
         .route("/referrals/{id}", get(referral::page))
         .route("/referrals/{id}/agenda.ics", get(agenda::download))

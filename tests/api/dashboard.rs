@@ -251,3 +251,76 @@ story!(a_sessions_agenda_lists_its_slots_for_print, |app| {
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 });
+
+story!(the_live_update_sends_only_the_changed_regions_rows, |app| {
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let mut browser = Browser::new(&app);
+    browser.login(&coordinator).await;
+    let before = browser
+        .get("/board/stamp")
+        .await
+        .text()
+        .await
+        .expect("stamp");
+    let part = |stamp: &str, key: &str| -> String {
+        stamp
+            .split(';')
+            .find_map(|p| p.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} in {stamp}"))
+            .to_string()
+    };
+    register(&app, &coordinator, "LIVE-0001", "Ede").await;
+    app.replan().await;
+    let after = browser
+        .get("/board/stamp")
+        .await
+        .text()
+        .await
+        .expect("stamp");
+    assert_ne!(part(&before, "queue"), part(&after, "queue"));
+    assert_ne!(
+        part(&before, "food-valley"),
+        part(&after, "food-valley"),
+        "FoodValley changed"
+    );
+    assert_eq!(
+        part(&before, "achterhoek"),
+        part(&after, "achterhoek"),
+        "Achterhoek did not"
+    );
+
+    let reads = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE action = 'slot.read'")
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("audit")
+    };
+    let before_reads = reads().await;
+    let fragment = browser
+        .get("/board/fragment?alleen=food-valley")
+        .await
+        .text()
+        .await
+        .expect("fragment");
+    assert!(fragment.contains("data-region=\"food-valley\""));
+    assert!(
+        !fragment.contains("data-region=\"achterhoek\""),
+        "only the changed region"
+    );
+    assert!(fragment.contains("LIVE-0001"), "with the queue");
+    assert_eq!(
+        reads().await,
+        before_reads + 1,
+        "the one case shown is audited"
+    );
+    let full = browser
+        .get("/board/fragment")
+        .await
+        .text()
+        .await
+        .expect("fragment");
+    assert!(
+        full.contains("data-region=\"achterhoek\""),
+        "without alleen: every region"
+    );
+});

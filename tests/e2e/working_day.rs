@@ -222,6 +222,23 @@ async fn a_coordinator_moves_a_booking_prints_and_reads_at_320_px() {
         "{page}"
     );
 
+    // The new pages pass axe too: overview, a session's agenda, the trend.
+    let today = app.state.now().format("%Y-%m-%d").to_string();
+    for (path, name) in [
+        ("/board?weergave=overzicht".to_string(), "overview"),
+        (
+            format!("/zitting?region=food-valley&datum={today}"),
+            "agenda",
+        ),
+        (
+            "/dashboard?van=2026-09-01".to_string(),
+            "dashboard with trend",
+        ),
+    ] {
+        client.goto(&format!("{base}{path}")).await.expect("page");
+        assert_accessible(&client, &axe, name).await;
+    }
+
     // On paper: no menu, no filters, the print line shown.
     client.goto(&format!("{base}/board")).await.expect("board");
     cdp(
@@ -276,4 +293,22 @@ async fn a_coordinator_moves_a_booking_prints_and_reads_at_320_px() {
         );
     }
     client.close().await.expect("close");
+
+    // The administrator's pages, with the audit log read and filtered.
+    let admin = app.user(Role::Admin, None).await;
+    let desk = browser(&driver, &profiles.path().join("admin")).await;
+    login(&desk, &base, &admin.email, &admin.password).await;
+    for (path, name) in [
+        ("/admin", "users"),
+        ("/admin/audit?actie=referral.move", "audit log"),
+    ] {
+        desk.goto(&format!("{base}{path}")).await.expect("page");
+        assert_accessible(&desk, &axe, name).await;
+    }
+    let audit = text(&desk).await;
+    assert!(
+        audit.contains("met de hand verplaatst"),
+        "the move in words: {audit}"
+    );
+    desk.close().await.expect("close");
 }
