@@ -265,7 +265,20 @@ fn annotate(
             }
             None => said,
         };
-        set_summary(&mut value, free.own_table_note.as_deref(), summary);
+        // A tentative slot that passed unconfirmed is said, not left silent.
+        let passed = free.passed_slot.as_deref().map(|date| {
+            format!(
+                "De voorlopige plek van {} is voorbij zonder bevestiging; de planner heeft opnieuw gezocht.",
+                crate::store::time::from_date_text(date)
+                    .map_or_else(|_| date.to_string(), |d| d.format("%d-%m-%Y").to_string())
+            )
+        });
+        let note = match (passed, free.own_table_note.as_deref()) {
+            (Some(passed), Some(own)) => Some(format!("{passed} {own}")),
+            (Some(passed), None) => Some(passed),
+            (None, own) => own.map(str::to_string),
+        };
+        set_summary(&mut value, note.as_deref(), summary);
         *text = value.to_string();
     }
     Ok(())

@@ -22,6 +22,9 @@ pub struct FreeReferral {
     /// The slot held for its open offer to a neighbouring table: pinned in
     /// the scenario, but not a confirmed booking.
     pub offered_slot: Option<String>,
+    /// The local date of its tentative slot when that slot has started
+    /// without a booking (the run moves it; the explanation says why).
+    pub passed_slot: Option<String>,
     /// Placed in its planned slot by hand (see `offers::moves`): pinned in
     /// the scenario while the slot is usable.
     pub pinned_by_hand: bool,
@@ -147,8 +150,10 @@ async fn read_referrals(
     let rows = sqlx::query(
         "SELECT r.id, r.region_id, r.kind, r.registered_at, r.due_date, r.earliest_date, r.unavailable,
                 r.minutes, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.planned_slot_id, r.booked_slot_id,
-                r.excluded_regions, os.id AS offer_slot, pn.id AS pin_slot
+                r.excluded_regions, os.id AS offer_slot, pn.id AS pin_slot,
+                CASE WHEN ps.start_at < $1 THEN ps.local_date END AS passed_slot
          FROM referrals r
+         LEFT JOIN slots ps ON ps.id = r.planned_slot_id
          LEFT JOIN slots s ON s.id = r.booked_slot_id
          LEFT JOIN offers o ON o.referral_id = r.id AND o.status = 'open'
          LEFT JOIN slots os ON os.id = o.slot_id AND os.cancelled_at IS NULL AND os.start_at >= $1
@@ -210,6 +215,7 @@ async fn read_referrals(
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
+                    passed_slot: row.try_get("passed_slot")?,
                     offered_slot: offered.then(|| slot.clone()),
                     pinned_by_hand: !offered,
                     own_table_note: own_table_note.clone(),
@@ -223,6 +229,7 @@ async fn read_referrals(
                 free.push(FreeReferral {
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
+                    passed_slot: row.try_get("passed_slot")?,
                     offered_slot: None,
                     pinned_by_hand: false,
                     own_table_note,

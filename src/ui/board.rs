@@ -136,6 +136,9 @@ pub struct Chip {
     pub today: bool,
     /// Whether its case reference matches the search (marked on the board).
     pub found: bool,
+    /// What the past means for it, once it has started: "voorbij", or for a
+    /// booking "voorbij: gehouden of niet doorgegaan vastleggen".
+    pub past: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -418,6 +421,7 @@ fn cell(
                 note: Some(note),
                 today: date == today,
                 found: false,
+                past: None,
             },
         ));
     }
@@ -426,6 +430,13 @@ fn cell(
 }
 
 fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate, today: NaiveDate) -> Chip {
+    let started =
+        chrono::DateTime::parse_from_rfc3339(&slot.start).is_ok_and(|start| start <= state.now());
+    let past = started.then_some(if slot.state == "booked" {
+        "voorbij: gehouden of niet doorgegaan vastleggen"
+    } else {
+        "voorbij"
+    });
     let state_name: &'static str = match slot.state.as_str() {
         "free" => "free",
         "tentative" => "tentative",
@@ -458,6 +469,7 @@ fn slot_chip(state: &AppState, slot: &SlotView, date: NaiveDate, today: NaiveDat
         note: None,
         today: date == today,
         found: false,
+        past,
     }
 }
 

@@ -324,3 +324,62 @@ story!(the_live_update_sends_only_the_changed_regions_rows, |app| {
         "without alleen: every region"
     );
 });
+
+story!(
+    the_past_is_visibly_past_and_a_passed_tentative_slot_is_said,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let id = register(&app, &coordinator, "PAST-0001", "Ede").await;
+        app.replan().await;
+        let planned = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
+        let start: chrono::DateTime<chrono::Utc> = planned["planned_slot"]["start"]
+            .as_str()
+            .expect("planned")
+            .parse()
+            .expect("instant");
+        let date = planned["planned_slot"]["date"]
+            .as_str()
+            .expect("date")
+            .to_string();
+        // Nobody confirms; the slot's time passes.
+        app.clock
+            .advance(start - app.state.now() + chrono::Duration::minutes(5));
+        app.replan().await;
+        let moved = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{id}"))
+                .await,
+        )
+        .await;
+        assert_ne!(
+            moved["planned_slot"]["start"],
+            planned["planned_slot"]["start"]
+        );
+        let mut browser = Browser::new(&app);
+        browser.login(&coordinator).await;
+        let page = browser
+            .get(&format!("/referrals/{id}"))
+            .await
+            .text()
+            .await
+            .expect("page");
+        let day = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+            .expect("date")
+            .format("%d-%m-%Y")
+            .to_string();
+        assert!(
+            page.contains(&format!(
+                "De voorlopige plek van {day} is voorbij zonder bevestiging"
+            )),
+            "{page}"
+        );
+        let board = browser.get("/board").await.text().await.expect("board");
+        assert!(
+            board.contains("class=\"past-mark\">voorbij</span>"),
+            "past slots are marked"
+        );
+    }
+);
