@@ -14,11 +14,11 @@ use chrono::Duration;
 use sqlx::Row;
 
 use super::export::{download, Cell, Kind, Sheet};
+use super::waits::{median, percent, Held};
 use super::{format, render, Chrome, PageError, Viewer};
 use crate::alerts::forecast::region_forecast;
 use crate::referrals::norm;
 use crate::state::AppState;
-use crate::store::time::{from_date_text, from_millis, to_millis};
 
 /// The look-back of the history figures.
 const HISTORY_WEEKS: i64 = 12;
@@ -287,53 +287,11 @@ pub async fn figures_xlsx(
     )
 }
 
-/// One conversation of the look-back: where, how long the family waited,
-/// whether it was within the norm.
-pub(super) struct Held {
-    pub(super) region: String,
-    /// The slot's local date.
-    pub(super) date: chrono::NaiveDate,
-    pub(super) wait_days: i64,
-    pub(super) within_norm: bool,
-}
-
 /// Conversations whose booked slot started in the last [`HISTORY_WEEKS`]
 /// weeks (held or still to be marked as held), at the home region.
 async fn history(state: &AppState) -> Result<Vec<Held>, PageError> {
     let now = state.now();
-    history_between(state, now - Duration::weeks(HISTORY_WEEKS), now).await
-}
-
-/// Conversations whose booked slot started from `since` up to `now`, at
-/// the home region.
-pub(super) async fn history_between(
-    state: &AppState,
-    since: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<Held>, PageError> {
-    let rows = sqlx::query(
-        "SELECT r.region_id, r.registered_at, r.due_date, s.local_date
-         FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
-         WHERE s.start_at >= $1 AND s.start_at <= $2",
-    )
-    .bind(to_millis(since))
-    .bind(to_millis(now))
-    .fetch_all(&state.store.pool)
-    .await?;
-    let tz = state.regions.timezone;
-    let mut out = Vec::new();
-    for row in rows {
-        let slot_date = from_date_text(&row.try_get::<String, _>("local_date")?)?;
-        let due = from_date_text(&row.try_get::<String, _>("due_date")?)?;
-        let registered = norm::local_date(from_millis(row.try_get("registered_at")?), tz);
-        out.push(Held {
-            date: slot_date,
-            region: row.try_get("region_id")?,
-            wait_days: (slot_date - registered).num_days(),
-            within_norm: slot_date <= due,
-        });
-    }
-    Ok(out)
+    super::waits::history_between(state, now - Duration::weeks(HISTORY_WEEKS), now).await
 }
 
 async fn mail_figures(state: &AppState) -> Result<MailFigures, PageError> {
@@ -352,23 +310,6 @@ async fn mail_figures(state: &AppState) -> Result<MailFigures, PageError> {
         pending: row.try_get("pending")?,
         retrying: row.try_get("retrying")?,
         dead: row.try_get("dead")?,
-    })
-}
-
-pub(super) fn percent(part: usize, whole: usize) -> Option<u32> {
-    (whole > 0).then(|| ((part as f64 / whole as f64) * 100.0).round() as u32)
-}
-
-pub(super) fn median(mut values: Vec<i64>) -> Option<i64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let mid = values.len() / 2;
-    Some(if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2
-    } else {
-        values[mid]
     })
 }
 

@@ -6,7 +6,7 @@
 use chrono::{Datelike, Days, Duration, NaiveDate};
 use sqlx::Row;
 
-use super::dashboard::{history_between, median, percent};
+use super::waits::{history_between, median, percent};
 use super::{format, PageError, Said, Viewer};
 use crate::auth::Role;
 use crate::referrals::norm;

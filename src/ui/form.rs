@@ -16,6 +16,12 @@ use serde::de::DeserializeOwned;
 
 use super::{PageError, Said};
 
+/// After a form on a referral's page: back to that page, saying what was
+/// `done` (`/referrals/{id}?gedaan=...`).
+pub fn back(id: i64, done: &str) -> axum::response::Redirect {
+    axum::response::Redirect::to(&format!("/referrals/{id}?gedaan={done}"))
+}
+
 /// The largest form body a page takes, in bytes.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 

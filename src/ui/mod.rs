@@ -37,6 +37,7 @@ mod referral_move;
 mod register;
 mod session_agenda;
 mod todo;
+mod waits;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, OriginalUri};

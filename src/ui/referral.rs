@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::form::back;
 use super::{format, render, Chrome, PageError, Viewer};
 use crate::auth::audit::{self, AuditFilter};
 use crate::auth::Role;
@@ -430,10 +431,6 @@ fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
 pub struct TokenForm {
     #[serde(default)]
     csrf: String,
-}
-
-pub(super) fn back(id: i64, done: &str) -> Redirect {
-    Redirect::to(&format!("/referrals/{id}?gedaan={done}"))
 }
 
 /// A button on the referral page: checks the form token, has the referral

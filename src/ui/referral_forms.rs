@@ -7,8 +7,9 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use serde::Deserialize;
 
+use super::form::back;
 use super::form::PageForm as Form;
-use super::referral::{act, back, CancelForm};
+use super::referral::{act, CancelForm};
 use super::{PageError, Viewer};
 use crate::referrals::service;
 use crate::state::AppState;

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use serde::Deserialize;
 
+use super::form::back;
 use super::form::PageForm as Form;
-use super::referral::back;
 use super::{PageError, Viewer};
 use crate::offers::moves::{self, Moved};
 use crate::referrals::store::Referral;
