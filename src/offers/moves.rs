@@ -233,8 +233,15 @@ async fn pin(
     now: DateTime<Utc>,
 ) -> Result<Moved> {
     withdraw_open_offer(conn, state, user, current.id, now).await?;
-    match store::pin(conn, current.id, current.version, &slot.id, true, now).await {
-        Ok(true) => Ok(Moved::Pinned),
+    guarded(store::pin(conn, current.id, current.version, &slot.id, true, now).await)?;
+    Ok(Moved::Pinned)
+}
+
+/// A guarded write's result: not done, or a unique index refusing it,
+/// means someone changed the referral or took the slot meanwhile.
+fn guarded(result: std::result::Result<bool, sqlx::Error>) -> Result<()> {
+    match result {
+        Ok(true) => Ok(()),
         Ok(false) => Err(changed_meanwhile()),
         Err(err) if is_unique_violation(&err) => Err(changed_meanwhile()),
         Err(err) => Err(stored(err)),
@@ -248,12 +255,7 @@ async fn rebook(
     slot: &BookableSlot,
     now: DateTime<Utc>,
 ) -> Result<Moved> {
-    match store::move_booking(conn, current.id, current.version, &slot.id, now).await {
-        Ok(true) => {}
-        Ok(false) => return Err(changed_meanwhile()),
-        Err(err) if is_unique_violation(&err) => return Err(changed_meanwhile()),
-        Err(err) => return Err(stored(err)),
-    }
+    guarded(store::move_booking(conn, current.id, current.version, &slot.id, now).await)?;
     crate::mail::ics::booking_invites(
         conn,
         state,
@@ -284,12 +286,7 @@ async fn offer(
     withdraw_open_offer(conn, state, user, current.id, now).await?;
     // The slot is held for the offer as a plan run holds it: planned there
     // (not pinned by hand: the open offer is the hold).
-    match store::pin(conn, current.id, current.version, &slot.id, false, now).await {
-        Ok(true) => {}
-        Ok(false) => return Err(changed_meanwhile()),
-        Err(err) if is_unique_violation(&err) => return Err(changed_meanwhile()),
-        Err(err) => return Err(stored(err)),
-    }
+    guarded(store::pin(conn, current.id, current.version, &slot.id, false, now).await)?;
     let new = NewOffer {
         referral_id: current.id,
         slot_id: &slot.id,

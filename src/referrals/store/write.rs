@@ -246,17 +246,8 @@ pub async fn confirm(
     // First the tentative holder, then the booking: every booking of this
     // slot locks the holder's row before the unique index entry, so on
     // PostgreSQL concurrent bookings queue up instead of deadlocking.
-    sqlx::query(
-        "UPDATE referrals SET planned_slot_id = NULL, pinned_slot_id = NULL, status = $1, version = version + 1, updated_at = $2
-         WHERE planned_slot_id = $3 AND status = $4 AND id <> $5",
-    )
-    .bind(Status::Registered.as_str())
-    .bind(at)
-    .bind(slot_id)
-    .bind(Status::Planned.as_str())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    // A booking takes the slot even from one placed there by hand.
+    displace_tentative(conn, id, slot_id, at, true).await?;
     let sql = format!(
         "UPDATE referrals SET booked_slot_id = $1, planned_slot_id = NULL, pinned_slot_id = NULL, status = $2,
              version = version + 1, updated_at = $3
@@ -331,25 +322,28 @@ pub async fn insert_outcome(
 }
 
 /// Takes `slot_id` from the referral (other than `id`) that holds it only
-/// tentatively and not by hand: back to registered, the planner finds it
-/// another place. First, so that the unique index on planned slots lets
-/// the slot go to `id`.
+/// tentatively (and, unless `even_pinned`, not by hand): back to
+/// registered, its pin gone, the planner finds it another place. First, so
+/// that the unique index on planned slots lets the slot go to `id`.
 async fn displace_tentative(
     conn: &mut AnyConnection,
     id: i64,
     slot_id: &str,
     at: i64,
+    even_pinned: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE referrals SET planned_slot_id = NULL, status = $1, version = version + 1, updated_at = $2
+        "UPDATE referrals SET planned_slot_id = NULL, pinned_slot_id = NULL, status = $1,
+             version = version + 1, updated_at = $2
          WHERE planned_slot_id = $3 AND status = $4 AND id <> $5
-           AND (pinned_slot_id IS NULL OR pinned_slot_id <> $3)",
+           AND ($6 OR pinned_slot_id IS NULL OR pinned_slot_id <> $3)",
     )
     .bind(Status::Registered.as_str())
     .bind(at)
     .bind(slot_id)
     .bind(Status::Planned.as_str())
     .bind(id)
+    .bind(even_pinned)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -374,7 +368,7 @@ pub async fn pin(
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let at = to_millis(now);
-    displace_tentative(conn, id, slot_id, at).await?;
+    displace_tentative(conn, id, slot_id, at, false).await?;
     let done = sqlx::query(
         "UPDATE referrals SET planned_slot_id = $1, pinned_slot_id = $7, status = $2,
              version = version + 1, updated_at = $3
@@ -409,7 +403,7 @@ pub async fn move_booking(
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let at = to_millis(now);
-    displace_tentative(conn, id, slot_id, at).await?;
+    displace_tentative(conn, id, slot_id, at, false).await?;
     let done = sqlx::query(
         "UPDATE referrals SET booked_slot_id = $1, version = version + 1, updated_at = $2
          WHERE id = $3 AND version = $4 AND status = $5",
