@@ -118,7 +118,7 @@ async fn read_slots(
 ) -> anyhow::Result<Vec<SlotFile>> {
     let rows = sqlx::query(
         "SELECT id, region_id, start_at, minutes FROM slots
-         WHERE cancelled_at IS NULL AND start_at >= $1 ORDER BY start_at, id",
+         WHERE cancelled_at IS NULL AND start_at > $1 ORDER BY start_at, id",
     )
     .bind(to_millis(now))
     .fetch_all(&mut *conn)
@@ -156,13 +156,13 @@ async fn read_referrals(
          LEFT JOIN slots ps ON ps.id = r.planned_slot_id
          LEFT JOIN slots s ON s.id = r.booked_slot_id
          LEFT JOIN offers o ON o.referral_id = r.id AND o.status = 'open'
-         LEFT JOIN slots os ON os.id = o.slot_id AND os.cancelled_at IS NULL AND os.start_at >= $1
+         LEFT JOIN slots os ON os.id = o.slot_id AND os.cancelled_at IS NULL AND os.start_at > $1
              AND NOT EXISTS (SELECT 1 FROM referrals b WHERE b.booked_slot_id = o.slot_id AND b.id <> r.id)
          LEFT JOIN slots pn ON pn.id = r.pinned_slot_id
-             AND pn.cancelled_at IS NULL AND pn.start_at >= $1
+             AND pn.cancelled_at IS NULL AND pn.start_at > $1
              AND NOT EXISTS (SELECT 1 FROM referrals pb WHERE pb.booked_slot_id = r.pinned_slot_id)
          WHERE r.status IN ('registered', 'planned')
-            OR (r.status = 'booked' AND s.cancelled_at IS NULL AND s.start_at >= $1)
+            OR (r.status = 'booked' AND s.cancelled_at IS NULL AND s.start_at > $1)
          ORDER BY r.registered_at, r.id",
     )
     .bind(to_millis(now))
