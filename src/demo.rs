@@ -306,8 +306,40 @@ async fn seed_history(state: &AppState, creator: i64) -> anyhow::Result<()> {
             "marking past conversation {} held",
             slot.id
         );
+        // Reports went out for all but the last week's conversations, so
+        // the worklist shows only those still to write.
+        if slot.date + chrono::Days::new(7) < today {
+            seed_report(state, &mut tx, id, creator, slot.start).await?;
+        }
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// A sent demo report (no real content) for the conversation at `held`.
+async fn seed_report(
+    state: &AppState,
+    tx: &mut sqlx::AnyConnection,
+    referral_id: i64,
+    creator: i64,
+    held: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let content = crate::reports::ReportContent {
+        text:
+            "Demo-verslag: de zorgen en de stappen zijn besproken; vrijwillige hulp met afspraken."
+                .into(),
+        agreements: vec![crate::reports::Agreement {
+            what: "Wekelijks contact met het lokale team".into(),
+            who: "ouders en lokaal team".into(),
+            by: None,
+        }],
+        participants: vec!["parents".into(), "referrer".into()],
+        professionals: Vec::new(),
+        reactions: Vec::new(),
+    };
+    let body = crate::reports::service::seal(state, referral_id, 1, &content)?;
+    let sent = held + chrono::Duration::days(2);
+    crate::reports::store::insert(tx, referral_id, 1, &body, creator, sent, Some(sent)).await?;
     Ok(())
 }
 

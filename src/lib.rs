@@ -29,6 +29,7 @@ pub mod placement;
 pub mod planner;
 pub mod referrals;
 pub mod replan;
+pub mod reports;
 pub mod request_id;
 pub mod routes;
 pub mod settings;

@@ -29,6 +29,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::users::router())
         .merge(api::referrals::router())
         .merge(api::moves::router())
+        .merge(api::reports::router())
         .merge(api::info::router())
         .merge(api::slots::router())
         .merge(api::plan::router())
@@ -94,6 +95,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         api::users::Api::openapi(),
         api::referrals::Api::openapi(),
         api::moves::Api::openapi(),
+        api::reports::Api::openapi(),
         api::info::Api::openapi(),
         api::slots::Api::openapi(),
         api::plan::Api::openapi(),

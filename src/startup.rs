@@ -122,6 +122,7 @@ async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
         "SELECT (SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL)
               + (SELECT COUNT(*) FROM info_requests)
               + (SELECT COUNT(*) FROM referral_remarks)
+              + (SELECT COUNT(*) FROM reports)
               + (SELECT COUNT(*) FROM outcomes WHERE route LIKE 'v1:%' OR help LIKE 'v1:%'
                     OR safety_agreements LIKE 'v1:%') AS n",
     )
@@ -130,7 +131,7 @@ async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
     .try_get("n")?;
     if sealed > 0 {
         anyhow::bail!(
-            "the database holds encrypted data ({sealed} second-factor secrets, information requests and remarks) but no \
+            "the database holds encrypted data ({sealed} second-factor secrets, information requests, remarks, outcomes and reports) but no \
              security.encryption_key is set: set the key it was encrypted with \
              (JBT__SECURITY__ENCRYPTION_KEY)"
         );

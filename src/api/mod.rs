@@ -11,5 +11,6 @@ pub mod moves;
 pub mod offers;
 pub mod plan;
 pub mod referrals;
+pub mod reports;
 pub mod slots;
 pub mod users;

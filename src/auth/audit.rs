@@ -91,7 +91,7 @@ pub async fn refusal(
 }
 
 /// Every action the audit log records (the `action` column).
-pub const ACTIONS: [&str; 34] = [
+pub const ACTIONS: [&str; 38] = [
     "session.login",
     "session.logout",
     "user.list",
@@ -117,6 +117,10 @@ pub const ACTIONS: [&str; 34] = [
     "referral.outcome",
     "referral.info_request",
     "referral.info_answer",
+    "report.read",
+    "report.write",
+    "report.send",
+    "report.reaction",
     "slot.read",
     "plan.read",
     "plan.place",

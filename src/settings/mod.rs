@@ -11,7 +11,10 @@ use serde::Deserialize;
 use crate::config::{ConfigErrors, ConfigProblem, RegionsConfig};
 use crate::store::DatabaseUrl;
 
+mod sections;
 mod unknown_keys;
+
+pub use sections::{OfferSettings, ReportSettings};
 
 /// The built-in defaults, `config/default.toml`: the first layer, and the
 /// list of keys that exist.
@@ -51,6 +54,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Offers to neighbouring tables: expiry and answer deadlines.
     pub offers: OfferSettings,
+    /// Reports after a conversation: norm and reaction window.
+    pub reports: ReportSettings,
     /// Browser sessions, login throttling, API tokens, second factors.
     pub web: WebSettings,
     /// Encryption at rest.
@@ -170,21 +175,6 @@ pub struct MailSettings {
     pub worsen_days: i64,
 }
 
-/// Offers of a referral to a neighbouring region's table (`[offers]`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct OfferSettings {
-    /// An unanswered offer expires after this many working days
-    /// (Europe/Amsterdam; weekends and holidays do not count).
-    pub expiry_working_days: u32,
-    /// The answer is due this many working days before the slot at the
-    /// latest, so the family can still be told.
-    pub family_notice_working_days: u32,
-    /// A neighbouring table gets at least this many working hours (office
-    /// hours of working days) to answer; a slot starting sooner than that
-    /// allows is not offered at all.
-    pub min_answer_working_hours: u32,
-}
-
 /// Browser sessions and logins.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebSettings {
@@ -244,6 +234,7 @@ struct Raw {
     regions: RawRegions,
     mail: MailSettings,
     offers: OfferSettings,
+    reports: ReportSettings,
     web: WebSettings,
     #[serde(default)]
     security: SecuritySettings,
@@ -427,6 +418,17 @@ impl Settings {
         if raw.offers.expiry_working_days == 0 {
             problem("offers.expiry_working_days", "must be at least 1".into());
         }
+        for (key, value) in [
+            ("reports.norm_working_days", raw.reports.norm_working_days),
+            (
+                "reports.reaction_working_days",
+                raw.reports.reaction_working_days,
+            ),
+        ] {
+            if value == 0 {
+                problem(key, "must be at least 1".into());
+            }
+        }
         if raw.offers.min_answer_working_hours == 0 {
             problem(
                 "offers.min_answer_working_hours",
@@ -499,6 +501,7 @@ impl Settings {
                 at_risk_days: raw.planning.at_risk_days,
                 mail: raw.mail,
                 offers: raw.offers,
+                reports: raw.reports,
                 web: raw.web,
                 security: raw.security,
                 audit: raw.audit,

@@ -198,6 +198,10 @@ fn mail_kind(kind: &str) -> &'static str {
         "offer_expired" => "aanbod verlopen",
         "offer_withdrawn" => "aanbod ingetrokken",
         "offers_exhausted" => "geen tafel gevonden",
+        "info_request" => "vraag van de tafel",
+        "info_answer" => "antwoord op een vraag",
+        "report" => "verslag",
+        "report_reaction" => "reactie op een verslag",
         _ => "bericht",
     }
 }

@@ -124,7 +124,7 @@ pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
 }
 
 /// Every audit action (see `auth::audit::ACTIONS`) with its Dutch words.
-pub const AUDIT_ACTIONS: [(&str, &str); 34] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 38] = [
     ("session.login", "inloggen"),
     ("session.logout", "uitloggen"),
     ("user.list", "gebruikers bekeken"),
@@ -150,6 +150,10 @@ pub const AUDIT_ACTIONS: [(&str, &str); 34] = [
     ("referral.outcome", "uitkomst vastgelegd"),
     ("referral.info_request", "vraag van de tafel gesteld"),
     ("referral.info_answer", "vraag van de tafel beantwoord"),
+    ("report.read", "verslag ingezien"),
+    ("report.write", "verslag bewerkt (concept)"),
+    ("report.send", "verslag vastgesteld en verstuurd"),
+    ("report.reaction", "reactie op het verslag vastgelegd"),
     ("slot.read", "op het planbord getoond"),
     ("plan.read", "in het plan ingezien"),
     ("plan.place", "ingepland door de planner"),

@@ -35,6 +35,7 @@ mod referral;
 mod referral_forms;
 mod referral_move;
 mod register;
+mod report;
 mod session_agenda;
 mod todo;
 mod waits;
@@ -91,6 +92,12 @@ pub fn router() -> Router<AppState> {
             "/referrals/{id}/verplaatsen",
             post(referral_move::move_referral),
         )
+        .route(
+            "/referrals/{id}/verslag",
+            get(report::page).post(report::save),
+        )
+        .route("/referrals/{id}/verslag/versturen", post(report::send))
+        .route("/referrals/{id}/verslag/reactie", post(report::react))
         .route("/referrals/{id}/cancel", post(referral::cancel))
         .route("/referrals/{id}/held", post(referral::held))
         .route("/referrals/{id}/not-held", post(referral_forms::not_held))

@@ -430,7 +430,7 @@ fn actions(viewer: &Viewer, view: &ReferralView, state: &AppState) -> Actions {
 #[derive(Debug, Deserialize)]
 pub struct TokenForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// A button on the referral page: checks the form token, has the referral

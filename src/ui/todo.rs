@@ -65,6 +65,19 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     if matches!(viewer.user.role, Role::Coordinator | Role::Chair) {
         sections.insert(1, offer_section(&state, offers));
     }
+    let reports = report_section(crate::reports::to_send(&state, &viewer.user).await?);
+    // The case references shown here are reads like the list's.
+    let ids: Vec<i64> = reports.items.iter().map(|i| i.id).collect();
+    crate::auth::audit::record_reads(
+        &state.store,
+        state.now(),
+        &viewer.user,
+        "referral.read",
+        &ids,
+        Some("worklist"),
+    )
+    .await?;
+    sections.push(reports);
     render(&TodoPage {
         chrome: viewer.chrome_counted(&state, "/te-doen").await,
         sections,
@@ -93,10 +106,39 @@ pub async fn counts(
         .iter()
         .flat_map(|s| s.items.iter().map(|i| i.id))
         .collect();
+    ids.extend(
+        crate::reports::to_send(state, &viewer.user)
+            .await?
+            .iter()
+            .map(|d| d.referral_id),
+    );
     ids.sort_unstable();
     ids.dedup();
     let offers = crate::offers::open_count(state, &viewer.user).await?;
     Ok(Some((ids.len(), offers)))
+}
+
+/// Held conversations whose report is still to send, the oldest first.
+fn report_section(due: Vec<crate::reports::Due>) -> Section {
+    Section {
+        id: "verslagen",
+        title: "Verslag nog vaststellen en versturen",
+        hint: "Schrijf het verslag met de veiligheidsafspraken en verstuur het; de norm is een aantal werkdagen na het gesprek.",
+        items: due
+            .into_iter()
+            .map(|d| Item {
+                id: d.referral_id,
+                href: format!("/referrals/{}/verslag", d.referral_id),
+                case_ref: d.case_ref,
+                region: d.table,
+                what: format!(
+                    "uiterlijk {}{}",
+                    format::date(d.due),
+                    if d.late { ", te laat" } else { "" }
+                ),
+            })
+            .collect(),
+    }
 }
 
 fn params() -> ListParams {

@@ -266,6 +266,21 @@ impl TestApp {
             .expect("request")
     }
 
+    pub async fn put(
+        &self,
+        user: &TestUser,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(&user.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Runs a plan now and waits for it (instead of the debounced loop).
     pub async fn replan(&self) -> jbt::jobs::RunSummary {
         jbt::jobs::replan_now(&self.state, "test")

@@ -29,6 +29,7 @@ mod professional;
 mod races;
 mod referral_page;
 mod referrals;
+mod reports;
 mod secretary;
 mod service;
 mod slow_clients;

@@ -66,7 +66,7 @@ async fn a_coordinator_moves_a_booking_prints_and_reads_at_320_px() {
         .expect("worklist");
     let listed = script(
         &client,
-        "return new Set([...document.querySelectorAll('main table a[href^=\"/referrals/\"]')].map(a => a.getAttribute('href'))).size;",
+        "return new Set([...document.querySelectorAll('main table a[href^=\"/referrals/\"]')].map(a => a.getAttribute('href').split('/')[2])).size;",
     )
     .await;
     assert_eq!(listed.as_u64(), Some(counted as u64), "menu and page agree");
@@ -311,4 +311,60 @@ async fn a_coordinator_moves_a_booking_prints_and_reads_at_320_px() {
         "the move in words: {audit}"
     );
     desk.close().await.expect("close");
+
+    // The chair of FoodValley writes a report in the browser: the form,
+    // then a sent version (axe on both).
+    let held: i64 = sqlx::query_scalar(
+        "SELECT r.id FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
+         WHERE r.status = 'held' AND s.region_id = 'food-valley'
+           AND NOT EXISTS (SELECT 1 FROM reports p WHERE p.referral_id = r.id)
+         ORDER BY s.start_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.state.store.pool)
+    .await
+    .expect("a held conversation without a report in the demo");
+    let chair = app.user(Role::Chair, Some("food-valley")).await;
+    let table = browser(&driver, &profiles.path().join("chair")).await;
+    login(&table, &base, &chair.email, &chair.password).await;
+    table
+        .goto(&format!("{base}/referrals/{held}/verslag"))
+        .await
+        .expect("report page");
+    assert_accessible(&table, &axe, "report draft form").await;
+    table
+        .find(Locator::Id("verslag-tekst"))
+        .await
+        .expect("text")
+        .send_keys("Besproken en besloten: vrijwillige hulp.")
+        .await
+        .expect("type");
+    table
+        .find(Locator::Id("verslag-afspraken"))
+        .await
+        .expect("agreements")
+        .send_keys("Wekelijks contact | ouders | 2027-01-15")
+        .await
+        .expect("type");
+    table
+        .find(Locator::Css("form[action$='/verslag'] button"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("save");
+    text_with(&table, "Het concept is bewaard").await;
+    table
+        .find(Locator::Css("form[action$='/versturen'] button"))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("send");
+    let sent = text_with(&table, "vastgesteld en verstuurd").await;
+    assert!(
+        sent.contains("Versie 1") && sent.contains("Wekelijks contact"),
+        "{sent}"
+    );
+    assert_accessible(&table, &axe, "report sent").await;
+    table.close().await.expect("close");
 }

@@ -1,0 +1,153 @@
+//! `/referrals/{id}/report`: the report of a held conversation (see
+//! `reports`): read, write the draft, send it, record a reaction.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use utoipa::OpenApi;
+
+use super::referrals::path_id;
+use crate::auth::CurrentUser;
+use crate::reports::{
+    self, Agreement, DraftInput, Reaction, ReactionInput, ReportContent, ReportView, SentVersion,
+};
+use crate::state::AppState;
+use crate::web::error::ErrorBody;
+use crate::web::{AppError, AppJson, Result};
+
+/// The OpenAPI description of the report.
+#[derive(OpenApi)]
+#[openapi(
+    paths(get_report, put_draft, send_report, add_reaction),
+    components(schemas(
+        ReportView,
+        SentVersion,
+        ReportContent,
+        Agreement,
+        Reaction,
+        DraftInput,
+        ReactionInput
+    ))
+)]
+pub struct Api;
+
+/// The routes, relative to `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/referrals/{id}/report", get(get_report).put(put_draft))
+        .route("/referrals/{id}/report/send", post(send_report))
+        .route("/referrals/{id}/report/reactions", post(add_reaction))
+}
+
+/// The report as the user may see it: content for the chair and secretary
+/// of the table where the conversation was held and for the referring
+/// organisation (audited); for coordinators only whether it was sent and
+/// whether it is late.
+#[utoipa::path(
+    get,
+    path = "/referrals/{id}/report",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = ReportView),
+        (status = 403, description = "Role without referrals", body = ErrorBody),
+        (status = 404, description = "No such referral in the user's scope", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "GET /referrals/{id}/report", skip_all, fields(user = user.id))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+) -> Result<AppJson<ReportView>> {
+    let id = path_id(id)?;
+    Ok(AppJson(reports::show(&state, &user, id).await?))
+}
+
+/// Write (or rewrite) the draft: the chair or secretary of the table where
+/// the conversation was held, once it was held.
+#[utoipa::path(
+    put,
+    path = "/referrals/{id}/report",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "Referral id")),
+    request_body = DraftInput,
+    responses(
+        (status = 200, body = ReportView),
+        (status = 403, description = "Not the chair or secretary of that table", body = ErrorBody),
+        (status = 404, description = "No such referral in the user's scope", body = ErrorBody),
+        (status = 409, description = "Not held yet, or no encryption key", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "PUT /referrals/{id}/report", skip_all, fields(user = user.id))]
+pub async fn put_draft(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+    body: std::result::Result<AppJson<DraftInput>, AppError>,
+) -> Result<AppJson<ReportView>> {
+    let id = path_id(id)?;
+    let AppJson(body) = body?;
+    reports::save_draft(&state, &user, id, &body).await?;
+    Ok(AppJson(reports::show(&state, &user, id).await?))
+}
+
+/// Send the draft (*vaststellen en versturen*): the referring professional
+/// and the professionals present get a mail without content, with a link.
+#[utoipa::path(
+    post,
+    path = "/referrals/{id}/report/send",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = ReportView),
+        (status = 403, description = "Not the chair or secretary of that table", body = ErrorBody),
+        (status = 404, description = "No such referral in the user's scope", body = ErrorBody),
+        (status = 409, description = "No draft, or not held yet", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "POST /referrals/{id}/report/send", skip_all, fields(user = user.id))]
+pub async fn send_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+) -> Result<AppJson<ReportView>> {
+    let id = path_id(id)?;
+    reports::send(&state, &user, id).await?;
+    Ok(AppJson(reports::show(&state, &user, id).await?))
+}
+
+/// Record the parents' or the professional's reaction (the referring
+/// organisation, within the reaction window): a new version.
+#[utoipa::path(
+    post,
+    path = "/referrals/{id}/report/reactions",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "Referral id")),
+    request_body = ReactionInput,
+    responses(
+        (status = 201, body = ReportView),
+        (status = 403, description = "Not the referring professional", body = ErrorBody),
+        (status = 404, description = "No such referral in the user's scope", body = ErrorBody),
+        (status = 409, description = "Not sent yet, or the window closed", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "POST /referrals/{id}/report/reactions", skip_all, fields(user = user.id))]
+pub async fn add_reaction(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+    body: std::result::Result<AppJson<ReactionInput>, AppError>,
+) -> Result<(StatusCode, AppJson<ReportView>)> {
+    let id = path_id(id)?;
+    let AppJson(body) = body?;
+    reports::react(&state, &user, id, &body).await?;
+    Ok((
+        StatusCode::CREATED,
+        AppJson(reports::show(&state, &user, id).await?),
+    ))
+}
