@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 use crate::config::Email;
 use crate::error::{Error, FieldError};
 
-pub use service::{react, save_draft, send, show, show_for, to_send, Due};
+pub use service::{late_by_table, react, save_draft, send, show, show_for, to_send, Due};
 
 /// The longest report text, in characters.
 pub const MAX_TEXT: usize = 10_000;

@@ -443,3 +443,22 @@ pub async fn to_send(state: &AppState, user: &CurrentUser) -> Result<Vec<Due>> {
         })
         .collect())
 }
+
+/// Per table (region id), how many reports are late: past the norm and
+/// not sent. Figures only, for the dashboard.
+///
+/// # Errors
+/// Storage errors.
+pub async fn late_by_table(state: &AppState) -> Result<std::collections::HashMap<String, usize>> {
+    let mut conn = state.store.pool.acquire().await?;
+    let unsent = store::unsent(&mut conn, None).await?;
+    let today = local_date(state.now(), state.regions.timezone);
+    let days = state.settings.reports.norm_working_days;
+    let mut late = std::collections::HashMap::new();
+    for u in unsent {
+        if today > working_days_after(state, u.held_at, days) {
+            *late.entry(u.table).or_insert(0) += 1;
+        }
+    }
+    Ok(late)
+}

@@ -73,6 +73,8 @@ struct RegionFigures {
     beyond_horizon: bool,
     weekly_slots: u32,
     arrivals_per_week: f64,
+    /// Reports of held conversations past their norm, not sent.
+    late_reports: usize,
 }
 
 impl RegionFigures {
@@ -184,6 +186,7 @@ async fn figures(
     let now = state.now();
     let today = norm::local_date(now, tz);
     let history = history(state).await?;
+    let late_reports = crate::reports::late_by_table(state).await?;
     let mut conn = state.store.pool.acquire().await?;
     let mut rows = Vec::new();
     let mut over_norm = Vec::new();
@@ -198,6 +201,7 @@ async fn figures(
             .collect::<Vec<_>>();
         let within = waits.iter().filter(|h| h.within_norm).count();
         rows.push(RegionFigures {
+            late_reports: late_reports.get(region.id.as_str()).copied().unwrap_or(0),
             name: region.name.clone(),
             conversations: waits.len(),
             within_norm_pct: percent(within, waits.len()),
@@ -234,6 +238,7 @@ fn figures_sheet(rows: &[RegionFigures]) -> Sheet {
             "Eerste vrije plek",
             "Zittingsplekken per week",
             "Aanmeldingen per week",
+            "Verslagen te laat",
         ],
         rows: rows
             .iter()
@@ -247,6 +252,7 @@ fn figures_sheet(rows: &[RegionFigures]) -> Sheet {
                     r.forecast_date.as_str().into(),
                     i64::from(r.weekly_slots).into(),
                     Cell::Number(r.arrivals_per_week),
+                    Cell::Number(r.late_reports as f64),
                 ]
             })
             .collect(),

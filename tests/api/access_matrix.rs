@@ -10,7 +10,8 @@
 //! organisation of region A's referrals; for users and tokens, A is the
 //! caller themself and B another user.
 //!
-//! A cell expected to succeed gets a fresh object (a success changes it);
+//! A cell expected to succeed gets a fresh object (a success changes it;
+//! a read does not, so reads share one);
 //! refused cells share one per region (a refusal changes nothing). Every
 //! mismatch is collected, so one run lists every hole at once.
 
@@ -255,6 +256,23 @@ const TABLE: &[Row] = &[
         a: [201, 201, 404, 403, 403, 403, 403, 401],
         b: [201, 404, 201, 403, 403, 403, 403, 401],
     },
+    // The report: read where it may be (a coordinator sees only that it
+    // exists), written by the chair or secretary of the table where the
+    // conversation was held.
+    Row {
+        method: "GET",
+        path: "/api/v1/referrals/{id}/report",
+        object: Object::Held,
+        a: [200, 200, 404, 200, 200, 403, 403, 401],
+        b: [200, 404, 200, 404, 404, 403, 403, 401],
+    },
+    Row {
+        method: "PUT",
+        path: "/api/v1/referrals/{id}/report",
+        object: Object::Held,
+        a: [403, 200, 404, 200, 403, 403, 403, 401],
+        b: [403, 404, 200, 404, 404, 403, 403, 401],
+    },
     Row {
         method: "POST",
         path: "/api/v1/bookings",
@@ -461,7 +479,8 @@ impl Ctx<'_> {
             for side in [Side::A, Side::B] {
                 let (row_a, row_b): (usize, usize) = TABLE
                     .iter()
-                    .filter(|r| r.object == object)
+                    // A read changes nothing: it may share the object.
+                    .filter(|r| r.object == object && r.method != "GET")
                     .map(|r| (success_count(&r.a), success_count(&r.b)))
                     .fold((0, 0), |acc, c| (acc.0 + c.0, acc.1 + c.1));
                 let fresh = if side == Side::A { row_a } else { row_b };
@@ -720,6 +739,8 @@ fn fixed_body(row: &Row) -> Option<Value> {
         Some(json!({ "text": "matrix" }))
     } else if path.ends_with("/not-held") {
         Some(json!({ "reason": "family_absent" }))
+    } else if path.ends_with("/report") && row.method == "PUT" {
+        Some(json!({ "text": "matrix" }))
     } else if path.ends_with("/outcome") {
         Some(json!({ "outcome": "voluntary_binding", "route": "r", "help": "h" }))
     } else {
@@ -787,7 +808,7 @@ story!(
         for row in TABLE {
             for (side, expected) in [(Side::A, &row.a), (Side::B, &row.b)] {
                 for (who, &want) in WHO.iter().zip(expected.iter()) {
-                    let fresh = (200..300).contains(&want);
+                    let fresh = (200..300).contains(&want) && row.method != "GET";
                     let target = ctx.target(row.object, side, *who, fresh).await;
                     let (got, body) = ctx.send(row, *who, &target).await;
                     cells += 1;
