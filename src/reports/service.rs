@@ -77,16 +77,28 @@ async fn audited<T>(
     match work.await {
         Ok(value) => Ok(value),
         Err(err) => {
-            let entry = AuditEntry {
-                at: state.now(),
-                user: Some(user),
-                action,
-                referral_id: Some(referral_id),
-                result: "ok",
-                detail: None,
-            };
+            let entry = entry(state, user, action, referral_id, None);
             Err(refusal(&state.store, entry, err).await)
         }
+    }
+}
+
+/// An audit row about the report of `referral_id` (`refusal` sets the
+/// result of a refused one).
+fn entry<'a>(
+    state: &AppState,
+    user: &'a CurrentUser,
+    action: &'a str,
+    referral_id: i64,
+    detail: Option<String>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        at: state.now(),
+        user: Some(user),
+        action,
+        referral_id: Some(referral_id),
+        result: "ok",
+        detail,
     }
 }
 
@@ -98,15 +110,7 @@ async fn audit_ok(
     referral_id: i64,
     detail: String,
 ) -> Result<()> {
-    let entry = AuditEntry {
-        at: state.now(),
-        user: Some(user),
-        action,
-        referral_id: Some(referral_id),
-        result: "ok",
-        detail: Some(detail),
-    };
-    Ok(record(conn, entry).await?)
+    Ok(record(conn, entry(state, user, action, referral_id, Some(detail))).await?)
 }
 
 /// The local date `days` working days after `from`.

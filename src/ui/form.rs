@@ -16,6 +16,17 @@ use serde::de::DeserializeOwned;
 
 use super::{PageError, Said};
 
+/// A path id that is not a number names nothing: 404.
+///
+/// # Errors
+/// [`PageError::NotFound`].
+pub fn path_id(
+    id: Result<axum::extract::Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<i64, PageError> {
+    id.map(|axum::extract::Path(id)| id)
+        .map_err(|_| PageError::NotFound)
+}
+
 /// After a form on a referral's page: back to that page, saying what was
 /// `done` (`/referrals/{id}?gedaan=...`).
 pub fn back(id: i64, done: &str) -> axum::response::Redirect {

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use super::form::PageForm as Form;
+use super::form::{path_id, PageForm as Form};
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
@@ -159,10 +159,6 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         "beantwoord" => Some("Het antwoord is verstuurd; de tafel krijgt een bericht zonder de inhoud."),
         _ => None,
     }
-}
-
-fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, PageError> {
-    id.map(|Path(id)| id).map_err(|_| PageError::NotFound)
 }
 
 /// `GET /referrals/{id}`: one referral with its slot, the planner's

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::form::PageForm as Form;
+use super::form::{path_id, PageForm as Form};
 use super::{format, render, Chrome, PageError, Viewer};
 use crate::error::Error;
 use crate::reports::{self, Agreement, DraftInput, ReactionInput, ReportView, PARTICIPANTS};
@@ -87,10 +87,6 @@ pub struct ReactionForm {
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportQuery {
     gedaan: Option<String>,
-}
-
-fn path_id(id: Result<Path<i64>, PathRejection>) -> Result<i64, PageError> {
-    id.map(|Path(id)| id).map_err(|_| PageError::NotFound)
 }
 
 /// `GET /referrals/{id}/verslag`.
