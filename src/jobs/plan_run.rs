@@ -231,7 +231,7 @@ async fn apply(
         let slot = target.get(id).cloned().flatten();
         crate::referrals::store::set_tentative(tx, *id, slot.as_deref(), now).await?;
     }
-    annotate(built, &mut explanations)?;
+    annotate(built, &target, &mut explanations)?;
     for (id, text) in explanations {
         crate::referrals::store::set_explanation(tx, id, &text).await?;
     }
@@ -244,6 +244,7 @@ async fn apply(
 /// sees it as pinned).
 fn annotate(
     built: &scenario::Built,
+    target: &std::collections::HashMap<i64, Option<String>>,
     explanations: &mut std::collections::HashMap<i64, String>,
 ) -> anyhow::Result<()> {
     for free in &built.free {
@@ -266,13 +267,25 @@ fn annotate(
             None => said,
         };
         // A tentative slot that passed unconfirmed is said, not left silent.
-        let passed = free.passed_slot.as_deref().map(|date| {
-            format!(
-                "De voorlopige plek van {} is voorbij zonder bevestiging; de planner heeft opnieuw gezocht.",
-                crate::store::time::from_date_text(date)
-                    .map_or_else(|_| date.to_string(), |d| d.format("%d-%m-%Y").to_string())
-            )
-        });
+        // It stays said while the referral stays where it was moved to.
+        let stays = target.get(&free.id).cloned().flatten() == free.planned_slot;
+        let passed = free
+            .passed_slot
+            .as_deref()
+            .map(|date| {
+                format!(
+                    "De voorlopige plek van {} is voorbij zonder bevestiging; de planner heeft opnieuw gezocht.",
+                    crate::store::time::from_date_text(date)
+                        .map_or_else(|_| date.to_string(), |d| d.format("%d-%m-%Y").to_string())
+                )
+            })
+            .or_else(|| free.passed_note.clone().filter(|_| stays));
+        if let (Some(note), Some(obj)) = (&passed, value.as_object_mut()) {
+            obj.insert(
+                "passed_note".into(),
+                serde_json::Value::String(note.clone()),
+            );
+        }
         let note = match (passed, free.own_table_note.as_deref()) {
             (Some(passed), Some(own)) => Some(format!("{passed} {own}")),
             (Some(passed), None) => Some(passed),

@@ -25,6 +25,9 @@ pub struct FreeReferral {
     /// The local date of its tentative slot when that slot has started
     /// without a booking (the run moves it; the explanation says why).
     pub passed_slot: Option<String>,
+    /// The note of an earlier run that a tentative slot passed, kept while
+    /// the referral stays where that run moved it.
+    pub passed_note: Option<String>,
     /// Placed in its planned slot by hand (see `offers::moves`): pinned in
     /// the scenario while the slot is usable.
     pub pinned_by_hand: bool,
@@ -151,7 +154,7 @@ async fn read_referrals(
         "SELECT r.id, r.region_id, r.kind, r.registered_at, r.due_date, r.earliest_date, r.unavailable,
                 r.minutes, CAST(r.cross_region AS INTEGER) AS cross_region, r.status, r.planned_slot_id, r.booked_slot_id,
                 r.excluded_regions, os.id AS offer_slot, pn.id AS pin_slot,
-                CASE WHEN ps.start_at < $1 THEN ps.local_date END AS passed_slot
+                CASE WHEN ps.start_at < $1 THEN ps.local_date END AS passed_slot, r.plan_explanation
          FROM referrals r
          LEFT JOIN slots ps ON ps.id = r.planned_slot_id
          LEFT JOIN slots s ON s.id = r.booked_slot_id
@@ -216,6 +219,7 @@ async fn read_referrals(
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
                     passed_slot: row.try_get("passed_slot")?,
+                    passed_note: passed_note(row)?,
                     offered_slot: offered.then(|| slot.clone()),
                     pinned_by_hand: !offered,
                     own_table_note: own_table_note.clone(),
@@ -230,6 +234,7 @@ async fn read_referrals(
                     id,
                     planned_slot: row.try_get("planned_slot_id")?,
                     passed_slot: row.try_get("passed_slot")?,
+                    passed_note: passed_note(row)?,
                     offered_slot: None,
                     pinned_by_hand: false,
                     own_table_note,
@@ -259,4 +264,16 @@ async fn read_referrals(
         referrals.push(referral);
     }
     Ok((referrals, pinned, free))
+}
+
+/// The `passed_note` an earlier plan run left in the explanation, if any.
+fn passed_note(row: &sqlx::any::AnyRow) -> anyhow::Result<Option<String>> {
+    let text: Option<String> = row.try_get("plan_explanation")?;
+    Ok(text
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v.get("passed_note")
+                .and_then(|n| n.as_str())
+                .map(str::to_string)
+        }))
 }

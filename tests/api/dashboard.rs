@@ -358,6 +358,8 @@ story!(
             moved["planned_slot"]["start"],
             planned["planned_slot"]["start"]
         );
+        // Another run that keeps it there keeps saying so.
+        app.replan().await;
         let mut browser = Browser::new(&app);
         browser.login(&coordinator).await;
         let page = browser
