@@ -10,6 +10,7 @@ use utoipa::OpenApi;
 
 use super::referrals::path_id;
 use crate::auth::CurrentUser;
+use crate::referrals::written::{self, RecordWritten, WrittenEvaluation};
 use crate::reports::{
     self, Agreement, DraftInput, Reaction, ReactionInput, ReportContent, ReportView, SentVersion,
 };
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/report", get(get_report).put(put_draft))
         .route("/referrals/{id}/report/send", post(send_report))
         .route("/referrals/{id}/report/reactions", post(add_reaction))
+        .route("/referrals/{id}/written-evaluation", post(record_written))
 }
 
 /// The report as the user may see it: content for the chair and secretary
@@ -150,4 +152,32 @@ pub async fn add_reaction(
         StatusCode::CREATED,
         AppJson(reports::show(&state, &user, id).await?),
     ))
+}
+
+/// Record a planned written evaluation as received or not (the chair of
+/// the table where the conversation was held, or a coordinator).
+#[utoipa::path(
+    post,
+    path = "/referrals/{id}/written-evaluation",
+    tag = "referrals",
+    params(("id" = i64, Path, description = "Referral id")),
+    request_body = RecordWritten,
+    responses(
+        (status = 200, body = WrittenEvaluation),
+        (status = 403, description = "Role may not record outcomes, or another table's chair", body = ErrorBody),
+        (status = 404, description = "No such referral in the user's scope, or none planned", body = ErrorBody),
+        (status = 409, description = "Already recorded", body = ErrorBody),
+        (status = 422, description = "Unreadable body", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "POST /referrals/{id}/written-evaluation", skip_all, fields(user = user.id))]
+pub async fn record_written(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    id: std::result::Result<Path<i64>, PathRejection>,
+    body: std::result::Result<AppJson<RecordWritten>, AppError>,
+) -> Result<AppJson<WrittenEvaluation>> {
+    let id = path_id(id)?;
+    let AppJson(body) = body?;
+    Ok(AppJson(written::record(&state, &user, id, &body).await?))
 }

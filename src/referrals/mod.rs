@@ -24,3 +24,4 @@ pub mod remarks;
 pub mod service;
 pub mod store;
 pub mod view;
+pub mod written;

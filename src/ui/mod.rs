@@ -98,6 +98,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/referrals/{id}/verslag/versturen", post(report::send))
         .route("/referrals/{id}/verslag/reactie", post(report::react))
+        .route(
+            "/referrals/{id}/schriftelijke-evaluatie",
+            post(report::written),
+        )
         .route("/referrals/{id}/cancel", post(referral::cancel))
         .route("/referrals/{id}/held", post(referral::held))
         .route("/referrals/{id}/not-held", post(referral_forms::not_held))

@@ -42,6 +42,8 @@ struct ReferralPage {
     info: Vec<InfoRow>,
     /// The professional's remarks for the chair (case content).
     remarks: Option<String>,
+    /// A planned written evaluation, and whether the viewer records it.
+    written: Option<(crate::referrals::written::WrittenEvaluation, bool)>,
     outcome: Option<OutcomeShown>,
     /// The outcome form's input (kept after a refusal).
     outcome_form: OutcomeForm,
@@ -147,6 +149,7 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
             "Vastgelegd dat het gesprek niet doorging; de planner zoekt een nieuwe plek.",
         ),
         "uitkomst" => Some("De uitkomst is vastgelegd."),
+        "schriftelijk" => Some("De schriftelijke evaluatie is vastgelegd."),
         "vastgezet" => Some("De aanmelding staat op de gekozen plek; de planner houdt haar daar."),
         "verplaatst" => Some("De afspraak is verplaatst; de tafel en de verwijzer krijgen de gewijzigde uitnodiging."),
         "aangeboden" => Some("De plek is aangeboden aan de andere tafel; de voorzitter daar beslist."),
@@ -237,6 +240,12 @@ async fn build(
         info,
         remarks: crate::referrals::remarks::of_read_referral(&state, id).await?,
         moves: super::referral_move::choices(&state, viewer, &referral).await?,
+        written: crate::referrals::written::of(&state, id).await?.map(|w| {
+            (
+                w,
+                matches!(viewer.user.role, Role::Coordinator | Role::Chair),
+            )
+        }),
         chrome: viewer.chrome_counted(&state, "").await,
         csrf: viewer.csrf.clone(),
         done,
@@ -526,6 +535,10 @@ pub struct OutcomeForm {
     safety_agreements: String,
     #[serde(default)]
     evaluation_date: String,
+    #[serde(default)]
+    written_date: String,
+    #[serde(default)]
+    written_by: String,
 }
 
 /// `POST /referrals/{id}/outcome`: records the outcome of the held
@@ -548,6 +561,8 @@ pub async fn outcome(
         help: form.help.clone(),
         safety_agreements: form.safety_agreements.clone(),
         evaluation_date: given(&form.evaluation_date),
+        written_evaluation_date: given(&form.written_date),
+        written_evaluation_by: given(&form.written_by),
     };
     match service::record_outcome(&state, &viewer.user, id, &body).await {
         Ok(_) => Ok(back(id, "uitkomst").into_response()),
@@ -571,6 +586,8 @@ fn outcome_problem(problem: crate::error::FieldError) -> (String, String) {
         "help" => ("o-help", "Hulp"),
         "safety_agreements" => ("o-safety", "Veiligheidsafspraken"),
         "evaluation_date" => ("o-eval", "Evaluatie op"),
+        "written_evaluation_date" => ("o-written-date", "Schriftelijke evaluatie uiterlijk"),
+        "written_evaluation_by" => ("o-written-by", "Schriftelijke evaluatie door"),
         _ => ("o-outcome", "Invoer"),
     };
     let text = super::format::field_problem(problem, label, "kies of vul dit in.");

@@ -361,3 +361,40 @@ pub async fn react(
         "/referrals/{id}/verslag?gedaan=reactie"
     )))
 }
+
+/// The written evaluation's form: `ontvangen` = `ja` or `nee`.
+#[derive(Debug, Deserialize)]
+pub struct WrittenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ontvangen: String,
+}
+
+/// `POST /referrals/{id}/schriftelijke-evaluatie`: records the written
+/// evaluation as received or not.
+///
+/// # Errors
+/// 403 for a wrong form token; 422 for another value; the service's
+/// refusals as error pages.
+pub async fn written(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    id: Result<Path<i64>, PathRejection>,
+    Form(form): Form<WrittenForm>,
+) -> Result<Redirect, PageError> {
+    viewer.check_csrf(&form.csrf)?;
+    let id = path_id(id)?;
+    let received = match form.ontvangen.as_str() {
+        "ja" => true,
+        "nee" => false,
+        _ => {
+            return Err(PageError::Invalid(super::Said::nl(
+                "kies ontvangen of niet ontvangen",
+            )))
+        }
+    };
+    let body = crate::referrals::written::RecordWritten { received };
+    crate::referrals::written::record(&state, &viewer.user, id, &body).await?;
+    Ok(super::form::back(id, "schriftelijk"))
+}

@@ -78,6 +78,22 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     )
     .await?;
     sections.push(reports);
+    let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
+    let written = written_section(
+        &state,
+        crate::referrals::written::due(&state, &viewer.user, today).await?,
+    );
+    let ids: Vec<i64> = written.items.iter().map(|i| i.id).collect();
+    crate::auth::audit::record_reads(
+        &state.store,
+        state.now(),
+        &viewer.user,
+        "referral.read",
+        &ids,
+        Some("worklist"),
+    )
+    .await?;
+    sections.push(written);
     render(&TodoPage {
         chrome: viewer.chrome_counted(&state, "/te-doen").await,
         sections,
@@ -106,6 +122,13 @@ pub async fn counts(
         .iter()
         .flat_map(|s| s.items.iter().map(|i| i.id))
         .collect();
+    let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
+    ids.extend(
+        crate::referrals::written::due(state, &viewer.user, today)
+            .await?
+            .iter()
+            .map(|d| d.referral_id),
+    );
     ids.extend(
         crate::reports::to_send(state, &viewer.user)
             .await?
@@ -136,6 +159,25 @@ fn report_section(due: Vec<crate::reports::Due>) -> Section {
                     format::date(d.due),
                     if d.late { ", te laat" } else { "" }
                 ),
+            })
+            .collect(),
+    }
+}
+
+/// Written evaluations due, to record as received or not.
+fn written_section(state: &AppState, due: Vec<crate::referrals::written::WrittenDue>) -> Section {
+    Section {
+        id: "schriftelijk",
+        title: "Schriftelijke evaluatie verwacht",
+        hint: "Leg op de pagina van de aanmelding vast of de schriftelijke evaluatie binnen is.",
+        items: due
+            .into_iter()
+            .map(|d| Item {
+                id: d.referral_id,
+                href: format!("/referrals/{}", d.referral_id),
+                case_ref: d.case_ref,
+                region: state.regions.region_name(&d.table),
+                what: format!("uiterlijk {} door {}", format::date(d.due), d.by),
             })
             .collect(),
     }

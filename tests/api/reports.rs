@@ -387,3 +387,85 @@ story!(a_slot_starting_now_is_not_planned_into, |app| {
         .await;
     assert_eq!(booked.status(), StatusCode::CREATED);
 });
+
+story!(
+    a_written_evaluation_comes_on_the_worklist_on_its_date,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let (ids, chair) = held_all(&app, &coordinator, &["WRT-0001", "WRT-0002"]).await;
+        let (id, other) = (ids[0], ids[1]);
+        let due = (app.state.now() + Duration::days(5))
+            .format("%Y-%m-%d")
+            .to_string();
+        let body = json!({
+            "outcome": "voluntary_binding", "route": "r", "help": "h",
+            "written_evaluation_date": due, "written_evaluation_by": "lokaal team Ede",
+        });
+        let recorded = app
+            .post(&chair, &format!("/api/v1/referrals/{id}/outcome"), &body)
+            .await;
+        assert_eq!(recorded.status(), StatusCode::CREATED);
+        let half =
+            json!({ "outcome": "voluntary_binding", "written_evaluation_by": "lokaal team" });
+        let refused = app
+            .post(&chair, &format!("/api/v1/referrals/{other}/outcome"), &half)
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused
+            .text()
+            .await
+            .expect("body")
+            .contains("written_evaluation_date"));
+
+        let mut desk = crate::browser::Browser::new(&app);
+        desk.login(&chair).await;
+        let listed = |page: &str| {
+            page.find("id=\"schriftelijk\"")
+                .is_some_and(|at| page[at..].contains("WRT-0001"))
+        };
+        let before = desk.get("/te-doen").await.text().await.expect("worklist");
+        assert!(!listed(&before), "not before its date");
+        app.clock.advance(Duration::days(6));
+        desk.login(&chair).await; // six days on: a new session
+        let after = desk.get("/te-doen").await.text().await.expect("worklist");
+        assert!(listed(&after), "due: on the worklist");
+        assert!(after.contains("door lokaal team Ede"));
+        let page = desk
+            .get(&format!("/referrals/{id}"))
+            .await
+            .text()
+            .await
+            .expect("referral");
+        assert!(
+            page.contains("/schriftelijke-evaluatie") && page.contains("verwacht"),
+            "{page}"
+        );
+
+        let path = format!("/api/v1/referrals/{id}/written-evaluation");
+        let secretary = app.user(Role::Secretary, Some("food-valley")).await;
+        assert_eq!(
+            app.post(&secretary, &path, &json!({ "received": true }))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        let stranger = app.user(Role::Chair, Some("achterhoek")).await;
+        assert_eq!(
+            app.post(&stranger, &path, &json!({ "received": true }))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let done = app.post(&chair, &path, &json!({ "received": true })).await;
+        assert_eq!(done.status(), StatusCode::OK);
+        assert_eq!(json(done).await["status"], "received");
+        assert_eq!(
+            app.post(&chair, &path, &json!({ "received": false }))
+                .await
+                .status(),
+            StatusCode::CONFLICT
+        );
+        let later = desk.get("/te-doen").await.text().await.expect("worklist");
+        assert!(!listed(&later), "recorded: off the worklist");
+    }
+);

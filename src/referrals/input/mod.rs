@@ -195,6 +195,14 @@ pub struct RecordOutcome {
     pub safety_agreements: String,
     /// Date of an evaluation; registers an `evaluation` referral for it.
     pub evaluation_date: Option<String>,
+    /// Date by which a written evaluation is due (with
+    /// `written_evaluation_by`); it is on the table's worklist from then.
+    #[serde(default)]
+    pub written_evaluation_date: Option<String>,
+    /// Who delivers the written evaluation, by role or organisation (1 to
+    /// 200 characters).
+    #[serde(default)]
+    pub written_evaluation_by: Option<String>,
 }
 
 /// Filters of `GET /referrals`.

@@ -37,6 +37,7 @@ pub fn parse_outcome(body: &RecordOutcome, today: NaiveDate) -> Result<NewOutcom
         }
         Some(date)
     });
+    let written = written_evaluation(&mut p, body, today);
     p.finish()?;
     let outcome = outcome
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("outcome parsing lost a field problem")))?;
@@ -46,5 +47,57 @@ pub fn parse_outcome(body: &RecordOutcome, today: NaiveDate) -> Result<NewOutcom
         help: body.help.trim().to_string(),
         safety_agreements: body.safety_agreements.trim().to_string(),
         evaluation_date,
+        written_evaluation: written,
     })
+}
+
+/// The written evaluation, if planned: a date after today and who
+/// delivers it, both or neither.
+fn written_evaluation(
+    p: &mut Problems,
+    body: &RecordOutcome,
+    today: NaiveDate,
+) -> Option<(NaiveDate, String)> {
+    let given = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
+    let (date, by) = (
+        given(&body.written_evaluation_date),
+        given(&body.written_evaluation_by),
+    );
+    match (date, by) {
+        (None, None) => None,
+        (Some(_), None) => {
+            p.add(
+                "written_evaluation_by",
+                "is required with a written evaluation date",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            p.add(
+                "written_evaluation_date",
+                "is required with who delivers it",
+            );
+            None
+        }
+        (Some(date), Some(by)) => {
+            let date = coming_date(p, "written_evaluation_date", &date, today)?;
+            if date == today {
+                p.add("written_evaluation_date", "must lie after today");
+                return None;
+            }
+            if by.chars().count() > 200 || by.chars().any(char::is_control) {
+                p.add(
+                    "written_evaluation_by",
+                    "at most 200 characters, no control characters",
+                );
+                return None;
+            }
+            Some((date, by))
+        }
+    }
 }

@@ -189,3 +189,36 @@ fn list_filters_parse_several_statuses() {
         vec!["status", "limit", "offset"]
     );
 }
+
+#[test]
+fn a_written_evaluation_needs_a_coming_date_and_who_delivers_it() {
+    let only_date = RecordOutcome {
+        outcome: Some("voluntary_binding".into()),
+        written_evaluation_date: Some("2026-12-20".into()),
+        ..RecordOutcome::default()
+    };
+    let got = fields(parse_outcome(&only_date, today()).expect_err("invalid"));
+    assert_eq!(got, vec!["written_evaluation_by"]);
+    let past = RecordOutcome {
+        outcome: Some("voluntary_binding".into()),
+        written_evaluation_date: Some("2026-11-01".into()),
+        written_evaluation_by: Some("lokaal team".into()),
+        ..RecordOutcome::default()
+    };
+    let got = fields(parse_outcome(&past, today()).expect_err("invalid"));
+    assert_eq!(got, vec!["written_evaluation_date"]);
+    let good = RecordOutcome {
+        outcome: Some("voluntary_binding".into()),
+        written_evaluation_date: Some("2026-12-20".into()),
+        written_evaluation_by: Some(" lokaal team ".into()),
+        ..RecordOutcome::default()
+    };
+    let parsed = parse_outcome(&good, today()).expect("valid");
+    assert_eq!(
+        parsed.written_evaluation,
+        Some((
+            NaiveDate::from_ymd_opt(2026, 12, 20).expect("date"),
+            "lokaal team".to_string()
+        ))
+    );
+}

@@ -238,6 +238,8 @@ pub struct NewOutcome {
     /// Local date of an evaluation; an `evaluation` referral is registered
     /// for it.
     pub evaluation_date: Option<NaiveDate>,
+    /// A written evaluation: due date and who delivers it.
+    pub written_evaluation: Option<(NaiveDate, String)>,
 }
 
 /// Filters of the list; all optional, combined with AND.

@@ -318,6 +318,17 @@ pub async fn insert_outcome(
     .bind(to_millis(now))
     .execute(&mut *conn)
     .await?;
+    if let Some((due, by)) = &outcome.written_evaluation {
+        sqlx::query(
+            "INSERT INTO written_evaluations (referral_id, due_date, deliverer, status)
+             VALUES ($1, $2, $3, 'expected')",
+        )
+        .bind(referral_id)
+        .bind(to_date_text(*due))
+        .bind(by.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
