@@ -14,7 +14,7 @@ pub mod audit;
 pub mod audit_archive;
 pub mod password;
 pub mod second_factor;
-mod secrets;
+pub mod secrets;
 pub mod session;
 pub mod throttle;
 pub mod tokens;

@@ -16,6 +16,7 @@
 //! coordinators see that a report exists and whether it is late, not what
 //! it says. Every read of content is audited (`report.read`).
 
+pub mod feedback;
 pub mod service;
 pub mod store;
 

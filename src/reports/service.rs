@@ -292,11 +292,46 @@ pub async fn send(state: &AppState, user: &CurrentUser, referral_id: i64) -> Res
         let mut to = vec![referral.referrer_email.as_str().to_string()];
         to.extend(content.professionals.iter().cloned());
         tell(&mut tx, state, &referral, &to, "report", &paragraphs, draft.version).await?;
+        if draft.version == 1 {
+            feedback_links(&mut tx, state, &referral).await?;
+        }
         audit_ok(&mut tx, state, user, "report.send", referral_id, format!("version {}", draft.version)).await?;
         tx.commit().await?;
         Ok(draft.version)
     })
     .await
+}
+
+/// With the first version: the referring professional gets two one-time
+/// links to the feedback form, one for themselves and one to pass on to
+/// the parents (the answers cannot be traced back to the referral).
+async fn feedback_links(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    referral: &Referral,
+) -> Result<()> {
+    let (Some(table), Some(slot)) = (table(referral), referral.booked_slot.as_ref()) else {
+        return Ok(());
+    };
+    let (own, parents) = super::feedback::issue(conn, state, table, slot.start).await?;
+    let base = &state.settings.public_url;
+    let paragraphs = [
+        "De Jeugdbeschermingstafel hoort graag hoe het gesprek is verlopen. Het formulier is kort en anoniem: de antwoorden worden niet aan de aanmelding gekoppeld.".to_string(),
+        format!("Uw eigen formulier: {base}/feedback/{own}"),
+        format!("Geef deze link aan de ouders: {base}/feedback/{parents}"),
+        "Elke link werkt één keer.".to_string(),
+    ];
+    let mail = crate::mail::compose(
+        "feedback",
+        referral.referrer_email.as_str(),
+        "Hoe was het gesprek aan de Jeugdbeschermingstafel?",
+        &paragraphs,
+        None,
+        format!("feedback-{}", referral.id),
+        None,
+    );
+    crate::mail::enqueue(conn, &mail, state.now()).await?;
+    Ok(())
 }
 
 /// Mails `to` (each address once) about the report of `referral`.

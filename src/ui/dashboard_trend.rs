@@ -202,6 +202,7 @@ fn mail_kind(kind: &str) -> &'static str {
         "info_answer" => "antwoord op een vraag",
         "report" => "verslag",
         "report_reaction" => "reactie op een verslag",
+        "feedback" => "vragenlijst na het gesprek",
         _ => "bericht",
     }
 }

@@ -24,6 +24,7 @@ mod board_stamp;
 mod dashboard;
 mod dashboard_trend;
 mod export;
+mod feedback;
 mod form;
 mod format;
 mod inbox;
@@ -60,6 +61,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/feedback/{token}",
+            get(feedback::page).post(feedback::submit),
+        )
         .route("/logout", post(login::logout))
         .route(
             "/login/code",

@@ -469,3 +469,116 @@ story!(
         assert!(!listed(&later), "recorded: off the worklist");
     }
 );
+
+story!(
+    feedback_links_come_with_the_report_and_answers_stay_anonymous,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let (id, chair) = held(&app, &coordinator, "FBK-0001").await;
+        let path = format!("/api/v1/referrals/{id}/report");
+        assert_eq!(
+            app.put(&chair, &path, &draft()).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.post(&chair, &format!("{path}/send"), &json!({}))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        let mails = mails(&app, "feedback").await;
+        assert_eq!(mails.len(), 1, "one mail, to the referring professional");
+        assert_eq!(mails[0].0, "professional@sociaalteam-ede.example.org");
+        let links: Vec<String> = mails[0]
+            .1
+            .split_whitespace()
+            .filter_map(|w| w.find("/feedback/").map(|at| w[at..].to_string()))
+            .collect();
+        assert_eq!(links.len(), 2, "{}", mails[0].1);
+        assert!(!mails[0].1.contains("FBK-0001"), "no case reference in it");
+
+        // No login: the link is the key.
+        let anyone = crate::browser::Browser::new(&app);
+        let form = anyone.get(&links[1]).await;
+        assert_eq!(form.status(), StatusCode::OK);
+        assert!(form.text().await.expect("form").contains("Voor de ouders"));
+        let partial = anyone
+            .post_form(
+                &links[1],
+                &[
+                    ("prepared", "4"),
+                    ("heard", "9"),
+                    ("remark", "Fijn gesprek."),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(partial.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let again = partial.text().await.expect("form");
+        assert!(
+            again.contains("id=\"heard-fout\"") && again.contains("Fijn gesprek."),
+            "kept, named"
+        );
+        let answered = anyone
+            .post_form(
+                &links[1],
+                &[
+                    ("prepared", "4"),
+                    ("heard", "5"),
+                    ("clear", "3"),
+                    ("useful", "4"),
+                    ("remark", "Fijn gesprek."),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(answered.status(), StatusCode::OK);
+        assert!(answered
+            .text()
+            .await
+            .expect("thanks")
+            .contains("Dank u wel"));
+        let twice = anyone
+            .post_form(
+                &links[1],
+                &[
+                    ("prepared", "1"),
+                    ("heard", "1"),
+                    ("clear", "1"),
+                    ("useful", "1"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(twice.status(), StatusCode::CONFLICT, "one time only");
+        assert_eq!(
+            anyone.get("/feedback/nonsense").await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // Stored with region and half-year only; the remark sealed.
+        let stored: Vec<(String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT region_id, half_year, respondent, remark FROM feedback_answers")
+                .fetch_all(&app.state.store.pool)
+                .await
+                .expect("answers");
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            (
+                stored[0].0.as_str(),
+                stored[0].1.as_str(),
+                stored[0].2.as_str()
+            ),
+            ("food-valley", "2026-H2", "parents")
+        );
+        assert!(stored[0]
+            .3
+            .as_deref()
+            .is_some_and(|r| r.starts_with("v1:") && !r.contains("Fijn")));
+        let columns: Vec<String> = sqlx::query_scalar("SELECT region_id FROM feedback_tokens")
+            .fetch_all(&app.state.store.pool)
+            .await
+            .expect("tokens");
+        assert_eq!(columns.len(), 2);
+    }
+);
