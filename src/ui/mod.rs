@@ -299,19 +299,27 @@ impl Viewer {
     /// and the open offers on *Aanbiedingen*. A count that cannot be made
     /// is left out (and logged): the page still shows.
     pub async fn chrome_counted(&self, state: &AppState, current: &str) -> Chrome {
-        let mut chrome = self.chrome(current);
         match todo::counts(state, self).await {
-            Ok(Some((todo, offers))) => {
-                for item in &mut chrome.items {
-                    match item.href {
-                        "/te-doen" => item.count = Some(todo),
-                        "/inbox" => item.count = Some(offers),
-                        _ => {}
-                    }
+            Ok(counts) => self.chrome_with(current, counts),
+            Err(err) => {
+                tracing::warn!(error = ?err, "menu counts");
+                self.chrome(current)
+            }
+        }
+    }
+
+    /// [`Viewer::chrome`] with the menu's counts as given: (Te doen,
+    /// Aanbiedingen).
+    pub fn chrome_with(&self, current: &str, counts: Option<(usize, usize)>) -> Chrome {
+        let mut chrome = self.chrome(current);
+        if let Some((todo, offers)) = counts {
+            for item in &mut chrome.items {
+                match item.href {
+                    "/te-doen" => item.count = Some(todo),
+                    "/inbox" => item.count = Some(offers),
+                    _ => {}
                 }
             }
-            Ok(None) => {}
-            Err(err) => tracing::warn!(error = ?err, "menu counts"),
         }
         chrome
     }

@@ -65,9 +65,12 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     if matches!(viewer.user.role, Role::Coordinator | Role::Chair) {
         sections.insert(1, offer_section(&state, offers));
     }
-    let reports = report_section(crate::reports::to_send(&state, &viewer.user).await?);
+    let after = after_conversation(&state, &viewer.user).await?;
     // The case references shown here are reads like the list's.
-    let ids: Vec<i64> = reports.items.iter().map(|i| i.id).collect();
+    let ids: Vec<i64> = after
+        .iter()
+        .flat_map(|s| s.items.iter().map(|i| i.id))
+        .collect();
     crate::auth::audit::record_reads(
         &state.store,
         state.now(),
@@ -77,27 +80,46 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         Some("worklist"),
     )
     .await?;
-    sections.push(reports);
-    let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
-    let written = written_section(
-        &state,
-        crate::referrals::written::due(&state, &viewer.user, today).await?,
-    );
-    let ids: Vec<i64> = written.items.iter().map(|i| i.id).collect();
-    crate::auth::audit::record_reads(
-        &state.store,
-        state.now(),
-        &viewer.user,
-        "referral.read",
-        &ids,
-        Some("worklist"),
-    )
-    .await?;
-    sections.push(written);
+    sections.extend(after);
+    // The menu counts what this page lists: no second round of queries.
+    let offers = sections
+        .iter()
+        .find(|s| s.id == OFFERS)
+        .map_or(0, |s| s.items.len());
+    let todo = distinct(sections.iter().filter(|s| s.id != OFFERS));
     render(&TodoPage {
-        chrome: viewer.chrome_counted(&state, "/te-doen").await,
+        chrome: viewer.chrome_with("/te-doen", Some((todo, offers))),
         sections,
     })
+}
+
+/// The id of the open offers' list (counted apart in the menu).
+const OFFERS: &str = "aanbiedingen";
+
+/// How many distinct referrals the lists hold.
+fn distinct<'a>(sections: impl Iterator<Item = &'a Section>) -> usize {
+    let mut ids: Vec<i64> = sections
+        .flat_map(|s| s.items.iter().map(|i| i.id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
+}
+
+/// The lists of what follows a held conversation: reports to send and
+/// written evaluations due, at the viewer's table.
+async fn after_conversation(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+) -> Result<Vec<Section>, PageError> {
+    let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
+    Ok(vec![
+        report_section(crate::reports::to_send(state, user).await?),
+        written_section(
+            state,
+            crate::referrals::written::due(state, user, today).await?,
+        ),
+    ])
 }
 
 /// How many distinct referrals need something of the viewer, and how many
@@ -117,28 +139,10 @@ pub async fn counts(
         return Ok(None);
     }
     let referrals = service::list_for_count(state, &viewer.user, &params()).await?;
-    let mut ids: Vec<i64> = sections(state, &referrals)
-        .await?
-        .iter()
-        .flat_map(|s| s.items.iter().map(|i| i.id))
-        .collect();
-    let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
-    ids.extend(
-        crate::referrals::written::due(state, &viewer.user, today)
-            .await?
-            .iter()
-            .map(|d| d.referral_id),
-    );
-    ids.extend(
-        crate::reports::to_send(state, &viewer.user)
-            .await?
-            .iter()
-            .map(|d| d.referral_id),
-    );
-    ids.sort_unstable();
-    ids.dedup();
+    let mut lists = sections(state, &referrals).await?;
+    lists.extend(after_conversation(state, &viewer.user).await?);
     let offers = crate::offers::open_count(state, &viewer.user).await?;
-    Ok(Some((ids.len(), offers)))
+    Ok(Some((distinct(lists.iter()), offers)))
 }
 
 /// Held conversations whose report is still to send, the oldest first.
@@ -197,7 +201,7 @@ fn offer_section(state: &AppState, mut offers: Vec<crate::offers::OfferView>) ->
     offers.sort_by(|a, b| a.deadline.cmp(&b.deadline));
     let tz = state.regions.timezone;
     Section {
-        id: "aanbiedingen",
+        id: OFFERS,
         title: "Aanbiedingen aan de tafel, nog te beantwoorden",
         hint: "Neem aan of wijs af in Aanbiedingen; onbeantwoord vervalt een aanbod na de termijn.",
         items: offers
