@@ -339,7 +339,15 @@ async fn seed_report(
     };
     let body = crate::reports::service::seal(state, referral_id, 1, &content)?;
     let sent = held + chrono::Duration::days(2);
-    crate::reports::store::insert(tx, referral_id, 1, &body, creator, sent, Some(sent)).await?;
+    let new = crate::reports::store::NewVersion {
+        referral_id,
+        version: 1,
+        body: &body,
+        user_id: creator,
+        sent_at: Some(sent),
+        reaction_from: None,
+    };
+    crate::reports::store::insert(tx, &new, sent).await?;
     Ok(())
 }
 

@@ -25,6 +25,7 @@ pub mod generator;
 pub mod jobs;
 pub mod mail;
 pub mod offers;
+pub mod pdf;
 pub mod placement;
 pub mod planner;
 pub mod referrals;

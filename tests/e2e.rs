@@ -28,6 +28,8 @@ use sqlx::Row;
 
 #[path = "e2e/advice.rs"]
 mod advice;
+#[path = "e2e/after.rs"]
+mod after;
 #[path = "e2e/professional.rs"]
 mod professional;
 #[path = "e2e/working_day.rs"]
@@ -167,6 +169,13 @@ async fn demo_app() -> (TestApp, String) {
         .expect("plan");
     let base = app.address.replace("127.0.0.1", "localhost");
     (app, base)
+}
+
+/// Plans now, as the service would after a change.
+async fn replan(app: &TestApp) {
+    jbt::jobs::replan_now(&app.state, "e2e")
+        .await
+        .expect("plan");
 }
 
 async fn login(client: &Client, base: &str, email: &str, password: &str) {

@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use super::referrals::path_id;
 use crate::auth::CurrentUser;
 use crate::referrals::written::{self, RecordWritten, WrittenEvaluation};
+use crate::reports::evaluation::{evaluate, Evaluation, HalfYear, OpenAnswer, Scores};
 use crate::reports::{
     self, Agreement, DraftInput, Reaction, ReactionInput, ReportContent, ReportView, SentVersion,
 };
@@ -21,8 +22,11 @@ use crate::web::{AppError, AppJson, Result};
 /// The OpenAPI description of the report.
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_report, put_draft, send_report, add_reaction),
+    paths(get_report, put_draft, send_report, add_reaction, get_evaluation),
     components(schemas(
+        Evaluation,
+        Scores,
+        OpenAnswer,
         ReportView,
         SentVersion,
         ReportContent,
@@ -41,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/report/send", post(send_report))
         .route("/referrals/{id}/report/reactions", post(add_reaction))
         .route("/referrals/{id}/written-evaluation", post(record_written))
+        .route("/evaluation", get(get_evaluation))
 }
 
 /// The report as the user may see it: content for the chair and secretary
@@ -180,4 +185,49 @@ pub async fn record_written(
     let id = path_id(id)?;
     let AppJson(body) = body?;
     Ok(AppJson(written::record(&state, &user, id, &body).await?))
+}
+
+/// `?region=&half_year=`: the table (empty or absent: all of Gelderland)
+/// and the half-year (`2026-H2`; absent: the current one).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct EvaluationQuery {
+    /// A region id, e.g. `food-valley`.
+    region: Option<String>,
+    /// `2026-H1` or `2026-H2`.
+    half_year: Option<String>,
+}
+
+/// The half-yearly evaluation of a table or of all of them: figures, the
+/// feedback scores and open answers. The coordinator for any table or all,
+/// a chair for the own table; audited (`evaluation.read`).
+#[utoipa::path(
+    get,
+    path = "/evaluation",
+    tag = "referrals",
+    params(EvaluationQuery),
+    responses(
+        (status = 200, body = Evaluation),
+        (status = 403, description = "Not the coordinator, or another table's chair", body = ErrorBody),
+        (status = 404, description = "No such region", body = ErrorBody),
+        (status = 422, description = "A half-year not like 2026-H2", body = ErrorBody)
+    )
+)]
+#[tracing::instrument(name = "GET /evaluation", skip_all, fields(user = user.id))]
+pub async fn get_evaluation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: std::result::Result<
+        axum::extract::Query<EvaluationQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<AppJson<Evaluation>> {
+    let axum::extract::Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
+    let half = match query.half_year.as_deref() {
+        None => HalfYear::of(today),
+        Some(text) => HalfYear::parse(text)?,
+    };
+    Ok(AppJson(
+        evaluate(&state, &user, query.region.as_deref(), half).await?,
+    ))
 }

@@ -91,7 +91,7 @@ pub async fn refusal(
 }
 
 /// Every action the audit log records (the `action` column).
-pub const ACTIONS: [&str; 38] = [
+pub const ACTIONS: [&str; 40] = [
     "session.login",
     "session.logout",
     "user.list",
@@ -121,6 +121,8 @@ pub const ACTIONS: [&str; 38] = [
     "report.write",
     "report.send",
     "report.reaction",
+    "report.purge",
+    "evaluation.read",
     "slot.read",
     "plan.read",
     "plan.place",

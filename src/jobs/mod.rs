@@ -1,6 +1,6 @@
 //! The service's background work: plan runs on request (debounced, one at
-//! a time), the daily jobs (slot horizon, idempotency keys, re-plan,
-//! forecast digests) and the minute jobs (offer expiry). The mail worker is
+//! a time), the daily jobs (slot horizon, idempotency keys, report
+//! retention, re-plan, forecast digests) and the minute jobs (offer expiry). The mail worker is
 //! the mail module's own.
 
 pub mod advice;
@@ -83,6 +83,13 @@ pub async fn daily_jobs(
         }
         if let Err(err) = crate::web::idempotency::purge(&state).await {
             tracing::warn!(error = ?err, "purging idempotency keys failed");
+        }
+        match crate::reports::retention::purge(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(versions = n, "report content past retention deleted"),
+            Err(err) => {
+                tracing::error!(error = ?err, "deleting report content past retention failed")
+            }
         }
         state.replan.request("daily");
         // The advice search takes a while; a stop does not wait for it.

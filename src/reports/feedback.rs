@@ -143,22 +143,10 @@ impl Answers {
                 )),
             }
         }
-        let remark = self.remark.trim();
-        if remark.chars().count() > MAX_REMARK {
-            problems.push(FieldError::both(
-                "remark",
-                format!("at most {MAX_REMARK} characters"),
-                format!("Hoogstens {MAX_REMARK} tekens."),
-            ));
-        } else if remark
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        if let Err(problem) =
+            crate::referrals::input::free_text("remark", &self.remark, MAX_REMARK, false)
         {
-            problems.push(FieldError::both(
-                "remark",
-                "contains control characters",
-                "Bevat tekens die niet zijn toegestaan.",
-            ));
+            problems.push(problem);
         }
         if problems.is_empty() {
             Ok(scores)

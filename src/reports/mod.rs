@@ -16,7 +16,9 @@
 //! coordinators see that a report exists and whether it is late, not what
 //! it says. Every read of content is audited (`report.read`).
 
+pub mod evaluation;
 pub mod feedback;
+pub mod retention;
 pub mod service;
 pub mod store;
 
@@ -137,6 +139,9 @@ pub struct ReportView {
     pub late: bool,
     /// Until when (local date) reactions are taken, once sent.
     pub reactions_until: Option<NaiveDate>,
+    /// The local date the content was deleted after the retention period
+    /// (`reports.retention_months`); then only that it existed is known.
+    pub purged_on: Option<NaiveDate>,
     /// The draft, for those who write it (chair, secretary of the table).
     pub draft: Option<ReportContent>,
     /// The sent versions, newest first, for those who may read them; empty
@@ -148,27 +153,13 @@ pub struct ReportView {
     pub may_react: bool,
 }
 
+/// `text` checked by the common rules of case text; a problem is added to
+/// `problems` (so a form names all of them at once).
 fn text_problem(field: &str, text: &str, max: usize, problems: &mut Vec<FieldError>) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        problems.push(FieldError::both(field, "is required", "Vul dit in."));
-    } else if text.chars().count() > max {
-        problems.push(FieldError::both(
-            field,
-            format!("at most {max} characters"),
-            format!("Hoogstens {max} tekens."),
-        ));
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        problems.push(FieldError::both(
-            field,
-            "contains control characters",
-            "Bevat tekens die niet zijn toegestaan.",
-        ));
-    }
-    text.to_string()
+    crate::referrals::input::free_text(field, text, max, true).unwrap_or_else(|problem| {
+        problems.push(problem);
+        text.trim().to_string()
+    })
 }
 
 impl DraftInput {

@@ -114,7 +114,7 @@ async fn audit_ok(
 }
 
 /// The local date `days` working days after `from`.
-fn working_days_after(state: &AppState, from: DateTime<Utc>, days: u32) -> NaiveDate {
+pub(crate) fn working_days_after(state: &AppState, from: DateTime<Utc>, days: u32) -> NaiveDate {
     let at = crate::calendar::add_working_days(&state.regions, from, days);
     local_date(at, state.regions.timezone)
 }
@@ -165,12 +165,21 @@ pub async fn show_for(
         due,
         late: first_sent.is_none() && due.is_some_and(|d| today > d),
         reactions_until,
+        purged_on: None,
         draft: None,
         versions: Vec::new(),
         may_write: may_write(user, referral) && held_at.is_some(),
         may_react: user.role == Role::Referrer && reactions_until.is_some_and(|d| today <= d),
     };
-    if !may_read(user, referral) || stored.is_empty() {
+    view.purged_on = stored
+        .iter()
+        .find_map(|v| v.purged_at)
+        .map(|t| local_date(t, state.regions.timezone));
+    if view.purged_on.is_some() {
+        view.may_write = false;
+        view.may_react = false;
+    }
+    if !may_read(user, referral) || stored.is_empty() || view.purged_on.is_some() {
         return Ok(view);
     }
     for version in stored.iter().rev() {
@@ -218,6 +227,9 @@ pub async fn save_draft(
         let mut content = input.parse()?;
         let mut tx = state.store.write().await?;
         let stored = store::versions(&mut tx, referral_id).await?;
+        if let Some(last) = stored.last() {
+            refuse_purged(last)?;
+        }
         let version = match stored.last() {
             Some(last) if last.sent_at.is_none() => last.version,
             Some(last) => {
@@ -241,6 +253,17 @@ pub async fn save_draft(
         Ok(())
     })
     .await
+}
+
+/// Content deleted after the retention period is not written to again.
+fn refuse_purged(stored: &Stored) -> Result<()> {
+    match stored.purged_at {
+        Some(_) => Err(Error::refused(
+            "the report's content was deleted after the retention period",
+            "De inhoud van dit verslag is na de bewaartermijn verwijderd.",
+        )),
+        None => Ok(()),
+    }
 }
 
 async fn writable(state: &AppState, user: &CurrentUser, referral_id: i64) -> Result<Referral> {
@@ -411,11 +434,20 @@ pub async fn react(
         let Some(last) = stored.iter().rev().find(|v| v.sent_at.is_some()) else {
             return Err(Error::NotFound);
         };
+        refuse_purged(last)?;
         let mut content = open(state, referral_id, last)?;
         content.reactions.push(Reaction { from: from.clone(), text, received: today });
         let version = stored.last().map_or(1, |v| v.version + 1);
         let body = seal(state, referral_id, version, &content)?;
-        store::insert(&mut tx, referral_id, version, &body, user.id, now, Some(now)).await?;
+        let new = store::NewVersion {
+            referral_id,
+            version,
+            body: &body,
+            user_id: user.id,
+            sent_at: Some(now),
+            reaction_from: Some(&from),
+        };
+        store::insert(&mut tx, &new, now).await?;
         let who = if from == "parents" { "de ouders" } else { "de verwijzende professional" };
         let paragraphs = [format!(
             "Aan het verslag van aanmelding {} is een reactie van {who} toegevoegd (versie {version}, ontvangen {}).",

@@ -16,6 +16,9 @@ pub struct Stored {
     pub body: String,
     /// `None` for the draft.
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the content was deleted after the retention period (`body` is
+    /// then empty).
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 /// Every version of the referral's report, oldest first.
@@ -27,7 +30,7 @@ pub async fn versions(
     referral_id: i64,
 ) -> Result<Vec<Stored>, sqlx::Error> {
     sqlx::query(
-        "SELECT version, body, sent_at FROM reports WHERE referral_id = $1 ORDER BY version",
+        "SELECT version, body, sent_at, purged_at FROM reports WHERE referral_id = $1 ORDER BY version",
     )
     .bind(referral_id)
     .fetch_all(&mut *conn)
@@ -38,6 +41,7 @@ pub async fn versions(
             version: row.try_get("version")?,
             body: row.try_get("body")?,
             sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(from_millis),
+            purged_at: row.try_get::<Option<i64>, _>("purged_at")?.map(from_millis),
         })
     })
     .collect()
@@ -70,37 +74,84 @@ pub async fn put_draft(
     .await?
     .rows_affected();
     if replaced == 0 {
-        insert(conn, referral_id, version, body, user_id, now, None).await?;
+        let version = NewVersion {
+            referral_id,
+            version,
+            body,
+            user_id,
+            sent_at: None,
+            reaction_from: None,
+        };
+        insert(conn, &version, now).await?;
     }
     Ok(())
 }
 
-/// Adds a version; `sent_at` set for a version sent at once (a reaction).
+/// A version to add.
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    /// The referral.
+    pub referral_id: i64,
+    /// 1, 2, ...
+    pub version: i64,
+    /// The sealed content.
+    pub body: &'a str,
+    /// Who wrote it.
+    pub user_id: i64,
+    /// Set for a version sent at once (a reaction).
+    pub sent_at: Option<DateTime<Utc>>,
+    /// `parents` or `professional` for a version a reaction added.
+    pub reaction_from: Option<&'a str>,
+}
+
+/// Adds a version.
 ///
 /// # Errors
 /// Storage errors; a unique violation for a version that exists.
 pub async fn insert(
     conn: &mut AnyConnection,
-    referral_id: i64,
-    version: i64,
-    body: &str,
-    user_id: i64,
+    new: &NewVersion<'_>,
     now: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO reports (referral_id, version, body, written_by, written_at, sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO reports (referral_id, version, body, written_by, written_at, sent_at, reaction_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(referral_id)
-    .bind(version)
-    .bind(body)
-    .bind(user_id)
+    .bind(new.referral_id)
+    .bind(new.version)
+    .bind(new.body)
+    .bind(new.user_id)
     .bind(to_millis(now))
-    .bind(sent_at.map(to_millis))
+    .bind(new.sent_at.map(to_millis))
+    .bind(new.reaction_from)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Deletes the content of every report (all versions, drafts included)
+/// of a conversation held before `held_before`: the body is emptied and
+/// `purged_at` set; that the report existed, and when it was sent, stays.
+/// Returns the number of versions emptied.
+///
+/// # Errors
+/// Storage errors.
+pub async fn purge(
+    conn: &mut AnyConnection,
+    held_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE reports SET body = '', purged_at = $1
+         WHERE purged_at IS NULL AND referral_id IN (
+             SELECT r.id FROM referrals r JOIN slots s ON s.id = r.booked_slot_id
+             WHERE s.start_at < $2)",
+    )
+    .bind(to_millis(now))
+    .bind(to_millis(held_before))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Marks the draft `version` sent; `false` when there is no such draft

@@ -424,6 +424,7 @@ impl Settings {
                 "reports.reaction_working_days",
                 raw.reports.reaction_working_days,
             ),
+            ("reports.retention_months", raw.reports.retention_months),
         ] {
             if value == 0 {
                 problem(key, "must be at least 1".into());

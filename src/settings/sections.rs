@@ -28,4 +28,7 @@ pub struct ReportSettings {
     /// The family and the referring professional may react this many
     /// working days after the report was first sent.
     pub reaction_working_days: u32,
+    /// The content of a report is deleted this many months after the
+    /// conversation (`reports::retention`); that it existed stays.
+    pub retention_months: u32,
 }

@@ -124,7 +124,7 @@ pub fn who(user: &CurrentUser, regions: &RegionsConfig) -> String {
 }
 
 /// Every audit action (see `auth::audit::ACTIONS`) with its Dutch words.
-pub const AUDIT_ACTIONS: [(&str, &str); 38] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 40] = [
     ("session.login", "inloggen"),
     ("session.logout", "uitloggen"),
     ("user.list", "gebruikers bekeken"),
@@ -154,6 +154,11 @@ pub const AUDIT_ACTIONS: [(&str, &str); 38] = [
     ("report.write", "verslag bewerkt (concept)"),
     ("report.send", "verslag vastgesteld en verstuurd"),
     ("report.reaction", "reactie op het verslag vastgelegd"),
+    (
+        "report.purge",
+        "inhoud van verslagen verwijderd (bewaartermijn)",
+    ),
+    ("evaluation.read", "halfjaarlijkse evaluatie ingezien"),
     ("slot.read", "op het planbord getoond"),
     ("plan.read", "in het plan ingezien"),
     ("plan.place", "ingepland door de planner"),

@@ -23,6 +23,7 @@ mod board_filters;
 mod board_stamp;
 mod dashboard;
 mod dashboard_trend;
+mod evaluation;
 mod export;
 mod feedback;
 mod form;
@@ -37,6 +38,7 @@ mod referral_forms;
 mod referral_move;
 mod register;
 mod report;
+mod report_pdf;
 mod session_agenda;
 mod todo;
 mod waits;
@@ -101,6 +103,7 @@ pub fn router() -> Router<AppState> {
             "/referrals/{id}/verslag",
             get(report::page).post(report::save),
         )
+        .route("/referrals/{id}/verslag.pdf", get(report_pdf::pdf))
         .route("/referrals/{id}/verslag/versturen", post(report::send))
         .route("/referrals/{id}/verslag/reactie", post(report::react))
         .route(
@@ -125,6 +128,9 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/accept", post(inbox::accept))
         .route("/inbox/{id}/decline", post(inbox::decline))
         .route("/dashboard", get(dashboard::page))
+        .route("/evaluatie", get(evaluation::page))
+        .route("/evaluatie.pdf", get(evaluation::pdf))
+        .route("/evaluatie.xlsx", get(evaluation::xlsx))
         .route("/dashboard/cijfers.csv", get(dashboard::figures_csv))
         .route("/dashboard/cijfers.xlsx", get(dashboard::figures_xlsx))
         .route("/dashboard/extra-zitting", post(advice::add_session))
@@ -249,12 +255,14 @@ impl Viewer {
                 ("/inbox", "Aanbiedingen"),
                 ("/aanmelden", "Aanmelden"),
                 ("/dashboard", "Dashboard"),
+                ("/evaluatie", "Evaluatie"),
             ],
             Role::Chair => &[
                 ("/te-doen", "Te doen"),
                 ("/board", "Planbord"),
                 ("/inbox", "Aanbiedingen"),
                 ("/dashboard", "Dashboard"),
+                ("/evaluatie", "Evaluatie"),
             ],
             Role::Secretary => &[
                 ("/te-doen", "Te doen"),

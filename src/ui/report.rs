@@ -34,6 +34,9 @@ struct ReportPage {
     problems: Vec<(String, String)>,
     due: Option<String>,
     reactions_until: Option<String>,
+    /// When the content was deleted after the retention period.
+    purged_on: Option<String>,
+    retention_months: u32,
 }
 
 impl ReportPage {
@@ -46,13 +49,17 @@ impl ReportPage {
 }
 
 /// A sent version in Dutch.
-struct VersionShown {
-    version: i64,
-    sent: String,
-    text: String,
-    agreements: Vec<(String, String, String)>,
-    participants: String,
-    reactions: Vec<(String, String, String)>,
+pub(super) struct VersionShown {
+    pub(super) version: i64,
+    /// When it was sent, local.
+    pub(super) sent: String,
+    pub(super) text: String,
+    /// (what, who, by when)
+    pub(super) agreements: Vec<(String, String, String)>,
+    /// Who was present, by role, in Dutch.
+    pub(super) participants: String,
+    /// (who, received, text)
+    pub(super) reactions: Vec<(String, String, String)>,
 }
 
 /// The draft form as typed: `text`, `afspraken` (one per line, `wat | wie
@@ -119,54 +126,12 @@ async fn show(
 ) -> Result<Response, PageError> {
     let referral = crate::referrals::service::get(state, &viewer.user, id).await?;
     let view = reports::show_for(state, &viewer.user, &referral).await?;
-    let form = form.unwrap_or_else(|| DraftForm::from_draft(view.draft.as_ref()));
+    let form = match form {
+        Some(form) => form,
+        None => first_form(state, &view).await?,
+    };
     let tz = state.regions.timezone;
-    let versions = view
-        .versions
-        .iter()
-        .map(|v| VersionShown {
-            version: v.version,
-            sent: format::moment(v.sent_at, tz),
-            text: v.content.text.clone(),
-            agreements: v
-                .content
-                .agreements
-                .iter()
-                .map(|a| {
-                    (
-                        a.what.clone(),
-                        a.who.clone(),
-                        a.by.map(format::date).unwrap_or_default(),
-                    )
-                })
-                .collect(),
-            participants: v
-                .content
-                .participants
-                .iter()
-                .filter_map(|p| {
-                    PARTICIPANTS
-                        .iter()
-                        .find(|(id, _)| id == p)
-                        .map(|(_, words)| *words)
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            reactions: v
-                .content
-                .reactions
-                .iter()
-                .map(|r| {
-                    let who = if r.from == "parents" {
-                        "Reactie van de ouders"
-                    } else {
-                        "Reactie van de verwijzende professional"
-                    };
-                    (who.to_string(), format::date(r.received), r.text.clone())
-                })
-                .collect(),
-        })
-        .collect();
+    let versions = view.versions.iter().map(|v| shown(v, tz)).collect();
     let participants = PARTICIPANTS
         .iter()
         .map(|(id, words)| {
@@ -190,6 +155,8 @@ async fn show(
         done,
         due: view.due.map(format::date),
         reactions_until: view.reactions_until.map(format::date),
+        purged_on: view.purged_on.map(format::date),
+        retention_months: state.settings.reports.retention_months,
         view,
         versions,
         form,
@@ -197,6 +164,86 @@ async fn show(
         problems,
     };
     Ok((status, render(&page)?).into_response())
+}
+
+/// A sent version in Dutch, for the page and the PDF.
+pub(super) fn shown(v: &reports::SentVersion, tz: chrono_tz::Tz) -> VersionShown {
+    VersionShown {
+        version: v.version,
+        sent: format::moment(v.sent_at, tz),
+        text: v.content.text.clone(),
+        agreements: v
+            .content
+            .agreements
+            .iter()
+            .map(|a| {
+                (
+                    a.what.clone(),
+                    a.who.clone(),
+                    a.by.map(format::date).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        participants: v
+            .content
+            .participants
+            .iter()
+            .filter_map(|p| {
+                PARTICIPANTS
+                    .iter()
+                    .find(|(id, _)| id == p)
+                    .map(|(_, words)| *words)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        reactions: v
+            .content
+            .reactions
+            .iter()
+            .map(|r| {
+                let who = if r.from == "parents" {
+                    "Reactie van de ouders"
+                } else {
+                    "Reactie van de verwijzende professional"
+                };
+                (who.to_string(), format::date(r.received), r.text.clone())
+            })
+            .collect(),
+    }
+}
+
+/// The draft form as the writer finds it: the stored draft; else the last
+/// sent version (a new version starts from it); else, for a first report,
+/// the recorded outcome (the outcome and its route, help and safety
+/// texts).
+async fn first_form(state: &AppState, view: &ReportView) -> Result<DraftForm, PageError> {
+    if !view.may_write {
+        return Ok(DraftForm::default());
+    }
+    if let Some(content) = view
+        .draft
+        .as_ref()
+        .or(view.versions.first().map(|v| &v.content))
+    {
+        return Ok(DraftForm::from_draft(Some(content)));
+    }
+    let Some(outcome) = crate::referrals::view::outcome(state, view.referral_id).await? else {
+        return Ok(DraftForm::default());
+    };
+    let mut text = vec![format!("Uitkomst: {}.", format::outcome(&outcome.outcome))];
+    for (label, value) in [
+        ("Route", &outcome.route),
+        ("Hulp", &outcome.help),
+        ("Veiligheid", &outcome.safety_agreements),
+    ] {
+        if !value.trim().is_empty() {
+            text.push(format!("{label}: {}", value.trim()));
+        }
+    }
+    Ok(DraftForm {
+        text: text.join("\n"),
+        ..DraftForm::default()
+    })
 }
 
 impl DraftForm {

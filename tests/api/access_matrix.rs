@@ -294,6 +294,14 @@ const TABLE: &[Row] = &[
         a: [200, 200, 200, 200, 403, 403, 403, 401],
         b: [200, 200, 200, 200, 403, 403, 403, 401],
     },
+    // The half-yearly evaluation: the coordinator, and the table's chairs.
+    Row {
+        method: "GET",
+        path: "/api/v1/evaluation?region={region}",
+        object: Object::RegionQuery,
+        a: [200, 200, 403, 403, 403, 403, 403, 401],
+        b: [200, 403, 200, 403, 403, 403, 403, 401],
+    },
     Row {
         method: "POST",
         path: "/api/v1/slots/sessions",

@@ -29,6 +29,7 @@ mod professional;
 mod races;
 mod referral_page;
 mod referrals;
+mod report_after;
 mod reports;
 mod secretary;
 mod service;

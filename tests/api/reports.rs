@@ -11,11 +11,11 @@ use crate::helpers::*;
 use crate::planning::register;
 use crate::story;
 
-const TEXT: &str =
+pub(crate) const TEXT: &str =
     "Besproken: de zorgen van school. Besloten: vrijwillig hulp met bindende afspraken.";
 
 /// Referrals of Ede booked at FoodValley and held: (ids, the table's chair).
-async fn held_all(
+pub(crate) async fn held_all(
     app: &TestApp,
     coordinator: &TestUser,
     case_refs: &[&str],
@@ -57,12 +57,12 @@ async fn held_all(
 }
 
 /// One referral of Ede booked at FoodValley and held: (id, the chair).
-async fn held(app: &TestApp, coordinator: &TestUser, case_ref: &str) -> (i64, TestUser) {
+pub(crate) async fn held(app: &TestApp, coordinator: &TestUser, case_ref: &str) -> (i64, TestUser) {
     let (ids, chair) = held_all(app, coordinator, &[case_ref]).await;
     (ids[0], chair)
 }
 
-fn draft() -> Value {
+pub(crate) fn draft() -> Value {
     json!({
         "text": TEXT,
         "agreements": [{ "what": "Dagelijks contact met school", "who": "moeder", "by": "2027-01-15" }],
@@ -71,7 +71,7 @@ fn draft() -> Value {
     })
 }
 
-async fn mails(app: &TestApp, kind: &str) -> Vec<(String, String)> {
+pub(crate) async fn mails(app: &TestApp, kind: &str) -> Vec<(String, String)> {
     sqlx::query_as::<_, (String, String)>(
         "SELECT recipient, body_text FROM outbox WHERE kind = $1 ORDER BY id",
     )

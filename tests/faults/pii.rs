@@ -40,6 +40,13 @@ const CANARIES: [&str; 9] = [
 ];
 /// The professional's address: personal data too, allowed only in the
 /// mails that go to that professional.
+/// Typed into a report, its safety agreements and a reaction: sealed at
+/// rest, so never in the database file or a table in plain text.
+const REPORT_CANARIES: [&str; 3] = [
+    "Sanne de Vries logeert bij oom Kees",
+    "Opa Henk Jansen haalt de kinderen",
+    "Wij herkennen Sanne niet in dit verslag",
+];
 const REFERRER_EMAIL: &str = "w.de.graaf@sociaalteam-ede.example.org";
 
 /// Log lines of this test binary, captured from tracing; `None` when
@@ -305,6 +312,24 @@ crate::story!(logs_and_mails_of_a_busy_day_carry_no_personal_data, |app| {
         &outcome,
     )
     .await;
+    // Its report, with agreements and a reaction: case content at its most
+    // sensitive.
+    let report = json!({
+        "text": REPORT_CANARIES[0],
+        "agreements": [{ "what": REPORT_CANARIES[1], "who": "moeder", "by": null }],
+        "participants": ["parents"],
+        "professionals": [],
+    });
+    let path = format!("/api/v1/referrals/{held}/report");
+    assert_eq!(app.put(fv, &path, &report).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(fv, &format!("{path}/send"), &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let reaction = json!({ "from": "parents", "text": REPORT_CANARIES[2] });
+    created(&app, &referrer, &format!("{path}/reactions"), &reaction).await;
     // Time passes: unanswered offers expire, the plan moves on, and every
     // mail is written out.
     jbt::offers::expire_due(&app.state).await.expect("expiry");
@@ -380,7 +405,9 @@ crate::story!(logs_and_mails_of_a_busy_day_carry_no_personal_data, |app| {
         .flat_map(|t| t.lines())
         .chain(eml_lines.iter().map(String::as_str))
         .collect();
-    let findings = personal_data(mail_lines, &CANARIES);
+    let mut canaries: Vec<&str> = CANARIES.to_vec();
+    canaries.extend(REPORT_CANARIES);
+    let findings = personal_data(mail_lines, &canaries);
     assert!(findings.is_empty(), "personal data in mails: {findings:#?}");
     let leaked: Vec<&String> = not_to_referrer
         .iter()
@@ -390,6 +417,8 @@ crate::story!(logs_and_mails_of_a_busy_day_carry_no_personal_data, |app| {
         leaked.is_empty(),
         "the professional's address in mails to others: {leaked:#?}"
     );
+
+    database_holds_no_report_text(&app).await;
 
     // The logs.
     if let Some(logs) = logs {
@@ -401,7 +430,7 @@ crate::story!(logs_and_mails_of_a_busy_day_carry_no_personal_data, |app| {
             "the capture sees the service's logs ({} lines)",
             lines.len()
         );
-        let mut words: Vec<&str> = CANARIES.to_vec();
+        let mut words: Vec<&str> = canaries.clone();
         words.push(REFERRER_EMAIL);
         let findings = personal_data(lines.iter().copied(), &words);
         assert!(findings.is_empty(), "personal data in logs: {findings:#?}");
@@ -415,6 +444,54 @@ crate::story!(logs_and_mails_of_a_busy_day_carry_no_personal_data, |app| {
         eprintln!("pii: logs not scanned: TEST_LOG shows them instead");
     }
 });
+
+/// Every text column of every table of the test's database, and for
+/// SQLite the database file and its write-ahead log as bytes: none may
+/// hold a report canary in plain text.
+async fn database_holds_no_report_text(app: &TestApp) {
+    let url = app.state.settings.database_url.expose().to_string();
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        for file in [path.to_string(), format!("{path}-wal")] {
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            for canary in REPORT_CANARIES {
+                let found = bytes.windows(canary.len()).any(|w| w == canary.as_bytes());
+                assert!(!found, "{canary:?} in plain text in {file}");
+            }
+        }
+    }
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND p.type = 'TEXT'",
+    )
+    .fetch_all(&app.state.store.pool)
+    .await
+    .or(sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying')",
+    )
+    .fetch_all(&app.state.store.pool)
+    .await)
+    .expect("the text columns");
+    assert!(columns.iter().any(|(t, _)| t == "reports"), "{columns:?}");
+    for (table, column) in &columns {
+        for canary in REPORT_CANARIES {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE {column} LIKE $1"
+            ))
+            .bind(format!("%{canary}%"))
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("count");
+            assert_eq!(n, 0, "{canary:?} in plain text in {table}.{column}");
+        }
+    }
+}
 
 /// The lines of an `.eml` file with soft line breaks joined and
 /// quoted-printable and base64 parts decoded.

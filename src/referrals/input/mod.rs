@@ -27,32 +27,50 @@ pub use referral::{parse_create, parse_update};
 /// notes, not reports: at most this many characters.
 pub const MAX_TEXT: usize = 2000;
 
-/// A free text of case content (a question, an answer, remarks), checked: trimmed, 1 to [`MAX_TEXT`] characters, no control
-/// characters but line breaks and tabs.
+/// A free text of case content (a question, an answer, remarks), checked:
+/// trimmed, 1 to [`MAX_TEXT`] characters, no control characters but line
+/// breaks and tabs ([`free_text`] with `MAX_TEXT`, required).
 ///
 /// # Errors
 /// [`Error::Invalid`] on `field`, in English and Dutch.
 pub fn case_text(field: &str, text: &str) -> Result<String, Error> {
+    free_text(field, text, MAX_TEXT, true).map_err(|problem| Error::Invalid(vec![problem]))
+}
+
+/// The rules every free text of case content follows (remarks, questions,
+/// reports, feedback): trimmed; at most `max` characters; when `required`
+/// not empty (otherwise an empty text is `""`); no control characters but
+/// line breaks and tabs.
+///
+/// # Errors
+/// The one [`FieldError`] on `field`, in English and Dutch.
+pub fn free_text(
+    field: &str,
+    text: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, FieldError> {
     let text = text.trim();
-    let problem = if text.is_empty() {
-        Some(("is required", "Vul een tekst in.".to_string()))
-    } else if text.chars().count() > MAX_TEXT {
-        Some(("too long", format!("Hoogstens {MAX_TEXT} tekens.")))
+    let problem = if text.is_empty() && required {
+        Some(("is required".to_string(), "Vul een tekst in.".to_string()))
+    } else if text.chars().count() > max {
+        Some((
+            format!("at most {max} characters"),
+            format!("Hoogstens {max} tekens."),
+        ))
     } else if text
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
         Some((
-            "contains control characters",
+            "contains control characters".to_string(),
             "Bevat tekens die niet zijn toegestaan.".to_string(),
         ))
     } else {
         None
     };
     match problem {
-        Some((english, dutch)) => Err(Error::Invalid(vec![FieldError::both(
-            field, english, dutch,
-        )])),
+        Some((english, dutch)) => Err(FieldError::both(field, english, dutch)),
         None => Ok(text.to_string()),
     }
 }
