@@ -122,7 +122,8 @@ async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
         "SELECT (SELECT COUNT(*) FROM users WHERE totp_secret IS NOT NULL)
               + (SELECT COUNT(*) FROM info_requests)
               + (SELECT COUNT(*) FROM referral_remarks)
-              + (SELECT COUNT(*) FROM reports)
+              + (SELECT COUNT(*) FROM reports WHERE purged_at IS NULL)
+              + (SELECT COUNT(*) FROM feedback_answers WHERE remark IS NOT NULL)
               + (SELECT COUNT(*) FROM outcomes WHERE route LIKE 'v1:%' OR help LIKE 'v1:%'
                     OR safety_agreements LIKE 'v1:%') AS n",
     )
@@ -131,7 +132,7 @@ async fn refuse_sealed_data_without_key(store: &Store) -> anyhow::Result<()> {
     .try_get("n")?;
     if sealed > 0 {
         anyhow::bail!(
-            "the database holds encrypted data ({sealed} second-factor secrets, information requests, remarks, outcomes and reports) but no \
+            "the database holds encrypted data ({sealed} second-factor secrets, information requests, remarks, outcomes, reports and feedback remarks) but no \
              security.encryption_key is set: set the key it was encrypted with \
              (JBT__SECURITY__ENCRYPTION_KEY)"
         );
