@@ -310,6 +310,7 @@ async fn seed_history(state: &AppState, creator: i64) -> anyhow::Result<()> {
         // the worklist shows only those still to write.
         if slot.date + chrono::Days::new(7) < today {
             seed_report(state, &mut tx, id, creator, slot.start).await?;
+            seed_feedback(state, &mut tx, slot, &mut rng).await?;
         }
     }
     tx.commit().await?;
@@ -348,6 +349,47 @@ async fn seed_report(
         reaction_from: None,
     };
     crate::reports::store::insert(tx, &new, sent).await?;
+    Ok(())
+}
+
+/// Open answers the demo's feedback forms draw from (no names, as the form
+/// asks).
+const DEMO_REMARKS: [&str; 5] = [
+    "Goed voorbereid, maar het gesprek begon later dan gepland.",
+    "Duidelijke afspraken; ik weet wat ik moet doen.",
+    "Spannend, maar we voelden ons gehoord.",
+    "Graag het verslag sneller.",
+    "Fijn dat de school erbij was.",
+];
+
+/// Some of the forms sent with a report come back: the referring
+/// professional's often, the parents' less often, a few with a remark.
+async fn seed_feedback(
+    state: &AppState,
+    tx: &mut sqlx::AnyConnection,
+    slot: &crate::calendar::CalendarSlot,
+    rng: &mut ChaCha8Rng,
+) -> anyhow::Result<()> {
+    for (respondent, chance) in [("professional", 0.4), ("parents", 0.2)] {
+        if !rng.random_bool(chance) {
+            continue;
+        }
+        let mut scores = [0; 4];
+        for score in &mut scores {
+            *score = rng.random_range(2..=5);
+        }
+        let remark = rng
+            .random_bool(0.3)
+            .then(|| DEMO_REMARKS[rng.random_range(0..DEMO_REMARKS.len())]);
+        let answer = crate::reports::feedback::Answer {
+            region: slot.region.as_str().to_string(),
+            half_year: crate::reports::feedback::half_year(slot.date),
+            respondent: respondent.to_string(),
+            scores,
+            remark,
+        };
+        crate::reports::feedback::store_answer(tx, state, &answer).await?;
+    }
     Ok(())
 }
 

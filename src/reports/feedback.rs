@@ -183,34 +183,68 @@ pub async fn answer(state: &AppState, token: &str, answers: &Answers) -> Result<
             )),
         };
     };
-    let region: String = row.try_get("region_id")?;
-    let half: String = row.try_get("half_year")?;
-    let sealed = if remark.is_empty() {
-        None
-    } else {
-        let aad = format!("feedback:{region}:{half}");
-        Some(
-            state
-                .cipher()?
-                .seal(remark, &aad)
-                .map_err(|e| Error::Internal(e.into()))?,
-        )
+    let answer = Answer {
+        region: row.try_get("region_id")?,
+        half_year: row.try_get("half_year")?,
+        respondent: row.try_get("respondent")?,
+        scores,
+        remark: Some(remark).filter(|r| !r.is_empty()),
+    };
+    store_answer(&mut tx, state, &answer).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One filled-in form as stored: no link to a referral.
+#[derive(Debug, Clone)]
+pub struct Answer<'a> {
+    /// The region id of the table.
+    pub region: String,
+    /// `2026-H2`.
+    pub half_year: String,
+    /// `professional` or `parents`.
+    pub respondent: String,
+    /// The four scores (1 to 5), in the order of [`QUESTIONS`].
+    pub scores: [i64; 4],
+    /// The open remark, if any (sealed when stored).
+    pub remark: Option<&'a str>,
+}
+
+/// Stores `answer`, the remark sealed and bound to region and half-year.
+///
+/// # Errors
+/// No key for a remark (refused); storage errors.
+pub async fn store_answer(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    answer: &Answer<'_>,
+) -> Result<()> {
+    let sealed = match answer.remark {
+        None => None,
+        Some(remark) => {
+            let aad = format!("feedback:{}:{}", answer.region, answer.half_year);
+            Some(
+                state
+                    .cipher()?
+                    .seal(remark, &aad)
+                    .map_err(|e| Error::Internal(e.into()))?,
+            )
+        }
     };
     sqlx::query(
         "INSERT INTO feedback_answers (region_id, half_year, respondent, prepared, heard, clear, useful, remark, answered_on)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&region)
-    .bind(&half)
-    .bind(row.try_get::<String, _>("respondent")?)
-    .bind(scores[0])
-    .bind(scores[1])
-    .bind(scores[2])
-    .bind(scores[3])
+    .bind(&answer.region)
+    .bind(&answer.half_year)
+    .bind(&answer.respondent)
+    .bind(answer.scores[0])
+    .bind(answer.scores[1])
+    .bind(answer.scores[2])
+    .bind(answer.scores[3])
     .bind(sealed)
     .bind(crate::store::time::to_date_text(local_date(state.now(), state.regions.timezone)))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -381,3 +381,20 @@ story!(
         assert_eq!(other.status(), StatusCode::FORBIDDEN);
     }
 );
+
+story!(the_demo_history_fills_the_half_yearly_evaluation, |app| {
+    jbt::demo::seed(&app.state).await.expect("demo data");
+    let coordinator = app.user(Role::Coordinator, None).await;
+    let evaluation = json(app.get(&coordinator, "/api/v1/evaluation").await).await;
+    assert!(
+        evaluation["held"].as_u64().expect("held") > 100,
+        "{evaluation}"
+    );
+    assert!(evaluation["reports_sent"].as_u64().expect("sent") > 0);
+    let scores = evaluation["scores"].as_array().expect("scores");
+    assert_eq!(scores.len(), 2, "professionals and parents: {evaluation}");
+    assert!(!evaluation["open_answers"]
+        .as_array()
+        .expect("answers")
+        .is_empty());
+});
