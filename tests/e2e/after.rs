@@ -190,6 +190,7 @@ async fn a_report_is_written_reacted_to_and_read_as_a_pdf() {
     let page = text(&chairs).await;
     assert!(page.contains("Halfjaarlijkse evaluatie"), "{page}");
     assert_accessible(&chairs, &axe, "halfjaarlijkse evaluatie").await;
+    screenshot(&chairs, "evaluatie").await;
 
     for c in [chairs, referrers, anyone] {
         c.close().await.expect("close");
