@@ -11,7 +11,9 @@ use utoipa::OpenApi;
 use super::referrals::path_id;
 use crate::auth::CurrentUser;
 use crate::referrals::written::{self, RecordWritten, WrittenEvaluation};
-use crate::reports::evaluation::{evaluate, Evaluation, HalfYear, OpenAnswer, Scores};
+use crate::reports::evaluation::{
+    evaluate, Evaluation, HalfYear, OpenAnswer, OutcomeCount, Scores,
+};
 use crate::reports::{
     self, Agreement, DraftInput, Reaction, ReactionInput, ReportContent, ReportView, SentVersion,
 };
@@ -25,6 +27,7 @@ use crate::web::{AppError, AppJson, Result};
     paths(get_report, put_draft, send_report, add_reaction, get_evaluation),
     components(schemas(
         Evaluation,
+        OutcomeCount,
         Scores,
         OpenAnswer,
         ReportView,

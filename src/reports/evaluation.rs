@@ -129,6 +129,16 @@ pub struct OpenAnswer {
     pub text: String,
 }
 
+/// How many conversations had one outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OutcomeCount {
+    /// `voluntary_local_team`, `voluntary_binding`, `voluntary_binding_raad`
+    /// or `raad_investigation`.
+    pub outcome: String,
+    /// How many.
+    pub count: usize,
+}
+
 /// The half-yearly evaluation of one table or of all of them.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Evaluation {
@@ -140,9 +150,8 @@ pub struct Evaluation {
     pub half_year: String,
     /// Conversations held (the table where they were held).
     pub held: usize,
-    /// Outcomes recorded, per outcome (`voluntary_local_team`, ...), in
-    /// the order of `OutcomeKind::ALL`.
-    pub outcomes: Vec<(String, usize)>,
+    /// Outcomes recorded, per outcome, in the order of `OutcomeKind::ALL`.
+    pub outcomes: Vec<OutcomeCount>,
     /// Held ones whose outcome is not recorded yet.
     pub without_outcome: usize,
     /// Held on or before the referral's due date (the norm).
@@ -263,7 +272,10 @@ async fn count(state: &AppState, region: Option<&str>, half: HalfYear) -> Result
                 .iter()
                 .filter(|h| h.outcome.as_deref() == Some(k.as_str()))
                 .count();
-            (k.as_str().to_string(), n)
+            OutcomeCount {
+                outcome: k.as_str().to_string(),
+                count: n,
+            }
         })
         .collect();
     Ok(Evaluation {

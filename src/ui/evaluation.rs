@@ -275,11 +275,9 @@ fn share(part: usize, whole: usize) -> String {
 /// The figures as (label, value) in Dutch, for the page and the PDF.
 fn lines(e: &Evaluation) -> Vec<(String, String)> {
     let mut lines = vec![("Gesprekken gehouden".to_string(), e.held.to_string())];
-    for (outcome, n) in &e.outcomes {
-        lines.push((
-            format!("Uitkomst: {}", format::outcome(outcome)),
-            n.to_string(),
-        ));
+    for o in &e.outcomes {
+        let label = format!("Uitkomst: {}", format::outcome(&o.outcome));
+        lines.push((label, o.count.to_string()));
     }
     lines.push((
         "Uitkomst nog niet vastgelegd".into(),
@@ -314,8 +312,11 @@ fn lines(e: &Evaluation) -> Vec<(String, String)> {
 fn numbers(e: &Evaluation) -> Vec<(String, Cell)> {
     let n = |v: usize| Cell::Number(v as f64);
     let mut rows = vec![("Gesprekken gehouden".to_string(), n(e.held))];
-    for (outcome, count) in &e.outcomes {
-        rows.push((format!("Uitkomst: {}", format::outcome(outcome)), n(*count)));
+    for o in &e.outcomes {
+        rows.push((
+            format!("Uitkomst: {}", format::outcome(&o.outcome)),
+            n(o.count),
+        ));
     }
     rows.extend([
         (

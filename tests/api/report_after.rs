@@ -240,7 +240,10 @@ story!(
         let evaluation = json(app.get(&chair, &url).await).await;
         assert_eq!(evaluation["held"], 2, "{evaluation}");
         assert_eq!(evaluation["name"], "FoodValley");
-        assert_eq!(evaluation["outcomes"][1], json!(["voluntary_binding", 1]));
+        assert_eq!(
+            evaluation["outcomes"][1],
+            json!({ "outcome": "voluntary_binding", "count": 1 })
+        );
         assert_eq!(evaluation["without_outcome"], 1);
         assert_eq!(evaluation["reports_sent"], 1);
         assert_eq!(evaluation["reports_on_time"], 1);
