@@ -44,6 +44,17 @@ pub enum Block {
     List(Vec<String>),
 }
 
+impl Block {
+    /// A list of `items`, or the paragraph `none` when there are none.
+    pub fn list_or(items: Vec<String>, none: &str) -> Block {
+        if items.is_empty() {
+            Block::Paragraph(none.to_string())
+        } else {
+            Block::List(items)
+        }
+    }
+}
+
 /// A PDF could not be made (a font did not load, or the document did not
 /// pass the PDF/UA checks: a fault in this module, not in the input).
 #[derive(Debug, thiserror::Error)]

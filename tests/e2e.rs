@@ -171,6 +171,28 @@ async fn demo_app() -> (TestApp, String) {
     (app, base)
 }
 
+/// Clicks the element `css` finds.
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Types `value` into the element `css` finds.
+async fn type_into(client: &Client, css: &str, value: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(value)
+        .await
+        .expect("type");
+}
+
 /// Plans now, as the service would after a change.
 async fn replan(app: &TestApp) {
     jbt::jobs::replan_now(&app.state, "e2e")

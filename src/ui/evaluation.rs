@@ -6,15 +6,13 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::export::{self, Cell, Sheet};
 use super::{format, render, Chrome, PageError, Viewer};
 use crate::auth::Role;
-use crate::error::Error;
-use crate::pdf::{self, Block};
+use crate::pdf::Block;
 use crate::referrals::norm::local_date;
 use crate::reports::evaluation::{evaluate, Evaluation, HalfYear};
 use crate::reports::feedback::QUESTIONS;
@@ -141,30 +139,14 @@ pub async fn pdf(
         ));
     }
     blocks.push(Block::Heading(2, "Open antwoorden".into()));
-    if evaluation.open_answers.is_empty() {
-        blocks.push(Block::Paragraph("Geen.".into()));
-    } else {
-        blocks.push(Block::List(
-            evaluation
-                .open_answers
-                .iter()
-                .map(|a| format!("{}: {}", who(&a.respondent), a.text))
-                .collect(),
-        ));
-    }
-    let bytes = pdf::render(&title, &blocks).map_err(|e| Error::Internal(e.into()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.pdf\"", file_name(&evaluation)),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    let open_answers = evaluation.open_answers.iter();
+    blocks.push(Block::list_or(
+        open_answers
+            .map(|a| format!("{}: {}", who(&a.respondent), a.text))
+            .collect(),
+        "Geen.",
+    ));
+    export::pdf(&file_name(&evaluation), &title, &blocks)
 }
 
 /// The `.xlsx` of the evaluation: sheets *Cijfers*, *Feedback* and *Open

@@ -98,18 +98,33 @@ pub fn download(
             "xlsx",
         ),
     };
-    Ok((
+    Ok(attachment(bytes, mime, &format!("{name}.{extension}")))
+}
+
+/// The PDF of `blocks` titled `title` (see `crate::pdf`), sent as a
+/// download named `name` plus `.pdf`; never cached.
+///
+/// # Errors
+/// A document the PDF writer refuses (500 page).
+pub fn pdf(name: &str, title: &str, blocks: &[crate::pdf::Block]) -> Result<Response, PageError> {
+    let bytes = crate::pdf::render(title, blocks).map_err(|e| failed("PDF", e))?;
+    Ok(attachment(bytes, "application/pdf", &format!("{name}.pdf")))
+}
+
+/// `bytes` as a download named `file`: case data, so never cached.
+fn attachment(bytes: Vec<u8>, mime: &str, file: &str) -> Response {
+    (
         [
             (CONTENT_TYPE, mime.to_string()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.{extension}\""),
+                format!("attachment; filename=\"{file}\""),
             ),
             (CACHE_CONTROL, "no-store".to_string()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 fn failed(what: &str, err: impl std::fmt::Display) -> PageError {

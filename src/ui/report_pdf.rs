@@ -6,15 +6,14 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::form::path_id;
 use super::report::{shown, VersionShown};
 use super::{format, PageError, Viewer};
 use crate::error::{Error, FieldError};
-use crate::pdf::{self, Block};
+use crate::pdf::Block;
 use crate::reports;
 use crate::state::AppState;
 
@@ -70,20 +69,8 @@ pub async fn pdf(
         table,
         outcome.map(|o| format::outcome(&o.outcome)),
     );
-    let bytes = pdf::render(&title, &blocks).map_err(|e| Error::Internal(e.into()))?;
-    let name = format!("verslag-{case_ref}-versie-{}.pdf", shown.version);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = format!("verslag-{case_ref}-versie-{}", shown.version);
+    super::export::pdf(&name, &title, &blocks)
 }
 
 /// The report as blocks: title, what it is about, who was present, the
@@ -117,20 +104,17 @@ fn blocks(
         Block::Paragraph(version.text.clone()),
         Block::Heading(2, "Veiligheidsafspraken".into()),
     ];
-    if version.agreements.is_empty() {
-        blocks.push(Block::Paragraph("Geen afspraken vastgelegd.".into()));
-    } else {
-        blocks.push(Block::List(
-            version
-                .agreements
-                .iter()
-                .map(|(what, who, by)| match by.as_str() {
-                    "" => format!("{what}. Verantwoordelijk: {who}."),
-                    by => format!("{what}. Verantwoordelijk: {who}, uiterlijk {by}."),
-                })
-                .collect(),
-        ));
-    }
+    let agreements = version
+        .agreements
+        .iter()
+        .map(|(what, who, by)| match by.as_str() {
+            "" => format!("{what}. Verantwoordelijk: {who}."),
+            by => format!("{what}. Verantwoordelijk: {who}, uiterlijk {by}."),
+        });
+    blocks.push(Block::list_or(
+        agreements.collect(),
+        "Geen afspraken vastgelegd.",
+    ));
     for (who, received, text) in &version.reactions {
         blocks.push(Block::Heading(2, format!("{who}, ontvangen {received}")));
         blocks.push(Block::Paragraph(text.clone()));

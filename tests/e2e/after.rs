@@ -3,33 +3,13 @@
 //! sees version 2; the PDF holds the agreements; the feedback form and
 //! the half-yearly evaluation pass axe.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use serde_json::json;
 
 use super::helpers::{json as body, TestApp, TestUser};
 use super::*;
 
 const AGREEMENT: &str = "Dagelijks contact met school";
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .expect("click");
-}
-
-async fn type_into(client: &Client, css: &str, value: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(value)
-        .await
-        .expect("type");
-}
 
 /// A referral of Ede booked at FoodValley and held; its id.
 async fn held(app: &TestApp, coordinator: &TestUser, chair: &TestUser) -> i64 {

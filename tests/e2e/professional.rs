@@ -5,33 +5,12 @@
 //! referrer of another organisation finds nothing (Niet gevonden); the
 //! municipal contact sees figures but no case page.
 
-use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use super::helpers::{json as body, TestApp, TestUser};
 use super::*;
 
 const REMARK: &str = "Moeder komt met een tolk; vader alleen telefonisch.";
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .expect("click");
-}
-
-async fn type_into(client: &Client, css: &str, value: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(value)
-        .await
-        .expect("type");
-}
 
 /// The local date (YYYY-MM-DD) of the referral's planned slot.
 async fn planned_date(app: &TestApp, user: &TestUser, id: i64) -> String {
