@@ -502,6 +502,16 @@ mod tests {
         )
         .expect("a valid PDF/UA document");
         assert!(pdf.starts_with(b"%PDF-"));
+        // Tagged, in Dutch, titled, and declared PDF/UA-1.
+        let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+        for needle in [
+            &b"/StructTreeRoot"[..],
+            b"/Lang(nl-NL)",
+            b"/Outlines",
+            b"pdfuaid:part",
+        ] {
+            assert!(has(needle), "{}", String::from_utf8_lossy(needle));
+        }
         let text = pdf_extract::extract_text_from_mem(&pdf).expect("text");
         assert!(text.contains("Veiligheidsafspraken"), "{text}");
         assert!(text.contains("Afspraak 60: wie doet wat"), "{text}");
