@@ -136,7 +136,7 @@ fn plan_with(
 
 /// The class of each free referral's previous slot, when that slot is
 /// still free to plan.
-fn previous_classes(market: &Market, previous: &[Option<usize>]) -> Vec<Option<usize>> {
+fn previous_classes(market: &Market<'_>, previous: &[Option<usize>]) -> Vec<Option<usize>> {
     let class_of_slot: HashMap<usize, usize> = market
         .classes
         .iter()
@@ -156,7 +156,7 @@ fn previous_classes(market: &Market, previous: &[Option<usize>]) -> Vec<Option<u
 /// registered first the earliest one.
 fn place_in_slots(
     scenario: &Scenario,
-    market: &Market,
+    market: &Market<'_>,
     choice: &[Option<usize>],
     previous: Option<&[Option<usize>]>,
 ) -> Vec<Option<usize>> {
@@ -200,7 +200,7 @@ fn place_in_slots(
 
 fn assemble(
     scenario: &Scenario,
-    market: &Market,
+    market: &Market<'_>,
     choice: &[Option<usize>],
     slot_of: &[Option<usize>],
     options: Options,
