@@ -17,13 +17,12 @@
 //! before the registration (a referral registered in the future) are not
 //! monotone in waiting; those few are sorted when asked for.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, NaiveDate};
 
 use super::cost::{cost, Cost};
 use super::scenario::Scenario;
 
+mod count;
 mod lanes;
 
 pub use lanes::Candidates;
@@ -55,13 +54,20 @@ pub struct Candidate {
 
 /// One region a referral may go to: positions `early..end` of
 /// [`Market::by_region`]`[region]` are on or after its earliest date,
-/// `start..end` also on or after its registration date (sorted by cost).
+/// `start..end` also on or after its registration date (sorted by cost:
+/// every level is non-decreasing there, waiting strictly increasing, so
+/// the order is that of `(cost, class)`). Not every class in the range is
+/// allowed: see [`Market::allowed_in_lane`].
 #[derive(Debug, Clone, Copy)]
-struct Lane {
-    region: u32,
-    early: u32,
-    start: u32,
-    end: u32,
+pub struct Lane {
+    /// Region index.
+    pub region: u32,
+    /// First position on or after the earliest date.
+    pub early: u32,
+    /// First position on or after the registration (and earliest) date.
+    pub start: u32,
+    /// The end of the region's list.
+    pub end: u32,
 }
 
 /// What the model needs: the free classes and, per referral to plan, the
@@ -170,7 +176,7 @@ impl<'s> Market<'s> {
 
     /// The rules a class of an allowed region must still pass for free
     /// referral `i`: length, own region only, earliest date, availability.
-    fn allowed_in_lane(&self, i: usize, c: usize) -> bool {
+    pub fn allowed_in_lane(&self, i: usize, c: usize) -> bool {
         let referral = &self.scenario.referrals[self.free[i]];
         let class = &self.classes[c];
         class.minutes >= referral.minutes
@@ -193,7 +199,8 @@ impl<'s> Market<'s> {
         }
     }
 
-    fn lanes_of(&self, i: usize) -> &[Lane] {
+    /// The lanes of free referral `i`, one per region it may use.
+    pub fn lanes_of(&self, i: usize) -> &[Lane] {
         &self.lanes[self.lane_offset[i]..self.lane_offset[i + 1]]
     }
 
@@ -209,23 +216,11 @@ impl<'s> Market<'s> {
         self.candidates_of(i).collect()
     }
 
-    /// Number of referral x class pairs the rules allow (counted, not
-    /// costed).
+    /// Number of referral x class pairs the rules allow (counted from
+    /// prefix counts, not costed; see [`count::PairCounter`]).
     pub fn candidate_pairs(&self) -> usize {
-        (0..self.free.len())
-            .map(|i| {
-                self.lanes_of(i)
-                    .iter()
-                    .map(|lane| {
-                        let list = &self.by_region[lane.region as usize];
-                        list[lane.early as usize..lane.end as usize]
-                            .iter()
-                            .filter(|&&c| self.allowed_in_lane(i, c as usize))
-                            .count()
-                    })
-                    .sum::<usize>()
-            })
-            .sum()
+        let counter = count::PairCounter::new(self);
+        (0..self.free.len()).map(|i| counter.pairs(self, i)).sum()
     }
 
     /// The smallest and largest cost of free referral `i` at each score
@@ -268,28 +263,32 @@ fn build_classes(scenario: &Scenario) -> Vec<Class> {
     for &(_, s) in &scenario.pinned {
         pinned_slots[s] = true;
     }
-    let mut by_key: HashMap<(usize, NaiveDate, u32, bool), usize> = HashMap::new();
+    let key = |s: usize| {
+        let slot = &scenario.slots[s];
+        (slot.region, slot.date, slot.minutes, slot.own_region_only)
+    };
+    // Sorting groups the slots of a class together (a hash map of keys
+    // cost more on the large presets), earliest start first in each.
+    let mut order: Vec<usize> = (0..scenario.slots.len())
+        .filter(|&s| !pinned_slots[s] && scenario.slots[s].start >= scenario.now)
+        .collect();
+    order.sort_unstable_by_key(|&s| (key(s), scenario.slots[s].start, s));
     let mut classes: Vec<Class> = Vec::new();
-    let mut order: Vec<usize> = (0..scenario.slots.len()).collect();
-    order.sort_by_key(|&s| (scenario.slots[s].start, s));
     for s in order {
         let slot = &scenario.slots[s];
-        if pinned_slots[s] || slot.start < scenario.now {
-            continue;
-        }
-        let key = (slot.region, slot.date, slot.minutes, slot.own_region_only);
-        let c = *by_key.entry(key).or_insert_with(|| {
-            classes.push(Class {
+        match classes.last_mut() {
+            Some(class) if key(class.slots[0]) == key(s) => class.slots.push(s),
+            _ => classes.push(Class {
                 region: slot.region,
                 date: slot.date,
                 minutes: slot.minutes,
                 own_region_only: slot.own_region_only,
-                slots: Vec::new(),
-            });
-            classes.len() - 1
-        });
-        classes[c].slots.push(s);
+                slots: vec![s],
+            }),
+        }
     }
+    // Classes in order of their first slot, as they always were numbered.
+    classes.sort_unstable_by_key(|class| (scenario.slots[class.slots[0]].start, class.slots[0]));
     classes
 }
 

@@ -31,6 +31,8 @@
 
 use serde::Serialize;
 
+mod greedy;
+
 use super::flow::{FlowError, Network, UNBOUNDED};
 use super::weights::{TooLarge, Weight, Weights};
 
@@ -286,10 +288,10 @@ impl<'a, 's> FlowModel<'a, 's> {
             .filter(|&i| start[i].is_none())
             .collect();
         order.sort_by_key(|&i| std::cmp::Reverse(market.unplanned_cost[i]));
+        let mut rooms = greedy::Rooms::new(market, room);
         for i in order {
-            if let Some(cand) = market.candidates_of(i).find(|cand| room[cand.class] > 0) {
-                room[cand.class] -= 1;
-                start[i] = Some(cand.class);
+            if let Some(c) = rooms.take_cheapest(i) {
+                start[i] = Some(c);
             }
         }
         start
@@ -381,42 +383,75 @@ impl<'a, 's> FlowModel<'a, 's> {
     /// many. Arcs in the network have a reduced cost of at least 0 after
     /// [`Network::optimise`], so a negative one is always a new arc.
     fn price_left_out(&mut self) -> usize {
-        let market = self.market;
-        let n = market.free.len();
-        if n == 0 {
-            return 0;
-        }
+        let n = self.market.free.len();
         let suffix_max = self.suffix_max_potentials();
         let mut found: Vec<Candidate> = Vec::new();
-        let mut lanes = market.candidates_of(0);
         let mut added = 0;
         for i in 0..n {
-            let pi_i = self.net.potential(i);
-            // A lower bound of the reduced cost of this lane's head and
-            // every later class of the lane: costs only grow along a lane,
-            // the suffix maximum only shrinks.
-            let keep = |g: usize, pos: usize, cost: Cost| {
-                self.weights.fold_score(cost) + pi_i - suffix_max[g][pos] < 0
-            };
-            lanes.restart(i);
             found.clear();
-            while let Some(cand) = lanes.next_bounded(keep) {
-                let rc = self
-                    .net
-                    .reduced_cost(i, n + cand.class, self.weight(i, cand));
-                if rc < 0 {
-                    found.push(cand);
-                    if found.len() == ADD_PER_ROUND {
-                        break;
-                    }
-                }
-            }
+            self.price_referral(i, &suffix_max, &mut found);
+            // The cheapest violating ones, in the order of the referral's
+            // full candidate list: (cost, class).
+            found.sort_unstable_by_key(|cand| (cand.cost, cand.class));
+            found.truncate(ADD_PER_ROUND);
             for &cand in &found {
                 self.add(i, cand);
             }
             added += found.len();
         }
         added
+    }
+
+    /// Pushes into `found` candidates of referral `i` with a negative
+    /// reduced cost: per lane its first [`ADD_PER_ROUND`] (later ones of
+    /// the lane come after them in cost order), all of the classes dated
+    /// before the registration (not sorted).
+    fn price_referral(&self, i: usize, suffix_max: &[Vec<Weight>], found: &mut Vec<Candidate>) {
+        let market = self.market;
+        let n = market.free.len();
+        let pi_i = self.net.potential(i);
+        let rc = |cand: Candidate| {
+            self.net
+                .reduced_cost(i, n + cand.class, self.weight(i, cand))
+        };
+        for lane in market.lanes_of(i) {
+            let list = &market.by_region[lane.region as usize];
+            for &c in &list[lane.early as usize..lane.start as usize] {
+                let c = c as usize;
+                if market.allowed_in_lane(i, c) {
+                    let cand = Candidate {
+                        class: c,
+                        cost: market.cost(i, c),
+                    };
+                    if rc(cand) < 0 {
+                        found.push(cand);
+                    }
+                }
+            }
+            let bound = &suffix_max[lane.region as usize];
+            let mut here = 0;
+            for pos in lane.start as usize..lane.end as usize {
+                let c = list[pos] as usize;
+                let cost = market.cost(i, c);
+                // A lower bound of the reduced cost of this class and every
+                // later one of the lane: costs only grow along a lane, the
+                // suffix maximum of the potentials only shrinks.
+                if self.weights.fold_score(cost) + pi_i - bound[pos] >= 0 {
+                    break;
+                }
+                if !market.allowed_in_lane(i, c) {
+                    continue;
+                }
+                let cand = Candidate { class: c, cost };
+                if rc(cand) < 0 {
+                    found.push(cand);
+                    here += 1;
+                    if here == ADD_PER_ROUND {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /// Reads the class per referral off the optimal flow.
