@@ -24,8 +24,10 @@ use super::scenario::Scenario;
 
 mod count;
 mod lanes;
+mod view;
 
 pub use lanes::Candidates;
+pub use view::ReferralView;
 
 /// Slots of one region, date and length that are free to plan (and alike
 /// in `own_region_only`).
@@ -177,26 +179,18 @@ impl<'s> Market<'s> {
     /// The rules a class of an allowed region must still pass for free
     /// referral `i`: length, own region only, earliest date, availability.
     pub fn allowed_in_lane(&self, i: usize, c: usize) -> bool {
-        let referral = &self.scenario.referrals[self.free[i]];
-        let class = &self.classes[c];
-        class.minutes >= referral.minutes
-            && !(class.own_region_only && class.region != referral.region)
-            && referral.earliest.is_none_or(|e| class.date >= e)
-            && (referral.unavailable.is_empty() || !referral.unavailable.contains(&class.date))
+        self.view(i).allows(c)
     }
 
     /// What free referral `i` scores in class `c` (allowed or not).
     pub fn cost(&self, i: usize, c: usize) -> Cost {
-        let referral = &self.scenario.referrals[self.free[i]];
-        let date = i64::from(self.class_day[c]);
-        let wait = date - i64::from(day(referral.registered_date));
-        let late = (date - i64::from(day(referral.due))).max(0);
-        Cost {
-            unplanned: 0,
-            late_sq: late * late,
-            cross: i64::from(self.classes[c].region != referral.region),
-            wait_sq: wait * wait,
-        }
+        self.view(i).cost(c)
+    }
+
+    /// Free referral `i`, looked up once for judging and costing many
+    /// classes.
+    pub fn view(&self, i: usize) -> ReferralView<'_> {
+        ReferralView::new(self, i)
     }
 
     /// The lanes of free referral `i`, one per region it may use.

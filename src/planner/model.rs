@@ -408,20 +408,21 @@ impl<'a, 's> FlowModel<'a, 's> {
     /// before the registration (not sorted).
     fn price_referral(&self, i: usize, suffix_max: &[Vec<Weight>], found: &mut Vec<Candidate>) {
         let market = self.market;
-        let n = market.free.len();
+        let referral = market.view(i);
+        let class_node = market.free.len();
         let pi_i = self.net.potential(i);
         let rc = |cand: Candidate| {
             self.net
-                .reduced_cost(i, n + cand.class, self.weight(i, cand))
+                .reduced_cost(i, class_node + cand.class, self.weight(i, cand))
         };
         for lane in market.lanes_of(i) {
             let list = &market.by_region[lane.region as usize];
             for &c in &list[lane.early as usize..lane.start as usize] {
                 let c = c as usize;
-                if market.allowed_in_lane(i, c) {
+                if referral.allows(c) {
                     let cand = Candidate {
                         class: c,
-                        cost: market.cost(i, c),
+                        cost: referral.cost(c),
                     };
                     if rc(cand) < 0 {
                         found.push(cand);
@@ -432,14 +433,14 @@ impl<'a, 's> FlowModel<'a, 's> {
             let mut here = 0;
             for pos in lane.start as usize..lane.end as usize {
                 let c = list[pos] as usize;
-                let cost = market.cost(i, c);
+                let cost = referral.cost(c);
                 // A lower bound of the reduced cost of this class and every
                 // later one of the lane: costs only grow along a lane, the
                 // suffix maximum of the potentials only shrinks.
                 if self.weights.fold_score(cost) + pi_i - bound[pos] >= 0 {
                     break;
                 }
-                if !market.allowed_in_lane(i, c) {
+                if !referral.allows(c) {
                     continue;
                 }
                 let cand = Candidate { class: c, cost };

@@ -121,12 +121,14 @@ impl Weights {
 
     /// The folded weight of `cost`, plus the stability level's factor when
     /// `moved` (a no-op without that level).
+    #[inline]
     pub fn fold(&self, cost: Cost, moved: bool) -> Weight {
         self.fold_score(cost) + Weight::from(moved) * self.factor[Cost::LEVELS]
     }
 
     /// The folded weight of the score levels alone: a lower bound of
     /// [`Weights::fold`], monotone in `Cost`'s order for one referral.
+    #[inline]
     pub fn fold_score(&self, cost: Cost) -> Weight {
         (0..Cost::LEVELS)
             .map(|j| Weight::from(cost.level(j)) * self.factor[j])

@@ -59,6 +59,7 @@ impl<'a, 's> Rooms<'a, 's> {
     /// by class) and returns it; `None` when every allowed class is full.
     pub(super) fn take_cheapest(&mut self, i: usize) -> Option<usize> {
         let market = self.market;
+        let referral = market.view(i);
         let mut best: Option<Candidate> = None;
         let mut consider = |cand: Candidate| {
             if best.is_none_or(|b| (cand.cost, cand.class) < (b.cost, b.class)) {
@@ -72,10 +73,10 @@ impl<'a, 's> Rooms<'a, 's> {
             );
             for &c in &list[lane.early as usize..lane.start as usize] {
                 let c = c as usize;
-                if self.room[c] > 0 && market.allowed_in_lane(i, c) {
+                if self.room[c] > 0 && referral.allows(c) {
                     consider(Candidate {
                         class: c,
-                        cost: market.cost(i, c),
+                        cost: referral.cost(c),
                     });
                 }
             }
@@ -83,10 +84,10 @@ impl<'a, 's> Rooms<'a, 's> {
             let mut p = self.find(g, lane.start);
             while p < lane.end {
                 let c = list[p as usize] as usize;
-                if market.allowed_in_lane(i, c) {
+                if referral.allows(c) {
                     consider(Candidate {
                         class: c,
-                        cost: market.cost(i, c),
+                        cost: referral.cost(c),
                     });
                     break;
                 }
