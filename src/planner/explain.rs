@@ -27,7 +27,7 @@ pub struct Occupancy {
 impl Occupancy {
     /// Who holds each class, from the chosen class per free referral
     /// (`class_of[i]` belongs to `market.free[i]`, `None` = unplanned).
-    pub fn new(market: &Market, class_of: &[Option<usize>], anonymous: bool) -> Occupancy {
+    pub fn new(market: &Market<'_>, class_of: &[Option<usize>], anonymous: bool) -> Occupancy {
         let mut holders = vec![Vec::new(); market.classes.len()];
         for (i, class) in class_of.iter().enumerate() {
             if let Some(c) = class {
@@ -48,7 +48,7 @@ impl Occupancy {
             .collect()
     }
 
-    fn free(&self, market: &Market, c: usize) -> usize {
+    fn free(&self, market: &Market<'_>, c: usize) -> usize {
         market.classes[c].slots.len() - self.holders[c].len()
     }
 }
@@ -83,7 +83,7 @@ fn late_of(cost: Cost) -> i64 {
 /// class `chosen` (`None` = unplanned).
 pub fn explain_free(
     scenario: &Scenario,
-    market: &Market,
+    market: &Market<'_>,
     occupancy: &Occupancy,
     i: usize,
     chosen: Option<usize>,
@@ -91,7 +91,7 @@ pub fn explain_free(
     let r = market.free[i];
     let referral = &scenario.referrals[r];
     let home = &scenario.regions[referral.region];
-    let candidates = &market.candidates[i];
+    let candidates = market.candidates(i);
     let chosen_cost = match chosen {
         Some(c) => candidates
             .iter()
@@ -218,7 +218,7 @@ pub fn explain_free(
 
 fn alternative(
     scenario: &Scenario,
-    market: &Market,
+    market: &Market<'_>,
     occupancy: &Occupancy,
     cand: &super::model::Candidate,
 ) -> Alternative {
@@ -286,7 +286,7 @@ pub fn explain_pinned() -> Explanation {
 }
 
 /// The reason an unplanned referral has no slot, in the format's words.
-pub fn unplanned_reason(scenario: &Scenario, market: &Market, i: usize) -> String {
+pub fn unplanned_reason(scenario: &Scenario, market: &Market<'_>, i: usize) -> String {
     let referral = &scenario.referrals[market.free[i]];
     let home = &scenario.regions[referral.region].id;
     let place = if referral.cross_region && !scenario.regions[referral.region].neighbours.is_empty()
@@ -295,8 +295,8 @@ pub fn unplanned_reason(scenario: &Scenario, market: &Market, i: usize) -> Strin
     } else {
         home.clone()
     };
-    let suitable: usize = market.candidates[i]
-        .iter()
+    let suitable: usize = market
+        .candidates_of(i)
         .map(|cand| market.classes[cand.class].slots.len())
         .sum();
     if suitable == 0 {

@@ -36,10 +36,10 @@ pub fn network_text(scenario: &Scenario) -> Result<String, PlanError> {
     }
     let _ = writeln!(out, "supply {sink} -{n}");
     let mut optimum: Weight = 0;
-    for (i, candidates) in market.candidates.iter().enumerate() {
+    for i in 0..n {
         let unplanned = weights.fold(market.unplanned_cost[i], false);
         let _ = writeln!(out, "arc {i} {sink} 1 {unplanned}");
-        for cand in candidates {
+        for cand in market.candidates_of(i) {
             let w = weights.fold(cand.cost, false);
             let _ = writeln!(out, "arc {i} {} 1 {w}", n + cand.class);
             if solved.choice[i] == Some(cand.class) {

@@ -136,17 +136,17 @@ fn plan_with(
 
 /// The class of each free referral's previous slot, when that slot is
 /// still free to plan.
-fn previous_classes(market: &Market, previous: &[Option<usize>]) -> Vec<Option<usize>> {
-    let class_of_slot: HashMap<usize, usize> = market
-        .classes
-        .iter()
-        .enumerate()
-        .flat_map(|(c, class)| class.slots.iter().map(move |&s| (s, c)))
-        .collect();
+fn previous_classes(market: &Market<'_>, previous: &[Option<usize>]) -> Vec<Option<usize>> {
+    let mut class_of_slot: Vec<Option<usize>> = vec![None; market.scenario().slots.len()];
+    for (c, class) in market.classes.iter().enumerate() {
+        for &s in &class.slots {
+            class_of_slot[s] = Some(c);
+        }
+    }
     market
         .free
         .iter()
-        .map(|&r| previous[r].and_then(|s| class_of_slot.get(&s).copied()))
+        .map(|&r| previous[r].and_then(|s| class_of_slot[s]))
         .collect()
 }
 
@@ -156,7 +156,7 @@ fn previous_classes(market: &Market, previous: &[Option<usize>]) -> Vec<Option<u
 /// registered first the earliest one.
 fn place_in_slots(
     scenario: &Scenario,
-    market: &Market,
+    market: &Market<'_>,
     choice: &[Option<usize>],
     previous: Option<&[Option<usize>]>,
 ) -> Vec<Option<usize>> {
@@ -200,26 +200,24 @@ fn place_in_slots(
 
 fn assemble(
     scenario: &Scenario,
-    market: &Market,
+    market: &Market<'_>,
     choice: &[Option<usize>],
     slot_of: &[Option<usize>],
     options: Options,
 ) -> Plan {
     let occupancy = Occupancy::new(market, choice, options.anonymous);
-    let free_index: HashMap<usize, usize> = market
-        .free
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| (r, i))
-        .collect();
+    let mut free_index: Vec<Option<usize>> = vec![None; scenario.referrals.len()];
+    for (i, &r) in market.free.iter().enumerate() {
+        free_index[r] = Some(i);
+    }
     let mut assignments = Vec::new();
     let mut unplanned = Vec::new();
     for (r, referral) in scenario.referrals.iter().enumerate() {
         let cost = plan::referral_cost(scenario, r, slot_of[r]);
         let late_days = (cost.late_sq as f64).sqrt().round() as i64;
         let explanation = |chosen| {
-            options.explain.then(|| match free_index.get(&r) {
-                Some(&i) => explain::explain_free(scenario, market, &occupancy, i, chosen),
+            options.explain.then(|| match free_index[r] {
+                Some(i) => explain::explain_free(scenario, market, &occupancy, i, chosen),
                 None => explain::explain_pinned(),
             })
         };
@@ -237,11 +235,11 @@ fn assemble(
                     cross_region: slot.region != referral.region,
                     start: slot.start.with_timezone(&scenario.timezone).fixed_offset(),
                     pinned: scenario.pinned.contains(&(r, s)),
-                    explain: explanation(free_index.get(&r).and_then(|&i| choice[i])),
+                    explain: explanation(free_index[r].and_then(|i| choice[i])),
                 });
             }
             None => {
-                let i = free_index.get(&r).copied().unwrap_or_default();
+                let i = free_index[r].unwrap_or_default();
                 unplanned.push(Unplanned {
                     referral: referral.id.clone(),
                     reason: explain::unplanned_reason(scenario, market, i),

@@ -19,15 +19,19 @@
 //! The network starts with each referral's cheapest `initial_candidates`
 //! plus the arcs of its starting placement. When the simplex is optimal on
 //! those, every left-out pair is priced against the final potentials `pi`:
-//! its reduced cost is `F + pi[i] - pi[c]`. Candidates are sorted by cost,
-//! so the scan of a referral stops at the first candidate with
-//! `F + pi[i] - max_c pi[c] >= 0`: no later one can be negative. Pairs with
+//! its reduced cost is `F + pi[i] - pi[c]`. The pairs are never all built:
+//! a referral's candidates come lane by lane ([`super::market`]), each lane
+//! (one region) sorted by cost, so the scan of a lane stops at the first
+//! class with `F + pi[i] - max pi[c'] >= 0`, the maximum over that class
+//! and the lane's later ones: no later one can be negative. Pairs with
 //! a negative reduced cost are added and the simplex continues from its
 //! basis. When none is negative, the potentials are dual feasible for the
 //! *full* network and complementary slackness holds, so the flow is
 //! optimal for the full network: proven, not hoped for.
 
 use serde::Serialize;
+
+mod greedy;
 
 use super::flow::{FlowError, Network, UNBOUNDED};
 use super::weights::{TooLarge, Weight, Weights};
@@ -41,9 +45,6 @@ pub const MAX_REFERRALS: usize = 1_000_000;
 
 /// Left-out arcs added per referral in one pricing round, cheapest first.
 const ADD_PER_ROUND: usize = 4;
-
-/// "No arc yet" in [`FlowModel`]'s candidate table.
-const NO_ARC: u32 = u32::MAX;
 
 /// How the network is built. The default is what the service uses; the
 /// others exist to compare against (benchmark) and to exercise pricing
@@ -127,7 +128,7 @@ pub struct Solved {
 /// # Errors
 ///
 /// As [`solve_from`].
-pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> {
+pub fn solve(market: &Market<'_>, settings: Settings) -> Result<Solved, SolveError> {
     solve_from(market, settings, None)
 }
 
@@ -145,7 +146,7 @@ pub fn solve(market: &Market, settings: Settings) -> Result<Solved, SolveError> 
 /// and [`SolveError::Flow`] or [`SolveError::Inconsistent`] on a planner
 /// bug (including a `previous` of the wrong length).
 pub fn solve_from(
-    market: &Market,
+    market: &Market<'_>,
     settings: Settings,
     previous: Option<&[Option<usize>]>,
 ) -> Result<Solved, SolveError> {
@@ -161,7 +162,7 @@ pub fn solve_from(
     let mut stats = SolveStats {
         referrals_to_plan: n,
         slot_classes: market.classes.len(),
-        candidate_pairs: market.candidates.iter().map(Vec::len).sum(),
+        candidate_pairs: market.candidate_pairs(),
         ..SolveStats::default()
     };
     let nodes = n + market.classes.len() + 1;
@@ -191,25 +192,28 @@ pub fn solve_from(
 }
 
 /// The network of one market and which candidate each arc stands for.
-struct FlowModel<'a> {
-    market: &'a Market,
+struct FlowModel<'a, 's> {
+    market: &'a Market<'s>,
     weights: Weights,
     previous: Option<&'a [Option<usize>]>,
     net: Network,
     /// Node of the sink `T`; referrals are `0..n`, classes `n..n + m`.
     root: usize,
-    /// `(referral, candidate)` of arc `first_candidate_arc + j`.
+    /// `(referral, class)` of arc `first_candidate_arc + j`.
     arc_of: Vec<(u32, u32)>,
-    /// `arc_at[offset[i] + k]`: the arc of candidate `k` of referral `i`,
-    /// [`NO_ARC`] while it is left out.
-    arc_at: Vec<u32>,
-    offset: Vec<usize>,
+    /// `initial[i]`: the range of `arc_of` added for referral `i` by
+    /// [`FlowModel::start`], to find its starting arc again.
+    initial: Vec<std::ops::Range<usize>>,
 }
 
-impl<'a> FlowModel<'a> {
+impl<'a, 's> FlowModel<'a, 's> {
     /// Unplanned arcs (`0..n`) and class arcs (`n..n + m`); candidate arcs
     /// come with [`FlowModel::start`].
-    fn new(market: &'a Market, weights: Weights, previous: Option<&'a [Option<usize>]>) -> Self {
+    fn new(
+        market: &'a Market<'s>,
+        weights: Weights,
+        previous: Option<&'a [Option<usize>]>,
+    ) -> Self {
         let (n, m) = (market.free.len(), market.classes.len());
         let root = n + m;
         let mut net = Network::new(n + m + 1);
@@ -221,13 +225,6 @@ impl<'a> FlowModel<'a> {
             let capacity = u32::try_from(class.slots.len()).unwrap_or(u32::MAX - 1);
             net.add_arc(n + c, root, 0, capacity);
         }
-        let mut offset = Vec::with_capacity(n + 1);
-        let mut total = 0;
-        for list in &market.candidates {
-            offset.push(total);
-            total += list.len();
-        }
-        offset.push(total);
         FlowModel {
             market,
             weights,
@@ -235,8 +232,7 @@ impl<'a> FlowModel<'a> {
             net,
             root,
             arc_of: Vec::new(),
-            arc_at: vec![NO_ARC; total],
-            offset,
+            initial: Vec::new(),
         }
     }
 
@@ -244,52 +240,44 @@ impl<'a> FlowModel<'a> {
         self.market.free.len() + self.market.classes.len()
     }
 
-    /// The weight of candidate `k` of referral `i`.
-    fn weight(&self, i: usize, k: usize) -> Weight {
-        let cand = &self.market.candidates[i][k];
+    /// The weight of candidate `cand` of referral `i`.
+    fn weight(&self, i: usize, cand: Candidate) -> Weight {
         let moved = self
             .previous
             .is_some_and(|p| p[i].is_some_and(|c| c != cand.class));
         self.weights.fold(cand.cost, moved)
     }
 
-    /// The arc of candidate `k` of referral `i`, added if it is not in.
-    fn arc(&mut self, i: usize, k: usize) -> usize {
-        let at = self.offset[i] + k;
-        if self.arc_at[at] != NO_ARC {
-            return self.arc_at[at] as usize;
-        }
+    /// Adds the arc of candidate `cand` of referral `i` (the caller knows
+    /// it is not in yet) and returns it.
+    fn add(&mut self, i: usize, cand: Candidate) -> usize {
         let n = self.market.free.len();
-        let class = self.market.candidates[i][k].class;
-        let weight = self.weight(i, k);
-        self.arc_of.push((i as u32, k as u32));
-        let arc = self.net.add_arc(i, n + class, weight, UNBOUNDED);
-        self.arc_at[at] = arc as u32;
-        arc
+        let weight = self.weight(i, cand);
+        self.arc_of.push((i as u32, cand.class as u32));
+        self.net.add_arc(i, n + cand.class, weight, UNBOUNDED)
     }
 
     /// Adds the first candidate arcs and returns the starting placement
-    /// (candidate index per referral): the previous class where it is
-    /// still a candidate with room, otherwise, most urgent referral first,
-    /// its cheapest candidate with room left.
+    /// (class per referral): the previous class where it is still allowed
+    /// and has room, otherwise, most urgent referral first, its cheapest
+    /// candidate with room left.
     fn start(&mut self, settings: Settings) -> Vec<Option<usize>> {
         let market = self.market;
-        for (i, list) in market.candidates.iter().enumerate() {
-            for k in 0..list.len().min(settings.initial_candidates) {
-                self.arc(i, k);
+        for i in 0..market.free.len() {
+            let from = self.arc_of.len();
+            for cand in market.candidates_of(i).take(settings.initial_candidates) {
+                self.add(i, cand);
             }
+            self.initial.push(from..self.arc_of.len());
         }
         let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
         let mut start: Vec<Option<usize>> = vec![None; market.free.len()];
         if let Some(previous) = self.previous {
             for (i, prev) in previous.iter().enumerate() {
                 let Some(c) = *prev else { continue };
-                if room[c] == 0 {
-                    continue;
-                }
-                if let Some(k) = market.candidates[i].iter().position(|x| x.class == c) {
+                if room[c] > 0 && market.allows(i, c) {
                     room[c] -= 1;
-                    start[i] = Some(k);
+                    start[i] = Some(c);
                 }
             }
         }
@@ -300,20 +288,32 @@ impl<'a> FlowModel<'a> {
             .filter(|&i| start[i].is_none())
             .collect();
         order.sort_by_key(|&i| std::cmp::Reverse(market.unplanned_cost[i]));
+        let mut rooms = greedy::Rooms::new(market, room);
         for i in order {
-            let found = market.candidates[i]
-                .iter()
-                .position(|cand| room[cand.class] > 0);
-            if let Some(k) = found {
-                room[market.candidates[i][k].class] -= 1;
-                start[i] = Some(k);
+            if let Some(c) = rooms.take_cheapest(i) {
+                start[i] = Some(c);
             }
         }
         start
     }
 
+    /// The arc from referral `i` to class `c`: one [`FlowModel::start`]
+    /// added, or a new one.
+    fn arc_to(&mut self, i: usize, c: usize) -> usize {
+        let first = self.first_candidate_arc();
+        let found = self.initial[i]
+            .clone()
+            .find(|&j| self.arc_of[j].1 as usize == c);
+        match found {
+            Some(j) => first + j,
+            None => {
+                let cost = self.market.cost(i, c);
+                self.add(i, Candidate { class: c, cost })
+            }
+        }
+    }
     /// Sets flows and a strongly feasible spanning tree for the placement
-    /// `start` (candidate index per referral; see the module docs of
+    /// `start` (class per referral; see the module docs of
     /// [`super::flow`]). Each referral hangs under its class (or under `T`
     /// by its unplanned arc); each class hangs under `T` by its capacity
     /// arc, except a full class: its capacity arc rests at its upper bound,
@@ -324,12 +324,12 @@ impl<'a> FlowModel<'a> {
         let (n, m) = (self.market.free.len(), self.market.classes.len());
         let mut pred: Vec<Option<usize>> = vec![None; n + m + 1];
         let mut members: Vec<Vec<(usize, usize)>> = vec![Vec::new(); m];
-        for (i, k) in start.iter().enumerate() {
-            match *k {
-                Some(k) => {
-                    let arc = self.arc(i, k);
+        for (i, class) in start.iter().enumerate() {
+            match *class {
+                Some(c) => {
+                    let arc = self.arc_to(i, c);
                     self.net.set_flow(arc, 1);
-                    members[self.market.candidates[i][k].class].push((i, arc));
+                    members[c].push((i, arc));
                     pred[i] = Some(arc);
                 }
                 None => {
@@ -354,40 +354,105 @@ impl<'a> FlowModel<'a> {
         Ok(())
     }
 
+    /// For every region, the largest class potential at or after each
+    /// position of [`Market::by_region`]: with it, a whole lane's reduced
+    /// costs are bounded from below.
+    fn suffix_max_potentials(&self) -> Vec<Vec<Weight>> {
+        let n = self.market.free.len();
+        self.market
+            .by_region
+            .iter()
+            .map(|list| {
+                let mut max = Weight::MIN;
+                let mut out: Vec<Weight> = list
+                    .iter()
+                    .rev()
+                    .map(|&c| {
+                        max = max.max(self.net.potential(n + c as usize));
+                        max
+                    })
+                    .collect();
+                out.reverse();
+                out
+            })
+            .collect()
+    }
+
     /// Adds left-out candidate arcs with a negative reduced cost (at most
-    /// [`ADD_PER_ROUND`] per referral) and returns how many.
+    /// [`ADD_PER_ROUND`] per referral, cheapest first) and returns how
+    /// many. Arcs in the network have a reduced cost of at least 0 after
+    /// [`Network::optimise`], so a negative one is always a new arc.
     fn price_left_out(&mut self) -> usize {
-        let market = self.market;
-        let n = market.free.len();
-        let pi_max = (n..n + market.classes.len())
-            .map(|v| self.net.potential(v))
-            .max()
-            .unwrap_or(0);
+        let n = self.market.free.len();
+        let suffix_max = self.suffix_max_potentials();
+        let mut found: Vec<Candidate> = Vec::new();
         let mut added = 0;
         for i in 0..n {
-            let pi_i = self.net.potential(i);
+            found.clear();
+            self.price_referral(i, &suffix_max, &mut found);
+            // The cheapest violating ones, in the order of the referral's
+            // full candidate list: (cost, class).
+            found.sort_unstable_by_key(|cand| (cand.cost, cand.class));
+            found.truncate(ADD_PER_ROUND);
+            for &cand in &found {
+                self.add(i, cand);
+            }
+            added += found.len();
+        }
+        added
+    }
+
+    /// Pushes into `found` candidates of referral `i` with a negative
+    /// reduced cost: per lane its first [`ADD_PER_ROUND`] (later ones of
+    /// the lane come after them in cost order), all of the classes dated
+    /// before the registration (not sorted).
+    fn price_referral(&self, i: usize, suffix_max: &[Vec<Weight>], found: &mut Vec<Candidate>) {
+        let market = self.market;
+        let referral = market.view(i);
+        let class_node = market.free.len();
+        let pi_i = self.net.potential(i);
+        let rc = |cand: Candidate| {
+            self.net
+                .reduced_cost(i, class_node + cand.class, self.weight(i, cand))
+        };
+        for lane in market.lanes_of(i) {
+            let list = &market.by_region[lane.region as usize];
+            for &c in &list[lane.early as usize..lane.start as usize] {
+                let c = c as usize;
+                if referral.allows(c) {
+                    let cand = Candidate {
+                        class: c,
+                        cost: referral.cost(c),
+                    };
+                    if rc(cand) < 0 {
+                        found.push(cand);
+                    }
+                }
+            }
+            let bound = &suffix_max[lane.region as usize];
             let mut here = 0;
-            for (k, cand) in market.candidates[i].iter().enumerate() {
-                // A lower bound of this and every later candidate's
-                // reduced cost (candidates are sorted by cost).
-                if self.weights.fold_score(cand.cost) + pi_i - pi_max >= 0 {
+            for pos in lane.start as usize..lane.end as usize {
+                let c = list[pos] as usize;
+                let cost = referral.cost(c);
+                // A lower bound of the reduced cost of this class and every
+                // later one of the lane: costs only grow along a lane, the
+                // suffix maximum of the potentials only shrinks.
+                if self.weights.fold_score(cost) + pi_i - bound[pos] >= 0 {
                     break;
                 }
-                if self.arc_at[self.offset[i] + k] != NO_ARC {
+                if !referral.allows(c) {
                     continue;
                 }
-                let rc = self.net.reduced_cost(i, n + cand.class, self.weight(i, k));
-                if rc < 0 {
-                    self.arc(i, k);
+                let cand = Candidate { class: c, cost };
+                if rc(cand) < 0 {
+                    found.push(cand);
                     here += 1;
                     if here == ADD_PER_ROUND {
                         break;
                     }
                 }
             }
-            added += here;
         }
-        added
     }
 
     /// Reads the class per referral off the optimal flow.
@@ -400,7 +465,7 @@ impl<'a> FlowModel<'a> {
             }
         }
         let first = self.first_candidate_arc();
-        for (j, &(i, k)) in self.arc_of.iter().enumerate() {
+        for (j, &(i, c)) in self.arc_of.iter().enumerate() {
             if self.net.flow(first + j) == 0 {
                 continue;
             }
@@ -410,7 +475,7 @@ impl<'a> FlowModel<'a> {
                     "referral {i} does not have exactly one place"
                 )));
             }
-            choice[i] = Some(Some(self.market.candidates[i][k as usize].class));
+            choice[i] = Some(Some(c as usize));
         }
         choice
             .into_iter()

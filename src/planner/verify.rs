@@ -21,7 +21,7 @@ use good_lp::solvers::microlp::microlp as lp_solver;
 use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel, Variable};
 
 use super::cost::Cost;
-use super::market::Market;
+use super::market::{Candidate, Market};
 use super::plan::{referral_cost, Score};
 use super::scenario::Scenario;
 
@@ -49,7 +49,7 @@ pub struct VerifyError {
 /// # Errors
 ///
 /// [`VerifyError`] when the LP solver fails on a level.
-pub fn lp_score(scenario: &Scenario, market: &Market) -> Result<Score, VerifyError> {
+pub fn lp_score(scenario: &Scenario, market: &Market<'_>) -> Result<Score, VerifyError> {
     let levels = lp_levels(market)?;
     let mut score = Score::default();
     for &(r, s) in &scenario.pinned {
@@ -71,18 +71,27 @@ pub fn lp_score(scenario: &Scenario, market: &Market) -> Result<Score, VerifyErr
 /// # Errors
 ///
 /// [`VerifyError`] when the LP solver fails on a level.
-pub fn lp_levels(market: &Market) -> Result<[f64; Cost::LEVELS], VerifyError> {
+pub fn lp_levels(market: &Market<'_>) -> Result<[f64; Cost::LEVELS], VerifyError> {
+    let candidates: Vec<Vec<Candidate>> = (0..market.free.len())
+        .map(|i| market.candidates(i))
+        .collect();
     let mut optima = [0.0; Cost::LEVELS];
     for level in 0..Cost::LEVELS {
-        optima[level] = solve_level(market, level, &optima[..level])?;
+        optima[level] = solve_level(market, &candidates, level, &optima[..level])?;
     }
     Ok(optima)
 }
 
 /// The level-`level` cost of every option as an expression over `x` and `u`.
-fn level_cost(market: &Market, level: usize, x: &[Vec<Variable>], u: &[Variable]) -> Expression {
+fn level_cost(
+    market: &Market<'_>,
+    candidates: &[Vec<Candidate>],
+    level: usize,
+    x: &[Vec<Variable>],
+    u: &[Variable],
+) -> Expression {
     let mut sum = Expression::from(0.0);
-    for (i, cands) in market.candidates.iter().enumerate() {
+    for (i, cands) in candidates.iter().enumerate() {
         for (cand, &v) in cands.iter().zip(&x[i]) {
             sum.add_mul(cand.cost.level(level) as f64, v);
         }
@@ -91,11 +100,15 @@ fn level_cost(market: &Market, level: usize, x: &[Vec<Variable>], u: &[Variable]
     sum
 }
 
-fn solve_level(market: &Market, level: usize, earlier: &[f64]) -> Result<f64, VerifyError> {
+fn solve_level(
+    market: &Market<'_>,
+    candidates: &[Vec<Candidate>],
+    level: usize,
+    earlier: &[f64],
+) -> Result<f64, VerifyError> {
     let fail = |message: String| VerifyError { level, message };
     let mut vars = ProblemVariables::new();
-    let x: Vec<Vec<Variable>> = market
-        .candidates
+    let x: Vec<Vec<Variable>> = candidates
         .iter()
         .map(|cands| {
             cands
@@ -109,10 +122,10 @@ fn solve_level(market: &Market, level: usize, earlier: &[f64]) -> Result<f64, Ve
         .iter()
         .map(|_| vars.add(variable().min(0.0).max(1.0)))
         .collect();
-    let objective = level_cost(market, level, &x, &u);
+    let objective = level_cost(market, candidates, level, &x, &u);
     let mut problem = vars.minimise(objective.clone()).using(lp_solver);
     let mut load: Vec<Expression> = vec![Expression::from(0.0); market.classes.len()];
-    for (i, cands) in market.candidates.iter().enumerate() {
+    for (i, cands) in candidates.iter().enumerate() {
         let mut one = Expression::from(u[i]);
         for (cand, &v) in cands.iter().zip(&x[i]) {
             one += v;
@@ -126,7 +139,7 @@ fn solve_level(market: &Market, level: usize, earlier: &[f64]) -> Result<f64, Ve
     for (k, &opt) in earlier.iter().enumerate() {
         // Earlier levels are integers; the rounding keeps solver noise
         // from loosening or tightening the face.
-        problem = problem.with(level_cost(market, k, &x, &u).leq(opt.round()));
+        problem = problem.with(level_cost(market, candidates, k, &x, &u).leq(opt.round()));
     }
     let solution = problem.solve().map_err(|e| fail(e.to_string()))?;
     Ok(solution.eval(&objective))

@@ -70,25 +70,24 @@ pub struct TooLarge {
 impl Weights {
     /// Weights for `market`, with the stability level when `stable`, checked
     /// for a network of `nodes` nodes (see the module docs for the bound).
-    pub fn new(market: &Market, stable: bool, nodes: usize) -> Result<Weights, TooLarge> {
+    pub fn new(market: &Market<'_>, stable: bool, nodes: usize) -> Result<Weights, TooLarge> {
+        let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
+        Weights::from_ranges(ranges, stable, nodes)
+    }
+
+    /// Weights from each referral's smallest and largest cost per level
+    /// over its options (`(low, high)`, as [`Market::level_ranges`]).
+    pub fn from_ranges(
+        ranges: impl Iterator<Item = ([i64; Cost::LEVELS], [i64; Cost::LEVELS])>,
+        stable: bool,
+        nodes: usize,
+    ) -> Result<Weights, TooLarge> {
         let levels = if stable { MAX_LEVELS } else { Cost::LEVELS };
         let too_large = TooLarge { nodes };
         let mut range = [0 as Weight; MAX_LEVELS];
         let mut global_max = [0 as Weight; MAX_LEVELS];
-        for (i, candidates) in market.candidates.iter().enumerate() {
-            let options = candidates
-                .iter()
-                .map(|c| c.cost)
-                .chain(std::iter::once(market.unplanned_cost[i]));
-            let mut low = [Weight::MAX; Cost::LEVELS];
-            let mut high = [Weight::MIN; Cost::LEVELS];
-            for cost in options {
-                for j in 0..Cost::LEVELS {
-                    let c = Weight::from(cost.level(j));
-                    low[j] = low[j].min(c);
-                    high[j] = high[j].max(c);
-                }
-            }
+        for (low, high) in ranges {
+            let (low, high) = (low.map(Weight::from), high.map(Weight::from));
             for j in 0..Cost::LEVELS {
                 range[j] = range[j].checked_add(high[j] - low[j]).ok_or(too_large)?;
                 global_max[j] = global_max[j].max(high[j]);
@@ -122,12 +121,14 @@ impl Weights {
 
     /// The folded weight of `cost`, plus the stability level's factor when
     /// `moved` (a no-op without that level).
+    #[inline]
     pub fn fold(&self, cost: Cost, moved: bool) -> Weight {
         self.fold_score(cost) + Weight::from(moved) * self.factor[Cost::LEVELS]
     }
 
     /// The folded weight of the score levels alone: a lower bound of
     /// [`Weights::fold`], monotone in `Cost`'s order for one referral.
+    #[inline]
     pub fn fold_score(&self, cost: Cost) -> Weight {
         (0..Cost::LEVELS)
             .map(|j| Weight::from(cost.level(j)) * self.factor[j])
@@ -143,30 +144,21 @@ impl Weights {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::planner::market::{Candidate, Class};
-    use chrono::NaiveDate;
 
-    fn market(costs: Vec<Vec<Cost>>, unplanned: Vec<Cost>) -> Market {
-        let date = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
-        Market {
-            classes: vec![Class {
-                region: 0,
-                date,
-                minutes: 90,
-                own_region_only: false,
-                slots: vec![0],
-            }],
-            free: (0..costs.len()).collect(),
-            candidates: costs
-                .into_iter()
-                .map(|list| {
-                    list.into_iter()
-                        .map(|cost| Candidate { class: 0, cost })
-                        .collect()
-                })
-                .collect(),
-            unplanned_cost: unplanned,
-        }
+    /// Weights for referrals with these options (candidates, unplanned).
+    fn weights(
+        costs: Vec<Vec<Cost>>,
+        unplanned: Vec<Cost>,
+        stable: bool,
+    ) -> Result<Weights, TooLarge> {
+        let ranges = costs.into_iter().zip(unplanned).map(|(mut list, u)| {
+            list.push(u);
+            let level = |j: usize| list.iter().map(move |c| c.level(j));
+            let low = std::array::from_fn(|j| level(j).min().unwrap_or(0));
+            let high = std::array::from_fn(|j| level(j).max().unwrap_or(0));
+            (low, high)
+        });
+        Weights::from_ranges(ranges, stable, 10)
     }
 
     fn c(unplanned: i64, late_sq: i64, cross: i64, wait_sq: i64) -> Cost {
@@ -180,11 +172,12 @@ mod tests {
 
     #[test]
     fn a_higher_level_outweighs_everything_below_it() {
-        let m = market(
+        let w = weights(
             vec![vec![c(0, 0, 1, 100), c(0, 4, 0, 0)]; 3],
             vec![c(1, 9, 0, 144); 3],
-        );
-        let w = Weights::new(&m, false, 10).expect("fits");
+            false,
+        )
+        .expect("fits");
         // One more cross-region move costs more than every referral's
         // largest possible waiting difference together.
         assert!(w.fold(c(0, 0, 1, 0), false) > w.fold(c(0, 0, 0, 3 * 144), false));
@@ -195,8 +188,7 @@ mod tests {
 
     #[test]
     fn the_stability_level_is_below_waiting() {
-        let m = market(vec![vec![c(0, 0, 0, 1)]; 4], vec![c(1, 0, 0, 9); 4]);
-        let w = Weights::new(&m, true, 10).expect("fits");
+        let w = weights(vec![vec![c(0, 0, 0, 1)]; 4], vec![c(1, 0, 0, 9); 4], true).expect("fits");
         assert!(w.fold(c(0, 0, 0, 1), false) > w.fold(c(0, 0, 0, 0), true));
         assert_eq!(w.fold(c(0, 0, 0, 0), true), 1);
     }
@@ -204,7 +196,11 @@ mod tests {
     #[test]
     fn weights_that_do_not_fit_are_an_error() {
         let huge = i64::MAX / 2;
-        let m = market(vec![vec![c(0, huge, 0, huge)]; 2], vec![c(1, 0, 0, 0); 2]);
-        assert!(Weights::new(&m, true, 10).is_err());
+        let w = weights(
+            vec![vec![c(0, huge, 0, huge)]; 2],
+            vec![c(1, 0, 0, 0); 2],
+            true,
+        );
+        assert!(w.is_err());
     }
 }

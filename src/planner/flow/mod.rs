@@ -105,12 +105,14 @@ impl Network {
     }
 
     /// Potential of node `v` under the current basis.
+    #[inline]
     pub fn potential(&self, v: usize) -> Weight {
         self.tree.pi[v]
     }
 
     /// Reduced cost of an arc (in the network or not) from `tail` to
     /// `head` of weight `weight`; negative means it would lower the cost.
+    #[inline]
     pub fn reduced_cost(&self, tail: usize, head: usize, weight: Weight) -> Weight {
         weight + self.tree.pi[tail] - self.tree.pi[head]
     }
