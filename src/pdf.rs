@@ -84,10 +84,17 @@ pub fn render(title: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
             .language("nl-NL".to_string())
             .creator("jbt-planner".to_string()),
     );
-    let lines = layout(&fonts, blocks);
+    let blocks: Vec<Block> = blocks.iter().map(|b| fonts.printable(b)).collect();
+    let lines = layout(&fonts, &blocks);
     let tree = draw(&mut document, &fonts, &lines);
     document.set_tag_tree(tree);
-    document.finish().map_err(|e| PdfError(format!("{e:?}")))
+    // The error names no text: only what kind of problem it was.
+    document.finish().map_err(|e| match e {
+        krilla::error::KrillaError::Validation(problems) => {
+            PdfError(format!("{} PDF/UA problems", problems.len()))
+        }
+        _ => PdfError("a font or a limit of the PDF format".into()),
+    })
 }
 
 struct Fonts {
@@ -111,6 +118,31 @@ impl Fonts {
             regular_face: face(REGULAR)?,
             bold_face: face(BOLD)?,
         })
+    }
+
+    /// `block` with every character the font cannot draw replaced: tabs
+    /// and carriage returns by a space, the rest (emoji, scripts the font
+    /// lacks) by `?`. PDF/UA refuses a document that draws a missing glyph.
+    fn printable(&self, block: &Block) -> Block {
+        let clean = |text: &str| -> String {
+            text.chars()
+                .map(|c| match c {
+                    '\t' | '\r' => ' ',
+                    '\n' => '\n',
+                    c if self.regular_face.glyph_index(c).is_some()
+                        && self.bold_face.glyph_index(c).is_some() =>
+                    {
+                        c
+                    }
+                    _ => '?',
+                })
+                .collect()
+        };
+        match block {
+            Block::Heading(level, text) => Block::Heading(*level, clean(text)),
+            Block::Paragraph(text) => Block::Paragraph(clean(text)),
+            Block::List(items) => Block::List(items.iter().map(|i| clean(i)).collect()),
+        }
     }
 
     /// The width of `text` at `size` points, without kerning.
@@ -153,6 +185,9 @@ struct Line {
     owner: Owner,
     /// The first line of its paragraph or heading.
     first: bool,
+    /// On a heading's first line: the whole heading (for the outline and
+    /// the tag's title, when it wraps).
+    heading: Option<String>,
 }
 
 fn layout(fonts: &Fonts, blocks: &[Block]) -> Vec<Line> {
@@ -168,6 +203,7 @@ fn layout(fonts: &Fonts, blocks: &[Block]) -> Vec<Line> {
                     _ => 12.0,
                 };
                 let before = if block == 0 { 0.0 } else { size };
+                let at = lines.len();
                 push_wrapped(
                     fonts,
                     &mut lines,
@@ -178,6 +214,9 @@ fn layout(fonts: &Fonts, blocks: &[Block]) -> Vec<Line> {
                     width,
                     owner,
                 );
+                if let Some(first) = lines.get_mut(at) {
+                    first.heading = Some(text.clone());
+                }
             }
             Block::Paragraph(text) => {
                 let mut before = BODY * 0.6;
@@ -243,6 +282,7 @@ fn push_wrapped(
             indent,
             owner,
             first: *first,
+            heading: None,
         });
         *first = false;
     };
@@ -375,7 +415,7 @@ fn draw_page(
             let level = heading_level(line.size);
             at.headings.push(Heading {
                 level,
-                text: line.text.clone(),
+                text: line.heading.clone().unwrap_or_else(|| line.text.clone()),
                 page: at.page,
                 y,
             });
@@ -418,7 +458,8 @@ fn tree(lines: &[Line], ids: Vec<(Owner, Identifier)>) -> TagTree {
             Some(_) => TagGroup::new(Tag::L(krilla::tagging::ListNumbering::Disc)),
             None if first.bold => {
                 let level = NonZeroU16::new(heading_level(first.size)).unwrap_or(NonZeroU16::MIN);
-                TagGroup::new(TagKind::from(Tag::Hn(level, Some(first.text.clone()))))
+                let title = first.heading.clone().unwrap_or_else(|| first.text.clone());
+                TagGroup::new(TagKind::from(Tag::Hn(level, Some(title))))
             }
             None => TagGroup::new(Tag::P),
         };
@@ -484,6 +525,21 @@ mod tests {
             .flat_map(|l| l.text.split_whitespace())
             .collect();
         assert_eq!(joined, text.split_whitespace().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn characters_the_font_lacks_do_not_fail_the_document() {
+        let pdf = render(
+            "Verslag",
+            &[
+                Block::Heading(1, "Verslag".into()),
+                Block::Paragraph("Kolom\tgeplakt uit Word\r\nDank 👍 谢谢".into()),
+            ],
+        )
+        .expect("tabs, emoji and other scripts are replaced, not refused");
+        let text = pdf_extract::extract_text_from_mem(&pdf).expect("text");
+        assert!(text.contains("Kolom geplakt uit Word"), "{text}");
+        assert!(text.contains("Dank ?"), "{text}");
     }
 
     #[test]

@@ -6,3 +6,7 @@
 -- Keep in step with the other dialect.
 ALTER TABLE reports ADD COLUMN purged_at BIGINT NULL;
 ALTER TABLE reports ADD COLUMN reaction_from TEXT NULL;
+-- Versions added by a reaction before this column: sent the moment they
+-- were written (a draft is sent later than it is written).
+UPDATE reports SET reaction_from = 'unknown'
+WHERE version > 1 AND sent_at IS NOT NULL AND sent_at = written_at;

@@ -226,8 +226,8 @@ pub async fn get_evaluation(
 ) -> Result<AppJson<Evaluation>> {
     let axum::extract::Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let today = crate::referrals::norm::local_date(state.now(), state.regions.timezone);
-    let half = match query.half_year.as_deref() {
-        None => HalfYear::of(today),
+    let half = match query.half_year.as_deref().map(str::trim) {
+        None | Some("") => HalfYear::of(today),
         Some(text) => HalfYear::parse(text)?,
     };
     Ok(AppJson(

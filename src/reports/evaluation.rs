@@ -159,13 +159,15 @@ pub struct Evaluation {
     /// The median wait from registration to the conversation, in calendar
     /// days; `None` when none was held.
     pub median_wait_days: Option<f64>,
-    /// Conversations held here for a neighbouring table (accepted offers).
+    /// Conversations held at this table for referrals of another region
+    /// (for all of Gelderland: held at another region's table).
     pub received_from_neighbours: usize,
-    /// Referrals of this table held at a neighbouring table.
+    /// Referrals of this region whose conversation was held at another
+    /// table (for all of Gelderland: the same count as received).
     pub sent_to_neighbours: usize,
     /// Held ones whose report was sent.
     pub reports_sent: usize,
-    /// Of those, sent within the report norm (`reports.norm_working_days`).
+    /// Of those sent, sent within the report norm (`reports.norm_working_days`).
     pub reports_on_time: usize,
     /// Reactions added to the reports (parents and professionals).
     pub reactions: usize,
@@ -242,6 +244,8 @@ fn audit_entry<'a>(
 /// One held conversation, as counted.
 struct Held {
     table: String,
+    /// The referral's own region.
+    home: String,
     date: NaiveDate,
     registered: NaiveDate,
     due: NaiveDate,
@@ -253,12 +257,25 @@ struct Held {
 
 async fn count(state: &AppState, region: Option<&str>, half: HalfYear) -> Result<Evaluation> {
     let (from, to) = half.days();
-    let held: Vec<Held> = held_in(state, from, to)
-        .await?
+    let all = held_in(state, from, to).await?;
+    // Held elsewhere than at the referral's own table: counted from the
+    // conversations themselves, so an offer accepted but not held (a
+    // cancelled session, a withdrawal) does not count.
+    let away = |h: &&Held| h.home != h.table;
+    let received = all
+        .iter()
+        .filter(away)
+        .filter(|h| region.is_none_or(|r| h.table == r))
+        .count();
+    let sent = all
+        .iter()
+        .filter(away)
+        .filter(|h| region.is_none_or(|r| h.home == r))
+        .count();
+    let held: Vec<Held> = all
         .into_iter()
         .filter(|h| region.is_none_or(|r| h.table == r))
         .collect();
-    let (received, sent) = exchanged(state, region, from, to).await?;
     let (scores, open_answers) = feedback(state, region, half).await?;
     let mut waits: Vec<i64> = held
         .iter()
@@ -320,7 +337,8 @@ fn median(values: &[i64]) -> Option<f64> {
 async fn held_in(state: &AppState, from: NaiveDate, to: NaiveDate) -> Result<Vec<Held>> {
     let mut conn = state.store.pool.acquire().await?;
     let rows = sqlx::query(
-        "SELECT s.region_id, s.local_date, s.start_at, r.registered_at, r.due_date, o.outcome,
+        "SELECT s.region_id, r.region_id AS home, s.local_date, s.start_at, r.registered_at,
+                r.due_date, o.outcome,
                 (SELECT MIN(p.sent_at) FROM reports p
                   WHERE p.referral_id = r.id AND p.sent_at IS NOT NULL) AS first_sent,
                 (SELECT COUNT(*) FROM reports p
@@ -342,6 +360,7 @@ async fn held_in(state: &AppState, from: NaiveDate, to: NaiveDate) -> Result<Vec
         let start = from_millis(row.try_get("start_at")?);
         held.push(Held {
             table: row.try_get("region_id")?,
+            home: row.try_get("home")?,
             date: from_date_text(&row.try_get::<String, _>("local_date")?)?,
             registered: local_date(from_millis(row.try_get("registered_at")?), tz),
             due: from_date_text(&row.try_get::<String, _>("due_date")?)?,
@@ -354,34 +373,6 @@ async fn held_in(state: &AppState, from: NaiveDate, to: NaiveDate) -> Result<Vec
         });
     }
     Ok(held)
-}
-
-/// Accepted offers for conversations in the period: (received by the
-/// table, sent by it); for all tables both are the total.
-async fn exchanged(
-    state: &AppState,
-    region: Option<&str>,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<(usize, usize)> {
-    let mut conn = state.store.pool.acquire().await?;
-    let rows = sqlx::query(
-        "SELECT o.from_region, o.to_region FROM offers o JOIN slots s ON s.id = o.slot_id
-         WHERE o.status = 'accepted' AND s.local_date >= $1 AND s.local_date <= $2",
-    )
-    .bind(to_date_text(from))
-    .bind(to_date_text(to))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut received = 0;
-    let mut sent = 0;
-    for row in rows {
-        let from_region: String = row.try_get("from_region")?;
-        let to_region: String = row.try_get("to_region")?;
-        received += usize::from(region.is_none_or(|r| r == to_region));
-        sent += usize::from(region.is_none_or(|r| r == from_region));
-    }
-    Ok((received, sent))
 }
 
 type Feedback = (Vec<Scores>, Vec<OpenAnswer>);

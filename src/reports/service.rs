@@ -178,6 +178,8 @@ pub async fn show_for(
     if view.purged_on.is_some() {
         view.may_write = false;
         view.may_react = false;
+        // Nobody can send it any more: not late, just gone.
+        view.late = false;
     }
     if !may_read(user, referral) || stored.is_empty() || view.purged_on.is_some() {
         return Ok(view);
@@ -294,6 +296,9 @@ pub async fn send(state: &AppState, user: &CurrentUser, referral_id: i64) -> Res
         let now = state.now();
         let mut tx = state.store.write().await?;
         let stored = store::versions(&mut tx, referral_id).await?;
+        if let Some(last) = stored.last() {
+            refuse_purged(last)?;
+        }
         let Some(draft) = stored.last().filter(|v| v.sent_at.is_none()) else {
             return Err(Error::refused(
                 "there is no draft to send",

@@ -63,7 +63,7 @@ pub async fn put_draft(
 ) -> Result<(), sqlx::Error> {
     let replaced = sqlx::query(
         "UPDATE reports SET body = $1, written_by = $2, written_at = $3
-         WHERE referral_id = $4 AND version = $5 AND sent_at IS NULL",
+         WHERE referral_id = $4 AND version = $5 AND sent_at IS NULL AND purged_at IS NULL",
     )
     .bind(body)
     .bind(user_id)
@@ -166,7 +166,8 @@ pub async fn mark_sent(
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE reports SET sent_at = $1 WHERE referral_id = $2 AND version = $3 AND sent_at IS NULL",
+        "UPDATE reports SET sent_at = $1
+         WHERE referral_id = $2 AND version = $3 AND sent_at IS NULL AND purged_at IS NULL",
     )
     .bind(to_millis(now))
     .bind(referral_id)
@@ -189,7 +190,8 @@ pub struct Unsent {
     pub held_at: DateTime<Utc>,
 }
 
-/// Held conversations whose report was never sent, at the table of
+/// Held conversations whose report was never sent (and whose draft was not
+/// deleted after the retention period: nobody can send it any more), at the table of
 /// `region` (every table for `None`), oldest first.
 ///
 /// # Errors
@@ -203,7 +205,8 @@ pub async fn unsent(
          JOIN slots s ON s.id = r.booked_slot_id
          WHERE r.status IN ('held', 'outcome_recorded')
            AND ($1 IS NULL OR s.region_id = $1)
-           AND NOT EXISTS (SELECT 1 FROM reports p WHERE p.referral_id = r.id AND p.sent_at IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM reports p WHERE p.referral_id = r.id
+                           AND (p.sent_at IS NOT NULL OR p.purged_at IS NOT NULL))
          ORDER BY s.start_at",
     )
     .bind(region)

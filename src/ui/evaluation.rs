@@ -134,7 +134,7 @@ pub async fn pdf(
             QUESTIONS
                 .iter()
                 .zip(&s.means)
-                .map(|((_, q), m)| format!("{q} {}", decimal(*m)))
+                .map(|((_, q), m)| format!("{q}: {}", decimal(*m)))
                 .collect(),
         ));
     }
@@ -284,7 +284,7 @@ fn lines(e: &Evaluation) -> Vec<(String, String)> {
     lines.push(("Verslagen verstuurd".into(), share(e.reports_sent, e.held)));
     lines.push((
         "Verslagen op tijd verstuurd".into(),
-        share(e.reports_on_time, e.held),
+        share(e.reports_on_time, e.reports_sent),
     ));
     lines.push(("Reacties op verslagen".into(), e.reactions.to_string()));
     lines

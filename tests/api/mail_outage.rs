@@ -184,7 +184,17 @@ crate::on_both_backends!(
                 other => panic!("{message_id} left {other}"),
             }
         }
-        assert_eq!(dead, waves[0].len());
+        // Every mail of the first wave died (checked above). A debounced
+        // background plan run may still add an alert after the first wave
+        // was listed and before its round was tried (seen under load in
+        // CI); such a mail is tried in all three rounds and dies the same
+        // way, with three attempts and never delivered (checked above), so
+        // the first wave is a lower bound, not the exact count.
+        assert!(
+            dead >= waves[0].len(),
+            "{dead} dead, wave A {}",
+            waves[0].len()
+        );
         assert_eq!(ids.len(), rows.len() - dead, "no extra deliveries");
         // Alerts and invitations alike are marked as automatic mail.
         for message in &received {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::browser::Browser;
 use crate::helpers::*;
-use crate::reports::{draft, held, held_all, mails, TEXT};
+use crate::reports::{draft, held_all, mails, TEXT};
 use crate::story;
 
 /// Drafts and sends the report of `id` as `chair`.
@@ -50,7 +50,14 @@ story!(
     a_sent_report_downloads_as_a_pdf_and_its_content_goes_after_retention,
     |app| {
         let coordinator = app.user(Role::Coordinator, None).await;
-        let (id, chair) = held(&app, &coordinator, "PDF-0001").await;
+        let (ids, chair) = held_all(&app, &coordinator, &["PDF-0001", "PDF-0002"]).await;
+        let (id, unsent) = (ids[0], ids[1]);
+        // The second one only ever gets a draft.
+        let unsent_path = format!("/api/v1/referrals/{unsent}/report");
+        assert_eq!(
+            app.put(&chair, &unsent_path, &draft()).await.status(),
+            StatusCode::OK
+        );
         send(&app, &chair, id).await;
         let referrer = app.user(Role::Referrer, Some("Sociaal Team Ede")).await;
         let reaction = json!({ "from": "parents", "text": "Wij zien het anders." });
@@ -120,8 +127,18 @@ story!(
             jbt::reports::retention::purge(&app.state)
                 .await
                 .expect("purge"),
-            2
+            3,
+            "two sent versions and a draft"
         );
+        // The draft nobody sent is gone too, and no longer late: nobody
+        // could send it now.
+        let gone = json(app.get(&coordinator, &unsent_path).await).await;
+        assert_eq!(gone["late"], false, "{gone}");
+        assert!(gone["purged_on"].is_string(), "{gone}");
+        let send = app
+            .post(&chair, &format!("{unsent_path}/send"), &json!({}))
+            .await;
+        assert_eq!(send.status(), StatusCode::CONFLICT);
         let rows: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT body, sent_at, purged_at FROM reports WHERE referral_id = $1 ORDER BY version",
         )
@@ -401,3 +418,61 @@ story!(the_demo_history_fills_the_half_yearly_evaluation, |app| {
         .expect("answers")
         .is_empty());
 });
+
+story!(
+    conversations_held_at_a_neighbouring_table_count_on_both_sides,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let id = crate::planning::register(&app, &coordinator, "NBR-0001", "Ede").await;
+        // Booked by the coordinator at the neighbouring Centraal Gelderland table.
+        let (slot, start): (String, i64) = sqlx::query_as(
+        "SELECT id, start_at FROM slots WHERE region_id = 'centraal-gelderland' AND start_at > $1
+         AND cancelled_at IS NULL ORDER BY start_at LIMIT 1",
+    )
+    .bind(app.state.now().timestamp_millis())
+    .fetch_one(&app.state.store.pool)
+    .await
+    .expect("a slot");
+        let booking = json!({ "referral_id": id, "slot_id": slot });
+        let booked = app.post(&coordinator, "/api/v1/bookings", &booking).await;
+        assert_eq!(booked.status(), StatusCode::CREATED);
+        let start = chrono::DateTime::from_timestamp_millis(start).expect("instant");
+        app.clock
+            .advance(start - app.state.now() + Duration::hours(2));
+        let chair = app.user(Role::Chair, Some("centraal-gelderland")).await;
+        let done = app
+            .post(&chair, &format!("/api/v1/referrals/{id}/held"), &json!({}))
+            .await;
+        assert_eq!(done.status(), StatusCode::OK);
+        let half = HalfYear::of(
+            start
+                .with_timezone(&chrono_tz::Europe::Amsterdam)
+                .date_naive(),
+        );
+
+        let figures = |region: &str| format!("/api/v1/evaluation?region={region}&half_year={half}");
+        let home = json(app.get(&coordinator, &figures("food-valley")).await).await;
+        assert_eq!(
+            (home["held"].clone(), home["sent_to_neighbours"].clone()),
+            (json!(0), json!(1))
+        );
+        assert_eq!(home["received_from_neighbours"], 0);
+        let table = json(app.get(&coordinator, &figures("centraal-gelderland")).await).await;
+        assert_eq!(
+            (
+                table["held"].clone(),
+                table["received_from_neighbours"].clone()
+            ),
+            (json!(1), json!(1))
+        );
+        assert_eq!(table["sent_to_neighbours"], 0);
+        let all = json(app.get(&coordinator, &figures("")).await).await;
+        assert_eq!(
+            (
+                all["received_from_neighbours"].clone(),
+                all["sent_to_neighbours"].clone()
+            ),
+            (json!(1), json!(1))
+        );
+    }
+);
