@@ -110,6 +110,7 @@ pub async fn build_state(
         holds: Arc::new(crate::offers::withdraw::OfferHolds),
         metrics: metrics_handle(),
         advice: Default::default(),
+        planner: Default::default(),
     };
     Ok((state, requests))
 }

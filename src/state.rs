@@ -34,6 +34,10 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Capacity advice given since the last plan run (see `jobs::advice`).
     pub advice: Arc<AdviceCache>,
+    /// The planner with the last run's network kept, so the next run can
+    /// go on from it (a cache the planner checks every run; see
+    /// [`crate::planner::warm`]).
+    pub planner: Arc<std::sync::Mutex<crate::planner::WarmPlanner>>,
 }
 
 /// A capacity advice search and the candidates it chose from.

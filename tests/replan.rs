@@ -73,13 +73,16 @@ fn among_plans_of_equal_score_the_previous_placements_are_kept() {
     }
 }
 
-/// One random change of the kinds the service sees.
-fn change(file: &mut ScenarioFile, last: &Outcome, rng: &mut ChaCha8Rng, step: usize) {
+/// One random change of the kinds the service sees; returns which (0: a
+/// new referral, 1: a withdrawal, 2: a booking, 3: a cancelled slot, 4: an
+/// added session).
+fn change(file: &mut ScenarioFile, last: &Outcome, rng: &mut ChaCha8Rng, step: usize) -> usize {
     let now = Utc
         .with_ymd_and_hms(2026, 11, 30, 7, 0, 0)
         .single()
         .expect("time");
-    match rng.random_range(0..5) {
+    let kind = rng.random_range(0..5);
+    match kind {
         // A new referral.
         0 => {
             let region = file.regions[rng.random_range(0..file.regions.len())]
@@ -145,6 +148,7 @@ fn change(file: &mut ScenarioFile, last: &Outcome, rng: &mut ChaCha8Rng, step: u
             }
         }
     }
+    kind
 }
 
 #[test]
@@ -160,6 +164,194 @@ fn warm_re_plans_have_the_score_of_a_cold_plan_after_every_change() {
             let warm = planner::plan_from(&s, Options::default(), &tentative(&last)).expect("warm");
             assert_eq!(warm.plan.score, cold.plan.score, "seed {seed} step {step}");
             assert!(violations(&s, &warm.slot_of).is_empty());
+            last = warm;
+        }
+    }
+}
+
+/// The service's planner keeps its network between runs. After every
+/// change it finds what `plan_from` finds (the score of a cold plan, and
+/// as few moves), and it goes on from the kept network exactly when the
+/// change only adds referrals.
+#[test]
+fn the_warm_planner_plans_as_plan_from_and_goes_on_only_after_new_referrals() {
+    let options = Options {
+        explain: true,
+        anonymous: true,
+        ..Options::default()
+    };
+    let mut went_on = 0;
+    for seed in 0..5 {
+        let mut rng = ChaCha8Rng::seed_from_u64(100 + seed);
+        let mut file = gelderland();
+        let mut warm_planner = planner::WarmPlanner::default();
+        let mut last = warm_planner
+            .plan(valid(&file), options, &HashMap::new())
+            .expect("first plan");
+        assert!(!last.stats.warm, "nothing to go on from");
+        for step in 0..14 {
+            let mut kind = change(&mut file, &last, &mut rng, step);
+            if kind == 0 && rng.random_bool(0.3) {
+                // Two at once now and then.
+                let mut id = 100 * (step + 1);
+                while change(&mut file, &last, &mut rng, id) != 0 {
+                    kind = 5; // something else changed too
+                    id += 1;
+                }
+            }
+            let s = valid(&file);
+            let cold = planner::plan(&s, Options::default()).expect("cold");
+            let from = planner::plan_from(&s, Options::default(), &tentative(&last)).expect("from");
+            let warm = warm_planner
+                .plan(s.clone(), options, &tentative(&last))
+                .expect("warm");
+            let at = format!("seed {seed} step {step} change {kind}");
+            assert_eq!(warm.plan.score, cold.plan.score, "{at}");
+            assert_eq!(warm.moves, from.moves, "{at}");
+            assert!(violations(&s, &warm.slot_of).is_empty(), "{at}");
+            assert_eq!(warm.stats.warm, kind == 0, "{at}");
+            went_on += usize::from(warm.stats.warm);
+            last = warm;
+        }
+    }
+    assert!(went_on >= 5, "only {went_on} warm runs");
+}
+
+/// The kept network is a cache: when the stored placements are not the
+/// ones it made (another instance planned in between), it starts cold.
+#[test]
+fn the_warm_planner_starts_cold_when_the_stored_placements_changed() {
+    let mut file = gelderland();
+    let mut warm_planner = planner::WarmPlanner::default();
+    let first = warm_planner
+        .plan(valid(&file), Options::default(), &HashMap::new())
+        .expect("first plan");
+    let mut stored = tentative(&first);
+    let someone = stored.keys().next().cloned().expect("a placement");
+    stored.remove(&someone);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut id = 0;
+    while change(&mut file, &first, &mut rng, id) != 0 {
+        id += 1;
+    }
+    let s = valid(&file);
+    let warm = warm_planner
+        .plan(s.clone(), Options::default(), &stored)
+        .expect("plan");
+    let from = planner::plan_from(&s, Options::default(), &stored).expect("plan");
+    assert!(!warm.stats.warm);
+    assert_eq!(warm.plan.score, from.plan.score);
+    assert_eq!(warm.moves, from.moves);
+    // With the placements it made itself, the next run goes on again.
+    file.referrals.push(ReferralFile {
+        id: "ONE-MORE".into(),
+        ..file.referrals[0].clone()
+    });
+    let s = valid(&file);
+    let next = warm_planner
+        .plan(s.clone(), Options::default(), &tentative(&warm))
+        .expect("plan");
+    assert!(next.stats.warm);
+    let cold = planner::plan(&s, Options::default()).expect("plan");
+    assert_eq!(next.plan.score, cold.plan.score);
+}
+
+/// A small, tight scenario: three tables in a row, few slots, referrals
+/// of mixed urgency and length, so places fill up and a new referral
+/// pushes others along (the hardest case for going on from the optimum).
+fn tight(rng: &mut ChaCha8Rng) -> ScenarioFile {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 30, 7, 0, 0)
+        .single()
+        .expect("time");
+    let ids = ["a", "b", "c"];
+    let regions = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| jbt::planner::scenario::RegionFile {
+            id: (*id).into(),
+            neighbours: (0..3)
+                .filter(|&j| j + 1 == i || i + 1 == j)
+                .map(|j| ids[j].to_string())
+                .collect(),
+            name: None,
+        })
+        .collect();
+    let slots = (0..rng.random_range(6..14))
+        .map(|k| SlotFile {
+            id: format!("s{k}"),
+            region: ids[rng.random_range(0..3)].into(),
+            start: (now + Duration::hours(rng.random_range(2..24 * 28))).to_rfc3339(),
+            minutes: if rng.random_bool(0.3) { 120 } else { 90 },
+            own_region_only: rng.random_bool(0.15),
+        })
+        .collect();
+    ScenarioFile {
+        version: 1,
+        now: now.to_rfc3339(),
+        timezone: "Europe/Amsterdam".into(),
+        norm_days: 14,
+        regions,
+        slots,
+        referrals: Vec::new(),
+        pinned: Vec::new(),
+    }
+}
+
+/// A random referral of a tight scenario.
+fn newcomer(rng: &mut ChaCha8Rng, k: usize) -> ReferralFile {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 30, 7, 0, 0)
+        .single()
+        .expect("time");
+    ReferralFile {
+        id: format!("T{k}"),
+        region: ["a", "b", "c"][rng.random_range(0..3)].into(),
+        // Arrivals come in order, as in the service: k-th one later.
+        registered: (now - Duration::hours(24 * 30) + Duration::hours(6 * k as i64)).to_rfc3339(),
+        due: None,
+        earliest: rng.random_bool(0.15).then(|| {
+            (now + Duration::days(rng.random_range(1..10)))
+                .date_naive()
+                .to_string()
+        }),
+        unavailable: Vec::new(),
+        minutes: rng.random_bool(0.25).then_some(120),
+        cross_region: rng.random_bool(0.2).then_some(false),
+        excluded_regions: Vec::new(),
+    }
+}
+
+/// Referrals arrive one or two at a time in tight scenarios: every warm
+/// run goes on from the kept network and ends where a cold plan ends,
+/// with the moves of `plan_from`.
+#[test]
+fn going_on_after_arrivals_keeps_the_cold_score_in_tight_scenarios() {
+    for seed in 0..100 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut file = tight(&mut rng);
+        file.referrals = (0..3).map(|k| newcomer(&mut rng, k)).collect();
+        let mut warm_planner = planner::WarmPlanner::default();
+        let mut last = warm_planner
+            .plan(valid(&file), Options::default(), &HashMap::new())
+            .expect("first plan");
+        let mut k = 3;
+        for step in 0..12 {
+            for _ in 0..rng.random_range(1..=2) {
+                file.referrals.push(newcomer(&mut rng, k));
+                k += 1;
+            }
+            let s = valid(&file);
+            let cold = planner::plan(&s, Options::default()).expect("cold");
+            let from = planner::plan_from(&s, Options::default(), &tentative(&last)).expect("from");
+            let warm = warm_planner
+                .plan(s.clone(), Options::default(), &tentative(&last))
+                .expect("warm");
+            let at = format!("seed {seed} step {step}");
+            assert!(warm.stats.warm, "{at}");
+            assert_eq!(warm.plan.score, cold.plan.score, "{at}");
+            assert_eq!(warm.moves, from.moves, "{at}");
+            assert!(violations(&s, &warm.slot_of).is_empty(), "{at}");
             last = warm;
         }
     }

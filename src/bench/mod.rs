@@ -408,21 +408,26 @@ fn report(measured: &[Measured], repeats: u32) -> Result<String, std::fmt::Error
     writeln!(out, "\n## Warm re-plan: one new referral\n")?;
     writeln!(
         out,
-        "After a plan, one referral arrives; `plan_from` re-plans from the previous plan \
-         (median of {repeats}), against a cold `plan` of the same scenario.\n"
+        "After a plan, one referral arrives. The service's `WarmPlanner` goes on from the \
+         kept network; `plan_from` builds everything again and starts from the previous \
+         placements; `plan` starts from nothing (medians of {repeats}).\n"
     )?;
     writeln!(
         out,
-        "| preset | warm re-plan | cold plan | moves of earlier referrals | same score |"
+        "| preset | warm planner | went on from the kept network | its pivots | its pricing rounds | plan_from | cold plan | moves of earlier referrals | same score and moves |"
     )?;
-    writeln!(out, "|---|--:|--:|--:|---|")?;
+    writeln!(out, "|---|--:|---|--:|--:|--:|--:|--:|---|")?;
     for m in measured {
         let w = &m.warm;
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             m.preset,
             millis(w.warm),
+            if w.went_on { "yes" } else { "**no**" },
+            w.pivots,
+            w.pricing_rounds,
+            millis(w.from_placements),
             millis(w.cold),
             w.moves,
             verdict(w.same_score),

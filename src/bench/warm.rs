@@ -1,6 +1,8 @@
 //! The warm re-plan in `jbt bench`: one new referral arrives after a plan;
-//! how long does [`planner::plan_from`] take from the previous plan,
-//! against a cold [`planner::plan`] of the same scenario?
+//! how long does the service's [`WarmPlanner`] take to go on from the
+//! previous run, against [`planner::plan_from`] (everything built again,
+//! warm-started from the placements) and a cold [`planner::plan`] of the
+//! same scenario?
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -9,18 +11,27 @@ use anyhow::{anyhow, Context};
 use chrono::SecondsFormat;
 
 use crate::planner::scenario::ScenarioFile;
-use crate::planner::{self, Options, Scenario};
+use crate::planner::{self, Options, Scenario, WarmPlanner};
 
 /// One preset's warm re-plan, medians of the repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmReplan {
-    /// `plan_from` after the new referral, from the previous plan.
+    /// [`WarmPlanner::plan`] after the new referral, from the kept run.
     pub warm: Duration,
+    /// The warm planner went on from the kept network (it must).
+    pub went_on: bool,
+    /// Pivots and pricing rounds of the warm planner's run.
+    pub pivots: u64,
+    /// Pricing rounds of the warm planner's run (the last finds nothing).
+    pub pricing_rounds: usize,
+    /// `plan_from` after the new referral, from the previous placements.
+    pub from_placements: Duration,
     /// `plan` of the same scenario, from nothing.
     pub cold: Duration,
     /// Previously placed referrals that moved.
     pub moves: usize,
-    /// Both found the same score (they must).
+    /// All three found the same score, and the warm planner as few moves
+    /// as `plan_from` (they must).
     pub same_score: bool,
 }
 
@@ -28,7 +39,9 @@ pub struct WarmReplan {
 /// `now`) and re-plans it warm and cold, `repeats` times each.
 pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<WarmReplan> {
     let before = valid(file)?;
-    let first = planner::plan(&before, Options::default()).context("the first plan")?;
+    let first = WarmPlanner::default()
+        .plan(before.clone(), Options::default(), &HashMap::new())
+        .context("the first plan")?;
     let tentative: HashMap<String, String> = first
         .plan
         .assignments
@@ -49,22 +62,39 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<WarmReplan> 
     newcomer.unavailable.clear();
     file.referrals.push(newcomer);
     let after = valid(&file)?;
-    let (mut warm_times, mut cold_times) = (Vec::new(), Vec::new());
-    let (mut warm, mut cold) = (None, None);
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    let mut last = None;
     for _ in 0..repeats.max(1) {
+        // Each repeat starts from a planner that has just planned `before`
+        // itself (a copy would have no room left in its vectors, unlike
+        // the service's), and owns the scenario, as the service's does.
+        let mut warm_planner = WarmPlanner::default();
+        warm_planner.plan(before.clone(), Options::default(), &HashMap::new())?;
+        let scenario = after.clone();
         let started = Instant::now();
-        warm = Some(planner::plan_from(&after, Options::default(), &tentative)?);
-        warm_times.push(started.elapsed());
+        let warm = warm_planner.plan(scenario, Options::default(), &tentative)?;
+        times[0].push(started.elapsed());
         let started = Instant::now();
-        cold = Some(planner::plan(&after, Options::default())?);
-        cold_times.push(started.elapsed());
+        let from = planner::plan_from(&after, Options::default(), &tentative)?;
+        times[1].push(started.elapsed());
+        let started = Instant::now();
+        let cold = planner::plan(&after, Options::default())?;
+        times[2].push(started.elapsed());
+        last = Some((warm, from, cold));
     }
-    let (warm, cold) = warm.zip(cold).ok_or_else(|| anyhow!("no runs"))?;
+    let (warm, from, cold) = last.ok_or_else(|| anyhow!("no runs"))?;
+    let [warm_times, from_times, cold_times] = times;
     Ok(WarmReplan {
         warm: median(warm_times),
+        went_on: warm.stats.warm,
+        pivots: warm.stats.pivots,
+        pricing_rounds: warm.stats.pricing_rounds,
+        from_placements: median(from_times),
         cold: median(cold_times),
         moves: warm.moves,
-        same_score: warm.plan.score == cold.plan.score,
+        same_score: warm.plan.score == cold.plan.score
+            && from.plan.score == cold.plan.score
+            && warm.moves == from.moves,
     })
 }
 

@@ -46,6 +46,10 @@ pub struct RunSummary {
     pub score: Score,
     /// Wall-clock time of the planner call, in milliseconds.
     pub solve_millis: f64,
+    /// The planner went on from the previous run's network (only new
+    /// referrals since, and the stored placements its own) instead of
+    /// building it again.
+    pub warm: bool,
     /// Referral ids whose tentative slot changed in this run.
     pub moved: Vec<i64>,
 }
@@ -61,22 +65,29 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
     let built = scenario_from_db(&mut tx, &state.regions, &state.settings.offers, now).await?;
     let scenario = built.scenario.clone();
     let tentative = tentative(&built);
+    let warm = state.planner.clone();
     let timed = tokio::task::spawn_blocking(move || {
+        // A panic in an earlier run left nothing kept (the planner takes
+        // its state out before it works), so a poisoned lock is usable.
+        let mut planner = warm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // The planner has no clock: its time is measured here.
         let clock = std::time::Instant::now();
-        planner::plan_from(
-            &scenario,
-            planner::Options {
-                explain: true,
-                anonymous: true,
-                ..Default::default()
-            },
-            &tentative,
-        )
-        .map(|outcome| Timed {
-            outcome,
-            millis: clock.elapsed().as_secs_f64() * 1e3,
-        })
+        planner
+            .plan(
+                scenario,
+                planner::Options {
+                    explain: true,
+                    anonymous: true,
+                    ..Default::default()
+                },
+                &tentative,
+            )
+            .map(|outcome| Timed {
+                outcome,
+                millis: clock.elapsed().as_secs_f64() * 1e3,
+            })
     })
     .await
     .context("planner task")??;
@@ -104,6 +115,7 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
         planned = summary.planned,
         unplanned = summary.unplanned,
         millis = timed.millis,
+        warm = timed.outcome.stats.warm,
         "plan run"
     );
     Ok(summary)
@@ -113,9 +125,8 @@ pub async fn replan_now(state: &AppState, reason: &str) -> anyhow::Result<RunSum
 /// (scenario referral id -> slot id): the warm start and the stability
 /// preference of the re-plan. They are read in the same transaction, under
 /// the plan lock, as the scenario itself, so they can never be stale: a
-/// change made by another instance is in both. (Rebuilding the simplex
-/// basis from them is linear in the network's size, so there is no
-/// in-memory state to cache and check against a version.)
+/// change made by another instance is in both, and the warm planner
+/// compares both with what it kept before it goes on from its network.
 fn tentative(built: &scenario::Built) -> std::collections::HashMap<String, String> {
     built
         .free
@@ -396,6 +407,7 @@ async fn record_run(
         late: plan.assignments.iter().filter(|a| a.late_days > 0).count() + plan.unplanned.len(),
         score: plan.score,
         solve_millis: timed.millis,
+        warm: timed.outcome.stats.warm,
         moved,
     })
 }

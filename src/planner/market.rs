@@ -91,6 +91,39 @@ pub struct Market<'s> {
     lane_offset: Vec<usize>,
 }
 
+/// A [`Market`] without its scenario (everything but the borrow), kept by
+/// the warm planner between runs.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    classes: Vec<Class>,
+    free: Vec<usize>,
+    unplanned_cost: Vec<Cost>,
+    by_region: Vec<Vec<u32>>,
+    class_day: Vec<i32>,
+    lanes: Vec<Lane>,
+    lane_offset: Vec<usize>,
+}
+
+impl Parts {
+    /// The market again, on `scenario`. The caller promises that its
+    /// regions, slots, pins, `now` (for which slots are free) and
+    /// unplanned date are those of the scenario the market was built from,
+    /// and that the free referrals kept their indexes and data; new ones
+    /// come in with [`Market::push_free`].
+    pub fn attach(self, scenario: &Scenario) -> Market<'_> {
+        Market {
+            scenario,
+            classes: self.classes,
+            free: self.free,
+            unplanned_cost: self.unplanned_cost,
+            by_region: self.by_region,
+            class_day: self.class_day,
+            lanes: self.lanes,
+            lane_offset: self.lane_offset,
+        }
+    }
+}
+
 /// Day number of a date, for cheap differences.
 fn day(date: NaiveDate) -> i32 {
     date.num_days_from_ce()
@@ -137,29 +170,59 @@ impl<'s> Market<'s> {
     }
 
     fn build_lanes(&mut self) {
-        let scenario = self.scenario;
-        let mut lanes = Vec::new();
-        let mut offset = Vec::with_capacity(self.free.len() + 1);
-        for &r in &self.free {
-            offset.push(lanes.len());
-            let referral = &scenario.referrals[r];
-            let earliest = referral.earliest.map_or(i32::MIN, day);
-            let registered = day(referral.registered_date).max(earliest);
-            for g in scenario.allowed_regions(r) {
-                let list = &self.by_region[g];
-                let position =
-                    |from: i32| list.partition_point(|&c| self.class_day[c as usize] < from) as u32;
-                lanes.push(Lane {
-                    region: g as u32,
-                    early: position(earliest),
-                    start: position(registered),
-                    end: list.len() as u32,
-                });
-            }
+        self.lanes = Vec::new();
+        self.lane_offset = Vec::with_capacity(self.free.len() + 1);
+        self.lane_offset.push(0);
+        for k in 0..self.free.len() {
+            self.push_lanes(self.free[k]);
         }
-        offset.push(lanes.len());
-        self.lanes = lanes;
-        self.lane_offset = offset;
+    }
+
+    /// Appends the lanes of referral `r` and closes its range of them.
+    fn push_lanes(&mut self, r: usize) {
+        let scenario = self.scenario;
+        let referral = &scenario.referrals[r];
+        let earliest = referral.earliest.map_or(i32::MIN, day);
+        let registered = day(referral.registered_date).max(earliest);
+        for g in scenario.allowed_regions(r) {
+            let list = &self.by_region[g];
+            let position =
+                |from: i32| list.partition_point(|&c| self.class_day[c as usize] < from) as u32;
+            self.lanes.push(Lane {
+                region: g as u32,
+                early: position(earliest),
+                start: position(registered),
+                end: list.len() as u32,
+            });
+        }
+        self.lane_offset.push(self.lanes.len());
+    }
+
+    /// Takes scenario referral `r` in as the next free referral (index
+    /// `free.len()` before the call) and returns that index. The caller
+    /// knows `r` is not pinned and that the classes are those of the
+    /// scenario (see [`Parts::attach`]).
+    pub fn push_free(&mut self, r: usize) -> usize {
+        let scenario = self.scenario;
+        self.free.push(r);
+        self.unplanned_cost
+            .push(cost(scenario, r, scenario.unplanned_date, None));
+        self.push_lanes(r);
+        self.free.len() - 1
+    }
+
+    /// The market without its scenario, to be kept and attached to a later
+    /// scenario with the same slots ([`Parts::attach`]).
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            classes: self.classes,
+            free: self.free,
+            unplanned_cost: self.unplanned_cost,
+            by_region: self.by_region,
+            class_day: self.class_day,
+            lanes: self.lanes,
+            lane_offset: self.lane_offset,
+        }
     }
 
     /// The scenario this market was built from.
@@ -215,6 +278,22 @@ impl<'s> Market<'s> {
     pub fn candidate_pairs(&self) -> usize {
         let counter = count::PairCounter::new(self);
         (0..self.free.len()).map(|i| counter.pairs(self, i)).sum()
+    }
+
+    /// The classes free referral `i` may use, counted one by one (for a
+    /// few referrals; [`Market::candidate_pairs`] counts all at once).
+    pub fn pairs_of(&self, i: usize) -> usize {
+        let view = self.view(i);
+        self.lanes_of(i)
+            .iter()
+            .map(|lane| {
+                let list = &self.by_region[lane.region as usize];
+                list[lane.early as usize..lane.end as usize]
+                    .iter()
+                    .filter(|&&c| view.allows(c as usize))
+                    .count()
+            })
+            .sum()
     }
 
     /// The smallest and largest cost of free referral `i` at each score

@@ -20,11 +20,13 @@ pub mod plan;
 pub mod scenario;
 pub mod table;
 pub mod verify;
+pub mod warm;
 pub mod weights;
 
 pub use model::SolveStats;
 pub use plan::{Assignment, Plan, Score, Unplanned};
 pub use scenario::{Scenario, ScenarioErrors, ScenarioFile};
+pub use warm::WarmPlanner;
 
 use std::collections::HashMap;
 
@@ -87,21 +89,7 @@ pub fn plan_from(
     options: Options,
     tentative: &HashMap<String, String>,
 ) -> Result<Outcome, PlanError> {
-    let slot_index: HashMap<&str, usize> = scenario
-        .slots
-        .iter()
-        .enumerate()
-        .map(|(s, slot)| (slot.id.as_str(), s))
-        .collect();
-    let previous: Vec<Option<usize>> = scenario
-        .referrals
-        .iter()
-        .map(|r| {
-            tentative
-                .get(&r.id)
-                .and_then(|slot| slot_index.get(slot.as_str()).copied())
-        })
-        .collect();
+    let previous = previous_slots(scenario, tentative);
     plan_with(scenario, options, Some(&previous))
 }
 
@@ -114,7 +102,39 @@ fn plan_with(
     let market = Market::build(scenario);
     let previous_class = previous.map(|p| previous_classes(&market, p));
     let solved = model::solve_from(&market, options.model, previous_class.as_deref())?;
-    let slot_of = place_in_slots(scenario, &market, &solved.choice, previous);
+    finish(scenario, &market, solved, previous, options)
+}
+
+/// The slot of each referral's previous tentative placement (`tentative`:
+/// referral id -> slot id), when the scenario still knows both.
+fn previous_slots(scenario: &Scenario, tentative: &HashMap<String, String>) -> Vec<Option<usize>> {
+    let slot_index: HashMap<&str, usize> = scenario
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(s, slot)| (slot.id.as_str(), s))
+        .collect();
+    scenario
+        .referrals
+        .iter()
+        .map(|r| {
+            tentative
+                .get(&r.id)
+                .and_then(|slot| slot_index.get(slot.as_str()).copied())
+        })
+        .collect()
+}
+
+/// From the chosen classes to the plan: slots, the rules checked again,
+/// moves counted, explanations.
+fn finish(
+    scenario: &Scenario,
+    market: &Market<'_>,
+    solved: model::Solved,
+    previous: Option<&[Option<usize>]>,
+    options: Options,
+) -> Result<Outcome, PlanError> {
+    let slot_of = place_in_slots(scenario, market, &solved.choice, previous);
     let problems = plan::violations(scenario, &slot_of);
     if !problems.is_empty() {
         return Err(PlanError::Broken(problems));
@@ -125,7 +145,7 @@ fn plan_with(
             .filter(|(before, now)| before.is_some() && before != now)
             .count()
     });
-    let plan = assemble(scenario, &market, &solved.choice, &slot_of, options);
+    let plan = assemble(scenario, market, &solved.choice, &slot_of, options);
     Ok(Outcome {
         plan,
         stats: solved.stats,
@@ -164,34 +184,36 @@ fn place_in_slots(
     for &(r, s) in &scenario.pinned {
         slot_of[r] = Some(s);
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); market.classes.len()];
-    for (i, class) in choice.iter().enumerate() {
-        if let Some(c) = class {
-            members[*c].push(market.free[i]);
-        }
-    }
-    for (c, mut referrals) in members.into_iter().enumerate() {
-        let slots = &market.classes[c].slots;
-        let mut taken = vec![false; slots.len()];
-        if let Some(previous) = previous {
-            referrals.retain(|&r| {
-                let kept = previous[r].and_then(|s| slots.iter().position(|&x| x == s));
-                match kept {
-                    Some(k) if !taken[k] => {
-                        taken[k] = true;
-                        slot_of[r] = Some(slots[k]);
-                        false
-                    }
-                    _ => true,
+    // (class, referral), by class and then by registration.
+    let mut placed: Vec<(usize, usize)> = choice
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.map(|c| (c, market.free[i])))
+        .collect();
+    placed.sort_unstable_by(|&(ca, a), &(cb, b)| {
+        let (ra, rb) = (&scenario.referrals[a], &scenario.referrals[b]);
+        (ca, ra.registered, &ra.id).cmp(&(cb, rb.registered, &rb.id))
+    });
+    let (mut taken, mut rest) = (Vec::new(), Vec::new());
+    for group in placed.chunk_by(|a, b| a.0 == b.0) {
+        let slots = &market.classes[group[0].0].slots;
+        taken.clear();
+        taken.resize(slots.len(), false);
+        rest.clear();
+        for &(_, r) in group {
+            let kept = previous
+                .and_then(|p| p[r])
+                .and_then(|s| slots.iter().position(|&x| x == s));
+            match kept {
+                Some(k) if !taken[k] => {
+                    taken[k] = true;
+                    slot_of[r] = Some(slots[k]);
                 }
-            });
+                _ => rest.push(r),
+            }
         }
-        referrals.sort_by(|&a, &b| {
-            let (ra, rb) = (&scenario.referrals[a], &scenario.referrals[b]);
-            (ra.registered, &ra.id).cmp(&(rb.registered, &rb.id))
-        });
         let free_slots = slots.iter().zip(&taken).filter(|(_, &t)| !t);
-        for (r, (&s, _)) in referrals.into_iter().zip(free_slots) {
+        for (&r, (&s, _)) in rest.iter().zip(free_slots) {
             slot_of[r] = Some(s);
         }
     }
@@ -205,19 +227,22 @@ fn assemble(
     slot_of: &[Option<usize>],
     options: Options,
 ) -> Plan {
-    let occupancy = Occupancy::new(market, choice, options.anonymous);
+    let occupancy = options
+        .explain
+        .then(|| Occupancy::new(market, choice, options.anonymous));
     let mut free_index: Vec<Option<usize>> = vec![None; scenario.referrals.len()];
     for (i, &r) in market.free.iter().enumerate() {
         free_index[r] = Some(i);
     }
+    let pin_of = scenario.pin_of();
     let mut assignments = Vec::new();
     let mut unplanned = Vec::new();
     for (r, referral) in scenario.referrals.iter().enumerate() {
         let cost = plan::referral_cost(scenario, r, slot_of[r]);
         let late_days = (cost.late_sq as f64).sqrt().round() as i64;
         let explanation = |chosen| {
-            options.explain.then(|| match free_index[r] {
-                Some(i) => explain::explain_free(scenario, market, &occupancy, i, chosen),
+            occupancy.as_ref().map(|occupancy| match free_index[r] {
+                Some(i) => explain::explain_free(scenario, market, occupancy, i, chosen),
                 None => explain::explain_pinned(),
             })
         };
@@ -234,7 +259,7 @@ fn assemble(
                     late_days,
                     cross_region: slot.region != referral.region,
                     start: slot.start.with_timezone(&scenario.timezone).fixed_offset(),
-                    pinned: scenario.pinned.contains(&(r, s)),
+                    pinned: pin_of[r] == Some(s),
                     explain: explanation(free_index[r].and_then(|i| choice[i])),
                 });
             }
@@ -251,7 +276,8 @@ fn assemble(
             }
         }
     }
-    assignments.sort_by(|a, b| (a.start, &a.referral).cmp(&(b.start, &b.referral)));
+    // Referral ids are unique: an unstable sort gives the same order.
+    assignments.sort_unstable_by(|a, b| (a.start, &a.referral).cmp(&(b.start, &b.referral)));
     let score = Plan::score_of(scenario, slot_of);
     Plan {
         assignments,

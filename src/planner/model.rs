@@ -32,6 +32,10 @@
 use serde::Serialize;
 
 mod greedy;
+mod pricing;
+mod warm;
+
+pub use warm::{solve_added, FlowState};
 
 use super::flow::{FlowError, Network, UNBOUNDED};
 use super::weights::{TooLarge, Weight, Weights};
@@ -96,6 +100,9 @@ pub struct SolveStats {
     pub pricing_rounds: usize,
     /// Referrals that started in their previous class (warm, stable runs).
     pub started_in_place: usize,
+    /// The run went on from the previous run's network, flow and
+    /// potentials ([`solve_added`]) instead of building them anew.
+    pub warm: bool,
 }
 
 /// Why no optimum was found.
@@ -150,26 +157,36 @@ pub fn solve_from(
     settings: Settings,
     previous: Option<&[Option<usize>]>,
 ) -> Result<Solved, SolveError> {
+    solve_keeping(market, settings, previous.map(<[_]>::to_vec), 0).map(|(solved, _)| solved)
+}
+
+/// [`solve_from`], also returning the solved network for later runs
+/// ([`solve_added`]); its weights have room for `spare` more referrals
+/// ([`Weights::with_spare`]).
+///
+/// # Errors
+///
+/// As [`solve_from`].
+pub fn solve_keeping(
+    market: &Market<'_>,
+    settings: Settings,
+    previous: Option<Vec<Option<usize>>>,
+    spare: usize,
+) -> Result<(Solved, FlowState), SolveError> {
     let n = market.free.len();
     if n > MAX_REFERRALS {
         return Err(SolveError::TooLarge(n));
     }
-    if previous.is_some_and(|p| p.len() != n) {
+    if previous.as_ref().is_some_and(|p| p.len() != n) {
         return Err(SolveError::Inconsistent(
             "previous placements do not match the referrals".into(),
         ));
     }
-    let mut stats = SolveStats {
-        referrals_to_plan: n,
-        slot_classes: market.classes.len(),
-        candidate_pairs: market.candidate_pairs(),
-        ..SolveStats::default()
-    };
     let nodes = n + market.classes.len() + 1;
-    let weights = Weights::new(market, previous.is_some(), nodes)?;
+    let weights = Weights::with_spare(market, previous.is_some(), nodes, spare)?;
     let mut flow = FlowModel::new(market, weights, previous);
     let start = flow.start(settings);
-    stats.started_in_place = match previous {
+    let started_in_place = match &flow.previous {
         Some(p) => p
             .iter()
             .zip(&start)
@@ -178,47 +195,62 @@ pub fn solve_from(
         None => 0,
     };
     flow.set_basis(&start)?;
-    loop {
-        flow.net.optimise()?;
-        stats.pricing_rounds += 1;
-        if flow.price_left_out() == 0 {
-            break;
-        }
-    }
-    let choice = flow.choice()?;
-    stats.arcs_in_model = flow.arc_of.len();
-    stats.pivots = flow.net.pivots;
-    Ok(Solved { choice, stats })
+    flow.candidate_pairs = market.candidate_pairs();
+    let mut solved = flow.optimise_priced(false)?;
+    solved.stats.started_in_place = started_in_place;
+    Ok((solved, flow.into_state()))
 }
 
+/// `arc_of` entry of an arc that is a referral's unplanned arc, not a
+/// candidate (referrals added after the first solve).
+const UNPLANNED: u32 = u32::MAX;
+
 /// The network of one market and which candidate each arc stands for.
+///
+/// Layout: the first `n0` referrals (those of the first solve) are nodes
+/// `0..n0`, their unplanned arcs arcs `0..n0`; classes are nodes and
+/// class arcs `n0..n0 + m`; the sink `T` is node `n0 + m`. Referrals added
+/// later ([`solve_added`]) get the next node and an unplanned arc among
+/// the candidate arcs, so nothing already built moves.
 struct FlowModel<'a, 's> {
     market: &'a Market<'s>,
     weights: Weights,
-    previous: Option<&'a [Option<usize>]>,
+    /// Class per free referral before this run (the stability level).
+    previous: Option<Vec<Option<usize>>>,
     net: Network,
-    /// Node of the sink `T`; referrals are `0..n`, classes `n..n + m`.
+    /// Node of the sink `T`.
     root: usize,
-    /// `(referral, class)` of arc `first_candidate_arc + j`.
+    /// Free referrals of the first solve.
+    n0: usize,
+    /// `(referral, class)` of arc `first_candidate_arc + j`; class
+    /// [`UNPLANNED`] for the unplanned arc of a referral added later.
     arc_of: Vec<(u32, u32)>,
+    /// Unplanned arc of referral `n0 + k`.
+    later_unplanned: Vec<u32>,
     /// `initial[i]`: the range of `arc_of` added for referral `i` by
     /// [`FlowModel::start`], to find its starting arc again.
     initial: Vec<std::ops::Range<usize>>,
+    /// Referral x class pairs the rules allow (a statistic, kept so a warm
+    /// run counts only its new referrals' pairs).
+    candidate_pairs: usize,
+    /// Per region, the free referrals that may use it (warm runs; empty
+    /// until needed).
+    region_users: Vec<Vec<u32>>,
+    /// Referrals that got arcs in the last [`FlowModel::price_changed`]
+    /// round and may have more violating pairs than were added: priced
+    /// again in the next round.
+    reprice: Vec<usize>,
 }
 
 impl<'a, 's> FlowModel<'a, 's> {
     /// Unplanned arcs (`0..n`) and class arcs (`n..n + m`); candidate arcs
     /// come with [`FlowModel::start`].
-    fn new(
-        market: &'a Market<'s>,
-        weights: Weights,
-        previous: Option<&'a [Option<usize>]>,
-    ) -> Self {
+    fn new(market: &'a Market<'s>, weights: Weights, previous: Option<Vec<Option<usize>>>) -> Self {
         let (n, m) = (market.free.len(), market.classes.len());
         let root = n + m;
         let mut net = Network::new(n + m + 1);
         for (i, &cost) in market.unplanned_cost.iter().enumerate() {
-            let moved = previous.is_some_and(|p| p[i].is_some());
+            let moved = previous.as_ref().is_some_and(|p| p[i].is_some());
             net.add_arc(i, root, weights.fold(cost, moved), UNBOUNDED);
         }
         for (c, class) in market.classes.iter().enumerate() {
@@ -231,30 +263,115 @@ impl<'a, 's> FlowModel<'a, 's> {
             previous,
             net,
             root,
+            n0: n,
             arc_of: Vec::new(),
+            later_unplanned: Vec::new(),
             initial: Vec::new(),
+            candidate_pairs: 0,
+            region_users: Vec::new(),
+            reprice: Vec::new(),
         }
     }
 
     fn first_candidate_arc(&self) -> usize {
-        self.market.free.len() + self.market.classes.len()
+        self.n0 + self.market.classes.len()
+    }
+
+    /// The node of free referral `i`.
+    #[inline]
+    fn referral_node(&self, i: usize) -> usize {
+        if i < self.n0 {
+            i
+        } else {
+            i + self.market.classes.len() + 1
+        }
+    }
+
+    /// The node of class `c`; its arc to `T` has the same index.
+    #[inline]
+    fn class_node(&self, c: usize) -> usize {
+        self.n0 + c
+    }
+
+    /// The arc from free referral `i` straight to `T`.
+    fn unplanned_arc(&self, i: usize) -> usize {
+        if i < self.n0 {
+            i
+        } else {
+            self.later_unplanned[i - self.n0] as usize
+        }
+    }
+
+    /// Was free referral `i` somewhere else than class `class` (`None` =
+    /// unplanned) before this run?
+    fn moved(&self, i: usize, class: Option<usize>) -> bool {
+        self.previous
+            .as_ref()
+            .is_some_and(|p| p[i].is_some() && p[i] != class)
     }
 
     /// The weight of candidate `cand` of referral `i`.
     fn weight(&self, i: usize, cand: Candidate) -> Weight {
-        let moved = self
-            .previous
-            .is_some_and(|p| p[i].is_some_and(|c| c != cand.class));
-        self.weights.fold(cand.cost, moved)
+        self.weights
+            .fold(cand.cost, self.moved(i, Some(cand.class)))
     }
 
     /// Adds the arc of candidate `cand` of referral `i` (the caller knows
     /// it is not in yet) and returns it.
     fn add(&mut self, i: usize, cand: Candidate) -> usize {
-        let n = self.market.free.len();
         let weight = self.weight(i, cand);
         self.arc_of.push((i as u32, cand.class as u32));
-        self.net.add_arc(i, n + cand.class, weight, UNBOUNDED)
+        let (from, to) = (self.referral_node(i), self.class_node(cand.class));
+        self.net.add_arc(from, to, weight, UNBOUNDED)
+    }
+
+    /// Class of node `v`, if it is a class's node.
+    fn class_of_node(&self, v: usize) -> Option<usize> {
+        (v >= self.n0 && v < self.root).then(|| v - self.n0)
+    }
+
+    /// Free referral of node `v`, if it is a referral's node.
+    fn referral_of_node(&self, v: usize) -> Option<usize> {
+        let m = self.market.classes.len();
+        match v {
+            v if v < self.n0 => Some(v),
+            v if v <= self.n0 + m => None,
+            v => Some(v - m - 1),
+        }
+    }
+
+    /// Optimises, prices the left-out arcs and optimises again until
+    /// pricing finds none: the flow is then optimal for the full network.
+    /// Returns the choice and the figures of this run. `near`: optimise
+    /// near the changes only ([`Network::optimise_near`]; a warm run).
+    fn optimise_priced(&mut self, near: bool) -> Result<Solved, SolveError> {
+        let pivots_before = self.net.pivots;
+        let mut stats = SolveStats {
+            referrals_to_plan: self.market.free.len(),
+            slot_classes: self.market.classes.len(),
+            candidate_pairs: self.candidate_pairs,
+            ..SolveStats::default()
+        };
+        loop {
+            if near {
+                self.net.optimise_near()?;
+            } else {
+                self.net.optimise()?;
+            }
+            stats.pricing_rounds += 1;
+            let added = if near {
+                self.price_changed(&[])
+            } else {
+                self.price_left_out()
+            };
+            if added == 0 {
+                break;
+            }
+        }
+        let choice = self.choice()?;
+        stats.arcs_in_model = self.arc_of.iter().filter(|a| a.1 != UNPLANNED).count();
+        stats.pivots = self.net.pivots - pivots_before;
+        Ok(Solved { choice, stats })
     }
 
     /// Adds the first candidate arcs and returns the starting placement
@@ -272,7 +389,7 @@ impl<'a, 's> FlowModel<'a, 's> {
         }
         let mut room: Vec<usize> = market.classes.iter().map(|c| c.slots.len()).collect();
         let mut start: Vec<Option<usize>> = vec![None; market.free.len()];
-        if let Some(previous) = self.previous {
+        if let Some(previous) = &self.previous {
             for (i, prev) in previous.iter().enumerate() {
                 let Some(c) = *prev else { continue };
                 if room[c] > 0 && market.allows(i, c) {
@@ -321,138 +438,40 @@ impl<'a, 's> FlowModel<'a, 's> {
     /// under `T` by its (empty) unplanned arc. From every node flow can
     /// then still be pushed to `T` along the tree.
     fn set_basis(&mut self, start: &[Option<usize>]) -> Result<(), SolveError> {
-        let (n, m) = (self.market.free.len(), self.market.classes.len());
-        let mut pred: Vec<Option<usize>> = vec![None; n + m + 1];
+        let m = self.market.classes.len();
+        let mut pred: Vec<Option<usize>> = vec![None; self.net.nodes()];
         let mut members: Vec<Vec<(usize, usize)>> = vec![Vec::new(); m];
         for (i, class) in start.iter().enumerate() {
+            let node = self.referral_node(i);
             match *class {
                 Some(c) => {
                     let arc = self.arc_to(i, c);
                     self.net.set_flow(arc, 1);
                     members[c].push((i, arc));
-                    pred[i] = Some(arc);
+                    pred[node] = Some(arc);
                 }
                 None => {
-                    self.net.set_flow(i, 1);
-                    pred[i] = Some(i);
+                    let arc = self.unplanned_arc(i);
+                    self.net.set_flow(arc, 1);
+                    pred[node] = Some(arc);
                 }
             }
         }
         for (c, list) in members.iter().enumerate() {
-            let class_arc = n + c;
+            let class_arc = self.class_node(c);
             let load = list.len();
             self.net.set_flow(class_arc, load as u32);
             match list.first() {
                 Some(&(i, arc)) if load == self.market.classes[c].slots.len() => {
-                    pred[n + c] = Some(arc);
-                    pred[i] = Some(i); // its unplanned arc, empty
+                    pred[class_arc] = Some(arc);
+                    // Its unplanned arc, empty.
+                    pred[self.referral_node(i)] = Some(self.unplanned_arc(i));
                 }
-                _ => pred[n + c] = Some(class_arc),
+                _ => pred[class_arc] = Some(class_arc),
             }
         }
         self.net.set_basis(self.root, &pred)?;
         Ok(())
-    }
-
-    /// For every region, the largest class potential at or after each
-    /// position of [`Market::by_region`]: with it, a whole lane's reduced
-    /// costs are bounded from below.
-    fn suffix_max_potentials(&self) -> Vec<Vec<Weight>> {
-        let n = self.market.free.len();
-        self.market
-            .by_region
-            .iter()
-            .map(|list| {
-                let mut max = Weight::MIN;
-                let mut out: Vec<Weight> = list
-                    .iter()
-                    .rev()
-                    .map(|&c| {
-                        max = max.max(self.net.potential(n + c as usize));
-                        max
-                    })
-                    .collect();
-                out.reverse();
-                out
-            })
-            .collect()
-    }
-
-    /// Adds left-out candidate arcs with a negative reduced cost (at most
-    /// [`ADD_PER_ROUND`] per referral, cheapest first) and returns how
-    /// many. Arcs in the network have a reduced cost of at least 0 after
-    /// [`Network::optimise`], so a negative one is always a new arc.
-    fn price_left_out(&mut self) -> usize {
-        let n = self.market.free.len();
-        let suffix_max = self.suffix_max_potentials();
-        let mut found: Vec<Candidate> = Vec::new();
-        let mut added = 0;
-        for i in 0..n {
-            found.clear();
-            self.price_referral(i, &suffix_max, &mut found);
-            // The cheapest violating ones, in the order of the referral's
-            // full candidate list: (cost, class).
-            found.sort_unstable_by_key(|cand| (cand.cost, cand.class));
-            found.truncate(ADD_PER_ROUND);
-            for &cand in &found {
-                self.add(i, cand);
-            }
-            added += found.len();
-        }
-        added
-    }
-
-    /// Pushes into `found` candidates of referral `i` with a negative
-    /// reduced cost: per lane its first [`ADD_PER_ROUND`] (later ones of
-    /// the lane come after them in cost order), all of the classes dated
-    /// before the registration (not sorted).
-    fn price_referral(&self, i: usize, suffix_max: &[Vec<Weight>], found: &mut Vec<Candidate>) {
-        let market = self.market;
-        let referral = market.view(i);
-        let class_node = market.free.len();
-        let pi_i = self.net.potential(i);
-        let rc = |cand: Candidate| {
-            self.net
-                .reduced_cost(i, class_node + cand.class, self.weight(i, cand))
-        };
-        for lane in market.lanes_of(i) {
-            let list = &market.by_region[lane.region as usize];
-            for &c in &list[lane.early as usize..lane.start as usize] {
-                let c = c as usize;
-                if referral.allows(c) {
-                    let cand = Candidate {
-                        class: c,
-                        cost: referral.cost(c),
-                    };
-                    if rc(cand) < 0 {
-                        found.push(cand);
-                    }
-                }
-            }
-            let bound = &suffix_max[lane.region as usize];
-            let mut here = 0;
-            for pos in lane.start as usize..lane.end as usize {
-                let c = list[pos] as usize;
-                let cost = referral.cost(c);
-                // A lower bound of the reduced cost of this class and every
-                // later one of the lane: costs only grow along a lane, the
-                // suffix maximum of the potentials only shrinks.
-                if self.weights.fold_score(cost) + pi_i - bound[pos] >= 0 {
-                    break;
-                }
-                if !referral.allows(c) {
-                    continue;
-                }
-                let cand = Candidate { class: c, cost };
-                if rc(cand) < 0 {
-                    found.push(cand);
-                    here += 1;
-                    if here == ADD_PER_ROUND {
-                        break;
-                    }
-                }
-            }
-        }
     }
 
     /// Reads the class per referral off the optimal flow.
@@ -460,13 +479,13 @@ impl<'a, 's> FlowModel<'a, 's> {
         let n = self.market.free.len();
         let mut choice: Vec<Option<Option<usize>>> = vec![None; n];
         for (i, slot) in choice.iter_mut().enumerate() {
-            if self.net.flow(i) == 1 {
+            if self.net.flow(self.unplanned_arc(i)) == 1 {
                 *slot = Some(None);
             }
         }
         let first = self.first_candidate_arc();
         for (j, &(i, c)) in self.arc_of.iter().enumerate() {
-            if self.net.flow(first + j) == 0 {
+            if c == UNPLANNED || self.net.flow(first + j) == 0 {
                 continue;
             }
             let i = i as usize;

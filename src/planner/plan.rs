@@ -155,9 +155,10 @@ pub fn referral_cost(scenario: &Scenario, r: usize, slot: Option<usize>) -> Cost
 pub fn violations(scenario: &Scenario, slot_of: &[Option<usize>]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut holder: Vec<Option<usize>> = vec![None; scenario.slots.len()];
+    let pin_of = scenario.pin_of();
     for (r, slot) in slot_of.iter().enumerate() {
         let Some(s) = *slot else { continue };
-        let pinned_here = scenario.pinned.contains(&(r, s));
+        let pinned_here = pin_of[r] == Some(s);
         if let Some(refusal) = scenario.refusal(r, s, !pinned_here) {
             problems.push(format!(
                 "{} in {}: {refusal:?}",

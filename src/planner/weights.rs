@@ -57,6 +57,20 @@ pub struct Weights {
     factor: [Weight; MAX_LEVELS],
     /// The largest weight any option can have (`C_max`).
     max_weight: Weight,
+    /// What the factors were made for: `R_k` (ranges summed over the
+    /// referrals, plus room for `spare` more), `gmax_k` and `N`.
+    budget: Budget,
+    /// The part of `budget` the referrals admitted so far take.
+    used: Budget,
+}
+
+/// Range sums, largest costs per level and node count: what the bound of
+/// the module docs depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Budget {
+    range: [Weight; MAX_LEVELS],
+    global_max: [Weight; MAX_LEVELS],
+    nodes: usize,
 }
 
 /// The folded weights would not fit in 128 bits.
@@ -71,31 +85,59 @@ impl Weights {
     /// Weights for `market`, with the stability level when `stable`, checked
     /// for a network of `nodes` nodes (see the module docs for the bound).
     pub fn new(market: &Market<'_>, stable: bool, nodes: usize) -> Result<Weights, TooLarge> {
+        Weights::with_spare(market, stable, nodes, 0)
+    }
+
+    /// As [`Weights::new`], with room for `spare` more referrals (and
+    /// nodes) whose costs are no higher, level by level, than the highest
+    /// now: [`Weights::admit`] takes them without changing any weight. A
+    /// larger `R_k` only makes the factors larger, so the order stays
+    /// exactly lexicographic (the proof of the module docs needs `R_k` at
+    /// least the true range sum, not equal to it).
+    pub fn with_spare(
+        market: &Market<'_>,
+        stable: bool,
+        nodes: usize,
+        spare: usize,
+    ) -> Result<Weights, TooLarge> {
         let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
-        Weights::from_ranges(ranges, stable, nodes)
+        Weights::from_ranges(ranges, stable, nodes, spare)
     }
 
     /// Weights from each referral's smallest and largest cost per level
-    /// over its options (`(low, high)`, as [`Market::level_ranges`]).
+    /// over its options (`(low, high)`, as [`Market::level_ranges`]), with
+    /// room for `spare` more referrals (see [`Weights::with_spare`]).
     pub fn from_ranges(
         ranges: impl Iterator<Item = ([i64; Cost::LEVELS], [i64; Cost::LEVELS])>,
         stable: bool,
         nodes: usize,
+        spare: usize,
     ) -> Result<Weights, TooLarge> {
         let levels = if stable { MAX_LEVELS } else { Cost::LEVELS };
         let too_large = TooLarge { nodes };
-        let mut range = [0 as Weight; MAX_LEVELS];
-        let mut global_max = [0 as Weight; MAX_LEVELS];
+        let mut used = Budget {
+            nodes,
+            ..Budget::default()
+        };
         for (low, high) in ranges {
-            let (low, high) = (low.map(Weight::from), high.map(Weight::from));
-            for j in 0..Cost::LEVELS {
-                range[j] = range[j].checked_add(high[j] - low[j]).ok_or(too_large)?;
-                global_max[j] = global_max[j].max(high[j]);
-            }
-            // "Moved" is 0 or 1 for every referral.
-            range[Cost::LEVELS] += 1;
+            used.add(low, high).ok_or(too_large)?;
         }
-        global_max[Cost::LEVELS] = 1;
+        // "Unplanned", "cross-region" and "moved" are 0 or 1 for anyone.
+        for j in [0, 2, Cost::LEVELS] {
+            used.global_max[j] = used.global_max[j].max(1);
+        }
+        used.nodes = nodes;
+        // A referral admitted later has no cost above `global_max` (checked
+        // by `admit`) and none below 0, so its range is at most
+        // `global_max` on every level: room for `spare` of them.
+        let mut budget = used;
+        budget.nodes = nodes.checked_add(spare).ok_or(too_large)?;
+        let spare = Weight::try_from(spare).map_err(|_| too_large)?;
+        for j in 0..MAX_LEVELS {
+            let room = budget.global_max[j].checked_mul(spare).ok_or(too_large)?;
+            budget.range[j] = budget.range[j].checked_add(room).ok_or(too_large)?;
+        }
+        let (range, global_max) = (budget.range, budget.global_max);
         let mut factor = [0 as Weight; MAX_LEVELS];
         let mut below: Weight = 0; // sum_{k > j} R_k W_k
         for j in (0..levels).rev() {
@@ -108,7 +150,7 @@ impl Weights {
             let term = global_max[j].checked_mul(factor[j]).ok_or(too_large)?;
             max_weight = max_weight.checked_add(term).ok_or(too_large)?;
         }
-        let nodes_bound = Weight::try_from(nodes)
+        let nodes_bound = Weight::try_from(budget.nodes)
             .ok()
             .and_then(|n| n.checked_add(1))
             .and_then(|n| n.checked_mul(4))
@@ -116,7 +158,31 @@ impl Weights {
         nodes_bound
             .checked_mul(max_weight.max(1))
             .ok_or(too_large)?;
-        Ok(Weights { factor, max_weight })
+        Ok(Weights {
+            factor,
+            max_weight,
+            budget,
+            used,
+        })
+    }
+
+    /// Takes one more referral (one more node) with these cost ranges
+    /// (`(low, high)` per level, as [`Market::level_ranges`]) into the
+    /// budget the factors were made for. `false`, and nothing taken, when
+    /// it does not fit: then the factors would no longer prove the order
+    /// or the overflow bound, and the caller must make new weights.
+    pub fn admit(&mut self, low: [i64; Cost::LEVELS], high: [i64; Cost::LEVELS]) -> bool {
+        let mut next = self.used;
+        let fits = next.add(low, high).is_some()
+            && (0..MAX_LEVELS).all(|j| {
+                next.range[j] <= self.budget.range[j]
+                    && next.global_max[j] <= self.budget.global_max[j]
+            })
+            && next.nodes <= self.budget.nodes;
+        if fits {
+            self.used = next;
+        }
+        fits
     }
 
     /// The folded weight of `cost`, plus the stability level's factor when
@@ -141,6 +207,23 @@ impl Weights {
     }
 }
 
+impl Budget {
+    /// Adds one referral: its ranges, its largest costs, one node. `None`
+    /// on overflow.
+    fn add(&mut self, low: [i64; Cost::LEVELS], high: [i64; Cost::LEVELS]) -> Option<()> {
+        for j in 0..Cost::LEVELS {
+            let (low, high) = (Weight::from(low[j]), Weight::from(high[j]));
+            self.range[j] = self.range[j].checked_add(high - low)?;
+            self.global_max[j] = self.global_max[j].max(high);
+        }
+        // "Moved" is 0 or 1 for every referral.
+        self.range[Cost::LEVELS] += 1;
+        self.global_max[Cost::LEVELS] = 1;
+        self.nodes = self.nodes.checked_add(1)?;
+        Some(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +241,7 @@ mod tests {
             let high = std::array::from_fn(|j| level(j).max().unwrap_or(0));
             (low, high)
         });
-        Weights::from_ranges(ranges, stable, 10)
+        Weights::from_ranges(ranges, stable, 10, 0)
     }
 
     fn c(unplanned: i64, late_sq: i64, cross: i64, wait_sq: i64) -> Cost {
@@ -191,6 +274,26 @@ mod tests {
         let w = weights(vec![vec![c(0, 0, 0, 1)]; 4], vec![c(1, 0, 0, 9); 4], true).expect("fits");
         assert!(w.fold(c(0, 0, 0, 1), false) > w.fold(c(0, 0, 0, 0), true));
         assert_eq!(w.fold(c(0, 0, 0, 0), true), 1);
+    }
+
+    #[test]
+    fn spare_room_admits_as_many_referrals_as_promised_and_no_costlier_ones() {
+        let ranges = |n: usize| (0..n).map(|_| ([0, 0, 0, 1], [1, 4, 1, 100]));
+        let mut w = Weights::from_ranges(ranges(3), true, 10, 2).expect("fits");
+        // Room for two whose costs reach the highest: the factors are those
+        // of five referrals with ranges from 0 to the highest.
+        let widest = (0..5).map(|_| ([0, 0, 0, 0], [1, 4, 1, 100]));
+        let exact = Weights::from_ranges(ranges(3).chain(widest.skip(3)), true, 12, 0);
+        assert_eq!(w.factor, exact.expect("fits").factor);
+        assert!(!w.admit([0, 0, 0, 0], [1, 4, 1, 101]), "costlier than any");
+        assert!(w.admit([0, 0, 0, 0], [1, 4, 1, 100]));
+        assert!(w.admit([0, 0, 0, 50], [0, 4, 0, 60]));
+        assert!(!w.admit([0, 0, 0, 1], [1, 1, 1, 2]), "no room left");
+        let mut none = Weights::from_ranges(ranges(3), true, 10, 0).expect("fits");
+        assert!(
+            !none.admit([0, 0, 0, 1], [1, 4, 1, 100]),
+            "no spare, no room"
+        );
     }
 
     #[test]

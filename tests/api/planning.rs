@@ -445,3 +445,65 @@ story!(
         );
     }
 );
+
+/// Waits until the debounced background plan runs (after registrations,
+/// and the one at start-up) are done: no new run for a while.
+async fn settle(app: &TestApp) {
+    let runs = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM plan_runs")
+            .fetch_one(&app.state.store.pool)
+            .await
+            .expect("count");
+        n
+    };
+    let mut before = runs().await;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = runs().await;
+        if now == before {
+            return;
+        }
+        before = now;
+    }
+}
+
+story!(
+    a_plan_run_after_a_registration_goes_on_from_the_kept_network_and_checks_it,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        register(&app, &coordinator, "CASE-W1", "Ede").await;
+        let first = app.replan().await;
+        // Only a new referral since: the planner goes on from its network
+        // (so does a debounced background run that comes first; this run
+        // then finds nothing new and goes on too).
+        let second_id = register(&app, &coordinator, "CASE-W2", "Ede").await;
+        let second = app.replan().await;
+        assert!(second.warm, "{second:?}");
+        assert_eq!(second.planned, first.planned + 1, "{second:?}");
+        let referral = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{second_id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(referral["status"], "planned");
+        // Another instance changed the stored placements: the kept network
+        // no longer matches the database, so the run starts cold and plans
+        // from what the database holds.
+        settle(&app).await;
+        sqlx::query("UPDATE referrals SET planned_slot_id = NULL WHERE id = $1")
+            .bind(second_id)
+            .execute(&app.state.store.pool)
+            .await
+            .expect("update");
+        let third = app.replan().await;
+        assert!(!third.warm, "{third:?}");
+        assert_eq!(third.planned, second.planned, "{third:?}");
+        assert_eq!(third.score, second.score, "{third:?}");
+        // A run from nothing gives the same score and moves nobody.
+        *app.state.planner.lock().expect("planner") = Default::default();
+        let cold = app.replan().await;
+        assert!(!cold.warm);
+        assert_eq!(cold.score, third.score);
+        assert!(cold.moved.is_empty(), "{cold:?}");
+    }
+);

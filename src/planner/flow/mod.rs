@@ -53,7 +53,7 @@ pub enum FlowError {
 }
 
 /// A directed network with integer capacities and exact weights.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Network {
     tail: Vec<u32>,
     head: Vec<u32>,
@@ -65,6 +65,17 @@ pub struct Network {
     tree: Tree,
     /// Next arc the block search looks at.
     cursor: usize,
+    /// Pricing near the changes ([`Network::optimise_near`]): the arcs at
+    /// each node, empty until [`Network::track_changes`].
+    adjacent: Vec<Vec<u32>>,
+    /// Nodes whose arcs may violate optimality: their potential changed,
+    /// or an arc was added at them, since they were last found clean.
+    dirty: Marks,
+    /// Nodes whose potential went up (or was set anew) since
+    /// [`Network::take_changed`].
+    raised: Marks,
+    /// Nodes whose potential went down (or was set anew) since then.
+    lowered: Marks,
     /// Pivots made so far (degenerate ones included).
     pub pivots: u64,
 }
@@ -86,7 +97,72 @@ impl Network {
         self.cap.push(cap);
         self.flow.push(0);
         self.state.push(State::Lower);
-        self.tail.len() - 1
+        let a = self.tail.len() - 1;
+        if !self.adjacent.is_empty() {
+            let top = tail.max(head) + 1;
+            if self.adjacent.len() < top {
+                self.adjacent.resize(top, Vec::new());
+            }
+            for v in [tail, head] {
+                self.adjacent[v].push(a as u32);
+                self.dirty.mark(v as u32);
+            }
+        }
+        a
+    }
+
+    /// Adds a node hung in the tree under `parent` by a new arc from the
+    /// node to `parent` carrying `flow` (the node's supply, for the tree's
+    /// flows to balance), and returns `(node, arc)`. The basis stays
+    /// strongly feasible when `flow > 0`: flow can still be pushed from the
+    /// new node to the root. Used to add a referral to a solved network
+    /// without starting over.
+    pub fn add_leaf(
+        &mut self,
+        parent: usize,
+        weight: Weight,
+        cap: u32,
+        flow: u32,
+    ) -> (usize, usize) {
+        let node = self.nodes;
+        self.nodes += 1;
+        let arc = self.add_arc(node, parent, weight, cap);
+        self.flow[arc] = flow;
+        self.state[arc] = State::Tree;
+        self.tree.push_leaf(parent as u32, arc as u32, weight);
+        if self.tracks_changes() {
+            self.raised.mark(node as u32);
+            self.lowered.mark(node as u32);
+        }
+        (node, arc)
+    }
+
+    /// Is [`Network::track_changes`] on?
+    pub fn tracks_changes(&self) -> bool {
+        !self.adjacent.is_empty()
+    }
+
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+
+    /// Weight of arc `a`.
+    pub fn weight(&self, a: usize) -> Weight {
+        self.weight[a]
+    }
+
+    /// Changes the weights of arcs (`(arc, weight)`) of a solved network
+    /// and recomputes every potential from `root`, so tree arcs keep a
+    /// zero reduced cost; the basis stays feasible, possibly no longer
+    /// optimal ([`Network::optimise`] goes on from it).
+    pub fn reweigh(&mut self, root: usize, changes: impl IntoIterator<Item = (usize, Weight)>) {
+        for (a, w) in changes {
+            self.weight[a] = w;
+        }
+        let weight = &self.weight;
+        self.tree.refresh_from(root as u32, |a| weight[a as usize]);
+        self.absorb_shifts();
     }
 
     /// Number of arcs.
@@ -169,13 +245,126 @@ impl Network {
         Ok(())
     }
 
+    /// From now on, keeps the arcs at each node and which nodes changed,
+    /// for [`Network::optimise_near`] and [`Network::take_changed`]. Call
+    /// on an optimal basis: every node starts clean.
+    pub fn track_changes(&mut self) {
+        if !self.adjacent.is_empty() {
+            return;
+        }
+        self.adjacent = vec![Vec::new(); self.nodes.max(1)];
+        for a in 0..self.arcs() {
+            self.adjacent[self.tail[a] as usize].push(a as u32);
+            self.adjacent[self.head[a] as usize].push(a as u32);
+        }
+        self.dirty = Marks::new(self.adjacent.len());
+        self.raised = Marks::new(self.adjacent.len());
+        self.lowered = Marks::new(self.adjacent.len());
+        self.tree.shifted = Some(Vec::new());
+    }
+
+    /// Moves the nodes the tree shifted into `dirty`, `raised` and
+    /// `lowered`.
+    fn absorb_shifts(&mut self) {
+        let Some(mut shifted) = self.tree.shifted.take() else {
+            return;
+        };
+        for &(v, sign) in &shifted {
+            self.dirty.mark(v);
+            if sign >= 0 {
+                self.raised.mark(v);
+            }
+            if sign <= 0 {
+                self.lowered.mark(v);
+            }
+        }
+        shifted.clear();
+        self.tree.shifted = Some(shifted);
+    }
+
+    /// The nodes whose potential went up, and those whose potential went
+    /// down, since the last call (with [`Network::track_changes`] on;
+    /// otherwise none), forgetting them. A node that went both ways is in
+    /// both; one added since counts as both.
+    pub fn take_changed(&mut self) -> (Vec<u32>, Vec<u32>) {
+        (self.raised.take(), self.lowered.take())
+    }
+
+    /// Changes the weights of arcs of a solved network with
+    /// [`Network::track_changes`] on: only the subtrees below changed tree
+    /// arcs get new potentials, and the nodes that may now have violating
+    /// arcs are marked, for [`Network::optimise_near`].
+    pub fn reweigh_near(&mut self, changes: impl IntoIterator<Item = (usize, Weight)>) {
+        for (a, w) in changes {
+            self.weight[a] = w;
+            let (tail, head) = (self.tail[a], self.head[a]);
+            match self.tree.below(a as u32, tail, head) {
+                Some(v) if self.state[a] == State::Tree => {
+                    let weight = &self.weight;
+                    self.tree.refresh_from(v, |a| weight[a as usize]);
+                }
+                _ => {
+                    self.dirty.mark(tail);
+                    self.dirty.mark(head);
+                }
+            }
+        }
+        self.absorb_shifts();
+    }
+
+    /// As [`Network::optimise`], but looking only at the arcs of nodes
+    /// that changed since the basis was last optimal (see
+    /// [`Network::track_changes`]; without it, the same as `optimise`).
+    /// After a small change (a node and a few arcs added) the optimum is
+    /// near: a pivot shifts the potentials of one subtree, so only arcs at
+    /// the shifted nodes can have become violating, and they are marked.
+    /// Ends when no marked node has a violating arc: then no arc has one.
+    pub fn optimise_near(&mut self) -> Result<(), FlowError> {
+        if self.adjacent.is_empty() {
+            return self.optimise();
+        }
+        loop {
+            let mut best: Option<usize> = None;
+            let mut best_violation: Weight = 0;
+            let mut k = 0;
+            while k < self.dirty.list.len() {
+                let v = self.dirty.list[k] as usize;
+                let mut violated = false;
+                for &a in &self.adjacent[v] {
+                    let x = self.violation(a as usize);
+                    if x < 0 {
+                        violated = true;
+                        if x < best_violation {
+                            best_violation = x;
+                            best = Some(a as usize);
+                        }
+                    }
+                }
+                if violated {
+                    k += 1;
+                } else {
+                    self.dirty.unmark_at(k);
+                }
+            }
+            let Some(entering) = best else {
+                return Ok(());
+            };
+            self.pivot(entering)?;
+            self.pivots += 1;
+            self.absorb_shifts();
+        }
+    }
+
     /// Pivots until no arc violates its reduced-cost condition: then the
     /// flow is optimal for the arcs in the network.
     pub fn optimise(&mut self) -> Result<(), FlowError> {
         while let Some(entering) = self.find_entering() {
             self.pivot(entering)?;
             self.pivots += 1;
+            self.absorb_shifts();
         }
+        // Optimal: no node has a violating arc.
+        self.dirty.take();
         Ok(())
     }
 
@@ -351,6 +540,47 @@ impl Network {
             }
             v = self.tree.parent[v as usize];
         }
+    }
+}
+
+/// A set of nodes with a list, for marking and walking them.
+#[derive(Debug, Default, Clone)]
+struct Marks {
+    list: Vec<u32>,
+    marked: Vec<bool>,
+}
+
+impl Marks {
+    fn new(nodes: usize) -> Marks {
+        Marks {
+            list: Vec::new(),
+            marked: vec![false; nodes],
+        }
+    }
+
+    fn mark(&mut self, v: u32) {
+        let v_us = v as usize;
+        if v_us >= self.marked.len() {
+            self.marked.resize(v_us + 1, false);
+        }
+        if !self.marked[v_us] {
+            self.marked[v_us] = true;
+            self.list.push(v);
+        }
+    }
+
+    /// Unmarks the `k`-th listed node (the last one takes its place).
+    fn unmark_at(&mut self, k: usize) {
+        let v = self.list.swap_remove(k);
+        self.marked[v as usize] = false;
+    }
+
+    /// The marked nodes, unmarking them all.
+    fn take(&mut self) -> Vec<u32> {
+        for &v in &self.list {
+            self.marked[v as usize] = false;
+        }
+        std::mem::take(&mut self.list)
     }
 }
 

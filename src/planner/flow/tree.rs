@@ -12,7 +12,7 @@ use super::super::weights::Weight;
 pub(super) const NONE: u32 = u32::MAX;
 
 /// A rooted spanning tree over nodes `0..n`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Tree {
     /// Parent node; `NONE` for the root.
     pub parent: Vec<u32>,
@@ -28,6 +28,10 @@ pub(super) struct Tree {
     prev: Vec<u32>,
     /// Scratch stack for subtree walks.
     stack: Vec<u32>,
+    /// When on, [`Tree::shift_from`] and [`Tree::refresh_from`] append
+    /// every node whose potential they set, with the sign of the change
+    /// (`0`: not known, set anew).
+    pub shifted: Option<Vec<(u32, i8)>>,
 }
 
 impl Tree {
@@ -45,6 +49,7 @@ impl Tree {
             next: vec![NONE; n],
             prev: vec![NONE; n],
             stack: Vec::new(),
+            shifted: None,
         };
         for v in 0..n {
             let p = tree.parent[v];
@@ -53,6 +58,23 @@ impl Tree {
             }
         }
         tree
+    }
+
+    /// Adds node `n` (the next index) as a leaf under `parent`, joined by
+    /// `arc` directed from the leaf to `parent` with weight `weight`.
+    pub fn push_leaf(&mut self, parent: u32, arc: u32, weight: Weight) {
+        let v = self.parent.len() as u32;
+        let p = parent as usize;
+        self.parent.push(parent);
+        self.pred.push(arc);
+        self.up.push(true);
+        self.depth.push(self.depth[p] + 1);
+        // weight + pi[v] - pi[parent] = 0
+        self.pi.push(self.pi[p] - weight);
+        self.first_child.push(NONE);
+        self.next.push(NONE);
+        self.prev.push(NONE);
+        self.attach(v, parent);
     }
 
     /// Hangs `v` first in `p`'s child list (does not set `parent`).
@@ -91,6 +113,9 @@ impl Tree {
         while let Some(v) = stack.pop() {
             visited += 1;
             let vi = v as usize;
+            if let Some(shifted) = &mut self.shifted {
+                shifted.push((v, 0));
+            }
             let p = self.parent[vi];
             if p != NONE {
                 let cost = arc_cost(self.pred[vi]);
@@ -121,6 +146,9 @@ impl Tree {
         while let Some(v) = stack.pop() {
             let vi = v as usize;
             self.pi[vi] += delta;
+            if let Some(shifted) = &mut self.shifted {
+                shifted.push((v, delta.signum() as i8));
+            }
             self.depth[vi] = self.depth[self.parent[vi] as usize] + 1;
             let mut c = self.first_child[vi];
             while c != NONE {
@@ -129,6 +157,14 @@ impl Tree {
             }
         }
         self.stack = stack;
+    }
+
+    /// The node whose tree arc is `arc`, if `arc` is a tree arc between
+    /// `tail` and `head`.
+    pub fn below(&self, arc: u32, tail: u32, head: u32) -> Option<u32> {
+        [tail, head]
+            .into_iter()
+            .find(|&v| self.parent[v as usize] != NONE && self.pred[v as usize] == arc)
     }
 
     /// The nearest common ancestor of `a` and `b`.

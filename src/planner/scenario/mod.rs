@@ -159,7 +159,7 @@ impl fmt::Display for ScenarioErrors {
 }
 
 /// A region (table) in a validated scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Region {
     /// Region id, as in the file.
     pub id: String,
@@ -170,7 +170,7 @@ pub struct Region {
 }
 
 /// A slot in a validated scenario: one conversation, capacity 1.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Slot {
     /// Slot id, as in the file.
     pub id: String,
@@ -187,7 +187,7 @@ pub struct Slot {
 }
 
 /// A referral in a validated scenario, with every default filled in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Referral {
     /// Referral id, as in the file.
     pub id: String,
@@ -321,6 +321,15 @@ impl Scenario {
             return Some(Refusal::TooShort);
         }
         None
+    }
+
+    /// The pinned slot of each referral (by index), `None` for the rest.
+    pub fn pin_of(&self) -> Vec<Option<usize>> {
+        let mut pin_of = vec![None; self.referrals.len()];
+        for &(r, s) in &self.pinned {
+            pin_of[r] = Some(s);
+        }
+        pin_of
     }
 
     /// Regions a referral may be held in: its own first, then its neighbours

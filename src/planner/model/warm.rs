@@ -1,0 +1,229 @@
+//! The solved network kept between runs, and a run that goes on from it
+//! after new referrals arrived (issue 11, item 3).
+//!
+//! A new referral is a new node hung under `T` by its unplanned arc,
+//! carrying its one unit there: the flow stays feasible and the tree a
+//! strongly feasible basis (see [`super::super::flow`]), and every other
+//! node keeps its potential. Its cheapest candidate arcs are added and the
+//! network simplex goes on from the old optimum; pricing then checks every
+//! referral x class pair against the final potentials, as a cold run does,
+//! so the result is proven optimal, not assumed. Typically a handful of
+//! pivots and one pricing round instead of building everything again.
+//!
+//! The weights stay valid as long as the referrals added fit the room the
+//! weights were made with ([`Weights::admit`]); otherwise the caller starts
+//! cold.
+
+use super::{Candidate, FlowModel, Market, Settings, SolveError, Solved, UNPLANNED};
+use crate::planner::flow::{Network, UNBOUNDED};
+use crate::planner::weights::{Weight, Weights};
+
+/// A solved [`FlowModel`] without its market: the network with its flow,
+/// spanning tree and potentials, the weights, and which arc is which.
+#[derive(Debug, Clone)]
+pub struct FlowState {
+    weights: Weights,
+    previous: Option<Vec<Option<usize>>>,
+    net: Network,
+    root: usize,
+    n0: usize,
+    arc_of: Vec<(u32, u32)>,
+    later_unplanned: Vec<u32>,
+    initial: Vec<std::ops::Range<usize>>,
+    candidate_pairs: usize,
+    region_users: Vec<Vec<u32>>,
+}
+
+impl<'a, 's> FlowModel<'a, 's> {
+    /// Keeps everything but the market.
+    pub(super) fn into_state(self) -> FlowState {
+        FlowState {
+            weights: self.weights,
+            previous: self.previous,
+            net: self.net,
+            root: self.root,
+            n0: self.n0,
+            arc_of: self.arc_of,
+            later_unplanned: self.later_unplanned,
+            initial: self.initial,
+            candidate_pairs: self.candidate_pairs,
+            region_users: self.region_users,
+        }
+    }
+
+    /// The model again, on `market` (the same classes; the same free
+    /// referrals first, possibly more after them).
+    fn resume(market: &'a Market<'s>, state: FlowState) -> Self {
+        FlowModel {
+            market,
+            weights: state.weights,
+            previous: state.previous,
+            net: state.net,
+            root: state.root,
+            n0: state.n0,
+            arc_of: state.arc_of,
+            later_unplanned: state.later_unplanned,
+            initial: state.initial,
+            candidate_pairs: state.candidate_pairs,
+            region_users: state.region_users,
+            reprice: Vec::new(),
+        }
+    }
+
+    /// Hangs free referral `i` (the next one) under `T` by its unplanned
+    /// arc, carrying its unit, and adds its cheapest candidates.
+    fn add_referral(&mut self, i: usize, settings: Settings) -> Result<(), SolveError> {
+        if let Some(previous) = &mut self.previous {
+            previous.push(None);
+        }
+        let weight = self.weights.fold(self.market.unplanned_cost[i], false);
+        let (node, arc) = self.net.add_leaf(self.root, weight, UNBOUNDED, 1);
+        if node != self.referral_node(i) {
+            return Err(SolveError::Inconsistent(format!(
+                "referral {i} added out of order"
+            )));
+        }
+        self.arc_of.push((i as u32, UNPLANNED));
+        self.later_unplanned.push(arc as u32);
+        let from = self.arc_of.len();
+        let market = self.market;
+        for cand in market.candidates_of(i).take(settings.initial_candidates) {
+            self.add(i, cand);
+        }
+        self.initial.push(from..self.arc_of.len());
+        if !self.region_users.is_empty() {
+            self.note_user(i);
+        }
+        Ok(())
+    }
+
+    /// Makes `choice` the previous placement of the next run: the
+    /// stability level of every arc of a referral that moved is weighed
+    /// again, and the network is brought back to a proven optimum for
+    /// those weights (every pair priced), so the next run starts from one.
+    fn rebase(&mut self, choice: &[Option<usize>]) -> Result<(), SolveError> {
+        let changed: Vec<bool> = match &self.previous {
+            Some(previous) => previous.iter().zip(choice).map(|(p, c)| p != c).collect(),
+            None => vec![false; choice.len()],
+        };
+        let moved: Vec<usize> = (0..changed.len()).filter(|&i| changed[i]).collect();
+        if moved.is_empty() && self.net.tracks_changes() {
+            return Ok(());
+        }
+        let changes = if moved.is_empty() {
+            Vec::new()
+        } else {
+            self.previous = Some(choice.to_vec());
+            self.reweighed(&changed)
+        };
+        // The flow stays optimal (it has the lowest score and moves nothing
+        // from itself), so the pivots below are all degenerate; but the
+        // potentials must prove it again, for every pair.
+        if self.net.tracks_changes() {
+            self.net.reweigh_near(changes);
+            let mut also = moved;
+            loop {
+                self.net.optimise_near()?;
+                if self.price_changed(&also) == 0 {
+                    return Ok(());
+                }
+                also.clear();
+            }
+        }
+        // The first run kept: from here on runs price near their changes
+        // only, starting from a proof over every pair.
+        self.net.reweigh(self.root, changes);
+        self.net.optimise()?;
+        self.net.track_changes();
+        self.note_users();
+        while self.price_left_out() > 0 {
+            self.net.optimise()?;
+        }
+        self.net.take_changed();
+        Ok(())
+    }
+
+    /// The new weights of the arcs of the referrals marked in `changed`,
+    /// under the current [`FlowModel::previous`]: `(arc, weight)`.
+    fn reweighed(&self, changed: &[bool]) -> Vec<(usize, Weight)> {
+        let market = self.market;
+        let mut changes: Vec<(usize, Weight)> = Vec::new();
+        for (i, _) in changed.iter().enumerate().filter(|(_, &c)| c) {
+            let moved = self.moved(i, None);
+            let weight = self.weights.fold(market.unplanned_cost[i], moved);
+            changes.push((self.unplanned_arc(i), weight));
+        }
+        let first = self.first_candidate_arc();
+        for (j, &(i, c)) in self.arc_of.iter().enumerate() {
+            let (i, c) = (i as usize, c as usize);
+            if c as u32 == UNPLANNED || !changed[i] {
+                continue;
+            }
+            let cand = Candidate {
+                class: c,
+                cost: market.cost(i, c),
+            };
+            changes.push((first + j, self.weight(i, cand)));
+        }
+        changes
+    }
+}
+
+impl FlowState {
+    /// Makes `choice` (class per free referral of `market`, the market this
+    /// state was solved on) the previous placement of the next run: "moved"
+    /// counts from there.
+    ///
+    /// # Errors
+    ///
+    /// [`SolveError::Flow`] when the network simplex fails (a bug).
+    pub fn rebase(
+        self,
+        market: &Market<'_>,
+        choice: &[Option<usize>],
+    ) -> Result<FlowState, SolveError> {
+        let mut flow = FlowModel::resume(market, self);
+        flow.rebase(choice)?;
+        Ok(flow.into_state())
+    }
+}
+
+/// Solves again after referrals `from..` were pushed to `market`
+/// ([`Market::push_free`]), going on from `state`, the solved network of
+/// the market before. `Ok(None)` (and `state` gone) when the weights have
+/// no room for them: solve cold then ([`super::solve_keeping`]).
+///
+/// # Errors
+///
+/// As [`super::solve_from`]; [`SolveError::Inconsistent`] when `state`
+/// does not belong to `market`.
+pub fn solve_added(
+    market: &Market<'_>,
+    mut state: FlowState,
+    settings: Settings,
+    from: usize,
+) -> Result<Option<(Solved, FlowState)>, SolveError> {
+    let known = state.initial.len();
+    if known != from || from > market.free.len() {
+        return Err(SolveError::Inconsistent(format!(
+            "the kept network has {known} referrals, the market {from} before the new ones"
+        )));
+    }
+    for i in from..market.free.len() {
+        let (low, high) = market.level_ranges(i);
+        if !state.weights.admit(low, high) {
+            return Ok(None);
+        }
+    }
+    let mut flow = FlowModel::resume(market, state);
+    for i in from..market.free.len() {
+        flow.add_referral(i, settings)?;
+    }
+    flow.candidate_pairs += (from..market.free.len())
+        .map(|i| market.pairs_of(i))
+        .sum::<usize>();
+    let mut solved = flow.optimise_priced(true)?;
+    solved.stats.warm = true;
+    solved.stats.started_in_place = from;
+    Ok(Some((solved, flow.into_state())))
+}
