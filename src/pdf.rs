@@ -85,8 +85,8 @@ pub fn render(title: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
             .creator("jbt-planner".to_string()),
     );
     let blocks: Vec<Block> = blocks.iter().map(|b| fonts.printable(b)).collect();
-    let lines = layout(&fonts, &blocks);
-    let tree = draw(&mut document, &fonts, &lines);
+    let lines = layout(fonts, &blocks);
+    let tree = draw(&mut document, fonts, &lines);
     document.set_tag_tree(tree);
     // The error names no text: only what kind of problem it was.
     document.finish().map_err(|e| match e {
@@ -105,7 +105,17 @@ struct Fonts {
 }
 
 impl Fonts {
-    fn load() -> Result<Self, PdfError> {
+    /// The embedded fonts, parsed (and hashed by krilla) once per process.
+    fn load() -> Result<&'static Self, PdfError> {
+        static FONTS: std::sync::OnceLock<Fonts> = std::sync::OnceLock::new();
+        if let Some(fonts) = FONTS.get() {
+            return Ok(fonts);
+        }
+        let fonts = Fonts::parse()?;
+        Ok(FONTS.get_or_init(|| fonts))
+    }
+
+    fn parse() -> Result<Self, PdfError> {
         let font = |data: &'static [u8]| {
             Font::new(data.into(), 0).ok_or_else(|| PdfError("font did not load".into()))
         };
@@ -515,7 +525,7 @@ mod tests {
     fn a_long_paragraph_breaks_into_lines_that_fit_and_keeps_every_word() {
         let fonts = Fonts::load().expect("fonts");
         let text = "Afspraak over dagelijks contact met school en de wijkagent. ".repeat(20);
-        let lines = layout(&fonts, &[Block::Paragraph(text.clone())]);
+        let lines = layout(fonts, &[Block::Paragraph(text.clone())]);
         assert!(lines.len() > 3, "wrapped into {} lines", lines.len());
         for line in &lines {
             assert!(fonts.width(false, BODY, &line.text) <= PAGE.0 - 2.0 * MARGIN);

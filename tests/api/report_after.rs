@@ -14,19 +14,8 @@ use serde_json::{json, Value};
 
 use crate::browser::Browser;
 use crate::helpers::*;
-use crate::reports::{draft, held_all, mails, TEXT};
+use crate::reports::{draft, held_all, mails, send, TEXT};
 use crate::story;
-
-/// Drafts and sends the report of `id` as `chair`.
-async fn send(app: &TestApp, chair: &TestUser, id: i64) {
-    let path = format!("/api/v1/referrals/{id}/report");
-    assert_eq!(
-        app.put(chair, &path, &draft()).await.status(),
-        StatusCode::OK
-    );
-    let sent = app.post(chair, &format!("{path}/send"), &json!({})).await;
-    assert_eq!(sent.status(), StatusCode::OK);
-}
 
 async fn audited(app: &TestApp, action: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")

@@ -62,6 +62,17 @@ pub(crate) async fn held(app: &TestApp, coordinator: &TestUser, case_ref: &str) 
     (ids[0], chair)
 }
 
+/// Drafts and sends the report of `id` as `chair`.
+pub(crate) async fn send(app: &TestApp, chair: &TestUser, id: i64) {
+    let path = format!("/api/v1/referrals/{id}/report");
+    assert_eq!(
+        app.put(chair, &path, &draft()).await.status(),
+        StatusCode::OK
+    );
+    let sent = app.post(chair, &format!("{path}/send"), &json!({})).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+}
+
 pub(crate) fn draft() -> Value {
     json!({
         "text": TEXT,
@@ -179,16 +190,7 @@ story!(
         let (ids, chair) = held_all(&app, &coordinator, &["REP-0002", "REP-0003"]).await;
         let (id, other) = (ids[0], ids[1]);
         let path = format!("/api/v1/referrals/{id}/report");
-        assert_eq!(
-            app.put(&chair, &path, &draft()).await.status(),
-            StatusCode::OK
-        );
-        assert_eq!(
-            app.post(&chair, &format!("{path}/send"), &json!({}))
-                .await
-                .status(),
-            StatusCode::OK
-        );
+        send(&app, &chair, id).await;
 
         // A coordinator: that it exists, not what it says.
         let seen = json(app.get(&coordinator, &path).await).await;
@@ -475,17 +477,7 @@ story!(
     |app| {
         let coordinator = app.user(Role::Coordinator, None).await;
         let (id, chair) = held(&app, &coordinator, "FBK-0001").await;
-        let path = format!("/api/v1/referrals/{id}/report");
-        assert_eq!(
-            app.put(&chair, &path, &draft()).await.status(),
-            StatusCode::OK
-        );
-        assert_eq!(
-            app.post(&chair, &format!("{path}/send"), &json!({}))
-                .await
-                .status(),
-            StatusCode::OK
-        );
+        send(&app, &chair, id).await;
         let mails = mails(&app, "feedback").await;
         assert_eq!(mails.len(), 1, "one mail, to the referring professional");
         assert_eq!(mails[0].0, "professional@sociaalteam-ede.example.org");
