@@ -3,7 +3,7 @@
 //!
 //! Pure, like [`crate::planner`]: no I/O, no clock, no database. The only
 //! judge of a set of extra sessions is the planner itself: the scenario
-//! with those sessions added is planned by [`planner::plan`], and what that
+//! with those sessions added is planned by [`planner::plan()`], and what that
 //! plan leaves late is what the advice promises ([`evaluate`]).
 //!
 //! The search ([`search`]) is exact and deterministic:

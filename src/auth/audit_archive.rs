@@ -5,7 +5,7 @@
 //! operator command is the one exception, and it is itself recorded in the
 //! log (how many rows, up to which date, the file and its SHA-256). Rows
 //! younger than `audit.retention_days` are never removed. The file is JSON
-//! Lines (one [`AuditRow`] per line, oldest first), private to the service's
+//! Lines (one [`AuditRow`](super::audit::AuditRow) per line, oldest first), private to the service's
 //! user (0600), written and synced before anything is removed.
 
 use std::io::Write;

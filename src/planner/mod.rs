@@ -1,7 +1,7 @@
 //! The planner: a pure function from a scenario to the best plan.
 //!
 //! No I/O, no database, no clock: everything it needs is in the
-//! [`Scenario`]. The command `jbt plan` and the service both call [`plan`]
+//! [`Scenario`]. The command `jbt plan` and the service both call [`plan()`]
 //! (the service through [`plan_from`], which starts from the previous plan).
 //!
 //! The path: [`market`] (classes and candidates, costs from [`cost`]) ->
@@ -54,7 +54,7 @@ pub struct Outcome {
     /// Slot index per referral (scenario order); `None` = unplanned.
     pub slot_of: Vec<Option<usize>>,
     /// Referrals that had a previous tentative slot ([`plan_from`]) and
-    /// now have another one or none; 0 for [`plan`].
+    /// now have another one or none; 0 for [`plan()`].
     pub moves: usize,
 }
 
@@ -83,7 +83,7 @@ pub fn plan(scenario: &Scenario, options: Options) -> Result<Outcome, PlanError>
 /// begins with their flow as its basis), and among the plans with the
 /// lowest score it returns one that moves the fewest of them (a level
 /// below waiting, see [`weights`]), keeping each in its very slot where the
-/// class is kept. The score is exactly that of [`plan`].
+/// class is kept. The score is exactly that of [`plan()`].
 pub fn plan_from(
     scenario: &Scenario,
     options: Options,
@@ -93,7 +93,7 @@ pub fn plan_from(
     plan_with(scenario, options, Some(&previous))
 }
 
-/// [`plan`] or, with `previous` (slot per referral), [`plan_from`].
+/// [`plan()`] or, with `previous` (slot per referral), [`plan_from`].
 fn plan_with(
     scenario: &Scenario,
     options: Options,

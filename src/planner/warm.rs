@@ -57,7 +57,7 @@ impl WarmPlanner {
     ///
     /// # Errors
     ///
-    /// As [`super::plan`]. After an error nothing is kept: the next run
+    /// As [`super::plan()`]. After an error nothing is kept: the next run
     /// starts cold.
     pub fn plan(
         &mut self,

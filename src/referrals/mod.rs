@@ -8,7 +8,7 @@
 //! - [`access`]: what each role may see and do;
 //! - [`booking`]: whether a slot can be booked for a referral (pure);
 //! - [`input`] and [`view`]: the API's bodies and JSON;
-//! - [`store`]: the SQL; [`api`]: the handlers.
+//! - [`store`]: the SQL; `crate::api::referrals`: the handlers.
 pub mod access;
 
 pub mod audit;

@@ -17,7 +17,7 @@ pub struct UserChange {
     /// `Some(false)` deactivates, `Some(true)` reactivates.
     pub active: Option<bool>,
     /// A new role with its scope, validated as at creation
-    /// ([`NewUser::validate`]).
+    /// ([`NewUser::validate`](super::NewUser::validate)).
     pub role: Option<RoleScope>,
 }
 

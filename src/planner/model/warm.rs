@@ -18,7 +18,7 @@ use super::{Candidate, FlowModel, Market, Settings, SolveError, Solved, UNPLANNE
 use crate::planner::flow::{Network, UNBOUNDED};
 use crate::planner::weights::{Weight, Weights};
 
-/// A solved [`FlowModel`] without its market: the network with its flow,
+/// A solved flow model without its market: the network with its flow,
 /// spanning tree and potentials, the weights, and which arc is which.
 #[derive(Debug, Clone)]
 pub struct FlowState {
