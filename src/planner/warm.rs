@@ -182,17 +182,11 @@ impl Kept {
             let (from, to) = (old.now.min(next.now), old.now.max(next.now));
             !old.slots.iter().any(|s| s.start >= from && s.start < to)
         };
-        let pinned: Vec<bool> = {
-            let mut p = vec![false; known];
-            for &(r, _) in &old.pinned {
-                p[r] = true;
-            }
-            p
-        };
+        let pin_of = old.pin_of();
         let slot_id = |r: usize| self.slot_of[r].map(|s| old.slots[s].id.as_str());
         let stored = |r: usize| tentative.get(&next.referrals[r].id).map(String::as_str);
         let same_placements = || {
-            (0..known).all(|r| pinned[r] || stored(r) == slot_id(r))
+            (0..known).all(|r| pin_of[r].is_some() || stored(r) == slot_id(r))
                 && (known..next.referrals.len()).all(|r| stored(r).is_none())
         };
         (same_frame && same_free() && same_placements()).then_some(known)

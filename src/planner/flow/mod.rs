@@ -147,11 +147,6 @@ impl Network {
         self.nodes
     }
 
-    /// Weight of arc `a`.
-    pub fn weight(&self, a: usize) -> Weight {
-        self.weight[a]
-    }
-
     /// Changes the weights of arcs (`(arc, weight)`) of a solved network
     /// and recomputes every potential from `root`, so tree arcs keep a
     /// zero reduced cost; the basis stays feasible, possibly no longer

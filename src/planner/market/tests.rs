@@ -76,6 +76,7 @@ fn lanes_give_every_allowed_class_in_cost_order() {
             assert_eq!(market.cost(i, cand.class), cand.cost);
         }
         pairs += expected.len();
+        assert_eq!(market.pairs_of(i), expected.len(), "referral {i}");
         let (low, high) = market.level_ranges(i);
         for j in 0..Cost::LEVELS {
             let levels = expected

@@ -46,16 +46,21 @@ impl FlowModel<'_, '_> {
         for i in 0..n {
             found.clear();
             self.price_referral(i, &suffix_max, &mut found);
-            // The cheapest violating ones, in the order of the referral's
-            // full candidate list: (cost, class).
-            found.sort_unstable_by_key(|cand| (cand.cost, cand.class));
-            found.truncate(ADD_PER_ROUND);
-            for &cand in &found {
-                self.add(i, cand);
-            }
-            added += found.len();
+            added += self.add_cheapest(i, &mut found);
         }
         added
+    }
+
+    /// Adds the cheapest [`ADD_PER_ROUND`] of `found` (violating candidates
+    /// of referral `i`, not in the network), in the order of the
+    /// referral's full candidate list, `(cost, class)`; returns how many.
+    fn add_cheapest(&mut self, i: usize, found: &mut [Candidate]) -> usize {
+        found.sort_unstable_by_key(|cand| (cand.cost, cand.class));
+        let take = found.len().min(ADD_PER_ROUND);
+        for &cand in &found[..take] {
+            self.add(i, cand);
+        }
+        take
     }
 
     /// As [`FlowModel::price_left_out`], for the pairs whose reduced cost
@@ -89,13 +94,35 @@ impl FlowModel<'_, '_> {
             }
         }
         let suffix_max = self.suffix_max_potentials(Some(&regions));
-        let mut found: Vec<(u32, Candidate)> = Vec::new();
-        let mut one: Vec<Candidate> = Vec::new();
-        for i in (0..n).filter(|&i| whole[i]) {
-            one.clear();
-            self.price_referral(i, &suffix_max, &mut one);
-            found.extend(one.iter().map(|&cand| (i as u32, cand)));
+        let mut raised_pairs = self.raised_pairs(&raised, &whole);
+        raised_pairs.sort_unstable_by_key(|&(i, _)| i);
+        let mut raised_pairs = raised_pairs.into_iter().peekable();
+        let mut found: Vec<Candidate> = Vec::new();
+        let mut added = 0;
+        for (i, &whole) in whole.iter().enumerate() {
+            found.clear();
+            if whole {
+                self.price_referral(i, &suffix_max, &mut found);
+            }
+            while let Some((_, cand)) = raised_pairs.next_if(|&(j, _)| j as usize == i) {
+                found.push(cand);
+            }
+            if found.is_empty() {
+                continue;
+            }
+            added += self.add_cheapest(i, &mut found);
+            // Only the cheapest were taken (here and per lane): the rest
+            // are looked at again next round, when no change marks them.
+            self.reprice.push(i);
         }
+        added
+    }
+
+    /// The violating pairs of referrals not in `whole` with a class whose
+    /// potential went up (nodes `raised`): one pair per user of the class.
+    fn raised_pairs(&self, raised: &[u32], whole: &[bool]) -> Vec<(u32, Candidate)> {
+        let market = self.market;
+        let mut found = Vec::new();
         for c in raised
             .iter()
             .filter_map(|&v| self.class_of_node(v as usize))
@@ -103,8 +130,11 @@ impl FlowModel<'_, '_> {
             let g = market.classes[c].region;
             for &i in &self.region_users[g] {
                 let i = i as usize;
+                if whole[i] {
+                    continue;
+                }
                 let view = market.view(i);
-                if whole[i] || !view.allows(c) {
+                if !view.allows(c) {
                     continue;
                 }
                 let cand = Candidate {
@@ -117,19 +147,7 @@ impl FlowModel<'_, '_> {
                 }
             }
         }
-        // Per referral its cheapest violating ones, as a full round would.
-        found.sort_unstable_by_key(|(i, cand)| (*i, cand.cost, cand.class));
-        let mut added = 0;
-        for group in found.chunk_by(|a, b| a.0 == b.0) {
-            for &(i, cand) in group.iter().take(ADD_PER_ROUND) {
-                self.add(i as usize, cand);
-                added += 1;
-            }
-            // Only the cheapest were taken (here and per lane): the rest
-            // are looked at again next round, when no change marks them.
-            self.reprice.push(group[0].0 as usize);
-        }
-        added
+        found
     }
 
     /// Fills [`FlowModel::region_users`] when it is empty.
