@@ -24,7 +24,22 @@ trap 'rm -rf "$work"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# Wall time of one run of a command, in ms, median of 7.
+wall_ms() {
+    : >"$work/floor"
+    for _ in $(seq 7); do
+        start=$EPOCHREALTIME
+        "$@" >/dev/null
+        end=$EPOCHREALTIME
+        awk -v s="$start" -v e="$end" 'BEGIN {print (e - s) * 1000}' >>"$work/floor"
+    done
+    median <"$work/floor" | awk '{printf "%.2f", $1}'
+}
+
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The floor of any end-to-end time here: starting a process at all, and
+# starting jbt (a large binary) without planning.
+echo "process start: /bin/true $(wall_ms /bin/true) ms, jbt --version $(wall_ms "$jbt" --version) ms"
 echo "| preset | OR-Tools solve, median (min) | jbt plan end to end, median | jbt peak memory | OR-Tools / jbt |"
 echo "|---|--:|--:|--:|--:|"
 for p in "${presets[@]}"; do

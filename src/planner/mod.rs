@@ -30,6 +30,8 @@ pub use warm::WarmPlanner;
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use explain::Occupancy;
 use model::Market;
 
@@ -235,9 +237,22 @@ fn assemble(
         free_index[r] = Some(i);
     }
     let pin_of = scenario.pin_of();
-    let mut assignments = Vec::new();
+    // The plan lists assignments by start, then referral id (unique). The
+    // keys are sorted rather than the assignments: far less to move.
+    let mut order: Vec<(DateTime<Utc>, usize)> = slot_of
+        .iter()
+        .enumerate()
+        .filter_map(|(r, s)| s.map(|s| (scenario.slots[s].start, r)))
+        .collect();
+    order.sort_unstable_by(|&(a, ra), &(b, rb)| {
+        (a, &scenario.referrals[ra].id).cmp(&(b, &scenario.referrals[rb].id))
+    });
+    let unplanned_referrals = slot_of.iter().enumerate().filter(|(_, s)| s.is_none());
+    let mut assignments = Vec::with_capacity(order.len());
     let mut unplanned = Vec::new();
-    for (r, referral) in scenario.referrals.iter().enumerate() {
+    let referrals = order.iter().map(|&(_, r)| r);
+    for r in referrals.chain(unplanned_referrals.map(|(r, _)| r)) {
+        let referral = &scenario.referrals[r];
         let cost = plan::referral_cost(scenario, r, slot_of[r]);
         let late_days = (cost.late_sq as f64).sqrt().round() as i64;
         let explanation = |chosen| {
@@ -276,8 +291,6 @@ fn assemble(
             }
         }
     }
-    // Referral ids are unique: an unstable sort gives the same order.
-    assignments.sort_unstable_by(|a, b| (a.start, &a.referral).cmp(&(b.start, &b.referral)));
     let score = Plan::score_of(scenario, slot_of);
     Plan {
         assignments,

@@ -137,6 +137,25 @@ impl Network {
         (node, arc)
     }
 
+    /// Room for `nodes` more nodes and `arcs` more arcs, so adding them
+    /// later does not copy every array (amortised all the same).
+    pub fn reserve(&mut self, nodes: usize, arcs: usize) {
+        for v in [
+            &mut self.tail,
+            &mut self.head,
+            &mut self.cap,
+            &mut self.flow,
+        ] {
+            v.reserve(arcs);
+        }
+        self.weight.reserve(arcs);
+        self.state.reserve(arcs);
+        self.tree.reserve(nodes);
+        if self.tracks_changes() {
+            self.adjacent.reserve(nodes);
+        }
+    }
+
     /// Is [`Network::track_changes`] on?
     pub fn tracks_changes(&self) -> bool {
         !self.adjacent.is_empty()

@@ -60,6 +60,19 @@ impl Tree {
         tree
     }
 
+    /// Room for `more` nodes beyond those there are, so
+    /// [`Tree::push_leaf`] does not copy the arrays.
+    pub fn reserve(&mut self, more: usize) {
+        self.parent.reserve(more);
+        self.pred.reserve(more);
+        self.up.reserve(more);
+        self.depth.reserve(more);
+        self.pi.reserve(more);
+        self.first_child.reserve(more);
+        self.next.reserve(more);
+        self.prev.reserve(more);
+    }
+
     /// Adds node `n` (the next index) as a leaf under `parent`, joined by
     /// `arc` directed from the leaf to `parent` with weight `weight`.
     pub fn push_leaf(&mut self, parent: u32, arc: u32, weight: Weight) {

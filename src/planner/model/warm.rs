@@ -18,6 +18,10 @@ use super::{Candidate, FlowModel, Market, Settings, SolveError, Solved, UNPLANNE
 use crate::planner::flow::{Network, UNBOUNDED};
 use crate::planner::weights::{Weight, Weights};
 
+/// Referrals a kept network has room for (nodes and arcs) before its
+/// arrays grow again.
+const ROOM_FOR_REFERRALS: usize = 64;
+
 /// A solved flow model without its market: the network with its flow,
 /// spanning tree and potentials, the weights, and which arc is which.
 #[derive(Debug, Clone)]
@@ -184,6 +188,13 @@ impl FlowState {
     ) -> Result<FlowState, SolveError> {
         let mut flow = FlowModel::resume(market, self);
         flow.rebase(choice)?;
+        // Room for the next referrals to arrive, so the next run adds them
+        // without first copying every array of the network.
+        let arcs = ROOM_FOR_REFERRALS * (flow.initial.last().map_or(0, |r| r.len()) + 8);
+        flow.net.reserve(ROOM_FOR_REFERRALS, arcs);
+        flow.arc_of.reserve(arcs);
+        flow.later_unplanned.reserve(ROOM_FOR_REFERRALS);
+        flow.initial.reserve(ROOM_FOR_REFERRALS);
         Ok(flow.into_state())
     }
 }
