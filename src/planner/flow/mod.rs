@@ -5,11 +5,14 @@
 //! whose reduced cost shows the flow can get cheaper, pushes flow around
 //! the cycle it closes in the tree and drops a blocking arc of that cycle.
 //!
-//! - **Pricing**: block search. Arcs are scanned in blocks of about
-//!   `sqrt(arcs)`, continuing where the last scan stopped, and the most
-//!   violating arc of the first block that has one enters. Cheaper per
-//!   pivot than scanning everything, with far fewer pivots than taking the
-//!   first violating arc.
+//! - **Pricing** ([`pricing`]): block search. Arcs are scanned in blocks
+//!   of about `sqrt(arcs)`, continuing where the last scan stopped, and
+//!   the most violating arc of the first block that has one enters. Cheaper
+//!   per pivot than scanning everything, with far fewer pivots than taking
+//!   the first violating arc. The block's next most violating arcs go on a
+//!   shortlist that is tried (reduced costs checked anew) before the next
+//!   scan: more pivots, but far fewer scans (overload: 13% more pivots,
+//!   a third less time).
 //! - **No cycling**: the tree is kept *strongly feasible* (from every node
 //!   flow can be pushed to the root along the tree), by starting from such
 //!   a tree and choosing as leaving arc the last blocking arc of the cycle
@@ -24,6 +27,7 @@
 //! their lower bound, so the basis stays feasible): the planner prices arcs
 //! it left out against the final potentials and adds the violating ones.
 
+mod pricing;
 mod tree;
 
 use super::weights::Weight;
@@ -65,6 +69,9 @@ pub struct Network {
     tree: Tree,
     /// Next arc the block search looks at.
     cursor: usize,
+    /// The most violating arcs of the last block scanned, tried again
+    /// (reduced costs checked anew) before the next scan.
+    shortlist: Vec<u32>,
     /// Pricing near the changes ([`Network::optimise_near`]): the arcs at
     /// each node, empty until [`Network::track_changes`].
     adjacent: Vec<Vec<u32>>,
@@ -324,109 +331,6 @@ impl Network {
             }
         }
         self.absorb_shifts();
-    }
-
-    /// As [`Network::optimise`], but looking only at the arcs of nodes
-    /// that changed since the basis was last optimal (see
-    /// [`Network::track_changes`]; without it, the same as `optimise`).
-    /// After a small change (a node and a few arcs added) the optimum is
-    /// near: a pivot shifts the potentials of one subtree, so only arcs at
-    /// the shifted nodes can have become violating, and they are marked.
-    /// Ends when no marked node has a violating arc: then no arc has one.
-    pub fn optimise_near(&mut self) -> Result<(), FlowError> {
-        if self.adjacent.is_empty() {
-            return self.optimise();
-        }
-        loop {
-            let mut best: Option<usize> = None;
-            let mut best_violation: Weight = 0;
-            let mut k = 0;
-            while k < self.dirty.list.len() {
-                let v = self.dirty.list[k] as usize;
-                let mut violated = false;
-                for &a in &self.adjacent[v] {
-                    let x = self.violation(a as usize);
-                    if x < 0 {
-                        violated = true;
-                        if x < best_violation {
-                            best_violation = x;
-                            best = Some(a as usize);
-                        }
-                    }
-                }
-                if violated {
-                    k += 1;
-                } else {
-                    self.dirty.unmark_at(k);
-                }
-            }
-            let Some(entering) = best else {
-                return Ok(());
-            };
-            self.pivot(entering)?;
-            self.pivots += 1;
-            self.absorb_shifts();
-        }
-    }
-
-    /// Pivots until no arc violates its reduced-cost condition: then the
-    /// flow is optimal for the arcs in the network.
-    pub fn optimise(&mut self) -> Result<(), FlowError> {
-        while let Some(entering) = self.find_entering() {
-            self.pivot(entering)?;
-            self.pivots += 1;
-            self.absorb_shifts();
-        }
-        // Optimal: no node has a violating arc.
-        self.dirty.take();
-        Ok(())
-    }
-
-    /// How much arc `a` violates optimality: negative when it should enter.
-    fn violation(&self, a: usize) -> Weight {
-        let rc = || {
-            self.weight[a] + self.tree.pi[self.tail[a] as usize]
-                - self.tree.pi[self.head[a] as usize]
-        };
-        match self.state[a] {
-            State::Lower => rc(),
-            State::Upper => -rc(),
-            State::Tree => 0,
-        }
-    }
-
-    /// Block search: the most violating arc of the first block (from the
-    /// cursor on, wrapping) that has one.
-    fn find_entering(&mut self) -> Option<usize> {
-        let m = self.arcs();
-        if m == 0 {
-            return None;
-        }
-        let block = ((m as f64).sqrt() as usize).max(16);
-        let mut best: Option<usize> = None;
-        let mut best_violation: Weight = 0;
-        let mut in_block = 0;
-        let mut a = self.cursor.min(m - 1);
-        for _ in 0..m {
-            let v = self.violation(a);
-            if v < best_violation {
-                best_violation = v;
-                best = Some(a);
-            }
-            a += 1;
-            if a == m {
-                a = 0;
-            }
-            in_block += 1;
-            if in_block == block {
-                if best.is_some() {
-                    break;
-                }
-                in_block = 0;
-            }
-        }
-        self.cursor = a;
-        best
     }
 
     /// Residual capacity for more flow along arc `a`.
