@@ -5,7 +5,7 @@
 //! whose reduced cost shows the flow can get cheaper, pushes flow around
 //! the cycle it closes in the tree and drops a blocking arc of that cycle.
 //!
-//! - **Pricing** ([`pricing`]): block search. Arcs are scanned in blocks
+//! - **Pricing** (`pricing.rs`): block search. Arcs are scanned in blocks
 //!   of about `sqrt(arcs)`, continuing where the last scan stopped, and
 //!   the most violating arc of the first block that has one enters. Cheaper
 //!   per pivot than scanning everything, with far fewer pivots than taking

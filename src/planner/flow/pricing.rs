@@ -85,7 +85,7 @@ impl Network {
     /// pricing with minor iterations). Only a scan of every arc that finds
     /// none ends the search, so the result is still proven optimal.
     fn find_entering(&mut self) -> Option<usize> {
-        if let Some(a) = self.from_shortlist() {
+        if let Some(a) = self.best_of_shortlist() {
             return Some(a);
         }
         let m = self.arcs();
@@ -127,7 +127,7 @@ impl Network {
 
     /// The most violating arc of the shortlist, dropping those that no
     /// longer violate; `None` when none does.
-    fn from_shortlist(&mut self) -> Option<usize> {
+    fn best_of_shortlist(&mut self) -> Option<usize> {
         let mut best: Option<(Weight, usize)> = None;
         let mut k = 0;
         while k < self.shortlist.len() {
