@@ -172,9 +172,9 @@ fn warm_re_plans_have_the_score_of_a_cold_plan_after_every_change() {
 /// The service's planner keeps its network between runs. After every
 /// change it finds what `plan_from` finds (the score of a cold plan, and
 /// as few moves), and it goes on from the kept network exactly when the
-/// change only adds referrals.
+/// sessions stayed as they were (new referrals, withdrawals, bookings).
 #[test]
-fn the_warm_planner_plans_as_plan_from_and_goes_on_only_after_new_referrals() {
+fn the_warm_planner_plans_as_plan_from_and_goes_on_unless_sessions_changed() {
     let options = Options {
         explain: true,
         anonymous: true,
@@ -190,6 +190,7 @@ fn the_warm_planner_plans_as_plan_from_and_goes_on_only_after_new_referrals() {
             .expect("first plan");
         assert!(!last.stats.warm, "nothing to go on from");
         for step in 0..14 {
+            let slots_before = file.slots.clone();
             let mut kind = change(&mut file, &last, &mut rng, step);
             if kind == 0 && rng.random_bool(0.3) {
                 // Two at once now and then.
@@ -209,7 +210,7 @@ fn the_warm_planner_plans_as_plan_from_and_goes_on_only_after_new_referrals() {
             assert_eq!(warm.plan.score, cold.plan.score, "{at}");
             assert_eq!(warm.moves, from.moves, "{at}");
             assert!(violations(&s, &warm.slot_of).is_empty(), "{at}");
-            assert_eq!(warm.stats.warm, kind == 0, "{at}");
+            assert_eq!(warm.stats.warm, file.slots == slots_before, "{at}");
             went_on += usize::from(warm.stats.warm);
             last = warm;
         }
@@ -355,4 +356,199 @@ fn going_on_after_arrivals_keeps_the_cold_score_in_tight_scenarios() {
             last = warm;
         }
     }
+}
+
+/// In tight scenarios referrals arrive, are withdrawn and are booked (in
+/// their tentative slot or in another free one), a few at a time: every
+/// warm run goes on from the kept network, which carries the referrals
+/// that left, and ends where a cold plan ends, with the moves of
+/// `plan_from`.
+#[test]
+fn going_on_after_withdrawals_and_bookings_keeps_the_cold_score_in_tight_scenarios() {
+    let mut left = [0usize; 3];
+    for seed in 0..100 {
+        let mut rng = ChaCha8Rng::seed_from_u64(1_000 + seed);
+        let mut file = tight(&mut rng);
+        file.referrals = (0..6).map(|k| newcomer(&mut rng, k)).collect();
+        let mut warm_planner = planner::WarmPlanner::default();
+        let mut last = warm_planner
+            .plan(valid(&file), Options::default(), &HashMap::new())
+            .expect("first plan");
+        let mut k = 6;
+        for step in 0..12 {
+            for _ in 0..rng.random_range(1..=2) {
+                let kind = rng.random_range(0..4);
+                left[kind.min(2)] +=
+                    usize::from(leave_or_arrive(&mut file, &last, &mut rng, kind, k));
+                k += 1;
+            }
+            let s = valid(&file);
+            let cold = planner::plan(&s, Options::default()).expect("cold");
+            let from = planner::plan_from(&s, Options::default(), &tentative(&last)).expect("from");
+            let warm = warm_planner
+                .plan(s.clone(), Options::default(), &tentative(&last))
+                .expect("warm");
+            let at = format!("seed {seed} step {step}");
+            assert!(warm.stats.warm, "{at}");
+            assert_eq!(warm.plan.score, cold.plan.score, "{at}");
+            assert_eq!(warm.moves, from.moves, "{at}");
+            assert!(violations(&s, &warm.slot_of).is_empty(), "{at}");
+            let booked = s.pinned.iter().map(|&(r, _)| &s.referrals[r].id);
+            let pinned_in_plan = warm.plan.assignments.iter().filter(|a| a.pinned).count();
+            assert_eq!(pinned_in_plan, booked.count(), "{at}");
+            last = warm;
+        }
+    }
+    // Every kind happened often: arrivals, withdrawals, bookings.
+    assert!(left.iter().all(|&n| n > 100), "{left:?}");
+}
+
+/// One change of a tight scenario: 0 a new referral, 1 a withdrawal of an
+/// unbooked referral, 2 a booking of a tentative placement, 3 a booking
+/// of a free referral into another free slot its rules allow. Returns
+/// whether anything changed.
+fn leave_or_arrive(
+    file: &mut ScenarioFile,
+    last: &Outcome,
+    rng: &mut ChaCha8Rng,
+    kind: usize,
+    k: usize,
+) -> bool {
+    let booked: Vec<String> = file.pinned.iter().map(|p| p.referral.clone()).collect();
+    let taken: Vec<String> = file.pinned.iter().map(|p| p.slot.clone()).collect();
+    // Bookings are of referrals planned before (the service books after
+    // a plan); withdrawals of any unbooked one.
+    let planned: Vec<&String> = last.plan.assignments.iter().map(|a| &a.referral).collect();
+    let unbooked: Vec<usize> = (0..file.referrals.len())
+        .filter(|&i| !booked.contains(&file.referrals[i].id))
+        .collect();
+    match kind {
+        0 => file.referrals.push(newcomer(rng, k)),
+        1 if !unbooked.is_empty() => {
+            file.referrals
+                .remove(unbooked[rng.random_range(0..unbooked.len())]);
+        }
+        2 => {
+            let present = |id: &String| unbooked.iter().any(|&i| &file.referrals[i].id == id);
+            let free: Vec<_> = last
+                .plan
+                .assignments
+                .iter()
+                .filter(|a| !a.pinned && present(&a.referral) && !taken.contains(&a.slot))
+                .collect();
+            if free.is_empty() {
+                return false;
+            }
+            let a = free[rng.random_range(0..free.len())];
+            file.pinned.push(PinFile {
+                referral: a.referral.clone(),
+                slot: a.slot.clone(),
+            });
+        }
+        3 => {
+            let known: Vec<usize> = unbooked
+                .into_iter()
+                .filter(|&i| {
+                    let id = &file.referrals[i].id;
+                    planned.contains(&id) || last.plan.unplanned.iter().any(|u| &u.referral == id)
+                })
+                .collect();
+            if known.is_empty() {
+                return false;
+            }
+            let referral = file.referrals[known[rng.random_range(0..known.len())]]
+                .id
+                .clone();
+            let open: Vec<String> = file
+                .slots
+                .iter()
+                .map(|s| s.id.clone())
+                .filter(|id| !taken.contains(id))
+                .collect();
+            if open.is_empty() {
+                return false;
+            }
+            let slot = open[rng.random_range(0..open.len())].clone();
+            file.pinned.push(PinFile { referral, slot });
+            if Scenario::from_file(file).is_err() {
+                // Its rules refuse that slot: no booking.
+                file.pinned.pop();
+                return false;
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// What the kept network does not follow starts cold, and the run after
+/// goes on again: a booking undone, a referral booked as it arrives, and
+/// withdrawals beyond the number of referrals that may pile up in the
+/// kept network.
+#[test]
+fn the_warm_planner_starts_cold_for_what_it_does_not_follow() {
+    let mut file = gelderland();
+    let mut warm_planner = planner::WarmPlanner::default();
+    let mut last = warm_planner
+        .plan(valid(&file), Options::default(), &HashMap::new())
+        .expect("first plan");
+    let mut replan = |file: &ScenarioFile, last: &mut Outcome| {
+        let s = valid(file);
+        let warm = warm_planner
+            .plan(s.clone(), Options::default(), &tentative(last))
+            .expect("warm");
+        let cold = planner::plan(&s, Options::default()).expect("cold");
+        assert_eq!(warm.plan.score, cold.plan.score);
+        *last = warm;
+        last.stats.warm
+    };
+    // A booking undone.
+    let undone = file.pinned.pop().expect("the preset has bookings");
+    assert!(!replan(&file, &mut last), "booking undone");
+    file.pinned.push(undone);
+    assert!(replan(&file, &mut last), "booked again: followed");
+    // A referral booked as it arrives.
+    let a = last
+        .plan
+        .assignments
+        .iter()
+        .find(|a| !a.pinned)
+        .expect("placed");
+    let slot = a.slot.clone();
+    // Like the referral placed there, so its rules allow the slot.
+    let mut newcomer = file
+        .referrals
+        .iter()
+        .find(|r| r.id == a.referral)
+        .cloned()
+        .expect("placed referral");
+    newcomer.id = "BOOKED-AT-ONCE".into();
+    file.referrals.push(newcomer);
+    file.pinned.push(PinFile {
+        referral: "BOOKED-AT-ONCE".into(),
+        slot,
+    });
+    assert!(!replan(&file, &mut last), "booked at once");
+    assert!(replan(&file, &mut last), "nothing changed");
+    // Withdrawals one at a time: the kept network carries up to 32 of
+    // them (a quarter of the gelderland referrals is fewer), then starts
+    // cold and carries none.
+    let withdraw = |file: &mut ScenarioFile| {
+        let booked: Vec<String> = file.pinned.iter().map(|p| p.referral.clone()).collect();
+        let k = (0..file.referrals.len())
+            .find(|&k| !booked.contains(&file.referrals[k].id))
+            .expect("an unbooked referral");
+        file.referrals.remove(k);
+    };
+    let mut warm_runs = 0;
+    loop {
+        withdraw(&mut file);
+        if !replan(&file, &mut last) {
+            break;
+        }
+        warm_runs += 1;
+    }
+    assert_eq!(warm_runs, 32);
+    withdraw(&mut file);
+    assert!(replan(&file, &mut last), "after a cold run, going on again");
 }

@@ -251,7 +251,7 @@ struct Measured {
     ours: (Score, Totals),
     baseline: (Score, Totals),
     child: Result<ChildReport, String>,
-    warm: warm::WarmReplan,
+    warm: Vec<warm::WarmReplan>,
 }
 
 fn measure(config: &RegionsConfig, preset: &str, repeats: u32) -> anyhow::Result<Measured> {
@@ -405,33 +405,36 @@ fn report(measured: &[Measured], repeats: u32) -> Result<String, std::fmt::Error
         }
     }
 
-    writeln!(out, "\n## Warm re-plan: one new referral\n")?;
+    writeln!(out, "\n## Warm re-plan: one change\n")?;
     writeln!(
         out,
-        "After a plan, one referral arrives. The service's `WarmPlanner` goes on from the \
-         kept network; `plan_from` builds everything again and starts from the previous \
+        "After a plan, one referral arrives, or the referral with the earliest tentative \
+         place is booked there, or it is withdrawn. The service's `WarmPlanner` goes on from \
+         the kept network; `plan_from` builds everything again and starts from the previous \
          placements; `plan` starts from nothing (medians of {repeats}).\n"
     )?;
     writeln!(
         out,
-        "| preset | warm planner | went on from the kept network | its pivots | its pricing rounds | plan_from | cold plan | moves of earlier referrals | same score and moves |"
+        "| preset | change | warm planner | went on from the kept network | its pivots | its pricing rounds | plan_from | cold plan | moves of earlier referrals | same score and moves |"
     )?;
-    writeln!(out, "|---|--:|---|--:|--:|--:|--:|--:|---|")?;
+    writeln!(out, "|---|---|--:|---|--:|--:|--:|--:|--:|---|")?;
     for m in measured {
-        let w = &m.warm;
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            m.preset,
-            millis(w.warm),
-            if w.went_on { "yes" } else { "**no**" },
-            w.pivots,
-            w.pricing_rounds,
-            millis(w.from_placements),
-            millis(w.cold),
-            w.moves,
-            verdict(w.same_score),
-        )?;
+        for w in &m.warm {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                m.preset,
+                w.change,
+                millis(w.warm),
+                if w.went_on { "yes" } else { "**no**" },
+                w.pivots,
+                w.pricing_rounds,
+                millis(w.from_placements),
+                millis(w.cold),
+                w.moves,
+                verdict(w.same_score),
+            )?;
+        }
     }
 
     writeln!(out, "\n## Model\n")?;

@@ -1,8 +1,8 @@
-//! The warm re-plan in `jbt bench`: one new referral arrives after a plan;
-//! how long does the service's [`WarmPlanner`] take to go on from the
-//! previous run, against [`planner::plan_from`] (everything built again,
-//! warm-started from the placements) and a cold [`planner::plan`] of the
-//! same scenario?
+//! The warm re-plan in `jbt bench`: after a plan one referral arrives, or
+//! one is booked, or one is withdrawn; how long does the service's
+//! [`WarmPlanner`] take to go on from the previous run, against
+//! [`planner::plan_from`] (everything built again, warm-started from the
+//! placements) and a cold [`planner::plan`] of the same scenario?
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,21 +10,23 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use chrono::SecondsFormat;
 
-use crate::planner::scenario::ScenarioFile;
+use crate::planner::scenario::{PinFile, ScenarioFile};
 use crate::planner::{self, Options, Scenario, WarmPlanner};
 
-/// One preset's warm re-plan, medians of the repeats.
+/// One preset's warm re-plan after one change, medians of the repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmReplan {
-    /// [`WarmPlanner::plan`] after the new referral, from the kept run.
+    /// The change: "new referral", "booking" or "withdrawal".
+    pub change: &'static str,
+    /// [`WarmPlanner::plan`] after the change, from the kept run.
     pub warm: Duration,
     /// The warm planner went on from the kept network (it must).
     pub went_on: bool,
-    /// Pivots and pricing rounds of the warm planner's run.
+    /// Pivots of the warm planner's run.
     pub pivots: u64,
     /// Pricing rounds of the warm planner's run (the last finds nothing).
     pub pricing_rounds: usize,
-    /// `plan_from` after the new referral, from the previous placements.
+    /// `plan_from` after the change, from the previous placements.
     pub from_placements: Duration,
     /// `plan` of the same scenario, from nothing.
     pub cold: Duration,
@@ -35,9 +37,17 @@ pub struct WarmReplan {
     pub same_score: bool,
 }
 
-/// Plans `file`, adds one referral (like the first one, registered at
-/// `now`) and re-plans it warm and cold, `repeats` times each.
-pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<WarmReplan> {
+/// Plans `file`, then makes one change at a time and re-plans warm, from
+/// the placements and cold, `repeats` times each: one referral arrives
+/// (like the first one, registered at `now`); the referral holding the
+/// earliest tentative place is booked there; the same referral is
+/// withdrawn instead, freeing its place.
+///
+/// # Errors
+///
+/// When `file` is not a valid scenario, has no referral or plans nobody,
+/// or a plan fails.
+pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<Vec<WarmReplan>> {
     let before = valid(file)?;
     let first = WarmPlanner::default()
         .plan(before.clone(), Options::default(), &HashMap::new())
@@ -49,7 +59,14 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<WarmReplan> 
         .filter(|a| !a.pinned)
         .map(|a| (a.referral.clone(), a.slot.clone()))
         .collect();
-    let mut file = file.clone();
+    let earliest = first
+        .plan
+        .assignments
+        .iter()
+        .find(|a| !a.pinned)
+        .ok_or_else(|| anyhow!("the plan places nobody"))?;
+
+    let mut arrival = file.clone();
     let mut newcomer = file
         .referrals
         .first()
@@ -60,8 +77,39 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<WarmReplan> 
     newcomer.due = None;
     newcomer.earliest = None;
     newcomer.unavailable.clear();
-    file.referrals.push(newcomer);
-    let after = valid(&file)?;
+    arrival.referrals.push(newcomer);
+
+    let mut booking = file.clone();
+    booking.pinned.push(PinFile {
+        referral: earliest.referral.clone(),
+        slot: earliest.slot.clone(),
+    });
+
+    let mut withdrawal = file.clone();
+    withdrawal.referrals.retain(|r| r.id != earliest.referral);
+
+    [
+        ("new referral", arrival),
+        ("booking", booking),
+        ("withdrawal", withdrawal),
+    ]
+    .into_iter()
+    .map(|(change, after)| {
+        let after = valid(&after)?;
+        replan(change, &before, &after, &tentative, repeats)
+    })
+    .collect()
+}
+
+/// Re-plans `after` warm (from a planner that planned `before`), from the
+/// placements `tentative` and cold, `repeats` times each.
+fn replan(
+    change: &'static str,
+    before: &Scenario,
+    after: &Scenario,
+    tentative: &HashMap<String, String>,
+    repeats: u32,
+) -> anyhow::Result<WarmReplan> {
     let mut times = [Vec::new(), Vec::new(), Vec::new()];
     let mut last = None;
     for _ in 0..repeats.max(1) {
@@ -72,19 +120,20 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<WarmReplan> 
         warm_planner.plan(before.clone(), Options::default(), &HashMap::new())?;
         let scenario = after.clone();
         let started = Instant::now();
-        let warm = warm_planner.plan(scenario, Options::default(), &tentative)?;
+        let warm = warm_planner.plan(scenario, Options::default(), tentative)?;
         times[0].push(started.elapsed());
         let started = Instant::now();
-        let from = planner::plan_from(&after, Options::default(), &tentative)?;
+        let from = planner::plan_from(after, Options::default(), tentative)?;
         times[1].push(started.elapsed());
         let started = Instant::now();
-        let cold = planner::plan(&after, Options::default())?;
+        let cold = planner::plan(after, Options::default())?;
         times[2].push(started.elapsed());
         last = Some((warm, from, cold));
     }
     let (warm, from, cold) = last.ok_or_else(|| anyhow!("no runs"))?;
     let [warm_times, from_times, cold_times] = times;
     Ok(WarmReplan {
+        change,
         warm: median(warm_times),
         went_on: warm.stats.warm,
         pivots: warm.stats.pivots,

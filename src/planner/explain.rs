@@ -30,7 +30,7 @@ impl Occupancy {
     pub fn new(market: &Market<'_>, class_of: &[Option<usize>], anonymous: bool) -> Occupancy {
         let mut holders = vec![Vec::new(); market.classes.len()];
         for (i, class) in class_of.iter().enumerate() {
-            if let Some(c) = class {
+            if let (Some(c), false) = (class, market.is_gone(i)) {
                 holders[*c].push(market.free[i]);
             }
         }

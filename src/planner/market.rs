@@ -23,9 +23,11 @@ use super::cost::{cost, Cost};
 use super::scenario::Scenario;
 
 mod count;
+mod kept;
 mod lanes;
 mod view;
 
+pub use kept::{Parts, GONE};
 pub use lanes::Candidates;
 pub use view::ReferralView;
 
@@ -78,7 +80,9 @@ pub struct Market<'s> {
     scenario: &'s Scenario,
     /// The classes of free slots; [`Candidate::class`] indexes into this.
     pub classes: Vec<Class>,
-    /// Referral indexes still to plan (not pinned).
+    /// Referral indexes still to plan (not pinned); in a kept market also
+    /// [`GONE`] entries, referrals that left the plan since the network
+    /// was built (see [`kept`]).
     pub free: Vec<usize>,
     /// `unplanned_cost[i]`: the cost of leaving `free[i]` without a slot.
     pub unplanned_cost: Vec<Cost>,
@@ -89,39 +93,6 @@ pub struct Market<'s> {
     /// `lanes[lane_offset[i]..lane_offset[i + 1]]` belong to `free[i]`.
     lanes: Vec<Lane>,
     lane_offset: Vec<usize>,
-}
-
-/// A [`Market`] without its scenario (everything but the borrow), kept by
-/// the warm planner between runs.
-#[derive(Debug, Clone)]
-pub struct Parts {
-    classes: Vec<Class>,
-    free: Vec<usize>,
-    unplanned_cost: Vec<Cost>,
-    by_region: Vec<Vec<u32>>,
-    class_day: Vec<i32>,
-    lanes: Vec<Lane>,
-    lane_offset: Vec<usize>,
-}
-
-impl Parts {
-    /// The market again, on `scenario`. The caller promises that its
-    /// regions, slots, pins, `now` (for which slots are free) and
-    /// unplanned date are those of the scenario the market was built from,
-    /// and that the free referrals kept their indexes and data; new ones
-    /// come in with [`Market::push_free`].
-    pub fn attach(self, scenario: &Scenario) -> Market<'_> {
-        Market {
-            scenario,
-            classes: self.classes,
-            free: self.free,
-            unplanned_cost: self.unplanned_cost,
-            by_region: self.by_region,
-            class_day: self.class_day,
-            lanes: self.lanes,
-            lane_offset: self.lane_offset,
-        }
-    }
 }
 
 /// Day number of a date, for cheap differences.
@@ -257,7 +228,11 @@ impl<'s> Market<'s> {
     }
 
     /// The lanes of free referral `i`, one per region it may use.
+    /// None for a [`GONE`] entry.
     pub fn lanes_of(&self, i: usize) -> &[Lane] {
+        if self.is_gone(i) {
+            return &[];
+        }
         &self.lanes[self.lane_offset[i]..self.lane_offset[i + 1]]
     }
 

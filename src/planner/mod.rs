@@ -26,13 +26,14 @@ pub mod weights;
 pub use model::SolveStats;
 pub use plan::{Assignment, Plan, Score, Unplanned};
 pub use scenario::{Scenario, ScenarioErrors, ScenarioFile};
-pub use warm::WarmPlanner;
+pub use warm::{RunCounts, WarmPlanner};
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use explain::Occupancy;
+use market::GONE;
 use model::Market;
 
 /// How to plan.
@@ -190,6 +191,7 @@ fn place_in_slots(
     let mut placed: Vec<(usize, usize)> = choice
         .iter()
         .enumerate()
+        .filter(|&(i, _)| !market.is_gone(i))
         .filter_map(|(i, c)| c.map(|c| (c, market.free[i])))
         .collect();
     placed.sort_unstable_by(|&(ca, a), &(cb, b)| {
@@ -234,7 +236,9 @@ fn assemble(
         .then(|| Occupancy::new(market, choice, options.anonymous));
     let mut free_index: Vec<Option<usize>> = vec![None; scenario.referrals.len()];
     for (i, &r) in market.free.iter().enumerate() {
-        free_index[r] = Some(i);
+        if r != GONE {
+            free_index[r] = Some(i);
+        }
     }
     let pin_of = scenario.pin_of();
     // The plan lists assignments by start, then referral id (unique). The

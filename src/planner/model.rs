@@ -35,7 +35,7 @@ mod greedy;
 mod pricing;
 mod warm;
 
-pub use warm::{solve_added, FlowState};
+pub use warm::{solve_changed, FlowState, Leaving};
 
 use super::flow::{FlowError, Network, UNBOUNDED};
 use super::weights::{TooLarge, Weight, Weights};
@@ -101,7 +101,7 @@ pub struct SolveStats {
     /// Referrals that started in their previous class (warm, stable runs).
     pub started_in_place: usize,
     /// The run went on from the previous run's network, flow and
-    /// potentials ([`solve_added`]) instead of building them anew.
+    /// potentials ([`solve_changed`]) instead of building them anew.
     pub warm: bool,
 }
 
@@ -161,7 +161,7 @@ pub fn solve_from(
 }
 
 /// [`solve_from`], also returning the solved network for later runs
-/// ([`solve_added`]); its weights have room for `spare` more referrals
+/// ([`solve_changed`]); its weights have room for `spare` more referrals
 /// ([`Weights::with_spare`]).
 ///
 /// # Errors
@@ -210,7 +210,7 @@ const UNPLANNED: u32 = u32::MAX;
 /// Layout: the first `n0` referrals (those of the first solve) are nodes
 /// `0..n0`, their unplanned arcs arcs `0..n0`; classes are nodes and
 /// class arcs `n0..n0 + m`; the sink `T` is node `n0 + m`. Referrals added
-/// later ([`solve_added`]) get the next node and an unplanned arc among
+/// later ([`solve_changed`]) get the next node and an unplanned arc among
 /// the candidate arcs, so nothing already built moves.
 struct FlowModel<'a, 's> {
     market: &'a Market<'s>,
@@ -347,7 +347,7 @@ impl<'a, 's> FlowModel<'a, 's> {
     fn optimise_priced(&mut self, near: bool) -> Result<Solved, SolveError> {
         let pivots_before = self.net.pivots;
         let mut stats = SolveStats {
-            referrals_to_plan: self.market.free.len(),
+            referrals_to_plan: self.market.to_plan(),
             slot_classes: self.market.classes.len(),
             candidate_pairs: self.candidate_pairs,
             ..SolveStats::default()

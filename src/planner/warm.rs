@@ -2,33 +2,49 @@
 //!
 //! The service plans after every change. [`WarmPlanner`] keeps what the
 //! last run built: the scenario, its market and the solved network (flow,
-//! spanning tree, potentials). When the next scenario is the kept one plus
-//! new referrals, and the stored tentative placements are the ones the
-//! last run made, only the new referrals are added to the network and the
-//! simplex goes on from the old optimum ([`model::solve_added`]).
-//! Anything else (a withdrawal, a booking, a session added, cancelled or
-//! passed, a changed referral, or placements another instance wrote) is
-//! planned from scratch, warm-started from the stored placements as
-//! [`super::plan_from`] does, and kept for the next run.
+//! spanning tree, potentials). When the next scenario differs from the
+//! kept one only by new referrals (at the end), withdrawals of unbooked
+//! referrals and bookings of free ones into slots free to plan, and the
+//! stored tentative placements are the ones the last run made, the kept
+//! network follows the change and the simplex goes on from the old
+//! optimum ([`model::solve_changed`]): a new referral is a new node, one
+//! that left the plan stays a node whose unit is sent out of the plan by
+//! one arc cheaper than all its others ([`Leaving`]). Anything else (a
+//! session added, cancelled or passed, a booking undone, a changed
+//! referral, or placements another instance wrote) is planned from
+//! scratch, warm-started from the stored placements as
+//! [`super::plan_from`] does, and kept for the next run; so is a run after
+//! [`GONE_LIMIT`] referrals have left, so they do not pile up.
 //!
 //! **The kept state is a cache, checked every time.** Its version is the
 //! planner's whole input: the next scenario is compared with the kept one
-//! field by field, and the tentative placements read from the database
-//! (inside the run's transaction, under the plan lock) with the kept plan.
-//! So a change made by any instance, through any path, shows up as a
-//! difference and the run starts cold; no counter can be forgotten.
+//! field by field ([`change`]), and the tentative placements read from the
+//! database (inside the run's transaction, under the plan lock) with the
+//! kept plan. So a change made by any instance, through any path, shows
+//! up as a difference and the run starts cold; no counter can be
+//! forgotten.
 //!
 //! Either way the result is the same plan [`super::plan_from`] gives: the
 //! lowest score, and among those the fewest moves from the tentative
-//! placements (tested on random sequences of changes in `warm/tests.rs`).
+//! placements (tested on random sequences of changes in
+//! `tests/replan.rs`).
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, SendError, Sender};
 use std::sync::OnceLock;
 
 use super::market::Parts;
-use super::model::{self, FlowState, Market};
+use super::model::{self, FlowState, Leaving, Market};
 use super::{finish, previous_classes, previous_slots, Options, Outcome, PlanError, Scenario};
+
+mod change;
+
+use change::Change;
+
+/// Referrals that left the plan (withdrawn or booked) the kept network
+/// carries along before a run starts cold instead: at least this many, or
+/// a quarter of the referrals to plan.
+const GONE_LIMIT: usize = 32;
 
 /// Referrals the weights of a cold run leave room for, beyond those it
 /// has: at least this many, or half as many again.
@@ -39,6 +55,20 @@ const MIN_SPARE: usize = 256;
 #[derive(Debug, Clone, Default)]
 pub struct WarmPlanner {
     kept: Option<Kept>,
+    /// Runs so far that went on from the kept network, and that started
+    /// cold ([`WarmPlanner::runs`]).
+    runs: RunCounts,
+}
+
+/// How many of a [`WarmPlanner`]'s runs went on from the kept network and
+/// how many started cold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Runs that went on from the kept network.
+    pub warm: u64,
+    /// Runs that planned from scratch (the first, and after any change the
+    /// kept network does not follow).
+    pub cold: u64,
 }
 
 /// What the last run leaves for the next.
@@ -54,8 +84,9 @@ struct Kept {
 impl WarmPlanner {
     /// Plans `scenario` as [`super::plan_from`] does (`tentative`: referral
     /// id -> slot id of the stored tentative placements), going on from the
-    /// last run when `scenario` only adds referrals to it and `tentative`
-    /// is what it planned. [`super::SolveStats::warm`] says which.
+    /// last run when `scenario` differs from it only by new referrals,
+    /// withdrawals and bookings and `tentative` is what it planned.
+    /// [`super::SolveStats::warm`] says which.
     ///
     /// # Errors
     ///
@@ -67,16 +98,31 @@ impl WarmPlanner {
         options: Options,
         tentative: &HashMap<String, String>,
     ) -> Result<Outcome, PlanError> {
+        let outcome = self.plan_warm_or_cold(scenario, options, tentative)?;
+        if outcome.stats.warm {
+            self.runs.warm += 1;
+        } else {
+            self.runs.cold += 1;
+        }
+        Ok(outcome)
+    }
+
+    /// The runs so far that went on from the kept network and that
+    /// started cold (errors not counted).
+    pub fn runs(&self) -> RunCounts {
+        self.runs
+    }
+
+    fn plan_warm_or_cold(
+        &mut self,
+        scenario: Scenario,
+        options: Options,
+        tentative: &HashMap<String, String>,
+    ) -> Result<Outcome, PlanError> {
         if let Some(kept) = self.kept.take() {
-            if let Some(known) = kept.extended_by(&scenario, tentative) {
+            if let Some(change) = kept.change_to(&scenario, tentative) {
                 // Checked: the stored placements are the kept plan's.
-                let mut previous = kept.slot_of.clone();
-                for &(r, _) in &scenario.pinned {
-                    previous[r] = None;
-                }
-                previous.resize(scenario.referrals.len(), None);
-                let done = self.go_on(kept, scenario, options, &previous, known)?;
-                return match done {
+                return match self.go_on(kept, scenario, options, &change)? {
                     Ok(outcome) => Ok(outcome),
                     Err(scenario) => self.cold(scenario, options, tentative),
                 };
@@ -85,35 +131,63 @@ impl WarmPlanner {
         self.cold(scenario, options, tentative)
     }
 
-    /// Adds the referrals after the first `known` to the kept network and
-    /// solves from there; `Err(scenario)` back when the weights have no
-    /// room for them.
+    /// Follows `change` in the kept market and network and solves from
+    /// there; `Err(scenario)` back when they cannot follow it (the weights
+    /// have no room for the new referrals, a booked slot is not free, or
+    /// too many referrals left: see [`GONE_LIMIT`]).
     fn go_on(
         &mut self,
         kept: Kept,
         scenario: Scenario,
         options: Options,
-        previous: &[Option<usize>],
-        known: usize,
+        change: &Change,
     ) -> Result<Result<Outcome, Scenario>, PlanError> {
         let Kept {
-            market,
+            market: parts,
             flow,
             scenario: superseded,
             ..
         } = kept;
+        // Free in the next scenario: neither withdrawn nor booked.
+        let mut next_free = change.next_index.clone();
+        for &(k, _) in &change.booked {
+            next_free[k] = None;
+        }
+        let old = parts.attach(&superseded);
+        let leaving: Vec<(usize, usize)> = (0..old.free.len())
+            .filter(|&i| !old.is_gone(i) && next_free[old.free[i]].is_none())
+            .map(|i| (i, old.free[i]))
+            .collect();
+        let pairs_gone = leaving.iter().map(|&(i, _)| old.pairs_of(i)).sum();
+        let mut parts = old.into_parts();
         drop_aside(superseded);
-        let mut market = market.attach(&scenario);
+        parts.renumber(&next_free);
+        if parts.gone() > GONE_LIMIT.max(parts.to_plan() / 4) {
+            return Ok(Err(scenario));
+        }
+        let mut changes = Vec::with_capacity(leaving.len());
+        for (i, k) in leaving {
+            match change.booked.iter().find(|&&(b, _)| b == k) {
+                Some(&(_, slot)) => match parts.take_slot(slot) {
+                    Some(class) => changes.push(Leaving::Booked { referral: i, class }),
+                    None => return Ok(Err(scenario)),
+                },
+                None => changes.push(Leaving::Withdrawn(i)),
+            }
+        }
+        let mut market = parts.attach(&scenario);
         let from = market.free.len();
-        for r in known..scenario.referrals.len() {
+        for r in change.known..scenario.referrals.len() {
             market.push_free(r);
         }
-        let Some((solved, flow)) = model::solve_added(&market, flow, options.model, from)? else {
+        let solved =
+            model::solve_changed(&market, flow, options.model, from, &changes, pairs_gone)?;
+        let Some((solved, flow)) = solved else {
             drop(market);
             return Ok(Err(scenario));
         };
         let flow = flow.rebase(&market, &solved.choice)?;
-        let outcome = finish(&scenario, &market, solved, Some(previous), options)?;
+        let outcome = finish(&scenario, &market, solved, Some(&change.previous), options)?;
         let market = market.into_parts();
         self.keep(scenario, market, flow, &outcome);
         Ok(Ok(outcome))
@@ -175,38 +249,5 @@ fn drop_aside(scenario: Scenario) {
         if let Err(SendError(scenario)) = sender.send(scenario) {
             drop(scenario);
         }
-    }
-}
-
-impl Kept {
-    /// When `next` is the kept scenario with referrals added at the end
-    /// (none of them pinned or placed before) and `tentative` (the stored
-    /// placements, referral id -> slot id) is the kept plan: the number of
-    /// referrals kept. `None` for any other difference.
-    fn extended_by(&self, next: &Scenario, tentative: &HashMap<String, String>) -> Option<usize> {
-        let old = &self.scenario;
-        let known = old.referrals.len();
-        let same_frame = old.timezone == next.timezone
-            && old.norm_days == next.norm_days
-            && old.unplanned_date == next.unplanned_date
-            && old.regions == next.regions
-            && old.slots == next.slots
-            && old.pinned == next.pinned
-            && next.referrals.len() >= known
-            && old.referrals[..] == next.referrals[..known];
-        // Which slots are free to plan depends on `now`: the same slots
-        // must be on either side of it.
-        let same_free = || {
-            let (from, to) = (old.now.min(next.now), old.now.max(next.now));
-            !old.slots.iter().any(|s| s.start >= from && s.start < to)
-        };
-        let pin_of = old.pin_of();
-        let slot_id = |r: usize| self.slot_of[r].map(|s| old.slots[s].id.as_str());
-        let stored = |r: usize| tentative.get(&next.referrals[r].id).map(String::as_str);
-        let same_placements = || {
-            (0..known).all(|r| pin_of[r].is_some() || stored(r) == slot_id(r))
-                && (known..next.referrals.len()).all(|r| stored(r).is_none())
-        };
-        (same_frame && same_free() && same_placements()).then_some(known)
     }
 }

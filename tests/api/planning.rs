@@ -507,3 +507,62 @@ story!(
         assert!(cold.moved.is_empty(), "{cold:?}");
     }
 );
+
+story!(
+    a_booking_and_a_withdrawal_are_followed_by_the_kept_network,
+    |app| {
+        let coordinator = app.user(Role::Coordinator, None).await;
+        let first = register(&app, &coordinator, "CASE-K1", "Ede").await;
+        let second = register(&app, &coordinator, "CASE-K2", "Ede").await;
+        register(&app, &coordinator, "CASE-K3", "Ede").await;
+        settle(&app).await;
+        app.replan().await;
+        let runs = || app.state.planner.lock().expect("planner").runs();
+        let before = runs();
+        // The coordinator confirms the first referral's planned slot.
+        let referral = json(
+            app.get(&coordinator, &format!("/api/v1/referrals/{first}"))
+                .await,
+        )
+        .await;
+        let slot = referral["planned_slot"]["id"]
+            .as_str()
+            .expect("a planned slot")
+            .to_string();
+        let response = app
+            .post(
+                &coordinator,
+                "/api/v1/bookings",
+                &json!({ "referral_id": first, "slot_id": slot }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        settle(&app).await;
+        let booked = app.replan().await;
+        // Every run since (the debounced one and this) went on from the
+        // kept network: none started cold.
+        let after_booking = runs();
+        assert_eq!(after_booking.cold, before.cold, "{after_booking:?}");
+        assert!(after_booking.warm > before.warm, "{after_booking:?}");
+        assert!(booked.warm);
+        // The second referral is withdrawn.
+        let response = app
+            .post(
+                &coordinator,
+                &format!("/api/v1/referrals/{second}/withdraw"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        settle(&app).await;
+        let withdrawn = app.replan().await;
+        let after_withdrawal = runs();
+        assert_eq!(after_withdrawal.cold, before.cold, "{after_withdrawal:?}");
+        assert_eq!(withdrawn.referrals + 1, booked.referrals, "{withdrawn:?}");
+        // The same score as a plan from nothing.
+        *app.state.planner.lock().expect("planner") = Default::default();
+        let cold = app.replan().await;
+        assert!(!cold.warm);
+        assert_eq!(cold.score, withdrawn.score);
+    }
+);

@@ -173,6 +173,9 @@ impl FlowModel<'_, '_> {
     /// before the registration (not sorted).
     fn price_referral(&self, i: usize, suffix_max: &[Vec<Weight>], found: &mut Vec<Candidate>) {
         let market = self.market;
+        if market.is_gone(i) {
+            return;
+        }
         let referral = market.view(i);
         let node = self.referral_node(i);
         let pi_i = self.net.potential(node);

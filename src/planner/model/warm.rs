@@ -1,5 +1,6 @@
 //! The solved network kept between runs, and a run that goes on from it
-//! after new referrals arrived (issue 11, item 3).
+//! after new referrals arrived and others left the plan (issue 11, item
+//! 3).
 //!
 //! A new referral is a new node hung under `T` by its unplanned arc,
 //! carrying its one unit there: the flow stays feasible and the tree a
@@ -9,6 +10,13 @@
 //! referral x class pair against the final potentials, as a cold run does,
 //! so the result is proven optimal, not assumed. Typically a handful of
 //! pivots and one pricing round instead of building everything again.
+//!
+//! A referral that left the plan (withdrawn or booked) keeps its node and
+//! arcs; one arc of it is weighed below all its others ([`Leaving`]), an
+//! arc weight change or a new arc at a lower bound, either of which keeps
+//! the basis feasible; the simplex near the change moves its unit and
+//! whoever gains from the place it frees. Its market entry has no
+//! candidates, so pricing leaves it alone, and the plan does not show it.
 //!
 //! The weights stay valid as long as the referrals added fit the room the
 //! weights were made with ([`Weights::admit`]); otherwise the caller starts
@@ -152,6 +160,10 @@ impl<'a, 's> FlowModel<'a, 's> {
     fn reweighed(&self, changed: &[bool]) -> Vec<(usize, Weight)> {
         let market = self.market;
         let mut changes: Vec<(usize, Weight)> = Vec::new();
+        // A referral that left the plan keeps the weights that send it out.
+        let changed: Vec<bool> = (0..changed.len())
+            .map(|i| changed[i] && !market.is_gone(i))
+            .collect();
         for (i, _) in changed.iter().enumerate().filter(|(_, &c)| c) {
             let moved = self.moved(i, None);
             let weight = self.weights.fold(market.unplanned_cost[i], moved);
@@ -199,26 +211,65 @@ impl FlowState {
     }
 }
 
-/// Solves again after referrals `from..` were pushed to `market`
-/// ([`Market::push_free`]), going on from `state`, the solved network of
-/// the market before. `Ok(None)` (and `state` gone) when the weights have
-/// no room for them: solve cold then ([`super::solve_keeping`]).
+/// A free referral that left the plan since the kept network was solved
+/// (its market entry is [`crate::planner::market::GONE`] now), by its free
+/// index. It stays in the network as a node with its unit of supply, and
+/// one arc is made cheaper than all of its others, so that every optimum
+/// sends its unit there:
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    /// Withdrawn: its unplanned arc is weighed -1. Every other arc of it
+    /// weighs at least 0, and moving it from a class to that arc frees a
+    /// place and lowers its own weight, so no optimum keeps it in a class.
+    /// Its place goes to whoever gains most from it.
+    Withdrawn(usize),
+    /// Booked into a slot of `class`, which the caller took out of the
+    /// class's slots: an arc to the class of weight `-(C_max + 1)` (`C_max`
+    /// = [`Weights::max_weight`]) holds the booking's place in the class's
+    /// capacity. Why every optimum uses it: were it elsewhere (weight >=
+    /// 0), moving it into the class lowers the total when the class has
+    /// room; when it is full, one holder is not a booking held there
+    /// (those are fewer than the places: each took one of its slots), and
+    /// sending that holder to its unplanned arc costs at most `C_max`
+    /// while the booking gains more than `C_max`. The weight keeps within
+    /// the overflow bound of [`crate::planner::weights`] (checked for
+    /// `4 (N + 1) max(C_max, 1)`).
+    Booked {
+        /// Free index of the referral.
+        referral: usize,
+        /// The class of its booked slot.
+        class: usize,
+    },
+}
+
+/// Solves again after a change, going on from `state`, the solved network
+/// of the market before: referrals `from..` were pushed to `market`
+/// ([`Market::push_free`]), those in `leaving` left the plan
+/// ([`Leaving`]; `pairs_gone` candidate pairs with them, for the
+/// statistics). `Ok(None)` (and `state` gone) when the weights have no
+/// room for the new referrals or the state does not track its changes:
+/// solve cold then ([`super::solve_keeping`]).
 ///
 /// # Errors
 ///
 /// As [`super::solve_from`]; [`SolveError::Inconsistent`] when `state`
 /// does not belong to `market`.
-pub fn solve_added(
+pub fn solve_changed(
     market: &Market<'_>,
     mut state: FlowState,
     settings: Settings,
     from: usize,
+    leaving: &[Leaving],
+    pairs_gone: usize,
 ) -> Result<Option<(Solved, FlowState)>, SolveError> {
     let known = state.initial.len();
     if known != from || from > market.free.len() {
         return Err(SolveError::Inconsistent(format!(
             "the kept network has {known} referrals, the market {from} before the new ones"
         )));
+    }
+    if !state.net.tracks_changes() {
+        return Ok(None);
     }
     for i in from..market.free.len() {
         let (low, high) = market.level_ranges(i);
@@ -227,14 +278,52 @@ pub fn solve_added(
         }
     }
     let mut flow = FlowModel::resume(market, state);
+    flow.take_leaving(leaving)?;
     for i in from..market.free.len() {
         flow.add_referral(i, settings)?;
     }
-    flow.candidate_pairs += (from..market.free.len())
-        .map(|i| market.pairs_of(i))
-        .sum::<usize>();
+    flow.candidate_pairs = flow.candidate_pairs.saturating_sub(pairs_gone)
+        + (from..market.free.len())
+            .map(|i| market.pairs_of(i))
+            .sum::<usize>();
     let mut solved = flow.optimise_priced(true)?;
     solved.stats.warm = true;
-    solved.stats.started_in_place = from;
+    solved.stats.started_in_place = (0..from).filter(|&i| !market.is_gone(i)).count();
     Ok(Some((solved, flow.into_state())))
+}
+
+impl FlowModel<'_, '_> {
+    /// Weighs the arcs that send the referrals in `leaving` out of the plan
+    /// (see [`Leaving`]) and forgets them as users of their regions.
+    fn take_leaving(&mut self, leaving: &[Leaving]) -> Result<(), SolveError> {
+        for &change in leaving {
+            let i = match change {
+                Leaving::Withdrawn(i) | Leaving::Booked { referral: i, .. } => i,
+            };
+            if i >= self.initial.len() || !self.market.is_gone(i) {
+                return Err(SolveError::Inconsistent(format!(
+                    "referral {i} leaves the plan but is still in the market"
+                )));
+            }
+            match change {
+                Leaving::Withdrawn(i) => {
+                    let arc = self.unplanned_arc(i);
+                    self.net.reweigh_near([(arc, -1)]);
+                }
+                Leaving::Booked { referral, class } => {
+                    let weight = -(self.weights.max_weight() + 1);
+                    self.arc_of.push((referral as u32, class as u32));
+                    let (from, to) = (self.referral_node(referral), self.class_node(class));
+                    self.net.add_arc(from, to, weight, UNBOUNDED);
+                }
+            }
+        }
+        if !leaving.is_empty() {
+            let market = self.market;
+            for users in &mut self.region_users {
+                users.retain(|&i| !market.is_gone(i as usize));
+            }
+        }
+        Ok(())
+    }
 }
