@@ -1,8 +1,8 @@
-//! The warm re-plan in `jbt bench`: after a plan one referral arrives, or
-//! one is booked, or one is withdrawn; how long does the service's
-//! [`WarmPlanner`] take to go on from the previous run, against
-//! [`planner::plan_from`] (everything built again, warm-started from the
-//! placements) and a cold [`planner::plan`] of the same scenario?
+//! The warm re-plan in `jbt bench`: after a plan one referral arrives, is
+//! booked or is withdrawn, or a session is cancelled or added; how long
+//! does the service's [`WarmPlanner`] take to go on from the previous run,
+//! against [`planner::plan_from`] (everything built again, warm-started
+//! from the placements) and a cold [`planner::plan`] of the same scenario?
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use chrono::SecondsFormat;
 
-use crate::planner::scenario::{PinFile, ScenarioFile};
+use crate::planner::scenario::{PinFile, ScenarioFile, SlotFile};
 use crate::planner::{self, Options, Scenario, WarmPlanner};
 
 /// One preset's warm re-plan after one change, medians of the repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmReplan {
-    /// The change: "new referral", "booking" or "withdrawal".
+    /// The change: "new referral", "booking", "withdrawal", "cancelled
+    /// session" or "added session".
     pub change: &'static str,
     /// [`WarmPlanner::plan`] after the change, from the kept run.
     pub warm: Duration,
@@ -41,7 +42,9 @@ pub struct WarmReplan {
 /// the placements and cold, `repeats` times each: one referral arrives
 /// (like the first one, registered at `now`); the referral holding the
 /// earliest tentative place is booked there; the same referral is
-/// withdrawn instead, freeing its place.
+/// withdrawn instead, freeing its place; that place's session is
+/// cancelled; a session is added the day after it, at the same table and
+/// time.
 ///
 /// # Errors
 ///
@@ -88,10 +91,32 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<Vec<WarmRepl
     let mut withdrawal = file.clone();
     withdrawal.referrals.retain(|r| r.id != earliest.referral);
 
+    let mut cancelled = file.clone();
+    cancelled.slots.retain(|s| s.id != earliest.slot);
+
+    // A session the next day at the same table and time, in the middle of
+    // the horizon (not after its last session).
+    let mut added = file.clone();
+    let like = file
+        .slots
+        .iter()
+        .find(|s| s.id == earliest.slot)
+        .cloned()
+        .ok_or_else(|| anyhow!("the plan names an unknown slot"))?;
+    let start = chrono::DateTime::parse_from_rfc3339(&like.start).context("the slot's start")?
+        + chrono::Duration::days(1);
+    added.slots.push(SlotFile {
+        id: "bench-added-session".into(),
+        start: start.to_rfc3339(),
+        ..like
+    });
+
     [
         ("new referral", arrival),
         ("booking", booking),
         ("withdrawal", withdrawal),
+        ("cancelled session", cancelled),
+        ("added session", added),
     ]
     .into_iter()
     .map(|(change, after)| {

@@ -46,9 +46,9 @@ pub struct RunSummary {
     pub score: Score,
     /// Wall-clock time of the planner call, in milliseconds.
     pub solve_millis: f64,
-    /// The planner went on from the previous run's network (only new
-    /// referrals, withdrawals and bookings since, and the stored
-    /// placements its own) instead of building it again.
+    /// The planner went on from the previous run's network (a change it
+    /// follows since, and the stored placements its own) instead of
+    /// building it again.
     pub warm: bool,
     /// Referral ids whose tentative slot changed in this run.
     pub moved: Vec<i64>,

@@ -27,7 +27,7 @@ mod kept;
 mod lanes;
 mod view;
 
-pub use kept::{Parts, GONE};
+pub use kept::{Parts, Put, GONE};
 pub use lanes::Candidates;
 pub use view::ReferralView;
 
@@ -140,33 +140,47 @@ impl<'s> Market<'s> {
         market
     }
 
+    /// The lanes of every free entry, anew ([`GONE`] ones have none).
     fn build_lanes(&mut self) {
         self.lanes = Vec::new();
         self.lane_offset = Vec::with_capacity(self.free.len() + 1);
         self.lane_offset.push(0);
         for k in 0..self.free.len() {
-            self.push_lanes(self.free[k]);
+            match self.free[k] {
+                GONE => self.lane_offset.push(self.lanes.len()),
+                r => self.push_lanes(r),
+            }
         }
     }
 
     /// Appends the lanes of referral `r` and closes its range of them.
     fn push_lanes(&mut self, r: usize) {
+        let lanes = self.lanes_for(r);
+        self.lanes.extend(lanes);
+        self.lane_offset.push(self.lanes.len());
+    }
+
+    /// The lanes of scenario referral `r`, one per region it may use.
+    fn lanes_for(&self, r: usize) -> Vec<Lane> {
         let scenario = self.scenario;
         let referral = &scenario.referrals[r];
         let earliest = referral.earliest.map_or(i32::MIN, day);
         let registered = day(referral.registered_date).max(earliest);
-        for g in scenario.allowed_regions(r) {
-            let list = &self.by_region[g];
-            let position =
-                |from: i32| list.partition_point(|&c| self.class_day[c as usize] < from) as u32;
-            self.lanes.push(Lane {
-                region: g as u32,
-                early: position(earliest),
-                start: position(registered),
-                end: list.len() as u32,
-            });
-        }
-        self.lane_offset.push(self.lanes.len());
+        scenario
+            .allowed_regions(r)
+            .into_iter()
+            .map(|g| {
+                let list = &self.by_region[g];
+                let position =
+                    |from: i32| list.partition_point(|&c| self.class_day[c as usize] < from) as u32;
+                Lane {
+                    region: g as u32,
+                    early: position(earliest),
+                    start: position(registered),
+                    end: list.len() as u32,
+                }
+            })
+            .collect()
     }
 
     /// Takes scenario referral `r` in as the next free referral (index
@@ -276,6 +290,23 @@ impl<'s> Market<'s> {
     /// `(low, high)`. Every level is monotone along a lane's sorted part,
     /// so its first and last allowed class bound it.
     pub fn level_ranges(&self, i: usize) -> ([i64; Cost::LEVELS], [i64; Cost::LEVELS]) {
+        self.ranges_over(self.view(i), self.lanes_of(i), self.unplanned_cost[i])
+    }
+
+    /// [`Market::level_ranges`] of any scenario referral `r` (a booked one
+    /// too: what it would take in if the booking were undone).
+    pub fn level_ranges_of(&self, r: usize) -> ([i64; Cost::LEVELS], [i64; Cost::LEVELS]) {
+        let scenario = self.scenario;
+        let unplanned = cost(scenario, r, scenario.unplanned_date, None);
+        self.ranges_over(ReferralView::of(self, r), &self.lanes_for(r), unplanned)
+    }
+
+    fn ranges_over(
+        &self,
+        view: ReferralView<'_>,
+        lanes: &[Lane],
+        unplanned: Cost,
+    ) -> ([i64; Cost::LEVELS], [i64; Cost::LEVELS]) {
         let mut low = [i64::MAX; Cost::LEVELS];
         let mut high = [i64::MIN; Cost::LEVELS];
         let mut include = |cost: Cost| {
@@ -284,20 +315,20 @@ impl<'s> Market<'s> {
                 high[j] = high[j].max(cost.level(j));
             }
         };
-        include(self.unplanned_cost[i]);
-        for lane in self.lanes_of(i) {
+        include(unplanned);
+        for lane in lanes {
             let list = &self.by_region[lane.region as usize];
-            let allowed = |&&c: &&u32| self.allowed_in_lane(i, c as usize);
+            let allowed = |&&c: &&u32| view.allows(c as usize);
             let early = &list[lane.early as usize..lane.start as usize];
             for &c in early.iter().filter(allowed) {
-                include(self.cost(i, c as usize));
+                include(view.cost(c as usize));
             }
             let sorted = &list[lane.start as usize..lane.end as usize];
             if let Some(&first) = sorted.iter().find(allowed) {
-                include(self.cost(i, first as usize));
+                include(view.cost(first as usize));
             }
             if let Some(&last) = sorted.iter().rev().find(allowed) {
-                include(self.cost(i, last as usize));
+                include(view.cost(last as usize));
             }
         }
         (low, high)

@@ -31,11 +31,16 @@
 
 use serde::Serialize;
 
+mod follow;
 mod greedy;
+mod layout;
 mod pricing;
 mod warm;
 
-pub use warm::{solve_changed, FlowState, Leaving};
+use layout::Layout;
+
+pub use follow::{solve_changed, Changes, Step};
+pub use warm::FlowState;
 
 use super::flow::{FlowError, Network, UNBOUNDED};
 use super::weights::{TooLarge, Weight, Weights};
@@ -205,28 +210,29 @@ pub fn solve_keeping(
 /// candidate (referrals added after the first solve).
 const UNPLANNED: u32 = u32::MAX;
 
+/// `arc_of` referral entry of a class's capacity arc (classes added to
+/// after the first solve): the class is the entry's second part.
+const CAPACITY: u32 = u32::MAX;
+
 /// The network of one market and which candidate each arc stands for.
 ///
-/// Layout: the first `n0` referrals (those of the first solve) are nodes
-/// `0..n0`, their unplanned arcs arcs `0..n0`; classes are nodes and
-/// class arcs `n0..n0 + m`; the sink `T` is node `n0 + m`. Referrals added
-/// later ([`solve_changed`]) get the next node and an unplanned arc among
-/// the candidate arcs, so nothing already built moves.
+/// Layout ([`layout`]): the first `n0` referrals (those of the first
+/// solve) are nodes `0..n0`, their unplanned arcs arcs `0..n0`; classes
+/// are nodes and class arcs `n0..n0 + m`; the sink `T` is node `n0 + m`.
+/// Referrals and classes added later ([`solve_changed`]) get the next node
+/// and their arcs among the candidate arcs, so nothing already built moves.
 struct FlowModel<'a, 's> {
     market: &'a Market<'s>,
     weights: Weights,
     /// Class per free referral before this run (the stability level).
     previous: Option<Vec<Option<usize>>>,
     net: Network,
-    /// Node of the sink `T`.
-    root: usize,
-    /// Free referrals of the first solve.
-    n0: usize,
+    /// Which node and arc is which referral and class.
+    layout: Layout,
     /// `(referral, class)` of arc `first_candidate_arc + j`; class
-    /// [`UNPLANNED`] for the unplanned arc of a referral added later.
+    /// [`UNPLANNED`] for the unplanned arc of a referral added later,
+    /// [`CAPACITY`] for a capacity arc of a class added to later.
     arc_of: Vec<(u32, u32)>,
-    /// Unplanned arc of referral `n0 + k`.
-    later_unplanned: Vec<u32>,
     /// `initial[i]`: the range of `arc_of` added for referral `i` by
     /// [`FlowModel::start`], to find its starting arc again.
     initial: Vec<std::ops::Range<usize>>,
@@ -247,7 +253,7 @@ impl<'a, 's> FlowModel<'a, 's> {
     /// come with [`FlowModel::start`].
     fn new(market: &'a Market<'s>, weights: Weights, previous: Option<Vec<Option<usize>>>) -> Self {
         let (n, m) = (market.free.len(), market.classes.len());
-        let root = n + m;
+        let root = n + m; // Layout::root
         let mut net = Network::new(n + m + 1);
         for (i, &cost) in market.unplanned_cost.iter().enumerate() {
             let moved = previous.as_ref().is_some_and(|p| p[i].is_some());
@@ -262,10 +268,8 @@ impl<'a, 's> FlowModel<'a, 's> {
             weights,
             previous,
             net,
-            root,
-            n0: n,
+            layout: Layout::new(n, m),
             arc_of: Vec::new(),
-            later_unplanned: Vec::new(),
             initial: Vec::new(),
             candidate_pairs: 0,
             region_users: Vec::new(),
@@ -274,32 +278,24 @@ impl<'a, 's> FlowModel<'a, 's> {
     }
 
     fn first_candidate_arc(&self) -> usize {
-        self.n0 + self.market.classes.len()
+        self.layout.first_candidate_arc()
     }
 
     /// The node of free referral `i`.
     #[inline]
     fn referral_node(&self, i: usize) -> usize {
-        if i < self.n0 {
-            i
-        } else {
-            i + self.market.classes.len() + 1
-        }
+        self.layout.referral_node(i)
     }
 
-    /// The node of class `c`; its arc to `T` has the same index.
+    /// The node of class `c`.
     #[inline]
     fn class_node(&self, c: usize) -> usize {
-        self.n0 + c
+        self.layout.class_node(c)
     }
 
     /// The arc from free referral `i` straight to `T`.
     fn unplanned_arc(&self, i: usize) -> usize {
-        if i < self.n0 {
-            i
-        } else {
-            self.later_unplanned[i - self.n0] as usize
-        }
+        self.layout.unplanned_arc(i)
     }
 
     /// Was free referral `i` somewhere else than class `class` (`None` =
@@ -325,19 +321,25 @@ impl<'a, 's> FlowModel<'a, 's> {
         self.net.add_arc(from, to, weight, UNBOUNDED)
     }
 
+    /// The referral x class arcs: `(j, (referral, class))` for arc
+    /// `first_candidate_arc + j`, leaving out the unplanned and capacity
+    /// arcs added after the first solve.
+    fn candidate_arcs(&self) -> impl Iterator<Item = (usize, (usize, usize))> + '_ {
+        self.arc_of
+            .iter()
+            .enumerate()
+            .filter(|&(_, &(i, c))| c != UNPLANNED && i != CAPACITY)
+            .map(|(j, &(i, c))| (j, (i as usize, c as usize)))
+    }
+
     /// Class of node `v`, if it is a class's node.
     fn class_of_node(&self, v: usize) -> Option<usize> {
-        (v >= self.n0 && v < self.root).then(|| v - self.n0)
+        self.layout.class_of_node(v)
     }
 
     /// Free referral of node `v`, if it is a referral's node.
     fn referral_of_node(&self, v: usize) -> Option<usize> {
-        let m = self.market.classes.len();
-        match v {
-            v if v < self.n0 => Some(v),
-            v if v <= self.n0 + m => None,
-            v => Some(v - m - 1),
-        }
+        self.layout.referral_of_node(v)
     }
 
     /// Optimises, prices the left-out arcs and optimises again until
@@ -369,7 +371,7 @@ impl<'a, 's> FlowModel<'a, 's> {
             }
         }
         let choice = self.choice()?;
-        stats.arcs_in_model = self.arc_of.iter().filter(|a| a.1 != UNPLANNED).count();
+        stats.arcs_in_model = self.candidate_arcs().count();
         stats.pivots = self.net.pivots - pivots_before;
         Ok(Solved { choice, stats })
     }
@@ -458,7 +460,7 @@ impl<'a, 's> FlowModel<'a, 's> {
             }
         }
         for (c, list) in members.iter().enumerate() {
-            let class_arc = self.class_node(c);
+            let class_arc = self.class_node(c); // the same index, cold
             let load = list.len();
             self.net.set_flow(class_arc, load as u32);
             match list.first() {
@@ -470,7 +472,7 @@ impl<'a, 's> FlowModel<'a, 's> {
                 _ => pred[class_arc] = Some(class_arc),
             }
         }
-        self.net.set_basis(self.root, &pred)?;
+        self.net.set_basis(self.layout.root(), &pred)?;
         Ok(())
     }
 
@@ -484,17 +486,16 @@ impl<'a, 's> FlowModel<'a, 's> {
             }
         }
         let first = self.first_candidate_arc();
-        for (j, &(i, c)) in self.arc_of.iter().enumerate() {
-            if c == UNPLANNED || self.net.flow(first + j) == 0 {
+        for (j, (i, c)) in self.candidate_arcs() {
+            if self.net.flow(first + j) == 0 {
                 continue;
             }
-            let i = i as usize;
             if choice[i].is_some() || self.net.flow(first + j) != 1 {
                 return Err(SolveError::Inconsistent(format!(
                     "referral {i} does not have exactly one place"
                 )));
             }
-            choice[i] = Some(Some(c as usize));
+            choice[i] = Some(Some(c));
         }
         choice
             .into_iter()

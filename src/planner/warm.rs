@@ -2,19 +2,21 @@
 //!
 //! The service plans after every change. [`WarmPlanner`] keeps what the
 //! last run built: the scenario, its market and the solved network (flow,
-//! spanning tree, potentials). When the next scenario differs from the
-//! kept one only by new referrals (at the end), withdrawals of unbooked
-//! referrals and bookings of free ones into slots free to plan, and the
-//! stored tentative placements are the ones the last run made, the kept
-//! network follows the change and the simplex goes on from the old
-//! optimum ([`model::solve_changed`]): a new referral is a new node, one
-//! that left the plan stays a node whose unit is sent out of the plan by
-//! one arc cheaper than all its others ([`Leaving`]). Anything else (a
-//! session added, cancelled or passed, a booking undone, a changed
-//! referral, or placements another instance wrote) is planned from
-//! scratch, warm-started from the stored placements as
-//! [`super::plan_from`] does, and kept for the next run; so is a run after
-//! [`GONE_LIMIT`] referrals have left, so they do not pile up.
+//! spanning tree, potentials). When the stored tentative placements are
+//! the ones the last run made, the kept network follows the change
+//! ([`change`], [`follow`]) and the simplex goes on from the old optimum
+//! ([`model::solve_changed`]): a new referral, or one whose booking was
+//! undone, is a new node; one that left the plan (withdrawn or booked)
+//! stays a node whose unit is sent out of the plan; a session added is a
+//! new place (or class); a slot no longer free to plan (cancelled,
+//! booked, passed) keeps its place in the network, held by a stand-in
+//! ([`model::Step`]). What it does not follow (the day unplanned
+//! referrals are counted at moved, that is the last session changed; a
+//! region, a setting or a referral changed; placements another instance
+//! wrote) is planned from scratch, warm-started from the stored
+//! placements as [`super::plan_from`] does, and kept for the next run; so
+//! is a run after [`GONE_LIMIT`] referrals and places have left, so they
+//! do not pile up.
 //!
 //! **The kept state is a cache, checked every time.** Its version is the
 //! planner's whole input: the next scenario is compared with the kept one
@@ -34,16 +36,15 @@ use std::sync::mpsc::{self, SendError, Sender};
 use std::sync::OnceLock;
 
 use super::market::Parts;
-use super::model::{self, FlowState, Leaving, Market};
+use super::model::{self, FlowState, Market};
 use super::{finish, previous_classes, previous_slots, Options, Outcome, PlanError, Scenario};
 
 mod change;
+mod follow;
 
-use change::Change;
-
-/// Referrals that left the plan (withdrawn or booked) the kept network
-/// carries along before a run starts cold instead: at least this many, or
-/// a quarter of the referrals to plan.
+/// Referrals that left the plan (withdrawn or booked) and places that
+/// left (stand-ins) the kept network carries along before a run starts
+/// cold instead: at least this many, or a quarter of the referrals to plan.
 const GONE_LIMIT: usize = 32;
 
 /// Referrals the weights of a cold run leave room for, beyond those it
@@ -129,68 +130,6 @@ impl WarmPlanner {
             }
         }
         self.cold(scenario, options, tentative)
-    }
-
-    /// Follows `change` in the kept market and network and solves from
-    /// there; `Err(scenario)` back when they cannot follow it (the weights
-    /// have no room for the new referrals, a booked slot is not free, or
-    /// too many referrals left: see [`GONE_LIMIT`]).
-    fn go_on(
-        &mut self,
-        kept: Kept,
-        scenario: Scenario,
-        options: Options,
-        change: &Change,
-    ) -> Result<Result<Outcome, Scenario>, PlanError> {
-        let Kept {
-            market: parts,
-            flow,
-            scenario: superseded,
-            ..
-        } = kept;
-        // Free in the next scenario: neither withdrawn nor booked.
-        let mut next_free = change.next_index.clone();
-        for &(k, _) in &change.booked {
-            next_free[k] = None;
-        }
-        let old = parts.attach(&superseded);
-        let leaving: Vec<(usize, usize)> = (0..old.free.len())
-            .filter(|&i| !old.is_gone(i) && next_free[old.free[i]].is_none())
-            .map(|i| (i, old.free[i]))
-            .collect();
-        let pairs_gone = leaving.iter().map(|&(i, _)| old.pairs_of(i)).sum();
-        let mut parts = old.into_parts();
-        drop_aside(superseded);
-        parts.renumber(&next_free);
-        if parts.gone() > GONE_LIMIT.max(parts.to_plan() / 4) {
-            return Ok(Err(scenario));
-        }
-        let mut changes = Vec::with_capacity(leaving.len());
-        for (i, k) in leaving {
-            match change.booked.iter().find(|&&(b, _)| b == k) {
-                Some(&(_, slot)) => match parts.take_slot(slot) {
-                    Some(class) => changes.push(Leaving::Booked { referral: i, class }),
-                    None => return Ok(Err(scenario)),
-                },
-                None => changes.push(Leaving::Withdrawn(i)),
-            }
-        }
-        let mut market = parts.attach(&scenario);
-        let from = market.free.len();
-        for r in change.known..scenario.referrals.len() {
-            market.push_free(r);
-        }
-        let solved =
-            model::solve_changed(&market, flow, options.model, from, &changes, pairs_gone)?;
-        let Some((solved, flow)) = solved else {
-            drop(market);
-            return Ok(Err(scenario));
-        };
-        let flow = flow.rebase(&market, &solved.choice)?;
-        let outcome = finish(&scenario, &market, solved, Some(&change.previous), options)?;
-        let market = market.into_parts();
-        self.keep(scenario, market, flow, &outcome);
-        Ok(Ok(outcome))
     }
 
     /// Plans from scratch (warm-started from `previous`) and keeps it.

@@ -47,6 +47,10 @@ use super::market::Market;
 /// The exact integer type of folded weights and node potentials.
 pub type Weight = i128;
 
+/// One referral's smallest and largest cost per score level over its
+/// options, `(low, high)` ([`Market::level_ranges`]).
+pub type LevelRanges = ([i64; Cost::LEVELS], [i64; Cost::LEVELS]);
+
 /// Levels of the folded weight: the score's four plus "moved".
 pub const MAX_LEVELS: usize = Cost::LEVELS + 1;
 
@@ -101,7 +105,31 @@ impl Weights {
         spare: usize,
     ) -> Result<Weights, TooLarge> {
         let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
-        Weights::from_ranges(ranges, stable, nodes, spare)
+        let mut weights = Weights::from_ranges(ranges, stable, nodes, spare)?;
+        if spare > 0 {
+            // Booked referrals may come back (a booking undone, a
+            // conversation that did not take place), often with costs above
+            // every free referral's: the spare room is made for their
+            // largest costs too (their ranges are not taken: they are not
+            // in the plan now).
+            let scenario = market.scenario();
+            let mut room = weights;
+            for &(r, _) in &scenario.pinned {
+                let (low, high) = market.level_ranges_of(r);
+                room.used.add(low, high).ok_or(TooLarge { nodes })?;
+            }
+            if room.used.global_max != weights.used.global_max {
+                let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
+                weights = Weights::from_ranges_within(
+                    ranges,
+                    stable,
+                    nodes,
+                    spare,
+                    room.used.global_max,
+                )?;
+            }
+        }
+        Ok(weights)
     }
 
     /// Weights from each referral's smallest and largest cost per level
@@ -112,6 +140,18 @@ impl Weights {
         stable: bool,
         nodes: usize,
         spare: usize,
+    ) -> Result<Weights, TooLarge> {
+        Weights::from_ranges_within(ranges, stable, nodes, spare, [0; MAX_LEVELS])
+    }
+
+    /// [`Weights::from_ranges`], with the spare referrals' largest costs at
+    /// least `highest` per level.
+    fn from_ranges_within(
+        ranges: impl Iterator<Item = ([i64; Cost::LEVELS], [i64; Cost::LEVELS])>,
+        stable: bool,
+        nodes: usize,
+        spare: usize,
+        highest: [Weight; MAX_LEVELS],
     ) -> Result<Weights, TooLarge> {
         let levels = if stable { MAX_LEVELS } else { Cost::LEVELS };
         let too_large = TooLarge { nodes };
@@ -127,6 +167,9 @@ impl Weights {
             used.global_max[j] = used.global_max[j].max(1);
         }
         used.nodes = nodes;
+        for (max, &high) in used.global_max.iter_mut().zip(&highest) {
+            *max = (*max).max(high);
+        }
         // A referral admitted later has no cost above `global_max` (checked
         // by `admit`) and none below 0, so its range is at most
         // `global_max` on every level: room for `spare` of them.
@@ -179,6 +222,40 @@ impl Weights {
                     && next.global_max[j] <= self.budget.global_max[j]
             })
             && next.nodes <= self.budget.nodes;
+        if fits {
+            self.used = next;
+        }
+        fits
+    }
+
+    /// Takes `nodes` more network nodes that are no referral (a class, a
+    /// stand-in for a booked place) into the budget; `false`, and nothing
+    /// taken, when the overflow bound would no longer hold.
+    pub fn admit_nodes(&mut self, nodes: usize) -> bool {
+        match self.used.nodes.checked_add(nodes) {
+            Some(n) if n <= self.budget.nodes => {
+                self.used.nodes = n;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Widens what an admitted referral takes of the budget from its
+    /// ranges `before` to `after` (`(low, high)` per level, as
+    /// [`Market::level_ranges`]), when a class it may use was added; `false`,
+    /// and nothing taken, when that does not fit (as [`Weights::admit`]).
+    pub fn admit_wider(&mut self, before: LevelRanges, after: LevelRanges) -> bool {
+        let mut next = self.used;
+        for j in 0..Cost::LEVELS {
+            let width = |(low, high): LevelRanges| Weight::from(high[j]) - Weight::from(low[j]);
+            let grown = (width(after) - width(before)).max(0);
+            next.range[j] = next.range[j].saturating_add(grown);
+            next.global_max[j] = next.global_max[j].max(Weight::from(after.1[j]));
+        }
+        let fits = (0..MAX_LEVELS).all(|j| {
+            next.range[j] <= self.budget.range[j] && next.global_max[j] <= self.budget.global_max[j]
+        });
         if fits {
             self.used = next;
         }

@@ -509,12 +509,12 @@ story!(
 );
 
 story!(
-    a_booking_and_a_withdrawal_are_followed_by_the_kept_network,
+    a_booking_a_withdrawal_and_a_cancelled_session_are_followed_by_the_kept_network,
     |app| {
         let coordinator = app.user(Role::Coordinator, None).await;
         let first = register(&app, &coordinator, "CASE-K1", "Ede").await;
         let second = register(&app, &coordinator, "CASE-K2", "Ede").await;
-        register(&app, &coordinator, "CASE-K3", "Ede").await;
+        let third = register(&app, &coordinator, "CASE-K3", "Ede").await;
         settle(&app).await;
         app.replan().await;
         let runs = || app.state.planner.lock().expect("planner").runs();
@@ -559,10 +559,40 @@ story!(
         let after_withdrawal = runs();
         assert_eq!(after_withdrawal.cold, before.cold, "{after_withdrawal:?}");
         assert_eq!(withdrawn.referrals + 1, booked.referrals, "{withdrawn:?}");
+        // The session the third referral is planned in is cancelled: it
+        // is planned elsewhere, still without a cold run.
+        let planned = |id: i64| {
+            let app = &app;
+            let coordinator = &coordinator;
+            async move {
+                let referral = json(
+                    app.get(coordinator, &format!("/api/v1/referrals/{id}"))
+                        .await,
+                )
+                .await;
+                referral["planned_slot"].clone()
+            }
+        };
+        let slot = planned(third).await;
+        let body = json!({
+            "region": slot["region"],
+            "date": slot["date"],
+            "reason": "voorzitter afwezig",
+        });
+        let response = app
+            .post(&coordinator, "/api/v1/slots/sessions/cancel", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        settle(&app).await;
+        let cancelled = app.replan().await;
+        let after_cancel = runs();
+        assert_eq!(after_cancel.cold, before.cold, "{after_cancel:?}");
+        assert_ne!(planned(third).await["date"], slot["date"]);
+        assert_eq!(cancelled.planned, withdrawn.planned, "{cancelled:?}");
         // The same score as a plan from nothing.
         *app.state.planner.lock().expect("planner") = Default::default();
         let cold = app.replan().await;
         assert!(!cold.warm);
-        assert_eq!(cold.score, withdrawn.score);
+        assert_eq!(cold.score, cancelled.score);
     }
 );

@@ -1,9 +1,12 @@
 //! The market kept by the warm planner between runs, and how it follows a
 //! changed scenario: referrals that left the plan (withdrawn, or booked)
 //! stay in it as *gone* entries, so every index the kept network uses
-//! stays valid; the others are renumbered to the next scenario.
+//! stays valid; the others, and the slots, are renumbered to the next
+//! scenario. Slots that are no longer free leave their class (the network
+//! holds their place with a stand-in); new free slots join their class,
+//! or a new class at the end.
 
-use super::{Class, Cost, Lane, Market, Scenario};
+use super::{day, Class, Cost, Lane, Market, Scenario};
 
 /// [`Market::free`] entry of a referral that left the plan since the
 /// network was built (withdrawn, or booked): it has no referral in the
@@ -68,8 +71,24 @@ impl Parts {
         gone
     }
 
-    /// Takes slot `s` (booked) out of its class and returns the class;
-    /// `None` when `s` is in no class (not free to plan).
+    /// Renumbers the slots of every class to the next scenario's
+    /// (`next_slot[s]` for slot `s` now); a slot without a number there
+    /// must have been taken out first ([`Parts::take_slot`]).
+    ///
+    /// # Panics
+    ///
+    /// When a class holds a slot `next_slot` has no number for (the
+    /// caller's bug).
+    pub fn renumber_slots(&mut self, next_slot: &[Option<usize>]) {
+        for class in &mut self.classes {
+            for s in &mut class.slots {
+                *s = next_slot[*s].expect("a slot without a number was taken out first");
+            }
+        }
+    }
+
+    /// Takes slot `s` (cancelled, passed or booked) out of its class and
+    /// returns the class; `None` when `s` is in no class (not free to plan).
     pub fn take_slot(&mut self, s: usize) -> Option<usize> {
         self.classes.iter_mut().enumerate().find_map(|(c, class)| {
             let at = class.slots.iter().position(|&x| x == s)?;
@@ -89,7 +108,71 @@ impl Parts {
     }
 }
 
+/// Where [`Market::put_slot`] put a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// Into class `.0`, which was there.
+    Into(usize),
+    /// Into class `.0`, new (the last one); the lanes need building again
+    /// ([`Market::rebuild_lanes`]).
+    New(usize),
+}
+
 impl Market<'_> {
+    /// Puts slot `s` of the scenario (free to plan) into the class of its
+    /// region, date, length and own-region flag, after the slots that start
+    /// earlier; a new class (the last) when there is none.
+    pub fn put_slot(&mut self, s: usize) -> Put {
+        let slot = &self.scenario.slots[s];
+        let key = (slot.region, slot.date, slot.minutes, slot.own_region_only);
+        let found = self
+            .classes
+            .iter()
+            .position(|c| (c.region, c.date, c.minutes, c.own_region_only) == key);
+        let by_start = |&x: &usize| (self.scenario.slots[x].start, x);
+        match found {
+            Some(c) => {
+                let at = self.classes[c]
+                    .slots
+                    .partition_point(|x| by_start(x) < by_start(&s));
+                self.classes[c].slots.insert(at, s);
+                Put::Into(c)
+            }
+            None => {
+                let c = self.classes.len();
+                self.classes.push(Class {
+                    region: slot.region,
+                    date: slot.date,
+                    minutes: slot.minutes,
+                    own_region_only: slot.own_region_only,
+                    slots: vec![s],
+                });
+                let d = day(slot.date);
+                self.class_day.push(d);
+                let list = &mut self.by_region[slot.region];
+                let days = &self.class_day;
+                let at = list.partition_point(|&x| (days[x as usize], x) < (d, c as u32));
+                list.insert(at, c as u32);
+                Put::New(c)
+            }
+        }
+    }
+
+    /// Builds every free entry's lanes again, after classes were added.
+    pub fn rebuild_lanes(&mut self) {
+        self.build_lanes();
+    }
+
+    /// Takes in a stand-in: a [`GONE`] entry that holds one place of a
+    /// class in the network ([`crate::planner::model::Step`]), and returns
+    /// its free index.
+    pub fn push_gone(&mut self) -> usize {
+        self.free.push(GONE);
+        self.unplanned_cost.push(Cost::default());
+        self.lane_offset.push(self.lanes.len());
+        self.free.len() - 1
+    }
+
     /// Did free entry `i` leave the plan ([`GONE`])?
     #[inline]
     pub fn is_gone(&self, i: usize) -> bool {

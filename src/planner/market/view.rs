@@ -23,7 +23,12 @@ pub struct ReferralView<'m> {
 
 impl<'m> ReferralView<'m> {
     pub(super) fn new(market: &'m Market<'_>, i: usize) -> Self {
-        let referral = &market.scenario.referrals[market.free[i]];
+        ReferralView::of(market, market.free[i])
+    }
+
+    /// Scenario referral `r`, free or not.
+    pub(super) fn of(market: &'m Market<'_>, r: usize) -> Self {
+        let referral = &market.scenario.referrals[r];
         ReferralView {
             classes: &market.classes,
             class_day: &market.class_day,

@@ -1,10 +1,10 @@
 //! What changed between the kept scenario and the next one, when it is a
-//! change the kept network can follow: referrals withdrawn (unbooked
-//! ones), referrals booked (free ones, into slots free to plan) and new
-//! referrals at the end (not booked at once). Everything else (a slot, region or setting
-//! changed, a slot passed, a booking undone or moved, a referral edited
-//! or inserted among the others, placements another instance wrote) is
-//! no such change, and the run starts cold.
+//! change the kept network can follow: referrals withdrawn, referrals
+//! booked, bookings undone or moved, new referrals at the end, sessions
+//! cancelled, added or passed. What it cannot follow (a region or setting
+//! changed, the day unplanned referrals are counted at moved, a referral
+//! edited or inserted among the others, placements another instance
+//! wrote) is no such change, and the run starts cold.
 
 use std::collections::HashMap;
 
@@ -16,10 +16,11 @@ pub(super) struct Change {
     /// `next_index[k]`: the next scenario's index of kept referral `k`,
     /// `None` when it was withdrawn.
     pub next_index: Vec<Option<usize>>,
-    /// Kept referrals booked since, by kept index, with the slot.
-    pub booked: Vec<(usize, usize)>,
     /// The next scenario's referrals from this index on are new.
     pub known: usize,
+    /// `next_slot[s]`: the next scenario's index of the slot with kept slot
+    /// `s`'s id (it may have changed); `None` when the slots are the same.
+    pub next_slot: Option<Vec<Option<usize>>>,
     /// Slot per next referral of its stored tentative placement: where
     /// "moved" counts from, as [`crate::planner::plan_from`] counts.
     pub previous: Vec<Option<usize>>,
@@ -38,117 +39,90 @@ impl Kept {
         let same_frame = old.timezone == next.timezone
             && old.norm_days == next.norm_days
             && old.unplanned_date == next.unplanned_date
-            && old.regions == next.regions
-            && old.slots == next.slots;
-        if !same_frame || !self.same_free(next) {
+            && old.regions == next.regions;
+        if !same_frame {
             return None;
         }
-        let old_pin = old.pin_of();
+        let next_slot = (old.slots != next.slots).then(|| slot_numbers(old, next));
         // The kept referrals in order, some left out (withdrawn), then the
-        // new ones. A booked referral cannot be withdrawn here.
+        // new ones.
         let mut next_index = vec![None; old.referrals.len()];
         let mut known = 0;
         for (k, referral) in old.referrals.iter().enumerate() {
             if next.referrals.get(known) == Some(referral) {
                 next_index[k] = Some(known);
                 known += 1;
-            } else if old_pin[k].is_some() {
-                return None;
             }
         }
-        let booked = bookings(old, next, &next_index, known)?;
-        let previous = self.placements_kept(next, &next_index, known, tentative)?;
-        Some(Change {
+        let mut change = Change {
             next_index,
-            booked,
             known,
-            previous,
-        })
+            next_slot,
+            previous: Vec::new(),
+        };
+        change.previous = self.placements_kept(next, &change, tentative)?;
+        Some(change)
     }
 
-    /// Are the same slots free to plan on either side? That depends on
-    /// `now`: no slot may start between the two.
-    fn same_free(&self, next: &Scenario) -> bool {
-        let old = &self.scenario;
-        let (from, to) = (old.now.min(next.now), old.now.max(next.now));
-        !old.slots.iter().any(|s| s.start >= from && s.start < to)
-    }
-
-    /// When the stored placements of the next scenario's free referrals
-    /// are the kept plan's and new referrals have none: the slot of each
-    /// next referral's stored placement (booked ones may have one too).
+    /// When the stored placements of the referrals free in both scenarios
+    /// are the kept plan's (or forgotten, where the slot is no longer free
+    /// to plan) and new referrals have none: the slot of each next
+    /// referral's stored placement (others may have one too).
     fn placements_kept(
         &self,
         next: &Scenario,
-        next_index: &[Option<usize>],
-        known: usize,
+        change: &Change,
         tentative: &HashMap<String, String>,
     ) -> Option<Vec<Option<usize>>> {
         let old = &self.scenario;
-        let next_pin = next.pin_of();
+        let (old_pin, next_pin) = (old.pin_of(), next.pin_of());
         let stored = |j: usize| tentative.get(&next.referrals[j].id).map(String::as_str);
+        let in_next = |s: usize| match &change.next_slot {
+            None => Some(s),
+            Some(map) => map[s],
+        };
+        // Still free to plan in the next scenario: there, unchanged, not
+        // booked, not passed.
+        let free_in_next = |s: usize| {
+            in_next(s).is_some_and(|t| {
+                let slot = &next.slots[t];
+                *slot == old.slots[s]
+                    && slot.start >= next.now
+                    && !next.pinned.iter().any(|p| p.1 == t)
+            })
+        };
         let mut previous = vec![None; next.referrals.len()];
-        for (k, &j) in next_index.iter().enumerate() {
+        for (k, &j) in change.next_index.iter().enumerate() {
             let Some(j) = j else { continue };
-            let kept = self.slot_of[k].filter(|&s| stored(j) == Some(old.slots[s].id.as_str()));
-            previous[j] = match (kept, stored(j)) {
-                (Some(s), _) => Some(s),
-                (None, None) => None,
-                // Free: it must be where the kept plan put it.
-                (None, Some(_)) if next_pin[j].is_none() => return None,
-                (None, Some(id)) => next.slots.iter().position(|slot| slot.id == id),
-            };
-            if next_pin[j].is_none() && previous[j] != self.slot_of[k] {
+            let kept = self.slot_of[k];
+            let same = stored(j) == kept.map(|s| old.slots[s].id.as_str());
+            // The service forgets a placement in a slot that went.
+            let forgotten = stored(j).is_none() && kept.is_some_and(|s| !free_in_next(s));
+            if old_pin[k].is_none() && next_pin[j].is_none() && !same && !forgotten {
                 return None;
             }
+            previous[j] = match (same, stored(j)) {
+                (true, _) => kept.and_then(in_next),
+                (false, None) => None,
+                (false, Some(id)) => next.slots.iter().position(|slot| slot.id == id),
+            };
         }
-        (known..next.referrals.len())
+        (change.known..next.referrals.len())
             .all(|j| stored(j).is_none())
             .then_some(previous)
     }
 }
 
-/// The bookings `next` adds to the kept scenario `old` (kept index,
-/// slot), when every kept booking is still there and every added one is
-/// of a kept referral that was free; `None` otherwise.
-fn bookings(
-    old: &Scenario,
-    next: &Scenario,
-    next_index: &[Option<usize>],
-    known: usize,
-) -> Option<Vec<(usize, usize)>> {
-    let mut kept_pins: Vec<(usize, usize)> = old
-        .pinned
+/// The next scenario's index of each old slot's id (`None`: gone).
+fn slot_numbers(old: &Scenario, next: &Scenario) -> Vec<Option<usize>> {
+    let by_id: HashMap<&str, usize> = next
+        .slots
         .iter()
-        .map(|&(k, s)| next_index[k].map(|j| (j, s)))
-        .collect::<Option<_>>()?;
-    kept_pins.sort_unstable();
-    let mut pins = next.pinned.clone();
-    pins.sort_unstable();
-    let mut kept_pins = kept_pins.into_iter().peekable();
-    let mut added = Vec::new();
-    for pin in pins {
-        if kept_pins.next_if_eq(&pin).is_none() {
-            added.push(pin);
-        }
-    }
-    if kept_pins.next().is_some() {
-        return None; // a booking undone or moved
-    }
-    let mut old_of = vec![usize::MAX; known];
-    for (k, &j) in next_index.iter().enumerate() {
-        if let Some(j) = j {
-            old_of[j] = k;
-        }
-    }
-    let old_pin = old.pin_of();
-    let mut booked = Vec::new();
-    for (j, s) in added {
-        // A new referral booked at once would take a place without a node
-        // to hold it: not followed.
-        let k = *old_of.get(j)?;
-        old_pin[k].is_none().then_some(())?;
-        booked.push((k, s));
-    }
-    Some(booked)
+        .enumerate()
+        .map(|(t, slot)| (slot.id.as_str(), t))
+        .collect();
+    old.slots
+        .iter()
+        .map(|slot| by_id.get(slot.id.as_str()).copied())
+        .collect()
 }

@@ -1,0 +1,230 @@
+//! A warm run: the kept market follows a [`Change`] to the next scenario,
+//! and the kept network follows the market ([`model::solve_changed`]).
+
+use super::change::Change;
+use super::{drop_aside, finish, Kept, Outcome, PlanError, Scenario, WarmPlanner, GONE_LIMIT};
+use crate::planner::market::{Parts, Put};
+use crate::planner::model::{self, Changes, Market, Step};
+use crate::planner::Options;
+
+impl WarmPlanner {
+    /// Follows `change` in the kept market and network and solves from
+    /// there; `Err(scenario)` back when they cannot follow it (the weights
+    /// have no room for what came in, or too many referrals and places
+    /// left: see [`GONE_LIMIT`]).
+    pub(super) fn go_on(
+        &mut self,
+        kept: Kept,
+        scenario: Scenario,
+        options: Options,
+        change: &Change,
+    ) -> Result<Result<Outcome, Scenario>, PlanError> {
+        let Kept {
+            market: parts,
+            flow,
+            scenario: superseded,
+            slot_of,
+        } = kept;
+        let next_pin = scenario.pin_of();
+        // The kept referrals still free: neither withdrawn nor booked.
+        let next_free: Vec<Option<usize>> = change
+            .next_index
+            .iter()
+            .map(|&j| j.filter(|&j| next_pin[j].is_none()))
+            .collect();
+        let old = parts.attach(&superseded);
+        let leaving: Vec<usize> = (0..old.free.len())
+            .filter(|&i| !old.is_gone(i) && next_free[old.free[i]].is_none())
+            .collect();
+        let mut changes = Changes {
+            from: old.free.len(),
+            pairs_gone: leaving.iter().map(|&i| old.pairs_of(i)).sum(),
+            ..Changes::default()
+        };
+        let slots = SlotChanges::between(&old, &scenario, change);
+        let coming = coming(&old, &scenario, change, &next_pin);
+        // Kept referrals whose tentative slot is no longer free to plan:
+        // "moved" counts from what the next scenario's slot of that id is.
+        let mut lost = vec![false; superseded.slots.len()];
+        for &s in &slots.removed {
+            lost[s] = true;
+        }
+        let unseated: Vec<(usize, usize)> = (0..old.free.len())
+            .filter(|&i| !old.is_gone(i))
+            .filter_map(|i| {
+                let k = old.free[i];
+                let j = next_free[k]?;
+                slot_of[k].is_some_and(|s| lost[s]).then_some((i, j))
+            })
+            .collect();
+        let mut parts = old.into_parts();
+        drop_aside(superseded);
+        parts.renumber(&next_free);
+        changes.steps = leaving.into_iter().map(Step::Leave).collect();
+        let Some(less) = take_slots(&mut parts, &slots.removed, change) else {
+            return Ok(Err(scenario));
+        };
+        if parts.gone() + less.len() > GONE_LIMIT.max(parts.to_plan() / 4) {
+            return Ok(Err(scenario));
+        }
+        let mut market = parts.attach(&scenario);
+        put_slots(&mut market, &slots.added, &mut changes);
+        for class in less {
+            let stand_in = market.push_gone();
+            changes.steps.push(Step::LessPlace { class, stand_in });
+        }
+        let mut renew = unseated;
+        for j in coming {
+            renew.push((market.push_free(j), j));
+        }
+        previous_classes(&market, &renew, change, &mut changes);
+        let solved = model::solve_changed(&market, flow, options.model, &changes)?;
+        let Some((solved, flow)) = solved else {
+            drop(market);
+            return Ok(Err(scenario));
+        };
+        let flow = flow.rebase(&market, &solved.choice)?;
+        let outcome = finish(&scenario, &market, solved, Some(&change.previous), options)?;
+        let market = market.into_parts();
+        self.keep(scenario, market, flow, &outcome);
+        Ok(Ok(outcome))
+    }
+}
+
+/// The slots that stop being free to plan (kept numbers) and those that
+/// start being free (next numbers).
+struct SlotChanges {
+    removed: Vec<usize>,
+    added: Vec<usize>,
+}
+
+impl SlotChanges {
+    /// Free to plan is a slot of a class of the market: in the next
+    /// scenario, one not booked and not before `now`. A slot whose data
+    /// changed counts as removed and added.
+    fn between(old: &Market<'_>, next: &Scenario, change: &Change) -> SlotChanges {
+        let kept = old.scenario();
+        let mut next_free = vec![true; next.slots.len()];
+        for &(_, s) in &next.pinned {
+            next_free[s] = false;
+        }
+        for (t, slot) in next.slots.iter().enumerate() {
+            next_free[t] &= slot.start >= next.now;
+        }
+        let in_next = |s: usize| match &change.next_slot {
+            None => Some(s),
+            Some(map) => map[s].filter(|&t| next.slots[t] == kept.slots[s]),
+        };
+        let mut stays = vec![false; next.slots.len()];
+        let mut removed = Vec::new();
+        for class in &old.classes {
+            for &s in &class.slots {
+                match in_next(s).filter(|&t| next_free[t]) {
+                    Some(t) => stays[t] = true,
+                    None => removed.push(s),
+                }
+            }
+        }
+        let added = (0..next.slots.len())
+            .filter(|&t| next_free[t] && !stays[t])
+            .collect();
+        SlotChanges { removed, added }
+    }
+}
+
+/// The next scenario's free referrals the kept market does not have: new
+/// ones, and kept ones whose booking was undone.
+fn coming(
+    old: &Market<'_>,
+    next: &Scenario,
+    change: &Change,
+    next_pin: &[Option<usize>],
+) -> Vec<usize> {
+    let mut was_free = vec![false; next.referrals.len()];
+    for &k in old
+        .free
+        .iter()
+        .filter(|&&k| k != crate::planner::market::GONE)
+    {
+        if let Some(j) = change.next_index[k] {
+            was_free[j] = true;
+        }
+    }
+    (0..next.referrals.len())
+        .filter(|&j| next_pin[j].is_none() && !was_free[j])
+        .collect()
+}
+
+/// Takes the removed slots (kept numbers) out of their classes and
+/// renumbers the rest; the class of each removed slot, or `None` when one
+/// is in no class (a bug: start cold).
+fn take_slots(parts: &mut Parts, removed: &[usize], change: &Change) -> Option<Vec<usize>> {
+    let less = removed
+        .iter()
+        .map(|&s| parts.take_slot(s))
+        .collect::<Option<Vec<usize>>>()?;
+    if let Some(map) = &change.next_slot {
+        parts.renumber_slots(map);
+    }
+    Some(less)
+}
+
+/// Puts the added slots (next numbers) into their classes, new ones at the
+/// end, and records the steps; with a new class, the level ranges of the
+/// referrals that may use its region, from before.
+fn put_slots(market: &mut Market<'_>, added: &[usize], changes: &mut Changes) {
+    if added.is_empty() {
+        return;
+    }
+    let classes_before = market.classes.len();
+    let scenario = market.scenario();
+    let mut regions = vec![false; scenario.regions.len()];
+    for &t in added {
+        regions[scenario.slots[t].region] = true;
+    }
+    let users: Vec<usize> = (0..market.free.len())
+        .filter(|&i| {
+            market
+                .lanes_of(i)
+                .iter()
+                .any(|lane| regions[lane.region as usize])
+        })
+        .collect();
+    let before: Vec<_> = users.iter().map(|&i| (i, market.level_ranges(i))).collect();
+    for &t in added {
+        match market.put_slot(t) {
+            Put::Into(c) if c < classes_before => changes.steps.push(Step::MorePlace(c)),
+            Put::Into(_) => {} // a class new in this run: counted when placed
+            Put::New(c) => changes.steps.push(Step::NewClass(c)),
+        }
+    }
+    if market.classes.len() > classes_before {
+        market.rebuild_lanes();
+        changes.widened = before;
+    }
+}
+
+/// The previous class of each `(free index, next referral)` in `renew`:
+/// the class of its stored tentative slot when that is free to plan, as
+/// [`crate::planner::plan_from`] counts moves. A step for each kept one
+/// (the network holds the class it had) and each new one that has a
+/// class (the network holds none).
+fn previous_classes(
+    market: &Market<'_>,
+    renew: &[(usize, usize)],
+    change: &Change,
+    changes: &mut Changes,
+) {
+    let class_of = |t: usize| {
+        market
+            .classes
+            .iter()
+            .position(|class| class.slots.contains(&t))
+    };
+    for &(i, j) in renew {
+        let class = change.previous[j].and_then(class_of);
+        if i < changes.from || class.is_some() {
+            changes.steps.push(Step::Previous { referral: i, class });
+        }
+    }
+}
