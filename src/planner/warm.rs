@@ -154,10 +154,10 @@ impl WarmPlanner {
 
     fn keep(&mut self, scenario: Scenario, market: Parts, flow: FlowState, outcome: &Outcome) {
         self.kept = Some(Kept {
-            scenario,
             market,
             flow,
             slot_of: outcome.slot_of.clone(),
+            scenario,
         });
     }
 }

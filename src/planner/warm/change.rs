@@ -95,13 +95,14 @@ impl Kept {
         for (k, &j) in change.next_index.iter().enumerate() {
             let Some(j) = j else { continue };
             let kept = self.slot_of[k];
-            let same = stored(j) == kept.map(|s| old.slots[s].id.as_str());
+            let stored = stored(j);
+            let same = stored == kept.map(|s| old.slots[s].id.as_str());
             // The service forgets a placement in a slot that went.
-            let forgotten = stored(j).is_none() && kept.is_some_and(|s| !free_in_next(s));
+            let forgotten = stored.is_none() && kept.is_some_and(|s| !free_in_next(s));
             if old_pin[k].is_none() && next_pin[j].is_none() && !same && !forgotten {
                 return None;
             }
-            previous[j] = match (same, stored(j)) {
+            previous[j] = match (same, stored) {
                 (true, _) => kept.and_then(in_next),
                 (false, None) => None,
                 (false, Some(id)) => next.slots.iter().position(|slot| slot.id == id),

@@ -58,7 +58,6 @@ impl WarmPlanner {
             })
             .collect();
         let mut parts = old.into_parts();
-        drop_aside(superseded);
         parts.renumber(&next_free);
         changes.steps = leaving.into_iter().map(Step::Leave).collect();
         let Some(less) = take_slots(&mut parts, &slots.removed, change) else {
@@ -87,6 +86,9 @@ impl WarmPlanner {
         let outcome = finish(&scenario, &market, solved, Some(&change.previous), options)?;
         let market = market.into_parts();
         self.keep(scenario, market, flow, &outcome);
+        // Freed on another thread once the run is done: freeing it while
+        // the run allocates made both wait on the allocator's lock.
+        drop_aside(superseded);
         Ok(Ok(outcome))
     }
 }
