@@ -116,14 +116,79 @@ impl Kept {
 
 /// The next scenario's index of each old slot's id (`None`: gone).
 fn slot_numbers(old: &Scenario, next: &Scenario) -> Vec<Option<usize>> {
-    let by_id: HashMap<&str, usize> = next
-        .slots
-        .iter()
-        .enumerate()
-        .map(|(t, slot)| (slot.id.as_str(), t))
+    let old_ids: Vec<&str> = old.slots.iter().map(|s| s.id.as_str()).collect();
+    let next_ids: Vec<&str> = next.slots.iter().map(|s| s.id.as_str()).collect();
+    numbers_by_id(&old_ids, &next_ids)
+}
+
+/// `next`'s index of each of `old`'s ids (unique in each). Lists that
+/// differ by slots removed and inserted here and there (the service's
+/// slots come in order of start) are walked side by side; when a step is
+/// neither, or an id taken for inserted turns out to be an old one, a map
+/// of ids does it instead.
+fn numbers_by_id(old: &[&str], next: &[&str]) -> Vec<Option<usize>> {
+    let mut numbers = vec![None; old.len()];
+    let mut inserted = Vec::new();
+    let (mut k, mut j) = (0, 0);
+    while k < old.len() && j < next.len() {
+        if old[k] == next[j] {
+            numbers[k] = Some(j);
+            (k, j) = (k + 1, j + 1);
+        } else if next.get(j + 1) == Some(&old[k]) {
+            inserted.push(next[j]);
+            j += 1;
+        } else if old.get(k + 1) == Some(&next[j]) {
+            k += 1; // removed
+        } else {
+            return numbers_by_map(old, next);
+        }
+    }
+    inserted.extend(&next[j..]);
+    // Ids are unique: an id taken for inserted that is an old one is an
+    // old id left without its number.
+    let unmatched: Vec<&str> = (0..old.len())
+        .filter(|&k| numbers[k].is_none())
+        .map(|k| old[k])
         .collect();
-    old.slots
-        .iter()
-        .map(|slot| by_id.get(slot.id.as_str()).copied())
-        .collect()
+    let many = inserted.len() * unmatched.len() > 10_000;
+    if many || inserted.iter().any(|id| unmatched.contains(id)) {
+        return numbers_by_map(old, next);
+    }
+    numbers
+}
+
+fn numbers_by_map(old: &[&str], next: &[&str]) -> Vec<Option<usize>> {
+    let by_id: HashMap<&str, usize> = next.iter().enumerate().map(|(t, &id)| (id, t)).collect();
+    old.iter().map(|id| by_id.get(id).copied()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbers_by_id;
+    use std::collections::HashMap;
+
+    /// Walking side by side gives what a map of ids gives, whatever the
+    /// difference: removals, insertions, both, and reordering.
+    #[test]
+    fn slots_are_numbered_by_id() {
+        let old = ["a", "b", "c", "d", "e", "f"];
+        let cases: [&[&str]; 9] = [
+            &["a", "b", "c", "d", "e", "f"],
+            &["a", "c", "d", "e", "f"],
+            &["a", "b", "x", "c", "d", "e", "f", "y"],
+            &["x", "a", "c", "d", "y", "f"],
+            &["f", "e", "d", "c", "b", "a"],
+            &["a", "b", "y", "z", "e", "f"],
+            // Taken for inserted by the walk, but old ids moved.
+            &["a", "e", "b", "c", "d", "f"],
+            &["a", "b", "c", "d", "f", "e"],
+            &[],
+        ];
+        for next in cases {
+            let map: HashMap<&str, usize> =
+                next.iter().enumerate().map(|(t, &id)| (id, t)).collect();
+            let expected: Vec<Option<usize>> = old.iter().map(|id| map.get(id).copied()).collect();
+            assert_eq!(numbers_by_id(&old, next), expected, "{next:?}");
+        }
+    }
 }

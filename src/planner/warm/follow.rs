@@ -43,20 +43,7 @@ impl WarmPlanner {
         };
         let slots = SlotChanges::between(&old, &scenario, change);
         let coming = coming(&old, &scenario, change, &next_pin);
-        // Kept referrals whose tentative slot is no longer free to plan:
-        // "moved" counts from what the next scenario's slot of that id is.
-        let mut lost = vec![false; superseded.slots.len()];
-        for &s in &slots.removed {
-            lost[s] = true;
-        }
-        let unseated: Vec<(usize, usize)> = (0..old.free.len())
-            .filter(|&i| !old.is_gone(i))
-            .filter_map(|i| {
-                let k = old.free[i];
-                let j = next_free[k]?;
-                slot_of[k].is_some_and(|s| lost[s]).then_some((i, j))
-            })
-            .collect();
+        let unseated = unseated(&old, &slot_of, &next_free, &slots.removed);
         let mut parts = old.into_parts();
         parts.renumber(&next_free);
         changes.steps = leaving.into_iter().map(Step::Leave).collect();
@@ -132,6 +119,29 @@ impl SlotChanges {
             .collect();
         SlotChanges { removed, added }
     }
+}
+
+/// Kept referrals still free whose tentative slot is no longer free to
+/// plan (`removed`, kept numbers), as `(free index, next index)`: "moved"
+/// counts from what the next scenario's slot of that id is, if anything.
+fn unseated(
+    old: &Market<'_>,
+    slot_of: &[Option<usize>],
+    next_free: &[Option<usize>],
+    removed: &[usize],
+) -> Vec<(usize, usize)> {
+    let mut lost = vec![false; old.scenario().slots.len()];
+    for &s in removed {
+        lost[s] = true;
+    }
+    (0..old.free.len())
+        .filter(|&i| !old.is_gone(i))
+        .filter_map(|i| {
+            let k = old.free[i];
+            let j = next_free[k]?;
+            slot_of[k].is_some_and(|s| lost[s]).then_some((i, j))
+        })
+        .collect()
 }
 
 /// The next scenario's free referrals the kept market does not have: new
