@@ -29,6 +29,26 @@ fn tentative(outcome: &Outcome) -> HashMap<String, String> {
         .collect()
 }
 
+/// Every alternative an explanation names is a table and date with a slot
+/// free to plan (not one whose sessions went).
+fn alternatives_are_free(s: &Scenario, outcome: &Outcome) -> bool {
+    let booked: Vec<usize> = s.pinned.iter().map(|p| p.1).collect();
+    let free = |region: &str, date| {
+        s.slots.iter().enumerate().any(|(k, slot)| {
+            !booked.contains(&k)
+                && slot.start >= s.now
+                && slot.date == date
+                && s.regions[slot.region].id == region
+        })
+    };
+    let plan = &outcome.plan;
+    let explained = plan.assignments.iter().filter_map(|a| a.explain.as_ref());
+    explained
+        .chain(plan.unplanned.iter().filter_map(|u| u.explain.as_ref()))
+        .flat_map(|e| &e.alternatives)
+        .all(|alt| free(&alt.region, alt.date))
+}
+
 fn valid(file: &ScenarioFile) -> Scenario {
     Scenario::from_file(file).expect("valid scenario")
 }
@@ -210,6 +230,7 @@ fn the_warm_planner_plans_as_plan_from_and_goes_on_unless_the_last_session_chang
             assert_eq!(warm.plan.score, cold.plan.score, "{at}");
             assert_eq!(warm.moves, from.moves, "{at}");
             assert!(violations(&s, &warm.slot_of).is_empty(), "{at}");
+            assert!(alternatives_are_free(&s, &warm), "{at}");
             assert_eq!(
                 warm.stats.warm,
                 s.unplanned_date == before.unplanned_date,

@@ -91,7 +91,10 @@ pub fn explain_free(
     let r = market.free[i];
     let referral = &scenario.referrals[r];
     let home = &scenario.regions[referral.region];
-    let candidates = market.candidates(i);
+    // A class whose slots all went (a warm run holds their places with
+    // stand-ins) is no alternative.
+    let mut candidates = market.candidates(i);
+    candidates.retain(|cand| !market.classes[cand.class].slots.is_empty());
     let chosen_cost = match chosen {
         Some(c) => candidates
             .iter()

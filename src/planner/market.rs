@@ -81,8 +81,9 @@ pub struct Market<'s> {
     /// The classes of free slots; [`Candidate::class`] indexes into this.
     pub classes: Vec<Class>,
     /// Referral indexes still to plan (not pinned); in a kept market also
-    /// [`GONE`] entries, referrals that left the plan since the network
-    /// was built (see [`kept`]).
+    /// [`GONE`] entries: referrals that left the plan since the network
+    /// was built, and stand-ins holding the places of slots that left
+    /// (see [`kept`]).
     pub free: Vec<usize>,
     /// `unplanned_cost[i]`: the cost of leaving `free[i]` without a slot.
     pub unplanned_cost: Vec<Cost>,
@@ -196,8 +197,8 @@ impl<'s> Market<'s> {
         self.free.len() - 1
     }
 
-    /// The market without its scenario, to be kept and attached to a later
-    /// scenario with the same slots ([`Parts::attach`]).
+    /// The market without its scenario, to be kept and attached to the
+    /// next one ([`Parts::attach`]).
     pub fn into_parts(self) -> Parts {
         Parts {
             classes: self.classes,

@@ -217,8 +217,9 @@ const CAPACITY: u32 = u32::MAX;
 /// The network of one market and which candidate each arc stands for.
 ///
 /// Layout ([`layout`]): the first `n0` referrals (those of the first
-/// solve) are nodes `0..n0`, their unplanned arcs arcs `0..n0`; classes
-/// are nodes and class arcs `n0..n0 + m`; the sink `T` is node `n0 + m`.
+/// solve) are nodes `0..n0`, their unplanned arcs arcs `0..n0`; the `m0`
+/// classes of the first solve are nodes and class arcs `n0..n0 + m0`; the
+/// sink `T` is node `n0 + m0`.
 /// Referrals and classes added later ([`solve_changed`]) get the next node
 /// and their arcs among the candidate arcs, so nothing already built moves.
 struct FlowModel<'a, 's> {
@@ -350,7 +351,14 @@ impl<'a, 's> FlowModel<'a, 's> {
         let pivots_before = self.net.pivots;
         let mut stats = SolveStats {
             referrals_to_plan: self.market.to_plan(),
-            slot_classes: self.market.classes.len(),
+            // Classes a warm run emptied (their places held by stand-ins)
+            // are no longer classes of free slots.
+            slot_classes: self
+                .market
+                .classes
+                .iter()
+                .filter(|c| !c.slots.is_empty())
+                .count(),
             candidate_pairs: self.candidate_pairs,
             ..SolveStats::default()
         };

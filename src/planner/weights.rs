@@ -229,7 +229,7 @@ impl Weights {
     }
 
     /// Takes `nodes` more network nodes that are no referral (a class, a
-    /// stand-in for a booked place) into the budget; `false`, and nothing
+    /// stand-in holding a place) into the budget; `false`, and nothing
     /// taken, when the overflow bound would no longer hold.
     pub fn admit_nodes(&mut self, nodes: usize) -> bool {
         match self.used.nodes.checked_add(nodes) {

@@ -9,8 +9,9 @@
 use super::{day, Class, Cost, Lane, Market, Scenario};
 
 /// [`Market::free`] entry of a referral that left the plan since the
-/// network was built (withdrawn, or booked): it has no referral in the
-/// scenario, no lanes and no candidates ([`Market::is_gone`]).
+/// network was built (withdrawn, or booked), or of a stand-in holding the
+/// place of a slot that left: it has no referral in the scenario, no lanes
+/// and no candidates ([`Market::is_gone`]).
 pub const GONE: usize = usize::MAX;
 
 /// A [`Market`] without its scenario (everything but the borrow), kept by
@@ -28,11 +29,12 @@ pub struct Parts {
 
 impl Parts {
     /// The market again, on `scenario`. The caller promises that its
-    /// regions, slots, `now` (for which slots are free) and unplanned date
-    /// are those of the scenario the market was built from, and that the
-    /// free referrals have their data and the indexes the market holds
-    /// ([`Parts::renumber`] after a change); new ones come in with
-    /// [`Market::push_free`].
+    /// regions and unplanned date are those of the scenario the market was
+    /// built from, and that the market was made to follow the changes
+    /// since: free referrals renumbered ([`Parts::renumber`]), slots that
+    /// left taken out and the rest renumbered ([`Parts::take_slot`],
+    /// [`Parts::renumber_slots`]); new slots and referrals come in with
+    /// [`Market::put_slot`] and [`Market::push_free`].
     pub fn attach(self, scenario: &Scenario) -> Market<'_> {
         Market {
             scenario,

@@ -12,9 +12,9 @@
 //! - a weight changes ([`Network::reweigh_near`]) or an arc comes in at
 //!   flow 0: the basis stays feasible, possibly no longer optimal.
 //!
-//! Leaving the plan and losing a place are both weights that make one arc
-//! cheaper than all others of its node (see [`Step`] for why every optimum
-//! uses it). Pricing then checks every pair whose reduced cost can have
+//! Leaving the plan (a weight changed) and losing a place (a stand-in's
+//! new arc) both make one arc cheaper than all others of its node (see
+//! [`Step`] for why every optimum uses it). Pricing then checks every pair whose reduced cost can have
 //! fallen ([`FlowModel::price_changed`]; a new class counts as a raised
 //! one, so every referral that may use it is priced against it), so the
 //! result is proven optimal, as a cold run's is.
@@ -55,7 +55,8 @@ pub enum Step {
     /// place. Why every optimum uses it: were it on its unplanned arc
     /// (weight 0), moving it into the class lowers the total when the
     /// class has room; when the class is full, one holder is not a stand-in
-    /// of it (those are fewer than its places: each took one of its slots),
+    /// of it (the other stand-ins of the class are fewer than its places:
+    /// each took one of its slots),
     /// and sending that holder out of the plan costs at most `C_max` while
     /// the stand-in gains more. The weight keeps within the overflow bound
     /// of [`crate::planner::weights`] (checked for `4 (N + 1) max(C_max,

@@ -2,9 +2,10 @@
 //! change the kept network can follow: referrals withdrawn, referrals
 //! booked, bookings undone or moved, new referrals at the end, sessions
 //! cancelled, added or passed. What it cannot follow (a region or setting
-//! changed, the day unplanned referrals are counted at moved, a referral
-//! edited or inserted among the others, placements another instance
-//! wrote) is no such change, and the run starts cold.
+//! changed, a change of the last session, which moves the day unplanned
+//! referrals are counted at, a referral edited or inserted among the
+//! others, placements another instance wrote) is no such change, and the
+//! run starts cold.
 
 use std::collections::HashMap;
 

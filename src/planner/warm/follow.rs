@@ -63,7 +63,7 @@ impl WarmPlanner {
         for j in coming {
             renew.push((market.push_free(j), j));
         }
-        previous_classes(&market, &renew, change, &mut changes);
+        renewed_previous(&market, &renew, change, &mut changes);
         let solved = model::solve_changed(&market, flow, options.model, &changes)?;
         let Some((solved, flow)) = solved else {
             drop(market);
@@ -221,7 +221,7 @@ fn put_slots(market: &mut Market<'_>, added: &[usize], changes: &mut Changes) {
 /// [`crate::planner::plan_from`] counts moves. A step for each kept one
 /// (the network holds the class it had) and each new one that has a
 /// class (the network holds none).
-fn previous_classes(
+fn renewed_previous(
     market: &Market<'_>,
     renew: &[(usize, usize)],
     change: &Change,
