@@ -237,8 +237,10 @@ impl<'s> Market<'s> {
     }
 
     /// Free referral `i`, looked up once for judging and costing many
-    /// classes.
+    /// classes. Not for a [`GONE`] entry: it has no referral (its callers
+    /// check [`Market::is_gone`] first; in debug builds this checks too).
     pub fn view(&self, i: usize) -> ReferralView<'_> {
+        debug_assert!(!self.is_gone(i), "free entry {i} is gone");
         ReferralView::new(self, i)
     }
 

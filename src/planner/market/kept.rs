@@ -50,27 +50,16 @@ impl Parts {
 
     /// Follows the referrals into the next scenario: `next_index[r]` is the
     /// next scenario's index of the kept scenario's referral `r`, `None`
-    /// when it is no longer free (withdrawn, or booked). Returns the free
-    /// indexes that became [`GONE`].
+    /// when it is no longer free (withdrawn, or booked): its entry becomes
+    /// [`GONE`].
     ///
     /// # Panics
     ///
     /// When a free entry is outside `next_index` (the caller's bug).
-    pub fn renumber(&mut self, next_index: &[Option<usize>]) -> Vec<usize> {
-        let mut gone = Vec::new();
-        for (i, r) in self.free.iter_mut().enumerate() {
-            if *r == GONE {
-                continue;
-            }
-            match next_index[*r] {
-                Some(next) => *r = next,
-                None => {
-                    *r = GONE;
-                    gone.push(i);
-                }
-            }
+    pub fn renumber(&mut self, next_index: &[Option<usize>]) {
+        for r in self.free.iter_mut().filter(|r| **r != GONE) {
+            *r = next_index[*r].unwrap_or(GONE);
         }
-        gone
     }
 
     /// Renumbers the slots of every class to the next scenario's
