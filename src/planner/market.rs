@@ -21,6 +21,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::cost::{cost, Cost};
 use super::scenario::Scenario;
+use super::weights::LevelRanges;
 
 mod count;
 mod kept;
@@ -83,7 +84,7 @@ pub struct Market<'s> {
     /// Referral indexes still to plan (not pinned); in a kept market also
     /// [`GONE`] entries: referrals that left the plan since the network
     /// was built, and stand-ins holding the places of slots that left
-    /// (see [`kept`]).
+    /// (see `market/kept.rs`).
     pub free: Vec<usize>,
     /// `unplanned_cost[i]`: the cost of leaving `free[i]` without a slot.
     pub unplanned_cost: Vec<Cost>,
@@ -236,6 +237,17 @@ impl<'s> Market<'s> {
         self.view(i).cost(c)
     }
 
+    /// The class of each scenario slot, `None` for slots not free to plan.
+    pub fn class_of_slot(&self) -> Vec<Option<usize>> {
+        let mut class_of_slot = vec![None; self.scenario.slots.len()];
+        for (c, class) in self.classes.iter().enumerate() {
+            for &s in &class.slots {
+                class_of_slot[s] = Some(c);
+            }
+        }
+        class_of_slot
+    }
+
     /// Free referral `i`, looked up once for judging and costing many
     /// classes. Not for a [`GONE`] entry: it has no referral (its callers
     /// check [`Market::is_gone`] first; in debug builds this checks too).
@@ -292,24 +304,19 @@ impl<'s> Market<'s> {
     /// level over all its options (candidate classes and unplanned):
     /// `(low, high)`. Every level is monotone along a lane's sorted part,
     /// so its first and last allowed class bound it.
-    pub fn level_ranges(&self, i: usize) -> ([i64; Cost::LEVELS], [i64; Cost::LEVELS]) {
+    pub fn level_ranges(&self, i: usize) -> LevelRanges {
         self.ranges_over(self.view(i), self.lanes_of(i), self.unplanned_cost[i])
     }
 
     /// [`Market::level_ranges`] of any scenario referral `r` (a booked one
     /// too: what it would take in if the booking were undone).
-    pub fn level_ranges_of(&self, r: usize) -> ([i64; Cost::LEVELS], [i64; Cost::LEVELS]) {
+    pub fn level_ranges_of(&self, r: usize) -> LevelRanges {
         let scenario = self.scenario;
         let unplanned = cost(scenario, r, scenario.unplanned_date, None);
         self.ranges_over(ReferralView::of(self, r), &self.lanes_for(r), unplanned)
     }
 
-    fn ranges_over(
-        &self,
-        view: ReferralView<'_>,
-        lanes: &[Lane],
-        unplanned: Cost,
-    ) -> ([i64; Cost::LEVELS], [i64; Cost::LEVELS]) {
+    fn ranges_over(&self, view: ReferralView<'_>, lanes: &[Lane], unplanned: Cost) -> LevelRanges {
         let mut low = [i64::MAX; Cost::LEVELS];
         let mut high = [i64::MIN; Cost::LEVELS];
         let mut include = |cost: Cost| {
@@ -341,19 +348,14 @@ impl<'s> Market<'s> {
 /// The classes of a scenario's free slots (not pinned, not before `now`),
 /// in order of their first slot's start (so by date within a region).
 fn build_classes(scenario: &Scenario) -> Vec<Class> {
-    let mut pinned_slots = vec![false; scenario.slots.len()];
-    for &(_, s) in &scenario.pinned {
-        pinned_slots[s] = true;
-    }
+    let free = scenario.free_to_plan();
     let key = |s: usize| {
         let slot = &scenario.slots[s];
         (slot.region, slot.date, slot.minutes, slot.own_region_only)
     };
     // Sorting groups the slots of a class together (a hash map of keys
     // cost more on the large presets), earliest start first in each.
-    let mut order: Vec<usize> = (0..scenario.slots.len())
-        .filter(|&s| !pinned_slots[s] && scenario.slots[s].start >= scenario.now)
-        .collect();
+    let mut order: Vec<usize> = (0..scenario.slots.len()).filter(|&s| free[s]).collect();
     order.sort_unstable_by_key(|&s| (key(s), scenario.slots[s].start, s));
     let mut classes: Vec<Class> = Vec::new();
     for s in order {

@@ -160,12 +160,7 @@ fn finish(
 /// The class of each free referral's previous slot, when that slot is
 /// still free to plan.
 fn previous_classes(market: &Market<'_>, previous: &[Option<usize>]) -> Vec<Option<usize>> {
-    let mut class_of_slot: Vec<Option<usize>> = vec![None; market.scenario().slots.len()];
-    for (c, class) in market.classes.iter().enumerate() {
-        for &s in &class.slots {
-            class_of_slot[s] = Some(c);
-        }
-    }
+    let class_of_slot = market.class_of_slot();
     market
         .free
         .iter()

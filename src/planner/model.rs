@@ -219,9 +219,9 @@ const CAPACITY: u32 = u32::MAX;
 /// Layout ([`layout`]): the first `n0` referrals (those of the first
 /// solve) are nodes `0..n0`, their unplanned arcs arcs `0..n0`; the `m0`
 /// classes of the first solve are nodes and class arcs `n0..n0 + m0`; the
-/// sink `T` is node `n0 + m0`.
-/// Referrals and classes added later ([`solve_changed`]) get the next node
-/// and their arcs among the candidate arcs, so nothing already built moves.
+/// sink `T` is node `n0 + m0`. Referrals and classes added later
+/// ([`solve_changed`]) get the next node and their arcs among the
+/// candidate arcs, so nothing already built moves.
 struct FlowModel<'a, 's> {
     market: &'a Market<'s>,
     weights: Weights,
@@ -254,7 +254,8 @@ impl<'a, 's> FlowModel<'a, 's> {
     /// come with [`FlowModel::start`].
     fn new(market: &'a Market<'s>, weights: Weights, previous: Option<Vec<Option<usize>>>) -> Self {
         let (n, m) = (market.free.len(), market.classes.len());
-        let root = n + m; // Layout::root
+        let layout = Layout::new(n, m);
+        let root = layout.root();
         let mut net = Network::new(n + m + 1);
         for (i, &cost) in market.unplanned_cost.iter().enumerate() {
             let moved = previous.as_ref().is_some_and(|p| p[i].is_some());
@@ -269,7 +270,7 @@ impl<'a, 's> FlowModel<'a, 's> {
             weights,
             previous,
             net,
-            layout: Layout::new(n, m),
+            layout,
             arc_of: Vec::new(),
             initial: Vec::new(),
             candidate_pairs: 0,

@@ -4,32 +4,32 @@
 //! last run built: the scenario, its market and the solved network (flow,
 //! spanning tree, potentials). When the stored tentative placements are
 //! the ones the last run made, the kept network follows the change
-//! ([`change`], [`follow`]) and the simplex goes on from the old optimum
-//! ([`model::solve_changed`]): a new referral, or one whose booking was
-//! undone, is a new node; one that left the plan (withdrawn or booked)
-//! stays a node whose unit is sent out of the plan; a session added is a
-//! new place (or class); a slot no longer free to plan (cancelled,
-//! booked, passed) keeps its place in the network, held by a stand-in
-//! ([`model::Step`]). What it does not follow (a change of the last
-//! session, which moves the day unplanned referrals are counted at; a
-//! region, a setting or a referral changed; placements another instance
+//! (`warm/change.rs`, `warm/follow.rs`) and the simplex goes on from the
+//! old optimum ([`model::solve_changed`]): a new referral, or one whose
+//! booking was undone, is a new node; one that left the plan (withdrawn or
+//! booked) stays a node whose unit is sent out of the plan; a session
+//! added is a new place (or class); a slot no longer free to plan
+//! (cancelled, booked, passed) keeps its place in the network, held by a
+//! stand-in ([`model::Step`]). What it does not follow (a change of the
+//! last session, which moves the day unplanned referrals are counted at;
+//! a region, a setting or a referral changed; placements another instance
 //! wrote) is planned from scratch, warm-started from the stored
 //! placements as [`super::plan_from`] does, and kept for the next run; so
-//! is a run after [`GONE_LIMIT`] referrals and places have left, so they
-//! do not pile up.
+//! is a run after `GONE_LIMIT` (32) referrals and places have left, so
+//! they do not pile up.
 //!
 //! **The kept state is a cache, checked every time.** Its version is the
 //! planner's whole input: the next scenario is compared with the kept one
-//! field by field ([`change`]), and the tentative placements read from the
-//! database (inside the run's transaction, under the plan lock) with the
-//! kept plan. So a change made by any instance, through any path, shows
-//! up as a difference and the run starts cold; no counter can be
+//! field by field (`warm/change.rs`), and the tentative placements read
+//! from the database (inside the run's transaction, under the plan lock)
+//! with the kept plan. So a change made by any instance, through any path,
+//! shows up as a difference and the run starts cold; no counter can be
 //! forgotten.
 //!
 //! Either way the result has what [`super::plan_from`] gives: the lowest
-//! score, and among those the fewest moves from the tentative placements
-//! (ties between equal plans may fall differently) (tested on random sequences of changes in
-//! `tests/replan.rs`).
+//! score, and among those the fewest moves from the tentative placements,
+//! tested on random sequences of changes in `tests/replan.rs` (ties
+//! between equal plans may fall differently).
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, SendError, Sender};

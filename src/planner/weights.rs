@@ -104,32 +104,21 @@ impl Weights {
         nodes: usize,
         spare: usize,
     ) -> Result<Weights, TooLarge> {
-        let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
-        let mut weights = Weights::from_ranges(ranges, stable, nodes, spare)?;
+        // Booked referrals may come back (a booking undone, a conversation
+        // that did not take place), often with costs above every free
+        // referral's: the spare room is made for their largest costs too
+        // (their ranges are not taken: they are not in the plan now).
+        let mut highest = [0; MAX_LEVELS];
         if spare > 0 {
-            // Booked referrals may come back (a booking undone, a
-            // conversation that did not take place), often with costs above
-            // every free referral's: the spare room is made for their
-            // largest costs too (their ranges are not taken: they are not
-            // in the plan now).
-            let scenario = market.scenario();
-            let mut room = weights;
-            for &(r, _) in &scenario.pinned {
-                let (low, high) = market.level_ranges_of(r);
-                room.used.add(low, high).ok_or(TooLarge { nodes })?;
-            }
-            if room.used.global_max != weights.used.global_max {
-                let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
-                weights = Weights::from_ranges_within(
-                    ranges,
-                    stable,
-                    nodes,
-                    spare,
-                    room.used.global_max,
-                )?;
+            for &(r, _) in &market.scenario().pinned {
+                let (_, high) = market.level_ranges_of(r);
+                for (max, &high) in highest.iter_mut().zip(&high) {
+                    *max = (*max).max(Weight::from(high));
+                }
             }
         }
-        Ok(weights)
+        let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
+        Weights::from_ranges_within(ranges, stable, nodes, spare, highest)
     }
 
     /// Weights from each referral's smallest and largest cost per level
@@ -216,28 +205,20 @@ impl Weights {
     /// or the overflow bound, and the caller must make new weights.
     pub fn admit(&mut self, low: [i64; Cost::LEVELS], high: [i64; Cost::LEVELS]) -> bool {
         let mut next = self.used;
-        let fits = next.add(low, high).is_some()
-            && (0..MAX_LEVELS).all(|j| {
-                next.range[j] <= self.budget.range[j]
-                    && next.global_max[j] <= self.budget.global_max[j]
-            })
-            && next.nodes <= self.budget.nodes;
-        if fits {
-            self.used = next;
-        }
-        fits
+        next.add(low, high).is_some() && self.take(next)
     }
 
     /// Takes `nodes` more network nodes that are no referral (a class, a
     /// stand-in holding a place) into the budget; `false`, and nothing
     /// taken, when the overflow bound would no longer hold.
     pub fn admit_nodes(&mut self, nodes: usize) -> bool {
-        match self.used.nodes.checked_add(nodes) {
-            Some(n) if n <= self.budget.nodes => {
-                self.used.nodes = n;
-                true
+        let mut next = self.used;
+        match next.nodes.checked_add(nodes) {
+            Some(n) => {
+                next.nodes = n;
+                self.take(next)
             }
-            _ => false,
+            None => false,
         }
     }
 
@@ -253,9 +234,15 @@ impl Weights {
             next.range[j] = next.range[j].saturating_add(grown);
             next.global_max[j] = next.global_max[j].max(Weight::from(after.1[j]));
         }
+        self.take(next)
+    }
+
+    /// Makes `next` the budget used when it is within the budget made for
+    /// ([`Weights::admit`] and its kin); `false`, and nothing taken, if not.
+    fn take(&mut self, next: Budget) -> bool {
         let fits = (0..MAX_LEVELS).all(|j| {
             next.range[j] <= self.budget.range[j] && next.global_max[j] <= self.budget.global_max[j]
-        });
+        }) && next.nodes <= self.budget.nodes;
         if fits {
             self.used = next;
         }

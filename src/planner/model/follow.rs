@@ -14,10 +14,11 @@
 //!
 //! Leaving the plan (a weight changed) and losing a place (a stand-in's
 //! new arc) both make one arc cheaper than all others of its node (see
-//! [`Step`] for why every optimum uses it). Pricing then checks every pair whose reduced cost can have
-//! fallen ([`FlowModel::price_changed`]; a new class counts as a raised
-//! one, so every referral that may use it is priced against it), so the
-//! result is proven optimal, as a cold run's is.
+//! [`Step`] for why every optimum uses it). Pricing then checks every pair
+//! whose reduced cost can have fallen ([`FlowModel::price_changed`]; a new
+//! class counts as a raised one, so every referral that may use it is
+//! priced against it), so the result is proven optimal, as a cold run's
+//! is.
 
 use super::{FlowModel, FlowState, Market, Settings, SolveError, Solved, CAPACITY};
 use crate::planner::flow::UNBOUNDED;
@@ -56,11 +57,10 @@ pub enum Step {
     /// (weight 0), moving it into the class lowers the total when the
     /// class has room; when the class is full, one holder is not a stand-in
     /// of it (the other stand-ins of the class are fewer than its places:
-    /// each took one of its slots),
-    /// and sending that holder out of the plan costs at most `C_max` while
-    /// the stand-in gains more. The weight keeps within the overflow bound
-    /// of [`crate::planner::weights`] (checked for `4 (N + 1) max(C_max,
-    /// 1)`).
+    /// each took one of its slots), and sending that holder out of the plan
+    /// costs at most `C_max` while the stand-in gains more. The weight
+    /// keeps within the overflow bound of [`crate::planner::weights`]
+    /// (checked for `4 (N + 1) max(C_max, 1)`).
     LessPlace {
         /// The class.
         class: usize,

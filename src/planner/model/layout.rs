@@ -4,8 +4,8 @@
 //! nodes `0..n0` with unplanned arcs `0..n0`; the `m0` classes are nodes
 //! and capacity arcs `n0..n0 + m0`; the sink `T` is node `n0 + m0`. What a
 //! warm run adds later (referrals, stand-ins holding the places of slots
-//! that left, classes of new sessions) gets the next free node, recorded here, so
-//! nothing already built moves.
+//! that left, classes of new sessions) gets the next free node, recorded
+//! here, so nothing already built moves.
 
 /// Node and arc numbering of a [`super::FlowModel`]; see the module docs.
 #[derive(Debug, Clone, Default)]

@@ -323,6 +323,16 @@ impl Scenario {
         None
     }
 
+    /// Per slot: is it free to plan (not booked, not starting before
+    /// `now`)?
+    pub fn free_to_plan(&self) -> Vec<bool> {
+        let mut free: Vec<bool> = self.slots.iter().map(|s| s.start >= self.now).collect();
+        for &(_, s) in &self.pinned {
+            free[s] = false;
+        }
+        free
+    }
+
     /// The pinned slot of each referral (by index), `None` for the rest.
     pub fn pin_of(&self) -> Vec<Option<usize>> {
         let mut pin_of = vec![None; self.referrals.len()];

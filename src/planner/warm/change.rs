@@ -7,6 +7,7 @@
 //! others, placements another instance wrote) is no such change, and the
 //! run starts cold.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use super::{Kept, Scenario};
@@ -25,6 +26,24 @@ pub(super) struct Change {
     /// Slot per next referral of its stored tentative placement: where
     /// "moved" counts from, as [`crate::planner::plan_from`] counts.
     pub previous: Vec<Option<usize>>,
+}
+
+impl Change {
+    /// The next scenario's number of kept slot `s` (by id; its data may
+    /// have changed).
+    pub fn slot_in_next(&self, s: usize) -> Option<usize> {
+        match &self.next_slot {
+            None => Some(s),
+            Some(map) => map[s],
+        }
+    }
+
+    /// [`Change::slot_in_next`] when the slot's data is unchanged (`old`,
+    /// `next`: the kept and the next scenario).
+    pub fn same_slot_in_next(&self, old: &Scenario, next: &Scenario, s: usize) -> Option<usize> {
+        self.slot_in_next(s)
+            .filter(|&t| self.next_slot.is_none() || next.slots[t] == old.slots[s])
+    }
 }
 
 impl Kept {
@@ -78,19 +97,13 @@ impl Kept {
         let old = &self.scenario;
         let (old_pin, next_pin) = (old.pin_of(), next.pin_of());
         let stored = |j: usize| tentative.get(&next.referrals[j].id).map(String::as_str);
-        let in_next = |s: usize| match &change.next_slot {
-            None => Some(s),
-            Some(map) => map[s],
-        };
         // Still free to plan in the next scenario: there, unchanged, not
-        // booked, not passed.
+        // booked, not passed (looked up only for forgotten placements).
+        let free = OnceCell::new();
         let free_in_next = |s: usize| {
-            in_next(s).is_some_and(|t| {
-                let slot = &next.slots[t];
-                *slot == old.slots[s]
-                    && slot.start >= next.now
-                    && !next.pinned.iter().any(|p| p.1 == t)
-            })
+            change
+                .same_slot_in_next(old, next, s)
+                .is_some_and(|t| free.get_or_init(|| next.free_to_plan())[t])
         };
         let mut previous = vec![None; next.referrals.len()];
         for (k, &j) in change.next_index.iter().enumerate() {
@@ -104,7 +117,7 @@ impl Kept {
                 return None;
             }
             previous[j] = match (same, stored) {
-                (true, _) => kept.and_then(in_next),
+                (true, _) => kept.and_then(|s| change.slot_in_next(s)),
                 (false, None) => None,
                 (false, Some(id)) => next.slots.iter().position(|slot| slot.id == id),
             };

@@ -1,6 +1,8 @@
 //! A warm run: the kept market follows a [`Change`] to the next scenario,
 //! and the kept network follows the market ([`model::solve_changed`]).
 
+use std::cell::OnceCell;
+
 use super::change::Change;
 use super::{drop_aside, finish, Kept, Outcome, PlanError, Scenario, WarmPlanner, GONE_LIMIT};
 use crate::planner::market::{Parts, Put};
@@ -93,22 +95,13 @@ impl SlotChanges {
     /// changed counts as removed and added.
     fn between(old: &Market<'_>, next: &Scenario, change: &Change) -> SlotChanges {
         let kept = old.scenario();
-        let mut next_free = vec![true; next.slots.len()];
-        for &(_, s) in &next.pinned {
-            next_free[s] = false;
-        }
-        for (t, slot) in next.slots.iter().enumerate() {
-            next_free[t] &= slot.start >= next.now;
-        }
-        let in_next = |s: usize| match &change.next_slot {
-            None => Some(s),
-            Some(map) => map[s].filter(|&t| next.slots[t] == kept.slots[s]),
-        };
+        let next_free = next.free_to_plan();
         let mut stays = vec![false; next.slots.len()];
         let mut removed = Vec::new();
         for class in &old.classes {
             for &s in &class.slots {
-                match in_next(s).filter(|&t| next_free[t]) {
+                let t = change.same_slot_in_next(kept, next, s);
+                match t.filter(|&t| next_free[t]) {
                     Some(t) => stays[t] = true,
                     None => removed.push(s),
                 }
@@ -153,12 +146,8 @@ fn coming(
     next_pin: &[Option<usize>],
 ) -> Vec<usize> {
     let mut was_free = vec![false; next.referrals.len()];
-    for &k in old
-        .free
-        .iter()
-        .filter(|&&k| k != crate::planner::market::GONE)
-    {
-        if let Some(j) = change.next_index[k] {
+    for i in (0..old.free.len()).filter(|&i| !old.is_gone(i)) {
+        if let Some(j) = change.next_index[old.free[i]] {
             was_free[j] = true;
         }
     }
@@ -227,12 +216,8 @@ fn renewed_previous(
     change: &Change,
     changes: &mut Changes,
 ) {
-    let class_of = |t: usize| {
-        market
-            .classes
-            .iter()
-            .position(|class| class.slots.contains(&t))
-    };
+    let class_of_slot = OnceCell::new();
+    let class_of = |t: usize| class_of_slot.get_or_init(|| market.class_of_slot())[t];
     for &(i, j) in renew {
         let class = change.previous[j].and_then(class_of);
         if i < changes.from || class.is_some() {
