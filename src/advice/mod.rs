@@ -4,12 +4,12 @@
 //! Pure, like [`crate::planner`]: no I/O, no clock, no database. The only
 //! judge of a set of extra sessions is the planner itself: the scenario
 //! with those sessions added is planned by [`planner::plan()`], and what that
-//! plan leaves late is what the advice promises ([`evaluate`]).
+//! plan leaves late is what the advice promises (`evaluate`).
 //!
-//! The search ([`search`]) is exact and deterministic:
+//! The search (`search`) is exact and deterministic:
 //! - **Meeting the norm**: candidate sets in increasing size. A set is only
 //!   planned when the referrals that can still make it could all be matched
-//!   to distinct on-time places in it ([`matching`]), a condition every
+//!   to distinct on-time places in it (`matching`), a condition every
 //!   set that meets the norm fulfils; branches whose remaining candidates
 //!   cannot complete such a matching are cut. The first size with a set
 //!   whose plan leaves none of them late is the answer; among the sets of

@@ -278,7 +278,7 @@ impl<'s> Market<'s> {
     }
 
     /// Number of referral x class pairs the rules allow (counted from
-    /// prefix counts, not costed; see [`count::PairCounter`]).
+    /// prefix counts, not costed; see `count::PairCounter`).
     pub fn candidate_pairs(&self) -> usize {
         let counter = count::PairCounter::new(self);
         (0..self.free.len()).map(|i| counter.pairs(self, i)).sum()

@@ -27,7 +27,7 @@ const SECURITY_HEADERS: [(axum::http::HeaderName, &str); 6] = [
     (axum::http::header::CACHE_CONTROL, "no-store"),
 ];
 
-/// Adds the [`SECURITY_HEADERS`] a response does not set itself.
+/// Adds the `SECURITY_HEADERS` a response does not set itself.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();

@@ -1,6 +1,6 @@
 //! An exact min-cost flow: a primal network simplex on integer weights.
 //!
-//! The basis is a spanning tree ([`tree::Tree`]); every arc outside it
+//! The basis is a spanning tree (`tree::Tree`); every arc outside it
 //! sits at its lower bound (0) or its capacity. A pivot brings in an arc
 //! whose reduced cost shows the flow can get cheaper, pushes flow around
 //! the cycle it closes in the tree and drops a blocking arc of that cycle.

@@ -8,9 +8,9 @@
 //! Every write to the `referrals` table is here, and every status it writes
 //! is one the lifecycle table allows.
 //!
-//! - [`read`]: one referral, a list, a slot, the next evaluation reference;
+//! - `read`: one referral, a list, a slot, the next evaluation reference;
 //! - [`write`]: registering, changing, status events, bookings, outcomes;
-//! - [`plan`]: what a plan run writes (tentative slots, explanations);
+//! - `plan`: what a plan run writes (tentative slots, explanations);
 //! - `rows`: the shared `SELECT` and how a row becomes a [`Referral`].
 
 mod plan;
