@@ -506,8 +506,9 @@ pub fn parse_new_user(regions: &RegionsConfig, args: &UserAddArgs) -> Result<New
     let role = Role::parse(&args.role);
     if role.is_none() {
         problems.push(format!(
-            "--role: unknown role {:?} (coordinator, chair, secretary, referrer, municipal_contact, admin)",
-            args.role
+            "--role: unknown role {:?} ({})",
+            args.role,
+            Role::names()
         ));
     }
     let email = Email::parse(&args.email)

@@ -32,6 +32,7 @@ pub mod referrals;
 pub mod replan;
 pub mod reports;
 pub mod request_id;
+pub mod role;
 pub mod routes;
 pub mod settings;
 pub mod slots;

@@ -25,8 +25,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Ask for a re-plan; debounced (see `jobs`).
     pub replan: Replanner,
-    /// What a change of a referral means for holds at other tables.
-    pub holds: Arc<dyn ReferralHolds>,
+    /// What a change of a referral or a cancelled session means for holds
+    /// at other tables.
+    pub holds: Arc<dyn Holds>,
     /// Encryption at rest of case text and second-factor secrets; `None`
     /// without `security.encryption_key` (then nothing is sealed).
     pub cipher: Option<Arc<crate::crypto::Cipher>>,
@@ -98,17 +99,18 @@ pub enum ReferralChange {
     Closed,
 }
 
-/// The future of [`ReferralHolds::after_change`]: whether a hold was given up.
+/// The future of the [`Holds`] hooks: whether a hold was given up.
 pub type HoldFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send + 'a>>;
 
-/// Reacts, in the transaction of a change of a referral, to what the change
-/// means for holds on slots at other tables (open offers): a slot the
-/// referral can no longer use is given up and its table told at once.
+/// Reacts, in the transaction of a change, to what it means for holds on
+/// slots at other tables (open offers): a slot the referral can no longer
+/// use, or whose session was cancelled, is given up and its table told at
+/// once.
 ///
 /// The offers module implements it and the composition root hands it to
-/// the state, so the referral service, which offers build on, need not
-/// know about offers (dependencies run one way).
-pub trait ReferralHolds: Send + Sync {
+/// the state, so the referral and slot services, which offers build on,
+/// need not know about offers (dependencies run one way).
+pub trait Holds: Send + Sync {
     /// Called after `referral_id` changed by `change`, in `conn`'s
     /// transaction. Returns whether a hold was given up (the caller then
     /// asks for a re-plan).
@@ -118,5 +120,16 @@ pub trait ReferralHolds: Send + Sync {
         state: &'a AppState,
         referral_id: i64,
         change: ReferralChange,
+    ) -> HoldFuture<'a>;
+
+    /// Called after the slots `slot_ids` were cancelled (their session),
+    /// in `conn`'s transaction, at `now`. Returns whether a hold was given
+    /// up.
+    fn after_slots_cancelled<'a>(
+        &'a self,
+        conn: &'a mut sqlx::AnyConnection,
+        state: &'a AppState,
+        slot_ids: &'a [String],
+        now: chrono::DateTime<chrono::Utc>,
     ) -> HoldFuture<'a>;
 }

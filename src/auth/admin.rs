@@ -79,7 +79,7 @@ fn parse_role(text: &str, problems: &mut Vec<FieldError>) -> Option<Role> {
     if role.is_none() {
         problems.push(FieldError::both(
             "role",
-            "must be one of coordinator, chair, secretary, referrer, municipal_contact, admin",
+            format!("must be one of {}", Role::names()),
             "Kies een rol.",
         ));
     }

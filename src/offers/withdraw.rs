@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 use super::{audit, notify, release, store};
 use crate::referrals::booking::refusal;
 use crate::referrals::store::{slot as stored_slot, Referral};
-use crate::state::{AppState, HoldFuture, ReferralChange, ReferralHolds};
+use crate::state::{AppState, HoldFuture, Holds, ReferralChange};
 
 /// Why an open offer is withdrawn; its English text goes into the audit
 /// row, its Dutch one into the receiving chair's mail (neither holds case
@@ -149,12 +149,26 @@ pub async fn of_cancelled_slots(
     Ok(referrals)
 }
 
-/// The offers' answer to a change of a referral ([`ReferralHolds`]): an
-/// open offer whose slot the referral can no longer use, or of a referral
-/// that closed, is withdrawn and its table told.
+/// The offers' answer to a change of a referral or a cancelled session
+/// ([`Holds`]): an open offer whose slot the referral can no longer use,
+/// of a referral that closed, or of a cancelled slot, is withdrawn and its
+/// table told.
 pub struct OfferHolds;
 
-impl ReferralHolds for OfferHolds {
+impl Holds for OfferHolds {
+    fn after_slots_cancelled<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        state: &'a AppState,
+        slot_ids: &'a [String],
+        now: DateTime<Utc>,
+    ) -> HoldFuture<'a> {
+        Box::pin(async move {
+            let referrals = of_cancelled_slots(conn, state, slot_ids, now).await?;
+            Ok(!referrals.is_empty())
+        })
+    }
+
     fn after_change<'a>(
         &'a self,
         conn: &'a mut AnyConnection,

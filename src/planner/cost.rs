@@ -35,6 +35,11 @@ impl Cost {
     }
 }
 
+/// One referral's smallest and largest cost per score level over its
+/// options, `(low, high)` (`Market::level_ranges` in the planner's
+/// market).
+pub type LevelRanges = ([i64; Cost::LEVELS], [i64; Cost::LEVELS]);
+
 /// Cost of holding referral `r` on local `date` in region `region`, or of
 /// leaving it unplanned (`region == None`, date = the day after the horizon).
 pub fn cost(scenario: &Scenario, r: usize, date: NaiveDate, region: Option<usize>) -> Cost {

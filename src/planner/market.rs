@@ -19,9 +19,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::cost::{cost, Cost};
+use super::cost::{cost, Cost, LevelRanges};
 use super::scenario::Scenario;
-use super::weights::LevelRanges;
 
 mod count;
 mod kept;

@@ -41,15 +41,11 @@
 //! returns an error otherwise; after that, plain arithmetic cannot
 //! overflow.
 
-use super::cost::Cost;
+use super::cost::{Cost, LevelRanges};
 use super::market::Market;
 
 /// The exact integer type of folded weights and node potentials.
 pub type Weight = i128;
-
-/// One referral's smallest and largest cost per score level over its
-/// options, `(low, high)` ([`Market::level_ranges`]).
-pub type LevelRanges = ([i64; Cost::LEVELS], [i64; Cost::LEVELS]);
 
 /// Levels of the folded weight: the score's four plus "moved".
 pub const MAX_LEVELS: usize = Cost::LEVELS + 1;

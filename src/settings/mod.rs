@@ -9,6 +9,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
 use crate::config::{ConfigErrors, ConfigProblem, RegionsConfig};
+use crate::role::Role;
 use crate::store::DatabaseUrl;
 
 mod sections;
@@ -459,10 +460,10 @@ impl Settings {
             problem("planning.at_risk_days", "must not be negative".into());
         }
         for role in &raw.web.totp_required_roles {
-            if crate::auth::Role::parse(role.trim()).is_none() {
+            if Role::parse(role.trim()).is_none() {
                 problem(
                     "web.totp_required_roles",
-                    format!("unknown role {role:?} (coordinator, chair, secretary, referrer, municipal_contact, admin)"),
+                    format!("unknown role {role:?} ({})", Role::names()),
                 );
             }
         }

@@ -44,7 +44,10 @@ pub async fn cancel_session(
     .collect::<Result<_, _>>()?;
     // Offers of these slots first: their tables are told now, not when
     // the offer would have expired.
-    crate::offers::withdraw::of_cancelled_slots(&mut tx, state, &ids, now).await?;
+    state
+        .holds
+        .after_slots_cancelled(&mut tx, state, &ids, now)
+        .await?;
     let mut released = Vec::new();
     for id in &ids {
         let booked: Vec<i64> =

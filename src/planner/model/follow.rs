@@ -21,8 +21,8 @@
 //! is.
 
 use super::{FlowModel, FlowState, Market, Settings, SolveError, Solved, CAPACITY};
+use crate::planner::cost::LevelRanges;
 use crate::planner::flow::UNBOUNDED;
-use crate::planner::weights::LevelRanges;
 
 /// One change of the market the kept network follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
