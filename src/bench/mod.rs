@@ -410,7 +410,8 @@ fn report(measured: &[Measured], repeats: u32) -> Result<String, std::fmt::Error
         out,
         "After a plan, one referral arrives, or the referral with the earliest tentative \
          place is booked there, or it is withdrawn, or that place's session is cancelled, or \
-         a session is added the next day at the same table and time. The service's \
+         a session is added the next day at the same table and time, or a week after the \
+         last session (the day unplanned referrals count at moves a week). The service's \
          `WarmPlanner` goes on from the kept network; `plan_from` builds everything again and \
          starts from the previous placements; `plan` starts from nothing (medians of \
          {repeats}).\n"

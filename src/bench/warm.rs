@@ -1,5 +1,6 @@
 //! The warm re-plan in `jbt bench`: after a plan one referral arrives, is
-//! booked or is withdrawn, or a session is cancelled or added; how long
+//! booked or is withdrawn, or a session is cancelled or added (in the
+//! horizon, or a week after its last session); how long
 //! does the service's [`WarmPlanner`] take to go on from the previous run,
 //! against [`planner::plan_from`] (everything built again, warm-started
 //! from the placements) and a cold [`planner::plan`] of the same scenario?
@@ -17,7 +18,7 @@ use crate::planner::{self, Options, Scenario, WarmPlanner};
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmReplan {
     /// The change: "new referral", "booking", "withdrawal", "cancelled
-    /// session" or "added session".
+    /// session", "added session" or "session after the last".
     pub change: &'static str,
     /// [`WarmPlanner::plan`] after the change, from the kept run.
     pub warm: Duration,
@@ -44,7 +45,8 @@ pub struct WarmReplan {
 /// earliest tentative place is booked there; the same referral is
 /// withdrawn instead, freeing its place; that place's session is
 /// cancelled; a session is added the day after it, at the same table and
-/// time.
+/// time; a session is added a week after the last one, at its table and
+/// time (the day unplanned referrals count at moves a week).
 ///
 /// # Errors
 ///
@@ -111,12 +113,30 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<Vec<WarmRepl
         ..like
     });
 
+    // A week after the last session, at its table and time: what the
+    // daily horizon job does.
+    let mut later = file.clone();
+    let last = file
+        .slots
+        .iter()
+        .max_by_key(|s| chrono::DateTime::parse_from_rfc3339(&s.start).ok())
+        .cloned()
+        .ok_or_else(|| anyhow!("the scenario has no slots"))?;
+    let start = chrono::DateTime::parse_from_rfc3339(&last.start).context("the slot's start")?
+        + chrono::Duration::days(7);
+    later.slots.push(SlotFile {
+        id: "bench-session-after-the-last".into(),
+        start: start.to_rfc3339(),
+        ..last
+    });
+
     [
         ("new referral", arrival),
         ("booking", booking),
         ("withdrawal", withdrawal),
         ("cancelled session", cancelled),
         ("added session", added),
+        ("session after the last", later),
     ]
     .into_iter()
     .map(|(change, after)| {
@@ -179,4 +199,26 @@ fn valid(file: &ScenarioFile) -> anyhow::Result<Scenario> {
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every change the benchmark times is one the warm planner follows,
+    /// with the score and moves of the other two ways.
+    #[test]
+    fn the_warm_planner_follows_every_benchmarked_change() {
+        let config = crate::config::RegionsConfig::builtin().expect("config");
+        let options = crate::generator::preset("gelderland").expect("preset");
+        let file = crate::generator::generate(&config, &options).expect("scenario");
+        let rows = measure(&file, 1).expect("measured");
+        let changes: Vec<&str> = rows.iter().map(|r| r.change).collect();
+        assert_eq!(changes.len(), 6, "{changes:?}");
+        assert!(changes.contains(&"session after the last"));
+        for row in &rows {
+            assert!(row.went_on, "{}", row.change);
+            assert!(row.same_score, "{}", row.change);
+        }
+    }
 }

@@ -43,7 +43,7 @@ pub use follow::{solve_changed, Changes, Step};
 pub use warm::FlowState;
 
 use super::flow::{FlowError, Network, UNBOUNDED};
-use super::weights::{TooLarge, Weight, Weights};
+use super::weights::{Room, TooLarge, Weight, Weights};
 
 pub use super::cost::{cost, Cost};
 pub use super::market::{Candidate, Class, Market};
@@ -162,11 +162,17 @@ pub fn solve_from(
     settings: Settings,
     previous: Option<&[Option<usize>]>,
 ) -> Result<Solved, SolveError> {
-    solve_keeping(market, settings, previous.map(<[_]>::to_vec), 0).map(|(solved, _)| solved)
+    solve_keeping(
+        market,
+        settings,
+        previous.map(<[_]>::to_vec),
+        Room::default(),
+    )
+    .map(|(solved, _)| solved)
 }
 
 /// [`solve_from`], also returning the solved network for later runs
-/// ([`solve_changed`]); its weights have room for `spare` more referrals
+/// ([`solve_changed`]); its weights have `room` for what may come
 /// ([`Weights::with_spare`]).
 ///
 /// # Errors
@@ -176,7 +182,7 @@ pub fn solve_keeping(
     market: &Market<'_>,
     settings: Settings,
     previous: Option<Vec<Option<usize>>>,
-    spare: usize,
+    room: Room,
 ) -> Result<(Solved, FlowState), SolveError> {
     let n = market.free.len();
     if n > MAX_REFERRALS {
@@ -188,7 +194,7 @@ pub fn solve_keeping(
         ));
     }
     let nodes = n + market.classes.len() + 1;
-    let weights = Weights::with_spare(market, previous.is_some(), nodes, spare)?;
+    let weights = Weights::with_spare(market, previous.is_some(), nodes, room)?;
     let mut flow = FlowModel::new(market, weights, previous);
     let start = flow.start(settings);
     let started_in_place = match &flow.previous {

@@ -10,9 +10,11 @@
 //! booked) stays a node whose unit is sent out of the plan; a session
 //! added is a new place (or class); a slot no longer free to plan
 //! (cancelled, booked, passed) keeps its place in the network, held by a
-//! stand-in ([`model::Step`]). What it does not follow (a change of the
-//! last session, which moves the day unplanned referrals are counted at;
-//! a region, a setting or a referral changed; placements another instance
+//! stand-in ([`model::Step`]); a change of the last session, which moves
+//! the day unplanned referrals are counted at, weighs every kept
+//! referral's unplanned arc again. What it does not follow (that day more
+//! than `HORIZON_ROOM_DAYS` later than when the network was built; a
+//! region, a setting or a referral changed; placements another instance
 //! wrote) is planned from scratch, warm-started from the stored
 //! placements as [`super::plan_from`] does, and kept for the next run; so
 //! is a run after `GONE_LIMIT` (32) referrals and places have left, so
@@ -37,6 +39,7 @@ use std::sync::OnceLock;
 
 use super::market::Parts;
 use super::model::{self, FlowState, Market};
+use super::weights::Room;
 use super::{finish, previous_classes, previous_slots, Options, Outcome, PlanError, Scenario};
 
 mod change;
@@ -50,6 +53,12 @@ const GONE_LIMIT: usize = 32;
 /// Referrals the weights of a cold run leave room for, beyond those it
 /// has: at least this many, or half as many again.
 const MIN_SPARE: usize = 256;
+
+/// Days the last session may move later (the day unplanned referrals count
+/// at moves with it) before a run starts cold: the daily horizon job adds
+/// the sessions of one more day, so the last one moves a week at most per
+/// day, and passed sessions bring a cold run (`GONE_LIMIT`) within days.
+const HORIZON_ROOM_DAYS: u64 = 14;
 
 /// Plans scenario after scenario, going on from the last run when it can.
 /// `Default` is a planner that has not run yet.
@@ -143,15 +152,20 @@ impl WarmPlanner {
         let previous = &previous_slots(&scenario, tentative);
         let market = Market::build(&scenario);
         let previous_class = previous_classes(&market, previous);
-        let spare = (market.free.len() / 2).max(MIN_SPARE);
-        let kept =
-            model::solve_keeping(&market, options.model, Some(previous_class.clone()), spare);
+        let room = Room {
+            referrals: (market.free.len() / 2).max(MIN_SPARE),
+            horizon_days: HORIZON_ROOM_DAYS,
+        };
+        let kept = model::solve_keeping(&market, options.model, Some(previous_class.clone()), room);
         // Room to go on never costs a plan: without it the weights may fit
         // where they did not with it.
         let (solved, flow) = match kept {
-            Err(model::SolveError::Weights(_)) => {
-                model::solve_keeping(&market, options.model, Some(previous_class), 0)?
-            }
+            Err(model::SolveError::Weights(_)) => model::solve_keeping(
+                &market,
+                options.model,
+                Some(previous_class),
+                Room::default(),
+            )?,
             other => other?,
         };
         let flow = flow.rebase(&market, &solved.choice)?;

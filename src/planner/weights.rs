@@ -41,7 +41,9 @@
 //! returns an error otherwise; after that, plain arithmetic cannot
 //! overflow.
 
-use super::cost::{Cost, LevelRanges};
+use chrono::Days;
+
+use super::cost::{cost, Cost, LevelRanges};
 use super::market::Market;
 
 /// The exact integer type of folded weights and node potentials.
@@ -73,6 +75,17 @@ struct Budget {
     nodes: usize,
 }
 
+/// What a cold run's weights leave room for, so that later runs can take
+/// it in without new weights ([`Weights::with_spare`]). `Default`: none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Room {
+    /// More referrals (and network nodes).
+    pub referrals: usize,
+    /// Days the day unplanned referrals count at may move later (a session
+    /// added after the last one).
+    pub horizon_days: u64,
+}
+
 /// The folded weights would not fit in 128 bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the score levels do not fit in one 128-bit weight for {nodes} network nodes")]
@@ -85,36 +98,54 @@ impl Weights {
     /// Weights for `market`, with the stability level when `stable`, checked
     /// for a network of `nodes` nodes (see the module docs for the bound).
     pub fn new(market: &Market<'_>, stable: bool, nodes: usize) -> Result<Weights, TooLarge> {
-        Weights::with_spare(market, stable, nodes, 0)
+        Weights::with_spare(market, stable, nodes, Room::default())
     }
 
-    /// As [`Weights::new`], with room for `spare` more referrals (and
-    /// nodes) whose costs are no higher, level by level, than the highest
-    /// now: [`Weights::admit`] takes them without changing any weight. A
-    /// larger `R_k` only makes the factors larger, so the order stays
-    /// exactly lexicographic (the proof of the module docs needs `R_k` at
-    /// least the true range sum, not equal to it).
+    /// As [`Weights::new`], with `room` for what may come later:
+    /// `room.referrals` more referrals (and nodes) whose costs are no
+    /// higher, level by level, than the highest now, and the day unplanned
+    /// referrals count at moving up to `room.horizon_days` later (every
+    /// referral's unplanned cost grows). [`Weights::admit`] and
+    /// [`Weights::admit_wider`] take them without changing any weight. A
+    /// larger `R_k` or `gmax_k` only makes the factors larger, so the order
+    /// stays exactly lexicographic (the proof of the module docs needs them
+    /// at least the true values, not equal to them).
     pub fn with_spare(
         market: &Market<'_>,
         stable: bool,
         nodes: usize,
-        spare: usize,
+        room: Room,
     ) -> Result<Weights, TooLarge> {
-        // Booked referrals may come back (a booking undone, a conversation
-        // that did not take place), often with costs above every free
-        // referral's: the spare room is made for their largest costs too
-        // (their ranges are not taken: they are not in the plan now).
         let mut highest = [0; MAX_LEVELS];
-        if spare > 0 {
-            for &(r, _) in &market.scenario().pinned {
-                let (_, high) = market.level_ranges_of(r);
-                for (max, &high) in highest.iter_mut().zip(&high) {
-                    *max = (*max).max(Weight::from(high));
-                }
+        let mut raise = |high: [i64; Cost::LEVELS]| {
+            for (max, &high) in highest.iter_mut().zip(&high) {
+                *max = (*max).max(Weight::from(high));
+            }
+        };
+        let scenario = market.scenario();
+        if room.referrals > 0 {
+            // Booked referrals may come back (a booking undone, a
+            // conversation that did not take place), often with costs
+            // above every free referral's: the spare room is made for
+            // their largest costs too (their ranges are not taken: they
+            // are not in the plan now).
+            for &(r, _) in &scenario.pinned {
+                raise(market.level_ranges_of(r).1);
+            }
+        }
+        let later = scenario
+            .unplanned_date
+            .checked_add_days(Days::new(room.horizon_days));
+        if let Some(later) = later.filter(|_| room.horizon_days > 0) {
+            // Unplanned at the later day: the largest cost of any referral
+            // then, free or booked (the costs only grow with the day).
+            for r in 0..scenario.referrals.len() {
+                let unplanned = cost(scenario, r, later, None);
+                raise(std::array::from_fn(|j| unplanned.level(j)));
             }
         }
         let ranges = (0..market.free.len()).map(|i| market.level_ranges(i));
-        Weights::from_ranges_within(ranges, stable, nodes, spare, highest)
+        Weights::from_ranges_within(ranges, stable, nodes, room.referrals, highest)
     }
 
     /// Weights from each referral's smallest and largest cost per level
@@ -354,6 +385,54 @@ mod tests {
             !none.admit([0, 0, 0, 1], [1, 4, 1, 100]),
             "no spare, no room"
         );
+    }
+
+    /// Room for the day unplanned referrals count at moving two weeks later
+    /// takes every referral's wider ranges then, and not those of a day
+    /// beyond; without it, not even those of two weeks.
+    #[test]
+    fn horizon_room_takes_the_unplanned_costs_of_a_later_day_and_no_later_one() {
+        use crate::planner::Scenario;
+        let config = crate::config::RegionsConfig::builtin().expect("config");
+        let options = crate::generator::preset("gelderland").expect("preset");
+        let file = crate::generator::generate(&config, &options).expect("scenario");
+        let scenario = Scenario::from_file(&file).expect("valid");
+        let market = Market::build(&scenario);
+        let nodes = market.free.len() + market.classes.len() + 1;
+        let ranges = |market: &Market<'_>| -> Vec<LevelRanges> {
+            (0..market.free.len())
+                .map(|i| market.level_ranges(i))
+                .collect()
+        };
+        let before = ranges(&market);
+        let after = |days: u64| {
+            let mut later = scenario.clone();
+            later.unplanned_date = later
+                .unplanned_date
+                .checked_add_days(Days::new(days))
+                .expect("date");
+            ranges(&Market::build(&later))
+        };
+        let takes = |room: Room, days: u64| {
+            let mut w = Weights::with_spare(&market, true, nodes, room).expect("fits");
+            let after = after(days);
+            before
+                .iter()
+                .zip(&after)
+                .all(|(&b, &a)| w.admit_wider(b, a))
+        };
+        let referrals = market.free.len();
+        let room = Room {
+            referrals,
+            horizon_days: 14,
+        };
+        assert!(takes(room, 14));
+        assert!(!takes(room, 15), "beyond the room");
+        let none = Room {
+            referrals,
+            horizon_days: 0,
+        };
+        assert!(!takes(none, 14), "no room for a later day");
     }
 
     #[test]

@@ -509,7 +509,7 @@ story!(
 );
 
 story!(
-    a_booking_a_withdrawal_and_a_cancelled_session_are_followed_by_the_kept_network,
+    a_booking_a_withdrawal_a_cancelled_session_and_one_after_the_last_are_followed_by_the_kept_network,
     |app| {
         let coordinator = app.user(Role::Coordinator, None).await;
         let first = register(&app, &coordinator, "CASE-K1", "Ede").await;
@@ -589,10 +589,24 @@ story!(
         assert_eq!(after_cancel.cold, before.cold, "{after_cancel:?}");
         assert_ne!(planned(third).await["date"], slot["date"]);
         assert_eq!(cancelled.planned, withdrawn.planned, "{cancelled:?}");
+        // An extra session after the last one of the horizon (ten weeks
+        // from 2026-11-30): the day unplanned referrals count at moves, and
+        // the kept network follows that too.
+        let body = json!({ "region": slot["region"], "date": "2027-02-16",
+                           "start": "09:30", "slots": 1, "minutes": 90 });
+        let response = app
+            .post(&coordinator, "/api/v1/slots/sessions", &body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        settle(&app).await;
+        let later = app.replan().await;
+        let after_later = runs();
+        assert_eq!(after_later.cold, before.cold, "{after_later:?}");
+        assert!(later.warm);
         // The same score as a plan from nothing.
         *app.state.planner.lock().expect("planner") = Default::default();
         let cold = app.replan().await;
         assert!(!cold.warm);
-        assert_eq!(cold.score, cancelled.score);
+        assert_eq!(cold.score, later.score);
     }
 );

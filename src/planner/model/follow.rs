@@ -9,7 +9,8 @@
 //! - a new class is a new node hung under `T` by its capacity arc, at flow
 //!   0 (flow can still be pushed up it);
 //! - a class with one place more gets a second capacity arc, at flow 0;
-//! - a weight changes ([`Network::reweigh_near`]) or an arc comes in at
+//! - a weight changes ([`Network::reweigh_near`]; the unplanned arcs of
+//!   all referrals when the last session changed) or an arc comes in at
 //!   flow 0: the basis stays feasible, possibly no longer optimal.
 //!
 //! Leaving the plan (a weight changed) and losing a place (a stand-in's
@@ -67,6 +68,11 @@ pub enum Step {
         /// The stand-in's free index.
         stand_in: usize,
     },
+    /// The day unplanned referrals count at moved (the last session
+    /// changed): the unplanned arc of every kept referral still in the
+    /// plan is weighed again with its new unplanned cost (the market's,
+    /// counted again); nothing else of a referral depends on that day.
+    Horizon,
 }
 
 /// What changed in the market since the kept network was solved.
@@ -120,7 +126,7 @@ pub fn solve_changed(
     for &step in &changes.steps {
         flow.take_step(step)?;
     }
-    flow.set_previous(&changes.steps);
+    flow.reweigh_referrals(&changes.steps, from);
     if changes.steps.iter().any(|s| matches!(s, Step::Leave(_))) {
         for users in &mut flow.region_users {
             users.retain(|&i| !market.is_gone(i as usize));
@@ -181,21 +187,35 @@ impl FlowModel<'_, '_> {
         Ok(())
     }
 
-    /// Takes the [`Step::Previous`] of `steps`: new previous classes, and
-    /// the arcs of those referrals weighed again.
-    fn set_previous(&mut self, steps: &[Step]) {
-        let Some(previous) = &mut self.previous else {
-            return; // no stability level
-        };
-        let mut changed = vec![false; previous.len()];
-        for &step in steps {
-            if let Step::Previous { referral, class } = step {
-                previous[referral] = class;
-                changed[referral] = true;
+    /// Takes the [`Step::Previous`] of `steps` (new previous classes, and
+    /// the arcs of those referrals weighed again) and [`Step::Horizon`]
+    /// (the unplanned arcs of the kept referrals, `..from`, weighed again).
+    /// After the other steps: a referral that left keeps its weight of -1.
+    fn reweigh_referrals(&mut self, steps: &[Step], from: usize) {
+        let mut changed = vec![false; self.market.free.len()];
+        if let Some(previous) = &mut self.previous {
+            for &step in steps {
+                if let Step::Previous { referral, class } = step {
+                    previous[referral] = class;
+                    changed[referral] = true;
+                }
             }
         }
-        if changed.contains(&true) {
-            let changes = self.reweighed(&changed);
+        let mut changes = if changed.contains(&true) {
+            self.reweighed(&changed)
+        } else {
+            Vec::new()
+        };
+        if steps.contains(&Step::Horizon) {
+            let market = self.market;
+            for i in (0..from).filter(|&i| !changed[i] && !market.is_gone(i)) {
+                let weight = self
+                    .weights
+                    .fold(market.unplanned_cost[i], self.moved(i, None));
+                changes.push((self.unplanned_arc(i), weight));
+            }
+        }
+        if !changes.is_empty() {
             self.net.reweigh_near(changes);
         }
     }
@@ -203,7 +223,7 @@ impl FlowModel<'_, '_> {
     /// Takes one step of [`Step`] (new classes and new referrals are in).
     fn take_step(&mut self, step: Step) -> Result<(), SolveError> {
         match step {
-            Step::NewClass(_) | Step::Previous { .. } => {}
+            Step::NewClass(_) | Step::Previous { .. } | Step::Horizon => {}
             Step::Leave(i) => {
                 if i >= self.layout.referrals() || !self.market.is_gone(i) {
                     return Err(SolveError::Inconsistent(format!(

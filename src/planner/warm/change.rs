@@ -1,11 +1,11 @@
 //! What changed between the kept scenario and the next one, when it is a
 //! change the kept network can follow: referrals withdrawn, referrals
 //! booked, bookings undone or moved, new referrals at the end, sessions
-//! cancelled, added or passed. What it cannot follow (a region or setting
-//! changed, a change of the last session, which moves the day unplanned
-//! referrals are counted at, a referral edited or inserted among the
-//! others, placements another instance wrote) is no such change, and the
-//! run starts cold.
+//! cancelled, added or passed (the last one too, which moves the day
+//! unplanned referrals are counted at). What it cannot follow (a region or
+//! setting changed, a referral edited or inserted among the others,
+//! placements another instance wrote) is no such change, and the run
+//! starts cold.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -58,7 +58,6 @@ impl Kept {
         let old = &self.scenario;
         let same_frame = old.timezone == next.timezone
             && old.norm_days == next.norm_days
-            && old.unplanned_date == next.unplanned_date
             && old.regions == next.regions;
         if !same_frame {
             return None;

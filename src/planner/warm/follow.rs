@@ -5,6 +5,7 @@ use std::cell::OnceCell;
 
 use super::change::Change;
 use super::{drop_aside, finish, Kept, Outcome, PlanError, Scenario, WarmPlanner, GONE_LIMIT};
+use crate::planner::cost::LevelRanges;
 use crate::planner::market::{Parts, Put};
 use crate::planner::model::{self, Changes, Market, Step};
 use crate::planner::Options;
@@ -56,7 +57,11 @@ impl WarmPlanner {
             return Ok(Err(scenario));
         }
         let mut market = parts.attach(&scenario);
+        let horizon = moved_horizon(&mut market, superseded.unplanned_date, &mut changes);
         put_slots(&mut market, &slots.added, &mut changes);
+        if let Some(before) = horizon {
+            changes.widened = before;
+        }
         for class in less {
             let stand_in = market.push_gone();
             changes.steps.push(Step::LessPlace { class, stand_in });
@@ -168,6 +173,28 @@ fn take_slots(parts: &mut Parts, removed: &[usize], change: &Change) -> Option<V
         parts.renumber_slots(map);
     }
     Some(less)
+}
+
+/// When the day unplanned referrals count at moved from `kept_date` (the
+/// last session changed): their unplanned costs counted again and the
+/// step recorded; the level ranges of every kept referral from before, to
+/// be widened in the weights (they include the ranges of the referrals a
+/// new class widens: `put_slots` comes after).
+fn moved_horizon(
+    market: &mut Market<'_>,
+    kept_date: chrono::NaiveDate,
+    changes: &mut Changes,
+) -> Option<Vec<(usize, LevelRanges)>> {
+    if market.scenario().unplanned_date == kept_date {
+        return None;
+    }
+    let before = (0..market.free.len())
+        .filter(|&i| !market.is_gone(i))
+        .map(|i| (i, market.level_ranges(i)))
+        .collect();
+    market.renew_unplanned_costs();
+    changes.steps.push(Step::Horizon);
+    Some(before)
 }
 
 /// Puts the added slots (next numbers) into their classes, new ones at the
