@@ -395,7 +395,7 @@ fn going_on_after_arrivals_keeps_the_cold_score_in_tight_scenarios() {
 fn going_on_after_every_kind_of_change_keeps_the_cold_score_in_tight_scenarios() {
     let mut made = [0usize; CHANGE_KINDS];
     let (mut warm_runs, mut runs) = (0, 0);
-    let (mut horizon_warm, mut horizon_runs) = (0, 0);
+    let (mut horizon_warm, mut horizon_runs, mut earlier) = (0, 0, 0);
     for seed in 0..100 {
         let mut rng = ChaCha8Rng::seed_from_u64(1_000 + seed);
         let mut file = tight(&mut rng);
@@ -435,6 +435,7 @@ fn going_on_after_every_kind_of_change_keeps_the_cold_score_in_tight_scenarios()
             } else {
                 horizon_warm += usize::from(warm.stats.warm);
                 horizon_runs += 1;
+                earlier += usize::from(s.unplanned_date < before.unplanned_date);
             }
             assert_eq!(warm.plan.score, cold.plan.score, "{at}");
             assert_eq!(warm.moves, from.moves, "{at}");
@@ -449,12 +450,23 @@ fn going_on_after_every_kind_of_change_keeps_the_cold_score_in_tight_scenarios()
     // Every kind happened often, and most runs went on warm.
     assert!(made.iter().all(|&n| n > 50), "{made:?}");
     assert!(warm_runs * 10 > runs * 7, "{warm_runs} of {runs}");
-    // The last session changed often, and was mostly followed.
+    // The last session changed often, later and earlier (its only
+    // session cancelled or passed), and was mostly followed.
     assert!(horizon_runs > 100, "{horizon_runs}");
+    assert!(earlier > 5, "{earlier} of {horizon_runs} earlier");
     assert!(
         horizon_warm * 2 > horizon_runs,
         "{horizon_warm} of {horizon_runs}"
     );
+}
+
+/// The start of the scenario's last slot.
+fn last_start(file: &ScenarioFile) -> chrono::DateTime<chrono::FixedOffset> {
+    file.slots
+        .iter()
+        .map(|s| chrono::DateTime::parse_from_rfc3339(&s.start).expect("start"))
+        .max()
+        .expect("slots")
 }
 
 /// Kinds of [`one_change`].
@@ -548,12 +560,7 @@ fn one_change(
             file.slots.remove(open[pick(rng, open.len())]);
         }
         6 => {
-            let last_start = file
-                .slots
-                .iter()
-                .map(|s| chrono::DateTime::parse_from_rfc3339(&s.start).expect("start"))
-                .max()
-                .expect("slots");
+            let last_start = last_start(file);
             let hours = (last_start - now).num_hours().max(2);
             let start = now + Duration::hours(rng.random_range(1..hours));
             // Now and then at the time of another session: its class.
@@ -572,12 +579,7 @@ fn one_change(
             });
         }
         8 => {
-            let last_start = file
-                .slots
-                .iter()
-                .map(|s| chrono::DateTime::parse_from_rfc3339(&s.start).expect("start"))
-                .max()
-                .expect("slots");
+            let last_start = last_start(file);
             let like = file.slots[pick(rng, file.slots.len())].clone();
             file.slots.push(SlotFile {
                 id: format!("later-{k}"),
@@ -659,13 +661,7 @@ fn the_warm_planner_starts_cold_for_what_it_does_not_follow() {
     let after_the_last = |file: &mut ScenarioFile, id: &str, days: i64| {
         let mut late = file.slots.last().expect("slots").clone();
         late.id = id.into();
-        let start = file
-            .slots
-            .iter()
-            .map(|s| chrono::DateTime::parse_from_rfc3339(&s.start).expect("start"))
-            .max()
-            .expect("slots");
-        late.start = (start + Duration::days(days)).to_rfc3339();
+        late.start = (last_start(file) + Duration::days(days)).to_rfc3339();
         file.slots.push(late);
     };
     after_the_last(&mut file, "AFTER-THE-LAST", 3);

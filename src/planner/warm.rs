@@ -156,17 +156,21 @@ impl WarmPlanner {
             referrals: (market.free.len() / 2).max(MIN_SPARE),
             horizon_days: HORIZON_ROOM_DAYS,
         };
-        let kept = model::solve_keeping(&market, options.model, Some(previous_class.clone()), room);
         // Room to go on never costs a plan: without it the weights may fit
-        // where they did not with it.
-        let (solved, flow) = match kept {
-            Err(model::SolveError::Weights(_)) => model::solve_keeping(
-                &market,
-                options.model,
-                Some(previous_class),
-                Room::default(),
-            )?,
-            other => other?,
+        // where they did not with it (the room for referrals, which every
+        // run uses, is given up last).
+        let no_horizon = Room {
+            horizon_days: 0,
+            ..room
+        };
+        let mut rooms = [room, no_horizon, Room::default()].into_iter().peekable();
+        let (solved, flow) = loop {
+            let room = rooms.next().unwrap_or_default();
+            let previous = Some(previous_class.clone());
+            match model::solve_keeping(&market, options.model, previous, room) {
+                Err(model::SolveError::Weights(_)) if rooms.peek().is_some() => {}
+                other => break other?,
+            }
         };
         let flow = flow.rebase(&market, &solved.choice)?;
         let outcome = finish(&scenario, &market, solved, Some(previous), options)?;

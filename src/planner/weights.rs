@@ -138,7 +138,8 @@ impl Weights {
             .checked_add_days(Days::new(room.horizon_days));
         if let Some(later) = later.filter(|_| room.horizon_days > 0) {
             // Unplanned at the later day: the largest cost of any referral
-            // then, free or booked (the costs only grow with the day).
+            // then, free or booked (a later day raises the costs of every
+            // referral registered before it; `take` checks any other).
             for r in 0..scenario.referrals.len() {
                 let unplanned = cost(scenario, r, later, None);
                 raise(std::array::from_fn(|j| unplanned.level(j)));

@@ -592,12 +592,20 @@ story!(
         // An extra session after the last one of the horizon (ten weeks
         // from 2026-11-30): the day unplanned referrals count at moves, and
         // the kept network follows that too.
+        let after_the_last = |from: &str| {
+            let (app, coordinator) = (&app, &coordinator);
+            let path = format!("/api/v1/slots?from={from}&weeks=4");
+            async move { json(app.get(coordinator, &path).await).await }
+        };
+        assert_eq!(after_the_last("2027-02-09").await, json!([]), "no slot yet");
         let body = json!({ "region": slot["region"], "date": "2027-02-16",
                            "start": "09:30", "slots": 1, "minutes": 90 });
         let response = app
             .post(&coordinator, "/api/v1/slots/sessions", &body)
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
+        let added = after_the_last("2027-02-09").await;
+        assert_eq!(added.as_array().map(Vec::len), Some(1), "{added}");
         settle(&app).await;
         let later = app.replan().await;
         let after_later = runs();
