@@ -98,37 +98,21 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<Vec<WarmRepl
 
     // A session the next day at the same table and time, in the middle of
     // the horizon (not after its last session).
-    let mut added = file.clone();
     let like = file
         .slots
         .iter()
         .find(|s| s.id == earliest.slot)
-        .cloned()
         .ok_or_else(|| anyhow!("the plan names an unknown slot"))?;
-    let start = chrono::DateTime::parse_from_rfc3339(&like.start).context("the slot's start")?
-        + chrono::Duration::days(1);
-    added.slots.push(SlotFile {
-        id: "bench-added-session".into(),
-        start: start.to_rfc3339(),
-        ..like
-    });
+    let added = with_session_after(file, like, 1, "bench-added-session")?;
 
     // A week after the last session, at its table and time: what the
     // daily horizon job does.
-    let mut later = file.clone();
     let last = file
         .slots
         .iter()
         .max_by_key(|s| chrono::DateTime::parse_from_rfc3339(&s.start).ok())
-        .cloned()
         .ok_or_else(|| anyhow!("the scenario has no slots"))?;
-    let start = chrono::DateTime::parse_from_rfc3339(&last.start).context("the slot's start")?
-        + chrono::Duration::days(7);
-    later.slots.push(SlotFile {
-        id: "bench-session-after-the-last".into(),
-        start: start.to_rfc3339(),
-        ..last
-    });
+    let later = with_session_after(file, last, 7, "bench-session-after-the-last")?;
 
     [
         ("new referral", arrival),
@@ -144,6 +128,25 @@ pub fn measure(file: &ScenarioFile, repeats: u32) -> anyhow::Result<Vec<WarmRepl
         replan(change, &before, &after, &tentative, repeats)
     })
     .collect()
+}
+
+/// `file` with one slot more, `id`, like `like` (table, length) and `days`
+/// days after it.
+fn with_session_after(
+    file: &ScenarioFile,
+    like: &SlotFile,
+    days: i64,
+    id: &str,
+) -> anyhow::Result<ScenarioFile> {
+    let start = chrono::DateTime::parse_from_rfc3339(&like.start).context("the slot's start")?
+        + chrono::Duration::days(days);
+    let mut after = file.clone();
+    after.slots.push(SlotFile {
+        id: id.into(),
+        start: start.to_rfc3339(),
+        ..like.clone()
+    });
+    Ok(after)
 }
 
 /// Re-plans `after` warm (from a planner that planned `before`), from the

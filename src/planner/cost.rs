@@ -40,6 +40,12 @@ impl Cost {
 /// market).
 pub type LevelRanges = ([i64; Cost::LEVELS], [i64; Cost::LEVELS]);
 
+/// Cost of leaving referral `r` unplanned: counted at the scenario's
+/// unplanned date, the day after the horizon.
+pub fn unplanned_cost(scenario: &Scenario, r: usize) -> Cost {
+    cost(scenario, r, scenario.unplanned_date, None)
+}
+
 /// Cost of holding referral `r` on local `date` in region `region`, or of
 /// leaving it unplanned (`region == None`, date = the day after the horizon).
 pub fn cost(scenario: &Scenario, r: usize, date: NaiveDate, region: Option<usize>) -> Cost {

@@ -19,7 +19,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::cost::{cost, Cost, LevelRanges};
+use super::cost::{unplanned_cost, Cost, LevelRanges};
 use super::scenario::Scenario;
 
 mod count;
@@ -127,10 +127,7 @@ impl<'s> Market<'s> {
         let mut market = Market {
             scenario,
             classes,
-            unplanned_cost: free
-                .iter()
-                .map(|&r| cost(scenario, r, scenario.unplanned_date, None))
-                .collect(),
+            unplanned_cost: free.iter().map(|&r| unplanned_cost(scenario, r)).collect(),
             free,
             by_region,
             class_day,
@@ -191,8 +188,7 @@ impl<'s> Market<'s> {
     pub fn push_free(&mut self, r: usize) -> usize {
         let scenario = self.scenario;
         self.free.push(r);
-        self.unplanned_cost
-            .push(cost(scenario, r, scenario.unplanned_date, None));
+        self.unplanned_cost.push(unplanned_cost(scenario, r));
         self.push_lanes(r);
         self.free.len() - 1
     }
@@ -311,7 +307,7 @@ impl<'s> Market<'s> {
     /// too: what it would take in if the booking were undone).
     pub fn level_ranges_of(&self, r: usize) -> LevelRanges {
         let scenario = self.scenario;
-        let unplanned = cost(scenario, r, scenario.unplanned_date, None);
+        let unplanned = unplanned_cost(scenario, r);
         self.ranges_over(ReferralView::of(self, r), &self.lanes_for(r), unplanned)
     }
 

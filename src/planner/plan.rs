@@ -146,7 +146,7 @@ pub fn referral_cost(scenario: &Scenario, r: usize, slot: Option<usize>) -> Cost
             let slot = &scenario.slots[s];
             super::model::cost(scenario, r, slot.date, Some(slot.region))
         }
-        None => super::model::cost(scenario, r, scenario.unplanned_date, None),
+        None => super::cost::unplanned_cost(scenario, r),
     }
 }
 

@@ -6,7 +6,7 @@
 //! holds their place with a stand-in); new free slots join their class,
 //! or a new class at the end.
 
-use super::{cost, day, Class, Cost, Lane, Market, Scenario};
+use super::{day, unplanned_cost, Class, Cost, Lane, Market, Scenario};
 
 /// [`Market::free`] entry of a referral that left the plan since the
 /// network was built (withdrawn, or booked), or of a stand-in holding the
@@ -31,7 +31,8 @@ impl Parts {
     /// The market again, on `scenario`. The caller promises that its
     /// regions are those of the scenario the market was built from, and
     /// that the market is made to follow the changes since (a moved
-    /// unplanned date with [`Market::renew_unplanned_costs`]): free referrals renumbered ([`Parts::renumber`]), slots that
+    /// unplanned date with [`Market::renew_unplanned_costs`]): free
+    /// referrals renumbered ([`Parts::renumber`]), slots that
     /// left taken out and the rest renumbered ([`Parts::take_slot`],
     /// [`Parts::renumber_slots`]); new slots and referrals come in with
     /// [`Market::put_slot`] and [`Market::push_free`].
@@ -155,7 +156,7 @@ impl Market<'_> {
     pub fn renew_unplanned_costs(&mut self) {
         let scenario = self.scenario;
         for (i, &r) in self.free.iter().enumerate().filter(|&(_, &r)| r != GONE) {
-            self.unplanned_cost[i] = cost(scenario, r, scenario.unplanned_date, None);
+            self.unplanned_cost[i] = unplanned_cost(scenario, r);
         }
     }
 

@@ -3,6 +3,7 @@ use chrono::{Duration, SecondsFormat};
 use super::*;
 use crate::config::RegionsConfig;
 use crate::generator;
+use crate::planner::cost::cost;
 
 /// Gelderland with awkward referrals: some registered after the first
 /// slots (not monotone in waiting), some with an earliest date, a day they

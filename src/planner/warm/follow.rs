@@ -5,7 +5,6 @@ use std::cell::OnceCell;
 
 use super::change::Change;
 use super::{drop_aside, finish, Kept, Outcome, PlanError, Scenario, WarmPlanner, GONE_LIMIT};
-use crate::planner::cost::LevelRanges;
 use crate::planner::market::{Parts, Put};
 use crate::planner::model::{self, Changes, Market, Step};
 use crate::planner::Options;
@@ -57,11 +56,8 @@ impl WarmPlanner {
             return Ok(Err(scenario));
         }
         let mut market = parts.attach(&scenario);
-        let horizon = moved_horizon(&mut market, superseded.unplanned_date, &mut changes);
+        moved_horizon(&mut market, superseded.unplanned_date, &mut changes);
         put_slots(&mut market, &slots.added, &mut changes);
-        if let Some(before) = horizon {
-            changes.widened = before;
-        }
         for class in less {
             let stand_in = market.push_gone();
             changes.steps.push(Step::LessPlace { class, stand_in });
@@ -176,30 +172,27 @@ fn take_slots(parts: &mut Parts, removed: &[usize], change: &Change) -> Option<V
 }
 
 /// When the day unplanned referrals count at moved from `kept_date` (the
-/// last session changed): their unplanned costs counted again and the
-/// step recorded; the level ranges of every kept referral from before, to
-/// be widened in the weights (they include the ranges of the referrals a
-/// new class widens: `put_slots` comes after).
-fn moved_horizon(
-    market: &mut Market<'_>,
-    kept_date: chrono::NaiveDate,
-    changes: &mut Changes,
-) -> Option<Vec<(usize, LevelRanges)>> {
+/// last session changed): their unplanned costs counted again, the step
+/// recorded, and every kept referral's level ranges from before in
+/// `changes.widened`, to be widened in the weights (they cover the
+/// referrals a new class widens too: `put_slots` comes after and leaves
+/// them).
+fn moved_horizon(market: &mut Market<'_>, kept_date: chrono::NaiveDate, changes: &mut Changes) {
     if market.scenario().unplanned_date == kept_date {
-        return None;
+        return;
     }
-    let before = (0..market.free.len())
+    changes.widened = (0..market.free.len())
         .filter(|&i| !market.is_gone(i))
         .map(|i| (i, market.level_ranges(i)))
         .collect();
     market.renew_unplanned_costs();
     changes.steps.push(Step::Horizon);
-    Some(before)
 }
 
 /// Puts the added slots (next numbers) into their classes, new ones at the
 /// end, and records the steps; with a new class, the level ranges of the
-/// referrals that may use its region, from before.
+/// referrals that may use its region, from before (unless
+/// `moved_horizon` recorded those of every referral).
 fn put_slots(market: &mut Market<'_>, added: &[usize], changes: &mut Changes) {
     if added.is_empty() {
         return;
@@ -210,15 +203,17 @@ fn put_slots(market: &mut Market<'_>, added: &[usize], changes: &mut Changes) {
     for &t in added {
         regions[scenario.slots[t].region] = true;
     }
-    let users: Vec<usize> = (0..market.free.len())
-        .filter(|&i| {
-            market
-                .lanes_of(i)
-                .iter()
-                .any(|lane| regions[lane.region as usize])
-        })
-        .collect();
-    let before: Vec<_> = users.iter().map(|&i| (i, market.level_ranges(i))).collect();
+    let recorded = !changes.widened.is_empty();
+    let users = (0..market.free.len()).filter(|&i| {
+        market
+            .lanes_of(i)
+            .iter()
+            .any(|lane| regions[lane.region as usize])
+    });
+    let before: Vec<_> = match recorded {
+        true => Vec::new(),
+        false => users.map(|i| (i, market.level_ranges(i))).collect(),
+    };
     for &t in added {
         match market.put_slot(t) {
             Put::Into(c) if c < classes_before => changes.steps.push(Step::MorePlace(c)),
@@ -228,7 +223,9 @@ fn put_slots(market: &mut Market<'_>, added: &[usize], changes: &mut Changes) {
     }
     if market.classes.len() > classes_before {
         market.rebuild_lanes();
-        changes.widened = before;
+        if !recorded {
+            changes.widened = before;
+        }
     }
 }
 
